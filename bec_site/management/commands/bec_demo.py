@@ -1,0 +1,30 @@
+"""Load the demo bureau (French content). Idempotent: run it as often as you like."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from bec_site.models import HomePage
+
+
+class Command(BaseCommand):
+    help = "Create (or complete) the demo study bureau and print the demo accounts."
+
+    def handle(self, *args, **options) -> None:
+        from commons import demo as commons_demo
+
+        home = HomePage.objects.first()
+        if home is None:
+            self.stderr.write("No home page: run `manage.py migrate` first.")
+            raise SystemExit(1)
+        result = commons_demo.build(home)
+        bureau = result["bureau"]
+        self.stdout.write(self.style.SUCCESS(f"Bureau de démonstration : {bureau.title} — {bureau.url}"))
+        self.stdout.write("")
+        self.stdout.write("Comptes de démonstration (courriel / mot de passe / rôle) :")
+        width = max(len(email) for email, *_rest in result["accounts"])
+        for email, password, role, name in result["accounts"]:
+            self.stdout.write(f"  {email.ljust(width)}  {password}  {role:<14} {name}")
+        self.stdout.write("")
+        self.stdout.write("Invitation en attente : julie.roux@bec-demo.fr (page « Membres » du bureau).")
+        self.stdout.write("Les courriels (invitations, vérification) s'affichent dans ce terminal.")

@@ -1,0 +1,35 @@
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.urls import include, path
+from django.views.generic import RedirectView
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+from commons.views import invitations
+
+
+def admin_login(request):
+    """The Wagtail admin signs in through allauth, so rate limits and MFA protect it too."""
+    return redirect_to_login(request.GET.get("next") or "/admin/")
+
+
+urlpatterns = [
+    path("admin/login/", admin_login, name="bec_admin_login"),
+    path("admin/logout/", RedirectView.as_view(pattern_name="account_logout", query_string=True)),
+    path("admin/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+    path("accounts/profile/", include("participants.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("invitations/<str:token>/", invitations.accept, name="invitation_accept"),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+    from django.contrib.staticfiles.urls import staticfiles_urlpatterns
+
+    urlpatterns += staticfiles_urlpatterns()
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+urlpatterns += [path("", include(wagtail_urls))]

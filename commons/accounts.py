@@ -1,0 +1,59 @@
+"""The allauth account adapter: sign-up is by invitation only.
+
+A stranger who opens the sign-up page is told it is closed. Someone who followed a valid
+invitation link may sign up, with the invited address only; the account, its profile and the
+membership are created in one transaction, and the invitation is used up. Because the link
+was emailed to that address, following it proves the address: the adapter stashes it as
+verified (allauth's own mechanism for invitation flows). Every other address — an email
+change, an account created by an administrator — must still be verified before login.
+"""
+
+from __future__ import annotations
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
+from django import forms
+from django.db import transaction
+from django.http import HttpRequest
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from . import invitations
+
+
+class InvitationAccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        return invitations.pending_invitation(request) is not None
+
+    def clean_email(self, email: str) -> str:
+        email = super().clean_email(email)
+        request = getattr(self, "request", None)
+        invitation = invitations.pending_invitation(request) if request is not None else None
+        if invitation is not None and invitation.email.casefold() != email.casefold():
+            raise forms.ValidationError(
+                _(
+                    "This invitation was sent to %(email)s. Sign up with that address, or ask for a new "
+                    "invitation."
+                )
+                % {"email": invitation.email}
+            )
+        return email
+
+    def save_user(self, request: HttpRequest, user, form, commit: bool = True):
+        # The invitation is checked again under a row lock: it may have been used in another tab
+        # or withdrawn since the form was shown. Raising inside the atomic block rolls the new
+        # account back, and allauth's middleware renders the response we raise.
+        invitation = invitations.pending_invitation(request)
+        try:
+            if invitation is None:
+                raise invitations.InvitationError(_("Sign-up is by invitation only."))
+            with transaction.atomic():
+                user = super().save_user(request, user, form, commit=commit)
+                if commit:
+                    invitations.accept(invitation.pk, user)
+        except invitations.InvitationError as error:
+            raise ImmediateHttpResponse(
+                render(request, "commons/invitation_invalid.html", {"message": str(error)}, status=409)
+            ) from error
+        request.session.pop(invitations.SESSION_KEY, None)
+        return user

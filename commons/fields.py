@@ -1,0 +1,55 @@
+"""A Markdown text field that stores its sanitised HTML next to the source.
+
+Why: the design stores rendered Markdown instead of recomputing it on every view, and every
+user-written Markdown field must go through `commons.markup`. Putting both rules in a field
+means models only declare ``body = MarkdownField(html_field="body_html")`` and cannot forget
+either. ``pre_save`` runs for ``save()`` *and* ``bulk_create()``, so seeded data is rendered too.
+The HTML field must be declared after the source field (Django evaluates ``pre_save`` in field
+order when it builds the INSERT/UPDATE).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core import checks
+from django.db import models
+
+from .markup import render_markdown
+
+
+class MarkdownField(models.TextField):
+    """TextField holding Markdown source; renders into ``html_field`` on every save."""
+
+    def __init__(self, *args: Any, html_field: str, **kwargs: Any) -> None:
+        self.html_field = html_field
+        kwargs.setdefault("blank", True)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["html_field"] = self.html_field
+        return name, path, args, kwargs
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> str:
+        source = super().pre_save(model_instance, add) or ""
+        setattr(model_instance, self.html_field, str(render_markdown(source)))
+        return source
+
+    def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
+        errors = super().check(**kwargs)
+        names = [f.name for f in self.model._meta.local_fields]
+        if self.html_field not in names:
+            errors.append(
+                checks.Error(f"{self.html_field!r} is not a field of {self.model.__name__}.", obj=self)
+            )
+        elif names.index(self.html_field) < names.index(self.name):
+            errors.append(
+                checks.Error(f"{self.html_field!r} must be declared after {self.name!r}.", obj=self)
+            )
+        return errors
+
+
+def html_field() -> models.TextField:
+    """The companion column of a MarkdownField: filled by the app, never by a form."""
+    return models.TextField(blank=True, default="", editable=False)

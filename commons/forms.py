@@ -1,0 +1,63 @@
+"""Forms of the members page. Colleges are limited to the bureau's own, so a forged id is a field error."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import BureauPage, College, Membership, Role
+from .models.membership import VOTING_ROLES
+
+
+class _BureauRoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.MEMBER)
+    college = forms.ModelChoiceField(label=_("College"), queryset=College.objects.none(), required=False)
+
+    def __init__(self, *args, bureau: BureauPage, colleges: list[College] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.bureau = bureau
+        self.fields["college"].queryset = College.objects.filter(bureau=bureau)
+        if colleges is not None:  # reuse the page's list so each form costs no query to render
+            self.fields["college"].choices = [("", "---------"), *((c.pk, str(c)) for c in colleges)]
+        self.has_colleges = (
+            bool(colleges) if colleges is not None else self.fields["college"].queryset.exists()
+        )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("role") in VOTING_ROLES and self.has_colleges and not cleaned.get("college"):
+            self.add_error("college", _("Members and coordinators vote: choose their college."))
+        return cleaned
+
+
+class InvitationForm(_BureauRoleForm):
+    email = forms.EmailField(label=_("Email address"))
+    field_order = ["email", "role", "college"]
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if Membership.objects.active().filter(bureau=self.bureau, user__email__iexact=email).exists():
+            raise forms.ValidationError(_("This person is already a member of the bureau."))
+        return email
+
+
+class MembershipForm(_BureauRoleForm):
+    def __init__(self, *args, membership: Membership, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.membership = membership
+        if not self.is_bound:
+            self.initial = {"role": membership.role, "college": membership.college_id}
+
+    def clean_role(self) -> str:
+        role = self.cleaned_data["role"]
+        if role != Role.COORDINATOR and is_last_coordinator(self.membership):
+            raise forms.ValidationError(_("The bureau needs at least one coordinator."))
+        return role
+
+
+def is_last_coordinator(membership: Membership) -> bool:
+    """True when ending or demoting this membership would leave the bureau without a coordinator."""
+    if membership.role != Role.COORDINATOR:
+        return False
+    others = Membership.objects.active().filter(bureau_id=membership.bureau_id, role=Role.COORDINATOR)
+    return not others.exclude(pk=membership.pk).exists()

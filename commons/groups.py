@@ -1,0 +1,78 @@
+"""Wagtail groups of a bureau, so its members can edit its own subtree in the admin and nothing else.
+
+Each bureau gets two groups: « membres » (add and edit pages under the bureau) and
+« coordination » (also publish, lock and unlock). A bureau collection holds its images and
+documents. Group membership follows `Membership` rows (see `sync_user_groups`), so changing a
+role on the members page changes what the person can do in the admin at once.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission
+
+from .models import BureauPage, Membership, Role
+
+MEMBER_PAGE_PERMISSIONS = ("add_page", "change_page")
+COORDINATOR_PAGE_PERMISSIONS = (*MEMBER_PAGE_PERMISSIONS, "publish_page", "lock_page", "unlock_page")
+COLLECTION_PERMISSIONS = (
+    ("wagtailimages", "add_image"),
+    ("wagtailimages", "choose_image"),
+    ("wagtailimages", "change_image"),
+    ("wagtaildocs", "add_document"),
+    ("wagtaildocs", "choose_document"),
+    ("wagtaildocs", "change_document"),
+)
+
+
+def _permission(app_label: str, codename: str) -> Permission:
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+
+
+def _group_name(bureau: BureauPage, suffix: str) -> str:
+    return f"{bureau.title[:100]} (#{bureau.pk}) — {suffix}"
+
+
+@transaction.atomic
+def ensure_bureau_groups(bureau: BureauPage) -> tuple[Group, Group]:
+    """Create (idempotently) the bureau's groups, page permissions and collection."""
+    if bureau.members_group_id and bureau.coordinators_group_id:
+        return bureau.members_group, bureau.coordinators_group
+    access_admin = _permission("wagtailadmin", "access_admin")
+    collection = Collection.get_first_root_node().add_child(name=bureau.title[:255])
+    groups = []
+    for suffix, page_codenames in (
+        ("membres", MEMBER_PAGE_PERMISSIONS),
+        ("coordination", COORDINATOR_PAGE_PERMISSIONS),
+    ):
+        group, _created = Group.objects.get_or_create(name=_group_name(bureau, suffix))
+        group.permissions.add(access_admin)
+        for codename in page_codenames:
+            GroupPagePermission.objects.get_or_create(
+                group=group, page=bureau, permission=_permission("wagtailcore", codename)
+            )
+        for app_label, codename in COLLECTION_PERMISSIONS:
+            GroupCollectionPermission.objects.get_or_create(
+                group=group, collection=collection, permission=_permission(app_label, codename)
+            )
+        groups.append(group)
+    BureauPage.objects.filter(pk=bureau.pk).update(members_group=groups[0], coordinators_group=groups[1])
+    bureau.members_group, bureau.coordinators_group = groups
+    return groups[0], groups[1]
+
+
+def sync_user_groups(user, bureau: BureauPage) -> None:
+    """Put the user in exactly the groups their active membership in the bureau calls for."""
+    members_group, coordinators_group = ensure_bureau_groups(bureau)
+    membership = Membership.objects.active().filter(user=user, bureau=bureau).first()
+    role = membership.role if membership else None
+    wanted = {
+        members_group: role in (Role.MEMBER, Role.COORDINATOR),
+        coordinators_group: role == Role.COORDINATOR,
+    }
+    for group, belongs in wanted.items():
+        if belongs:
+            user.groups.add(group)
+        else:
+            user.groups.remove(group)

@@ -1,0 +1,56 @@
+"""People: the member profile that goes with every account."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class StakeholderCategory(models.TextChoices):
+    RESEARCHER = "researcher", _("researcher")
+    SOCIAL_ENTREPRENEUR = "social_entrepreneur", _("social entrepreneur")
+    ARTIST = "artist", _("artist")
+    MAKER = "maker", _("maker")
+    VOLUNTEER = "volunteer", _("volunteer")
+    PARTNER = "partner", _("partner")
+
+
+class MemberProfile(models.Model):
+    """What the bureau knows of a member, beyond the login: the name others see, who they are."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bec_profile"
+    )
+    display_name = models.CharField(_("display name"), max_length=120)
+    category = models.CharField(
+        _("stakeholder category"),
+        max_length=32,
+        choices=StakeholderCategory.choices,
+        default=StakeholderCategory.VOLUNTEER,
+    )
+    organisation = models.CharField(_("organisation"), max_length=200, blank=True)
+    bio = models.TextField(_("bio"), blank=True, max_length=2000)
+
+    class Meta:
+        verbose_name = _("member profile")
+        verbose_name_plural = _("member profiles")
+        ordering = ["display_name"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+def display_name(user) -> str:
+    """The name to show for a user: profile display name, else full name, else the email's local part.
+
+    Callers that list many users should `select_related("bec_profile")` (or "user__bec_profile").
+    """
+    try:
+        profile = user.bec_profile
+    except MemberProfile.DoesNotExist:
+        profile = None
+    if profile and profile.display_name:
+        return profile.display_name
+    full = user.get_full_name() if hasattr(user, "get_full_name") else ""
+    return full or (user.email or "").split("@")[0] or str(user)

@@ -1,0 +1,21 @@
+"""Admin registration for participants: member profiles as a snippet (search by name and organisation)."""
+
+from django.utils.translation import gettext_lazy as _
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+from .models import MemberProfile
+
+
+class MemberProfileViewSet(SnippetViewSet):
+    model = MemberProfile
+    icon = "user"
+    menu_label = _("Member profiles")
+    search_backend_name = None  # plain database search: profiles are few
+    list_display = ["display_name", "category", "organisation", "user"]
+    list_filter = ["category"]
+    search_fields = ["display_name", "organisation"]
+    add_to_admin_menu = False
+
+
+register_snippet(MemberProfileViewSet)
