@@ -103,15 +103,12 @@ PEOPLE = [
     ),
 ]
 
-CHARTER = """Le **Bureau d'Études en Communs « IA générative & ESS »** réunit des chercheur·es, des
-structures de l'économie sociale et solidaire, des bénévoles et des makers pour étudier
-ensemble une question qui les concerne toutes et tous.
+CHARTER = """Le **Bureau d'Études en Communs « IA générative & ESS »** réunit des chercheur·es, des structures de l'économie sociale et solidaire, des bénévoles et des makers pour étudier ensemble une question qui les concerne toutes et tous.
 
 ## Nos engagements
 
 1. **Ouverture** : le protocole, les décisions et les résultats sont publics.
-2. **Consentement** : aucune observation sans le consentement des personnes et des collectifs
-   observés ; un retrait prend effet immédiatement.
+2. **Consentement** : aucune observation sans le consentement des personnes et des collectifs observés ; un retrait prend effet immédiatement.
 3. **Pseudonymisation** : hors de l'équipe, chaque collectif est désigné par un code (`C-07`).
 4. **Décision partagée** : les changements de protocole et les publications sont votés.
 
@@ -123,11 +120,9 @@ ensemble une question qui les concerne toutes et tous.
 | Rapport public | CC BY 4.0 |
 | Code de l'outil | AGPL-3.0 |
 
-Plus d'informations : https://www.ess-france.org
-"""
+Plus d'informations : https://www.ess-france.org """
 
-GOVERNANCE = """Les décisions se prennent **par collèges**, à la manière d'une SCIC : chaque collège pèse
-selon son poids, quel que soit le nombre de ses membres.
+GOVERNANCE = """Les décisions se prennent **par collèges**, à la manière d'une SCIC : chaque collège pèse selon son poids, quel que soit le nombre de ses membres.
 
 - Les *coordinateur·rices* et les *membres* votent ; les *observateur·rices* suivent les travaux.
 - Quorum : la moitié des votant·es.

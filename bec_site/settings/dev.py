@@ -8,3 +8,4 @@ SECRET_KEY = SECRET_KEY or "dev-only-insecure-key-change-me"  # noqa: F405
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
+WHITENOISE_AUTOREFRESH = True

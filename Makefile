@@ -1,0 +1,51 @@
+# wagtail-bec — the commands a new user needs. See README.md.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test lint bench install install-dev messages serve clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(PY)
+	$(PIP) install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## make demo: install, migrate SQLite, load the demo bureau, print the accounts, serve on 127.0.0.1:8000
+demo: install
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py bec_demo
+	@echo ""
+	@echo "Site : http://$(HOST):$(PORT)/   Administration : http://$(HOST):$(PORT)/admin/"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+## make test: install the dev dependencies and run the whole suite (PostgreSQL when DATABASE_URL is set)
+test: install-dev
+	$(PY) -m pytest
+
+lint: install-dev
+	$(PY) -m ruff check .
+
+## make bench: throughput of the bureau page next to a bare Wagtail page, both under gunicorn
+bench: install-dev
+	$(PY) bench/run.py
+
+## make messages: refresh and compile the translation catalogues (needs GNU gettext)
+messages: install-dev
+	for app in bec_site participants commons studies; do (cd $$app && ../$(PY) ../manage.py makemessages -l fr -l en --no-obsolete); done
+	$(PY) manage.py compilemessages
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

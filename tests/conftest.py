@@ -1,0 +1,104 @@
+"""Shared fixtures: a home page, bureaus with colleges, and people in every role.
+
+`make_bureau()` and `make_person()` build data fast enough to be used at two data sizes in
+query-count tests.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+
+from bec_site.models import HomePage
+from commons.models import BureauPage, College, Membership, Role
+from participants.models import MemberProfile
+
+PASSWORD = "correct-horse-battery-staple"
+_counter = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """allauth's rate limits live in the cache: start every test with a clean slate."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def home(db) -> HomePage:
+    return HomePage.objects.get()
+
+
+@pytest.fixture
+def make_bureau(home):
+    def make(title: str | None = None, colleges=(("Chercheur·es", 30), ("Structures", 40), ("Bénévoles", 30))):
+        n = next(_counter)
+        bureau = BureauPage(
+            title=title or f"Bureau {n}", slug=f"bureau-{n}", question="Une question ?",
+            charter="Une **charte**.", governance="Des règles.",
+        )
+        for order, (name, weight) in enumerate(colleges):
+            bureau.colleges.add(College(name=name, weight=weight, sort_order=order))
+        home.add_child(instance=bureau)
+        bureau.save_revision().publish()
+        bureau.refresh_from_db()
+        return bureau
+
+    return make
+
+
+@pytest.fixture
+def make_person(db):
+    """A verified user with a profile, optionally a member of `bureau` with `role`."""
+
+    def make(bureau: BureauPage | None = None, role: str | None = None, *, email: str | None = None,
+             college: College | None = None, **user_fields):
+        n = next(_counter)
+        email = email or f"person{n}@example.org"
+        user = get_user_model().objects.create_user(
+            username=f"person{n}", email=email, password=PASSWORD, **user_fields
+        )
+        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+        MemberProfile.objects.create(user=user, display_name=f"Personne {n}", category="researcher")
+        if bureau is not None and role is not None:
+            if college is None and role != Role.OBSERVER:
+                college = bureau.colleges.first()
+            Membership.objects.create(user=user, bureau=bureau, role=role, college=college)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def bureau(make_bureau) -> BureauPage:
+    return make_bureau("BEC test")
+
+
+@pytest.fixture
+def other_bureau(make_bureau) -> BureauPage:
+    return make_bureau("Autre bureau")
+
+
+@pytest.fixture
+def people(bureau, other_bureau, make_person) -> dict:
+    """One person for every kind of visitor the permission tests cover."""
+    return {
+        "anonymous": None,
+        "outsider": make_person(),
+        "observer": make_person(bureau, Role.OBSERVER),
+        "member": make_person(bureau, Role.MEMBER),
+        "coordinator": make_person(bureau, Role.COORDINATOR),
+        "other_member": make_person(other_bureau, Role.COORDINATOR),
+    }
+
+
+def client_for(client, user):
+    """Log the Django test client in as `user` (None stays anonymous)."""
+    if user is not None:
+        client.force_login(user)
+    return client
