@@ -1,10 +1,14 @@
 """Keep Wagtail groups in step with bureaus and memberships."""
 
 from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from .groups import ensure_bureau_groups, sync_user_groups
 from .models import BureauPage, Membership
+
+#: Sent after a proposal is closed and its decision recorded: kwargs `proposal`, `decision`.
+#: Later apps (the protocol workflow) act on adopted proposals through it.
+proposal_decided = Signal()
 
 
 @receiver(post_save, sender=BureauPage)

@@ -54,3 +54,12 @@ class CommonsViewSetGroup(ViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_viewsets():
     return CommonsViewSetGroup()
+
+
+@hooks.register("register_log_actions")
+def register_governance_log_actions(actions):
+    """Proposal lifecycle events in Wagtail's audit log (Reports › Site history)."""
+    actions.register_action("bec.proposal.open", _("Open a vote"), _("Vote opened"))
+    actions.register_action("bec.proposal.extend", _("Extend a vote"), _("Vote extended"))
+    actions.register_action("bec.proposal.withdraw", _("Withdraw a proposal"), _("Proposal withdrawn"))
+    actions.register_action("bec.proposal.decide", _("Record a decision"), _("Decision recorded"))

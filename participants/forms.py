@@ -29,5 +29,5 @@ class SignupProfileForm(forms.Form):
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = MemberProfile
-        fields = ["display_name", "category", "organisation", "bio"]
+        fields = ["display_name", "category", "organisation", "bio", "email_notifications"]
         widgets = {"bio": forms.Textarea(attrs={"rows": 5})}

@@ -1,7 +1,20 @@
 """The bureau: its page, colleges, memberships and invitations."""
 
 from .bureau import BureauPage, College
+from .governance import (
+    Ballot,
+    BallotChange,
+    Comment,
+    Decision,
+    DecisionRule,
+    Elector,
+    Proposal,
+    ProposalOption,
+)
 from .invitation import Invitation
 from .membership import Membership, Role
 
-__all__ = ["BureauPage", "College", "Invitation", "Membership", "Role"]
+__all__ = [
+    "Ballot", "BallotChange", "BureauPage", "College", "Comment", "Decision", "DecisionRule", "Elector",
+    "Invitation", "Membership", "Proposal", "ProposalOption", "Role",
+]

@@ -1,0 +1,390 @@
+"""Governance services: open, vote, extend, withdraw, close — the only code that changes a vote's state.
+
+Why a service module: views, management commands, background tasks and the workflow task of
+later issues all need the same rules (deadlines by server time, the electorate snapshot, one
+ballot per member, one decision per proposal). Each function validates everything first, raises
+`GovernanceError` with a translated message and changes nothing when input is bad, and takes
+row locks so concurrent votes and closes stay consistent on PostgreSQL (SQLite serialises
+writers with IMMEDIATE transactions, see settings).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from wagtail.log_actions import log
+from wagtail.models import Page
+
+from . import voting
+from .models import (
+    Ballot,
+    BallotChange,
+    BureauPage,
+    Decision,
+    DecisionRule,
+    Elector,
+    Membership,
+    Proposal,
+    ProposalOption,
+)
+from .models.governance import GRADE_SCALE, BallotChoice, Method, Status
+from .models.membership import VOTING_ROLES
+
+
+class GovernanceError(Exception):
+    """A refused action; the message is meant for the person who tried it."""
+
+
+# --- Drafting and opening -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_proposal(
+    bureau: BureauPage,
+    author,
+    *,
+    title: str,
+    body: str,
+    rule: DecisionRule,
+    kind: str = "free",
+    options: Sequence[str] = (),
+    target=None,
+) -> Proposal:
+    """Create a draft. Majority-judgment rules need at least two distinct options."""
+    if rule.bureau_id != bureau.pk:
+        raise GovernanceError(_("This decision rule belongs to another bureau."))
+    labels = [label.strip() for label in options if label.strip()]
+    if rule.method == Method.MAJORITY_JUDGMENT:
+        if len(labels) < 2:
+            raise GovernanceError(_("A majority judgment needs at least two options."))
+        if len(set(labels)) != len(labels):
+            raise GovernanceError(_("Two options have the same label."))
+    elif labels:
+        raise GovernanceError(_("Options are only used with majority judgment."))
+    proposal = Proposal(bureau=bureau, author=author, title=title, body=body, rule=rule, kind=kind)
+    if target is not None:
+        proposal.target = target
+    proposal.save()
+    ProposalOption.objects.bulk_create(
+        ProposalOption(proposal=proposal, label=label, position=i) for i, label in enumerate(labels)
+    )
+    return proposal
+
+
+@transaction.atomic
+def open_proposal(proposal: Proposal, by, closes_at: datetime | None = None) -> Proposal:
+    """Open the vote now and freeze the electorate: the bureau's voting members at this moment."""
+    proposal = Proposal.objects.select_for_update().select_related("rule").get(pk=proposal.pk)
+    if proposal.status != Status.DRAFT:
+        raise GovernanceError(_("Only a draft can be opened."))
+    now = timezone.now()
+    closes_at = closes_at or now + timedelta(days=proposal.rule.default_duration_days)
+    if closes_at <= now:
+        raise GovernanceError(_("The closing date must be in the future."))
+    memberships = list(
+        Membership.objects.active()
+        .filter(bureau_id=proposal.bureau_id, role__in=VOTING_ROLES)
+        .select_related("college", "user")
+    )
+    if not memberships:
+        raise GovernanceError(_("The bureau has no voting member."))
+    if proposal.rule.use_colleges:
+        missing = [m.user.email for m in memberships if m.college is None]
+        if missing:
+            raise GovernanceError(
+                _("The rule weighs colleges: give a college to %(people)s before opening.")
+                % {"people": ", ".join(missing)}
+            )
+        proposal.college_weights = {m.college.name: m.college.weight for m in memberships}
+    Elector.objects.bulk_create(
+        Elector(proposal=proposal, user=m.user, college=m.college.name if m.college else "")
+        for m in memberships
+    )
+    proposal.status, proposal.opens_at, proposal.closes_at = Status.OPEN, now, closes_at
+    proposal.save(update_fields=["status", "opens_at", "closes_at", "college_weights"])
+    log(instance=proposal, action="bec.proposal.open", user=by, data={"closes_at": closes_at.isoformat()})
+    _after_commit("notify_opened", proposal.pk)
+    return proposal
+
+
+@transaction.atomic
+def extend_proposal(proposal: Proposal, by, closes_at: datetime) -> Proposal:
+    """Push the deadline back: only while the vote is still running, and only later."""
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    if not proposal.accepts_ballots:
+        raise GovernanceError(_("Only a running vote can be extended."))
+    if closes_at <= proposal.closes_at:
+        raise GovernanceError(_("The new closing date must be later than the current one."))
+    previous = proposal.closes_at
+    proposal.closes_at = closes_at
+    proposal.reminder_sent_at = None
+    proposal.save(update_fields=["closes_at", "reminder_sent_at"])
+    log(
+        instance=proposal,
+        action="bec.proposal.extend",
+        user=by,
+        data={"from": previous.isoformat(), "to": closes_at.isoformat()},
+    )
+    return proposal
+
+
+@transaction.atomic
+def withdraw_proposal(proposal: Proposal, by) -> Proposal:
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    if proposal.status not in (Status.DRAFT, Status.OPEN) or proposal.is_due:
+        raise GovernanceError(_("Only a draft or a running vote can be withdrawn."))
+    proposal.status = Status.WITHDRAWN
+    proposal.save(update_fields=["status"])
+    log(instance=proposal, action="bec.proposal.withdraw", user=by)
+    return proposal
+
+
+# --- Voting -------------------------------------------------------------------------------------
+
+
+def _validate_ballot(proposal: Proposal, choice: str, reason: str, grades: Mapping[str, str] | None) -> dict:
+    method = proposal.rule.method
+    if method == Method.MAJORITY_JUDGMENT:
+        option_ids = {str(pk) for pk in proposal.options.values_list("pk", flat=True)}
+        grades = {str(k): v for k, v in (grades or {}).items()}
+        if set(grades) - option_ids:
+            raise GovernanceError(_("This ballot grades an option that is not part of the proposal."))
+        if set(grades) != option_ids:
+            raise GovernanceError(_("Grade every option."))
+        if any(grade not in GRADE_SCALE for grade in grades.values()):
+            raise GovernanceError(_("Unknown grade."))
+        return {"choice": "", "reason": reason.strip(), "grades": grades}
+    if choice not in BallotChoice.values:
+        raise GovernanceError(_("Unknown choice."))
+    if choice == BallotChoice.BLOCK:
+        if method not in (Method.CONSENT, Method.CONSENSUS):
+            raise GovernanceError(_("This decision method has no block."))
+        if not reason.strip():
+            raise GovernanceError(_("A block is an objection: say why."))
+    return {"choice": choice, "reason": reason.strip(), "grades": {}}
+
+
+def cast_ballot(
+    proposal: Proposal, voter, *, choice: str = "", reason: str = "", grades: Mapping[str, str] | None = None
+) -> Ballot:
+    """Cast or change the voter's ballot. Refused after the deadline even if nothing has closed the vote."""
+    for attempt in range(3):
+        try:
+            return _cast_ballot(proposal.pk, voter, choice, reason, grades)
+        except IntegrityError:  # a concurrent first ballot of the same voter: retry as a change
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+@transaction.atomic
+def _cast_ballot(proposal_id: int, voter, choice: str, reason: str, grades) -> Ballot:
+    # Locking the proposal serialises ballots with closing: no ballot can land after a close.
+    proposal = Proposal.objects.select_for_update().select_related("rule").get(pk=proposal_id)
+    if proposal.status == Status.WITHDRAWN:
+        raise GovernanceError(_("This proposal has been withdrawn."))
+    if not proposal.accepts_ballots:
+        raise GovernanceError(_("The vote is closed."))
+    if not Elector.objects.filter(proposal=proposal, user=voter).exists():
+        raise GovernanceError(
+            _("You are not in the electorate of this vote (it was fixed when the vote opened).")
+        )
+    data = _validate_ballot(proposal, choice, reason, grades)
+    now = timezone.now()
+    ballot = Ballot.objects.select_for_update().filter(proposal=proposal, voter=voter).first()
+    if ballot is None:
+        with transaction.atomic():
+            ballot = Ballot.objects.create(
+                proposal=proposal, voter=voter, cast_at=now, updated_at=now, **data
+            )
+    else:
+        for key, value in data.items():
+            setattr(ballot, key, value)
+        ballot.updated_at = now
+        ballot.save(update_fields=[*data, "updated_at"])
+    BallotChange.objects.create(proposal=proposal, voter=voter, at=now, **data)
+    return ballot
+
+
+def tally(proposal: Proposal) -> dict[str, int]:
+    """Current counts per choice, in one query."""
+    counts = dict.fromkeys(voting.CHOICES, 0)
+    for row in proposal.ballots.exclude(choice="").values("choice").annotate(n=Count("pk")):
+        counts[row["choice"]] = row["n"]
+    return counts
+
+
+# --- Closing and the register -------------------------------------------------------------------
+
+
+def _ratio(value: str) -> Fraction:
+    return Fraction(value.strip()) if value and value.strip() else Fraction(0)
+
+
+def compute_result(proposal: Proposal) -> dict:
+    """Apply the rule to the ballots: the fields of the decision, before hashing."""
+    rule = proposal.rule
+    electors = dict(proposal.electors.values_list("user_id", "college"))
+    ballots = list(proposal.ballots.all())
+    electorate_size = len(electors)
+    result = {"electorate_size": electorate_size, "ballots_cast": len(ballots), "ranking": [], "score": ""}
+    if rule.method == Method.MAJORITY_JUDGMENT:
+        options = list(proposal.options.all())
+        labels = {str(option.pk): option.label for option in options}
+        grades = {option.label: [] for option in options}
+        for ballot in ballots:
+            for option_id, grade in ballot.grades.items():
+                grades[labels[option_id]].append(grade)
+        participation = Fraction(len(ballots), electorate_size) if electorate_size else Fraction(0)
+        quorum_reached = participation >= _ratio(rule.quorum) and bool(ballots)
+        result["ranking"] = voting.majority_judgment(grades, GRADE_SCALE) if quorum_reached else []
+        distribution = {label: {g: values.count(g) for g in GRADE_SCALE} for label, values in grades.items()}
+        result.update(
+            counts=distribution, adopted=quorum_reached, reason="adopted" if quorum_reached else "no_quorum"
+        )
+        return result
+    college_weights = proposal.college_weights if rule.use_colleges else None
+    outcome = voting.decide(
+        rule.method,
+        [
+            voting.Ballot(voter=str(b.voter_id), choice=b.choice, college=electors.get(b.voter_id) or None)
+            for b in ballots
+        ],
+        electorate_size,
+        quorum=_ratio(rule.quorum),
+        threshold=_ratio(rule.threshold) if rule.threshold else None,
+        college_weights=college_weights or None,
+    )
+    result.update(
+        counts=dict(outcome.counts),
+        adopted=outcome.adopted,
+        reason=outcome.reason,
+        score=str(outcome.share) if outcome.share is not None else "",
+    )
+    return result
+
+
+def canonical_payload(decision: Decision) -> bytes:
+    """The bytes that a decision's hash covers: every recorded field, sorted, in compact JSON."""
+    payload = {
+        "bureau": decision.bureau_id,
+        "sequence": decision.sequence,
+        "proposal": decision.proposal_id,
+        "title": decision.title,
+        "kind": decision.kind,
+        "outcome": decision.outcome,
+        "reason": decision.reason,
+        "rule": decision.rule,
+        "counts": decision.counts,
+        "score": decision.score,
+        "ranking": decision.ranking,
+        "electorate_size": decision.electorate_size,
+        "ballots_cast": decision.ballots_cast,
+        "closed_at": decision.closed_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "previous_hash": decision.previous_hash,
+    }
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def hash_decision(decision: Decision) -> str:
+    return hashlib.sha256(canonical_payload(decision)).hexdigest()
+
+
+def close_proposal(proposal_id: int) -> Decision | None:
+    """Close a due proposal and record its decision, exactly once whatever the concurrency.
+
+    Returns the decision (existing or new), or None when the proposal is not due / not open.
+    """
+    with transaction.atomic():
+        proposal = Proposal.objects.select_for_update().select_related("rule").get(pk=proposal_id)
+        if proposal.status in (Status.ADOPTED, Status.REJECTED):
+            return Decision.objects.filter(proposal=proposal).first()
+        if not proposal.is_due:
+            return None
+        # Serialise the bureau's chain: lock its page row, then read the last link.
+        Page.objects.select_for_update().filter(pk=proposal.bureau_id).first()
+        previous = Decision.objects.filter(bureau_id=proposal.bureau_id).order_by("-sequence").first()
+        result = compute_result(proposal)
+        decision = Decision(
+            bureau_id=proposal.bureau_id,
+            proposal=proposal,
+            sequence=(previous.sequence + 1) if previous else 1,
+            title=proposal.title,
+            kind=proposal.kind,
+            outcome="adopted" if result["adopted"] else "rejected",
+            reason=result["reason"],
+            rule=proposal.rule.summary() | {"college_weights": proposal.college_weights},
+            counts=result["counts"],
+            score=result["score"],
+            ranking=result["ranking"],
+            electorate_size=result["electorate_size"],
+            ballots_cast=result["ballots_cast"],
+            closed_at=timezone.now(),
+            previous_hash=previous.hash if previous else "",
+        )
+        decision.hash = hash_decision(decision)
+        decision.save(force_insert=True)
+        proposal.status = Status.ADOPTED if result["adopted"] else Status.REJECTED
+        proposal.save(update_fields=["status"])
+        log(
+            instance=proposal,
+            action="bec.proposal.decide",
+            user=None,
+            data={"outcome": decision.outcome, "sequence": decision.sequence},
+        )
+        _after_commit("notify_decided", decision.pk)
+    from .signals import proposal_decided
+
+    proposal_decided.send(sender=Proposal, proposal=proposal, decision=decision)
+    return decision
+
+
+def close_due_proposals() -> int:
+    """Close every due proposal; returns how many decisions were recorded."""
+    closed = 0
+    for proposal_id in Proposal.objects.due().values_list("pk", flat=True):
+        if close_proposal(proposal_id) is not None:
+            closed += 1
+    return closed
+
+
+def close_if_due(proposal: Proposal) -> Proposal:
+    """Lazy closing when a due proposal is viewed: nothing has to run on time for deadlines to hold."""
+    if proposal.is_due:
+        close_proposal(proposal.pk)
+        proposal.refresh_from_db()
+    return proposal
+
+
+def verify_chain(decisions: Sequence[Decision]) -> Decision | None:
+    """The first decision whose hash or link to its predecessor does not check out, or None.
+
+    `decisions` are one bureau's, in sequence order.
+    """
+    previous_hash = ""
+    expected_sequence = 1
+    for decision in decisions:
+        if (
+            decision.sequence != expected_sequence
+            or decision.previous_hash != previous_hash
+            or hash_decision(decision) != decision.hash
+        ):
+            return decision
+        previous_hash = decision.hash
+        expected_sequence += 1
+    return None
+
+
+def _after_commit(function_name: str, pk: int) -> None:
+    """Send notifications once the transaction has committed (never for a rolled-back change)."""
+    from . import notifications
+
+    transaction.on_commit(lambda: getattr(notifications, function_name)(pk))
