@@ -7,7 +7,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
-from .models import Invitation, Membership
+from .models import Decision, DecisionRule, Invitation, Membership, Proposal
 
 
 class MembershipViewSet(ModelViewSet):
@@ -21,11 +21,19 @@ class MembershipViewSet(ModelViewSet):
     form_fields = ["user", "bureau", "role", "college", "joined_at", "left_at"]
 
 
-class NoAddPermissionPolicy(ModelPermissionPolicy):
-    """Invitations are created from the bureau's members page, which emails the single-use link."""
+class LimitedPermissionPolicy(ModelPermissionPolicy):
+    """Django model permissions, minus the actions that must not happen in the admin.
+
+    Invitations are created from the members page (which emails the link); proposals change
+    state only through `commons.governance`; decisions are never changed at all.
+    """
+
+    def __init__(self, model, forbidden: tuple[str, ...]):
+        super().__init__(model)
+        self.forbidden = forbidden
 
     def user_has_permission(self, user, action):
-        return action != "add" and super().user_has_permission(user, action)
+        return action not in self.forbidden and super().user_has_permission(user, action)
 
     def user_has_any_permission(self, user, actions):
         return any(self.user_has_permission(user, action) for action in actions)
@@ -42,18 +50,73 @@ class InvitationViewSet(ModelViewSet):
     form_fields = ["expires_at"]
 
 
-register_permission_policy(Invitation, NoAddPermissionPolicy(Invitation))
+class DecisionRuleViewSet(ModelViewSet):
+    model = DecisionRule
+    icon = "tasks"
+    menu_label = _("Decision rules")
+    list_display = ["name", "bureau", "method", "quorum", "threshold", "use_colleges", "is_default"]
+    list_filter = ["bureau", "method"]
+    form_fields = [
+        "bureau",
+        "name",
+        "method",
+        "quorum",
+        "threshold",
+        "default_duration_days",
+        "use_colleges",
+        "results_visibility",
+        "is_default",
+    ]
+
+
+class ProposalViewSet(ModelViewSet):
+    model = Proposal
+    icon = "doc-full"
+    menu_label = _("Proposals")
+    list_display = ["title", "bureau", "kind", "status", "opens_at", "closes_at"]
+    list_filter = ["bureau", "status", "kind"]
+    search_fields = ["title"]
+    search_backend_name = None
+    inspect_view_enabled = True
+    form_fields = ["title"]
+
+
+class DecisionViewSet(ModelViewSet):
+    """The register, read-only: a decision is never edited or deleted, here or anywhere."""
+
+    model = Decision
+    icon = "list-ol"
+    menu_label = _("Decisions")
+    list_display = ["sequence", "title", "bureau", "outcome", "closed_at", "hash"]
+    list_filter = ["bureau", "outcome"]
+    inspect_view_enabled = True
+    form_fields = ["title"]
+
+
+register_permission_policy(Proposal, LimitedPermissionPolicy(Proposal, ("add", "change", "delete")))
+register_permission_policy(Decision, LimitedPermissionPolicy(Decision, ("add", "change", "delete")))
+register_permission_policy(Invitation, LimitedPermissionPolicy(Invitation, ("add",)))
 
 
 class CommonsViewSetGroup(ViewSetGroup):
     menu_label = _("Bureaus")
     menu_icon = "site"
-    items = (MembershipViewSet, InvitationViewSet)
+    items = (MembershipViewSet, InvitationViewSet, DecisionRuleViewSet, ProposalViewSet, DecisionViewSet)
 
 
 @hooks.register("register_admin_viewset")
 def register_viewsets():
     return CommonsViewSetGroup()
+
+
+@hooks.register("after_create_page")
+def give_new_bureaus_their_rules(request, page):
+    """A bureau created in the admin starts with usable decision rules (see `commons.rules`)."""
+    from .models import BureauPage
+    from .rules import ensure_default_rules
+
+    if isinstance(page.specific, BureauPage):
+        ensure_default_rules(page.specific)
 
 
 @hooks.register("register_log_actions")

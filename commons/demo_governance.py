@@ -1,0 +1,150 @@
+"""Demo data for governance: three closed votes that show what the rules do, and one open vote.
+
+1. Adopted by the college-weighted majority although the headcount was against (2 for, 3 against):
+   chercheur·es 0/2 for (weight 30), structures 1/1 (40), bénévoles & makers 1/2 (30)
+   → (0·30 + 1·40 + ½·30) / 100 = 55 % for.
+2. Rejected under consent by a single argued block.
+3. A majority-judgment choice among three transcription tools.
+4. An open vote, some ballots already cast.
+
+Idempotent: a proposal whose title exists is left alone.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from . import governance
+from .models import BureauPage, DecisionRule, Proposal
+from .models.governance import Method, ProposalKind
+from .rules import ensure_default_rules
+
+ODBL = "Ouvrir les données d'observation anonymisées sous licence ODbL"
+REPORT = "Publier le rapport intermédiaire sur le site de la Métropole"
+TRANSCRIPTION = "Choisir l'outil de transcription des entretiens"
+SOVEREIGNTY = "Ajouter une question sur la souveraineté des données au guide d'entretien"
+
+
+def _users() -> dict[str, object]:
+    User = get_user_model()
+    return {u.email.split(".")[0]: u for u in User.objects.filter(email__endswith="@bec-demo.fr")}
+
+
+def _rule(bureau: BureauPage, method: str) -> DecisionRule:
+    return DecisionRule.objects.filter(bureau=bureau, method=method).order_by("-is_default", "pk").first()
+
+
+def _closed_vote(bureau, author, *, title, body, rule, kind, ballots, options=(), days_ago=30):
+    proposal = governance.create_proposal(
+        bureau, author, title=title, body=body, rule=rule, kind=kind, options=options
+    )
+    governance.open_proposal(proposal, author)
+    labels = {o.label: str(o.pk) for o in proposal.options.all()}
+    for voter, choice in ballots:
+        if isinstance(choice, dict):
+            governance.cast_ballot(proposal, voter, grades={labels[k]: v for k, v in choice.items()})
+        else:
+            choice, _sep, reason = choice.partition(":")
+            governance.cast_ballot(proposal, voter, choice=choice, reason=reason.strip())
+    past = timezone.now() - timedelta(days=days_ago)
+    Proposal.objects.filter(pk=proposal.pk).update(
+        opens_at=past - timedelta(days=7), closes_at=past, created_at=past - timedelta(days=8)
+    )
+    return governance.close_proposal(proposal.pk)
+
+
+@transaction.atomic
+def build(bureau: BureauPage) -> list[Proposal]:
+    ensure_default_rules(bureau)
+    u = _users()
+    camille, karim, lea, aminata, hugo, ines = (
+        u[k] for k in ("camille", "karim", "lea", "aminata", "hugo", "ines")
+    )
+    existing = set(Proposal.objects.filter(bureau=bureau).values_list("title", flat=True))
+    if ODBL not in existing:
+        _closed_vote(
+            bureau,
+            karim,
+            title=ODBL,
+            kind=ProposalKind.FREE,
+            rule=_rule(bureau, Method.MAJORITY),
+            days_ago=40,
+            body=(
+                "Nous proposons de publier le jeu de données des observations **anonymisées** (codes de "
+                "collectifs, outils, usages) sous licence [ODbL](https://opendatacommons.org/licenses/odbl/).\n\n"
+                "- les textes des notes restent réservés à l'équipe ;\n"
+                "- seuls les champs codés sont publiés, une fois par trimestre."
+            ),
+            ballots=[
+                (camille, "against"),
+                (lea, "against"),
+                (karim, "for"),
+                (aminata, "abstain"),
+                (hugo, "for"),
+                (ines, "against"),
+            ],
+        )
+    if REPORT not in existing:
+        _closed_vote(
+            bureau,
+            camille,
+            title=REPORT,
+            kind=ProposalKind.PUBLICATION,
+            rule=_rule(bureau, Method.CONSENT),
+            days_ago=20,
+            body="Le rapport intermédiaire (12 pages) présente les premiers usages observés dans six collectifs.",
+            ballots=[
+                (camille, "for"),
+                (karim, "for"),
+                (lea, "for"),
+                (aminata, "for"),
+                (hugo, "for"),
+                (ines, "block: Le rapport cite le collectif C-04, qui n'a pas encore validé la citation."),
+            ],
+        )
+    if TRANSCRIPTION not in existing:
+        options = [
+            "Whisper auto-hébergé au fablab",
+            "Service commercial hébergé hors UE",
+            "Transcription manuelle par les bénévoles",
+        ]
+        w, s, m = options
+        _closed_vote(
+            bureau,
+            lea,
+            title=TRANSCRIPTION,
+            kind=ProposalKind.FREE,
+            rule=_rule(bureau, Method.MAJORITY_JUDGMENT),
+            options=options,
+            days_ago=10,
+            body="Trois options pour transcrire les entretiens enregistrés (avec consentement « enregistrement »).",
+            ballots=[
+                (camille, {w: "very_good", s: "poor", m: "good"}),
+                (karim, {w: "excellent", s: "fair", m: "fair"}),
+                (lea, {w: "good", s: "reject", m: "very_good"}),
+                (aminata, {w: "very_good", s: "poor", m: "good"}),
+                (hugo, {w: "excellent", s: "reject", m: "fair"}),
+                (ines, {w: "good", s: "poor", m: "excellent"}),
+            ],
+        )
+    if SOVEREIGNTY not in existing:
+        proposal = governance.create_proposal(
+            bureau,
+            aminata,
+            title=SOVEREIGNTY,
+            kind=ProposalKind.PROTOCOL,
+            rule=_rule(bureau, Method.QUALIFIED),
+            body=(
+                "Ajouter au guide d'entretien la question : *« Savez-vous où sont hébergées les données que vous "
+                "confiez à l'outil ? »*, avec une relance sur les conditions d'utilisation."
+            ),
+        )
+        governance.open_proposal(proposal, camille, closes_at=timezone.now() + timedelta(days=5))
+        governance.cast_ballot(proposal, aminata, choice="for")
+        governance.cast_ballot(proposal, hugo, choice="for")
+        governance.cast_ballot(proposal, lea, choice="against")
+    return list(Proposal.objects.filter(bureau=bureau))
