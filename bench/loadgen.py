@@ -107,6 +107,7 @@ def measure(
     timeout: float = 10.0,
     headers: dict[str, str] | None = None,
     expected_status: int = 200,
+    keep_latencies: bool = False,
 ) -> dict:
     """GET `url` from `concurrency` threads for `duration` seconds (or `max_requests` requests).
 
@@ -114,7 +115,8 @@ def measure(
     than `expected_status`, or a connection error/timeout), `rps` (completed requests per second
     of wall time), latency statistics in milliseconds over every request that got a response
     (`median_ms`, `p95_ms`, `p99_ms`, `mean_ms`, `min_ms`, `max_ms`), `statuses`, `exceptions`,
-    `error_samples`, `mean_bytes`, and the parameters used.
+    `error_samples`, `bytes`, `mean_bytes`, and the parameters used. With `keep_latencies`, also every
+    latency (`latencies_ms`), which `combine()` needs.
     """
     parts = urlsplit(url)
     if parts.scheme != "http" or not parts.hostname:
@@ -165,16 +167,85 @@ def measure(
         raise
     elapsed = time.perf_counter() - started
 
-    latencies = sorted(latency for result in results for latency in result.latencies)
+    latencies: list[float] = []
     statuses: Counter[int] = Counter()
     exceptions: Counter[str] = Counter()
     error_samples: list[str] = []
     total_bytes = 0
     for result in results:
+        latencies.extend(result.latencies)
         statuses.update(result.statuses)
         exceptions.update(result.exceptions)
         error_samples.extend(result.error_samples)
         total_bytes += result.bytes
+    summary = _summarise(
+        url=url,
+        duration=duration,
+        concurrency=concurrency,
+        max_requests=max_requests,
+        elapsed=elapsed,
+        latencies=latencies,
+        statuses=statuses,
+        exceptions=exceptions,
+        error_samples=error_samples,
+        total_bytes=total_bytes,
+        expected_status=expected_status,
+    )
+    if keep_latencies:
+        summary["latencies_ms"] = [round(latency * 1000, 3) for latency in latencies]
+    return summary
+
+
+def combine(parts: list[dict], expected_status: int = 200) -> dict:
+    """Merge several `measure(..., keep_latencies=True)` results for one URL into one summary.
+
+    Used to interleave targets in rounds (A B B A ...) so that a machine whose load drifts
+    during the run affects every target alike. Adds `rounds` and `rps_rounds`.
+    """
+    if not parts:
+        raise ValueError("nothing to combine")
+    if any("latencies_ms" not in part for part in parts):
+        raise ValueError("combine() needs results measured with keep_latencies=True")
+    statuses: Counter[int] = Counter()
+    exceptions: Counter[str] = Counter()
+    for part in parts:
+        statuses.update({int(code): count for code, count in part["statuses"].items()})
+        exceptions.update(part["exceptions"])
+    summary = _summarise(
+        url=parts[0]["url"],
+        duration=sum(part["duration_s"] for part in parts),
+        concurrency=parts[0]["concurrency"],
+        max_requests=None
+        if any(part["max_requests"] is None for part in parts)
+        else sum(part["max_requests"] for part in parts),
+        elapsed=sum(part["elapsed_s"] for part in parts),
+        latencies=[latency / 1000 for part in parts for latency in part["latencies_ms"]],
+        statuses=statuses,
+        exceptions=exceptions,
+        error_samples=[sample for part in parts for sample in part["error_samples"]],
+        total_bytes=sum(part["bytes"] for part in parts),
+        expected_status=expected_status,
+    )
+    summary["rounds"] = len(parts)
+    summary["rps_rounds"] = [part["rps"] for part in parts]
+    return summary
+
+
+def _summarise(
+    *,
+    url: str,
+    duration: float,
+    concurrency: int,
+    max_requests: int | None,
+    elapsed: float,
+    latencies: list[float],
+    statuses: Counter[int],
+    exceptions: Counter[str],
+    error_samples: list[str],
+    total_bytes: int,
+    expected_status: int,
+) -> dict:
+    latencies = sorted(latencies)
     responses = sum(statuses.values())
     requests = responses + sum(exceptions.values())
     errors = requests - statuses.get(expected_status, 0)
@@ -184,7 +255,7 @@ def measure(
 
     return {
         "url": url,
-        "duration_s": duration,
+        "duration_s": round(duration, 3),
         "concurrency": concurrency,
         "max_requests": max_requests,
         "elapsed_s": round(elapsed, 3),
@@ -197,6 +268,7 @@ def measure(
         "mean_ms": ms(statistics.fmean(latencies) if latencies else None),
         "min_ms": ms(latencies[0] if latencies else None),
         "max_ms": ms(latencies[-1] if latencies else None),
+        "bytes": total_bytes,
         "mean_bytes": round(total_bytes / responses) if responses else 0,
         "statuses": {str(code): count for code, count in sorted(statuses.items())},
         "exceptions": dict(exceptions),

@@ -58,9 +58,7 @@ def manage(env: dict[str, str], log_path: Path, *args: str) -> str:
     with log_path.open("a") as log:
         log.write(f"$ manage.py {' '.join(args)}\n{completed.stdout}{completed.stderr}\n")
     if completed.returncode != 0:
-        raise BenchError(
-            f"manage.py {' '.join(args)} failed ({completed.returncode}):\n{_tail(log_path)}"
-        )
+        raise BenchError(f"manage.py {' '.join(args)} failed ({completed.returncode}):\n{_tail(log_path)}")
     return completed.stdout
 
 
@@ -71,7 +69,8 @@ def prepare_site(env: dict[str, str], log_path: Path) -> dict[str, str]:
     """
     manage(env, log_path, "migrate", "--no-input")
     manage(env, log_path, "bec_demo")
-    out = manage(env, log_path, "shell", "-c", "from bench.fixtures import ensure_bare_page; ensure_bare_page()")
+    script = "from bench.fixtures import ensure_bare_page; ensure_bare_page()"
+    out = manage(env, log_path, "shell", "-c", script)
     # Production stores static files with whitenoise's CompressedManifestStaticFilesStorage:
     # without the manifest, `{% static %}` raises and every page is a 500.
     manage(env, log_path, "collectstatic", "--no-input")
