@@ -19,16 +19,32 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from . import invitations
+from .models import Invitation
 
 
 class InvitationAccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
-        return invitations.pending_invitation(request) is not None
+        if invitations.pending_invitation(request) is not None:
+            return True
+        token = request.session.get(invitations.SESSION_KEY)
+        if token:
+            # This browser followed an invitation that has since been used, withdrawn or has expired
+            # (e.g. while the form was being filled in): say so, rather than "sign-up is closed".
+            # Only the sign-up views call this method, so raising here cannot disturb other pages.
+            message = invitations.status_message(Invitation.find(token))
+            raise ImmediateHttpResponse(
+                render(request, "commons/invitation_invalid.html", {"message": message}, status=409)
+            )
+        return False
 
     def clean_email(self, email: str) -> str:
         email = super().clean_email(email)
         request = getattr(self, "request", None)
-        invitation = invitations.pending_invitation(request) if request is not None else None
+        # Only sign-up is bound to the invited address. allauth also cleans the address a member
+        # adds, or asks a password reset for: a pending invitation in the session must not block those.
+        match = getattr(request, "resolver_match", None)
+        signing_up = match is not None and match.url_name == "account_signup"
+        invitation = invitations.pending_invitation(request) if signing_up else None
         if invitation is not None and invitation.email.casefold() != email.casefold():
             raise forms.ValidationError(
                 _(

@@ -18,7 +18,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     instance = MemberProfile.objects.filter(user=request.user).first() or MemberProfile(
         user=request.user, display_name=display_name(request.user)
     )
-    form = ProfileForm(request.POST or None, instance=instance)
+    form = ProfileForm(request.POST if request.method == "POST" else None, instance=instance)
     if request.method == "POST":
         if form.is_valid():
             form.save()

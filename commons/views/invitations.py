@@ -37,9 +37,11 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
         return redirect(membership.bureau.url)
 
     request.session[invitations.SESSION_KEY] = token
+    # Only a verified address counts: anyone can add an unverified address to their own account,
+    # and that must not divert the invited person away from sign-up.
     User = get_user_model()
     has_account = (
-        EmailAddress.objects.filter(email__iexact=invitation.email).exists()
+        EmailAddress.objects.filter(email__iexact=invitation.email, verified=True).exists()
         or User.objects.filter(email__iexact=invitation.email).exists()
     )
     if has_account:

@@ -90,7 +90,9 @@ def assert_nothing_created(users_before: int, memberships_before: int) -> None:
 def test_coordinator_sends_invitation_email_and_only_the_hash_is_stored(client, bureau, people):
     coordinator = people["coordinator"]
     college = bureau.colleges.last()
-    response = send_invitation(client_for(client, coordinator), bureau, "Invitee@Example.org", Role.MEMBER, college)
+    response = send_invitation(
+        client_for(client, coordinator), bureau, "Invitee@Example.org", Role.MEMBER, college
+    )
 
     assert response.status_code == 302
     assert response.url == members_url(bureau)
@@ -237,8 +239,9 @@ def test_used_link_cannot_be_reused(client, bureau):
     assert User.objects.filter(email=INVITED).count() == 1
 
     # The same browser (now signed in) and another one both get a clear refusal.
-    for browser in (client, client.__class__(HTTP_COOKIE="django_language=en")):
-        browser.cookies["django_language"] = "en"
+    another_browser = client.__class__()
+    another_browser.cookies["django_language"] = "en"
+    for browser in (client, another_browser):
         response = browser.get(f"/invitations/{token}/")
         assert response.status_code == 410
         assert "already been used" in response.content.decode()
@@ -265,7 +268,9 @@ def test_used_link_cannot_be_reused(client, bureau):
         ("revoked", 410, "withdrawn"),
     ],
 )
-def test_unusable_links_are_refused_clearly_and_create_nothing(client, bureau, people, state, status, message):
+def test_unusable_links_are_refused_clearly_and_create_nothing(
+    client, bureau, people, state, status, message
+):
     invitation, token = issue(bureau)
     now = timezone.now()
     if state == "unknown":
@@ -334,19 +339,20 @@ def test_signup_is_closed_without_an_invitation(client, bureau):
     assert mail.outbox == []
 
 
-def test_invitation_revoked_after_the_form_was_shown(client, bureau):
-    """Withdrawn while the person fills in the form: the submission is refused, nothing created."""
+@pytest.mark.parametrize(("field", "message"), [("revoked_at", "withdrawn"), ("expires_at", "has expired")])
+def test_invitation_withdrawn_or_expired_after_the_form_was_shown(client, bureau, field, message):
+    """Withdrawn (or expired) while the person fills in the form: refused with the reason, nothing created."""
     invitation, token = issue(bureau)
     client.get(f"/invitations/{token}/")
     assert client.get("/accounts/signup/").status_code == 200
-    invitation.revoked_at = timezone.now()
+    setattr(invitation, field, timezone.now())
     invitation.save()
     users, memberships = User.objects.count(), Membership.objects.count()
 
     response = client.post("/accounts/signup/", signup_data())
 
     assert response.status_code == 409
-    assert "withdrawn" in response.content.decode()
+    assert message in response.content.decode()
     assert_nothing_created(users, memberships)
     assert logged_in_user_id(client) is None
 
@@ -375,7 +381,7 @@ def test_invitation_revoked_during_signup_rolls_the_account_back(client, bureau)
 
 
 def test_existing_account_signs_in_then_joins(client, bureau, other_bureau, make_person):
-    person = make_person(other_bureau, Role.MEMBER, email="Known@Example.org")
+    person = make_person(other_bureau, Role.MEMBER, email="known@example.org")
     college = bureau.colleges.last()
     invitation, token = issue(bureau, email="known@example.org", role=Role.COORDINATOR, college=college)
 
@@ -387,7 +393,8 @@ def test_existing_account_signs_in_then_joins(client, bureau, other_bureau, make
     assert "You already have an account" in login_page.content.decode()
 
     response = client.post(
-        "/accounts/login/", {"login": "known@example.org", "password": PASSWORD, "next": f"/invitations/{token}/"}
+        "/accounts/login/",
+        {"login": "known@example.org", "password": PASSWORD, "next": f"/invitations/{token}/"},
     )
     assert response.status_code == 302
     assert response.url == f"/invitations/{token}/"
@@ -441,3 +448,20 @@ def test_already_member_cannot_join_twice(client, bureau, people):
     assert response.status_code == 409
     assert "already a member" in response.content.decode()
     assert Membership.objects.get(user=member, bureau=bureau).role == Role.MEMBER
+
+
+def test_signup_works_in_the_default_language(client, bureau):
+    """The French-first site (no language cookie): same flow, checked on statuses and data only."""
+    del client.cookies["django_language"]
+    _, token = issue(bureau)
+
+    assert client.get(f"/invitations/{token}/").status_code == 302
+    page = client.get("/accounts/signup/")
+    assert page.status_code == 200
+    assert '<html lang="fr"' in page.content.decode()
+    response = client.post("/accounts/signup/", signup_data())
+
+    assert response.status_code == 302
+    assert Membership.objects.filter(user__email=INVITED, bureau=bureau).exists()
+    assert logged_in_user_id(client) is not None
+    assert client.get(f"/invitations/{token}/").status_code == 410
