@@ -117,3 +117,14 @@ def test_empty_submission_shows_the_required_fields(client, make_person):
     assert response.status_code == 400
     assert "This field is required." in response.content.decode()
     assert MemberProfile.objects.filter(user=person).values().get() == before
+
+
+def test_emails_are_stored_in_lower_case_so_admin_created_accounts_can_sign_in(client, django_user_model):
+    from allauth.account.models import EmailAddress
+
+    user = django_user_model.objects.create_user(username="mixed", email=" Camille@Example.ORG ", password="pw-123456-xyz")
+    assert user.email == "camille@example.org"
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    response = client.post("/accounts/login/", {"login": "Camille@Example.org", "password": "pw-123456-xyz"})
+    assert response.status_code == 302
+    assert "_auth_user_id" in client.session
