@@ -82,7 +82,7 @@ def create_proposal(
 @transaction.atomic
 def open_proposal(proposal: Proposal, by, closes_at: datetime | None = None) -> Proposal:
     """Open the vote now and freeze the electorate: the bureau's voting members at this moment."""
-    proposal = Proposal.objects.select_for_update().select_related("rule").get(pk=proposal.pk)
+    proposal = Proposal.objects.select_for_update(of=("self",)).select_related("rule").get(pk=proposal.pk)
     if proposal.status != Status.DRAFT:
         raise GovernanceError(_("Only a draft can be opened."))
     now = timezone.now()
@@ -188,7 +188,7 @@ def cast_ballot(
 @transaction.atomic
 def _cast_ballot(proposal_id: int, voter, choice: str, reason: str, grades) -> Ballot:
     # Locking the proposal serialises ballots with closing: no ballot can land after a close.
-    proposal = Proposal.objects.select_for_update().select_related("rule").get(pk=proposal_id)
+    proposal = Proposal.objects.select_for_update(of=("self",)).select_related("rule").get(pk=proposal_id)
     if proposal.status == Status.WITHDRAWN:
         raise GovernanceError(_("This proposal has been withdrawn."))
     if not proposal.accepts_ballots:
@@ -304,7 +304,7 @@ def close_proposal(proposal_id: int) -> Decision | None:
     Returns the decision (existing or new), or None when the proposal is not due / not open.
     """
     with transaction.atomic():
-        proposal = Proposal.objects.select_for_update().select_related("rule").get(pk=proposal_id)
+        proposal = Proposal.objects.select_for_update(of=("self",)).select_related("rule").get(pk=proposal_id)
         if proposal.status in (Status.ADOPTED, Status.REJECTED):
             return Decision.objects.filter(proposal=proposal).first()
         if not proposal.is_due:
@@ -384,7 +384,11 @@ def verify_chain(decisions: Sequence[Decision]) -> Decision | None:
 
 
 def _after_commit(function_name: str, pk: int) -> None:
-    """Send notifications once the transaction has committed (never for a rolled-back change)."""
+    """Send notifications once the transaction has committed (never for a rolled-back change).
+
+    `robust`: the change is already committed, so a mail failure is logged rather than raised; it must
+    not turn an opened vote into an error page nor stop `close_due_proposals` half-way.
+    """
     from . import notifications
 
-    transaction.on_commit(lambda: getattr(notifications, function_name)(pk))
+    transaction.on_commit(lambda: getattr(notifications, function_name)(pk), robust=True)

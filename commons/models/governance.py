@@ -176,7 +176,8 @@ class Proposal(models.Model):
         indexes = [models.Index(fields=["bureau", "status", "closes_at"])]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status="draft") | Q(opens_at__isnull=False, closes_at__isnull=False),
+                condition=Q(status__in=["draft", "withdrawn"])
+                | Q(opens_at__isnull=False, closes_at__isnull=False),
                 name="proposal_open_has_dates",
             ),
         ]
@@ -228,6 +229,9 @@ class Elector(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["proposal", "user"], name="one_elector_per_member")]
 
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.proposal_id}"
+
 
 class BallotChoice(models.TextChoices):
     FOR = "for", _("for")
@@ -251,6 +255,9 @@ class Ballot(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["proposal", "voter"], name="one_ballot_per_member")]
 
+    def __str__(self) -> str:
+        return f"{self.voter} → {self.choice or self.grades}"
+
 
 class BallotChange(models.Model):
     """Every ballot as it was cast or changed, with its time: the audit trail of a vote."""
@@ -264,6 +271,9 @@ class BallotChange(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.voter} → {self.choice or self.grades} ({self.at:%Y-%m-%d %H:%M})"
 
 
 class Comment(models.Model):
@@ -280,9 +290,22 @@ class Comment(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
 
+    def __str__(self) -> str:
+        return f"{self.author} ({self.created_at:%Y-%m-%d %H:%M})"
+
 
 class ImmutableError(Exception):
     """Raised when code tries to change or delete a recorded decision."""
+
+
+class DecisionQuerySet(models.QuerySet):
+    """Bulk writes are refused too: only raw SQL can alter the register, and `verify_decisions` sees it."""
+
+    def update(self, **kwargs):
+        raise ImmutableError("Decisions are never changed once recorded.")
+
+    def delete(self):
+        raise ImmutableError("Decisions are never deleted.")
 
 
 class Decision(models.Model):
@@ -304,6 +327,8 @@ class Decision(models.Model):
     closed_at = models.DateTimeField()
     previous_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64, unique=True)
+
+    objects = DecisionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("decision")
