@@ -44,8 +44,9 @@ bench: install-dev
 
 ## make messages: refresh and compile the translation catalogues (needs GNU gettext)
 messages: install-dev
-	for app in bec_site participants commons studies; do (cd $$app && ../$(PY) ../manage.py makemessages -l fr -l en --no-obsolete); done
-	$(PY) manage.py compilemessages
+	for app in participants commons studies; do (cd $$app && ../$(PY) ../manage.py makemessages -l fr -l en --no-obsolete) || exit 1; done
+	$(PY) manage.py makemessages -l fr -l en --no-obsolete -i ".venv/*" -i "participants/*" -i "commons/*" -i "studies/*" -i "tests/*" -i "bench/*" -i "docs/*"
+	$(PY) manage.py compilemessages --ignore=.venv
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
