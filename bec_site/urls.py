@@ -6,7 +6,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from commons.views import invitations
+from commons.views import decisions, invitations
 
 
 def admin_login(request):
@@ -23,6 +23,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("invitations/<str:token>/", invitations.accept, name="invitation_accept"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The register as a spreadsheet at <bureau>/decisions.csv (Wagtail's own routes cannot end in ".csv").
+    path("<path:bureau_path>/decisions.csv", decisions.export_csv_by_path, name="decisions_csv"),
 ]
 
 if settings.DEBUG:

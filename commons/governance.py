@@ -35,8 +35,10 @@ from .models import (
     Proposal,
     ProposalOption,
 )
-from .models.governance import GRADE_SCALE, BallotChoice, Method, Status
+from .models.governance import GRADE_SCALE, BallotChoice, Method, ProposalKind, Status
 from .models.membership import VOTING_ROLES
+
+MAX_REASON = 4000
 
 
 class GovernanceError(Exception):
@@ -61,6 +63,11 @@ def create_proposal(
     """Create a draft. Majority-judgment rules need at least two distinct options."""
     if rule.bureau_id != bureau.pk:
         raise GovernanceError(_("This decision rule belongs to another bureau."))
+    title = (title or "").strip()
+    if not title or len(title) > Proposal._meta.get_field("title").max_length:
+        raise GovernanceError(_("A proposal needs a title of at most 200 characters."))
+    if kind not in ProposalKind.values:
+        raise GovernanceError(_("Unknown kind of proposal."))
     labels = [label.strip() for label in options if label.strip()]
     if rule.method == Method.MAJORITY_JUDGMENT:
         if len(labels) < 2:
@@ -151,6 +158,8 @@ def withdraw_proposal(proposal: Proposal, by) -> Proposal:
 
 
 def _validate_ballot(proposal: Proposal, choice: str, reason: str, grades: Mapping[str, str] | None) -> dict:
+    if len(reason or "") > MAX_REASON:
+        raise GovernanceError(_("Keep the explanation under 4000 characters."))
     method = proposal.rule.method
     if method == Method.MAJORITY_JUDGMENT:
         option_ids = {str(pk) for pk in proposal.options.values_list("pk", flat=True)}
@@ -327,7 +336,8 @@ def close_proposal(proposal_id: int) -> Decision | None:
             ranking=result["ranking"],
             electorate_size=result["electorate_size"],
             ballots_cast=result["ballots_cast"],
-            closed_at=timezone.now(),
+            # The vote ended at its deadline, whenever a job or a visitor happened to close it.
+            closed_at=min(timezone.now(), proposal.closes_at),
             previous_hash=previous.hash if previous else "",
         )
         decision.hash = hash_decision(decision)
@@ -350,7 +360,7 @@ def close_proposal(proposal_id: int) -> Decision | None:
 def close_due_proposals() -> int:
     """Close every due proposal; returns how many decisions were recorded."""
     closed = 0
-    for proposal_id in Proposal.objects.due().values_list("pk", flat=True):
+    for proposal_id in Proposal.objects.due().order_by("closes_at", "pk").values_list("pk", flat=True):
         if close_proposal(proposal_id) is not None:
             closed += 1
     return closed

@@ -96,6 +96,7 @@ class BureauPage(RoutablePageMixin, Page):
         membership = permissions.membership_for(request.user, self)
         context["membership"] = membership
         context["can_view_members"] = permissions.can_view_members(request.user, self, membership)
+        context["can_view_proposals"] = permissions.can_view_proposals(request.user, self, membership)
         context["colleges"] = list(self.colleges.all())
         context["member_count"] = self.memberships.active().count()
         return context
@@ -133,6 +134,80 @@ class BureauPage(RoutablePageMixin, Page):
         from ..views import members
 
         return members.revoke_invitation(request, self, invitation_id)
+
+    # --- Proposals and votes (members; see commons/views/proposals.py) ---
+
+    # Method names must not be "proposals" / "decisions": those are the related managers of Proposal
+    # and Decision (related_name), which would replace the route methods on the class.
+    @path("proposals/")
+    def proposal_list(self, request: HttpRequest) -> HttpResponse:
+        from ..views import proposals
+
+        return proposals.proposal_list(request, self)
+
+    @path("proposals/new/")
+    def proposal_new(self, request: HttpRequest) -> HttpResponse:
+        from ..views import proposals
+
+        return proposals.proposal_new(request, self)
+
+    @path("proposals/<int:proposal_id>/")
+    def proposal_detail(self, request: HttpRequest, proposal_id: int) -> HttpResponse:
+        from ..views import proposals
+
+        return proposals.proposal_detail(request, self, proposal_id)
+
+    @path("proposals/<int:proposal_id>/vote/")
+    def proposal_vote(self, request: HttpRequest, proposal_id: int) -> HttpResponse:
+        from ..views import proposals
+
+        return proposals.vote(request, self, proposal_id)
+
+    @path("proposals/<int:proposal_id>/comment/")
+    def proposal_comment(self, request: HttpRequest, proposal_id: int) -> HttpResponse:
+        from ..views import proposals
+
+        return proposals.comment(request, self, proposal_id)
+
+    @path("proposals/<int:proposal_id>/open/")
+    def proposal_open(self, request: HttpRequest, proposal_id: int) -> HttpResponse:
+        from ..views import proposals
+
+        return proposals.open_vote(request, self, proposal_id)
+
+    @path("proposals/<int:proposal_id>/extend/")
+    def proposal_extend(self, request: HttpRequest, proposal_id: int) -> HttpResponse:
+        from ..views import proposals
+
+        return proposals.extend_vote(request, self, proposal_id)
+
+    @path("proposals/<int:proposal_id>/withdraw/")
+    def proposal_withdraw(self, request: HttpRequest, proposal_id: int) -> HttpResponse:
+        from ..views import proposals
+
+        return proposals.withdraw(request, self, proposal_id)
+
+    # --- The public decision register (see commons/views/decisions.py) ---
+
+    @path("decisions/")
+    def decision_register(self, request: HttpRequest) -> HttpResponse:
+        from ..views import decisions
+
+        return decisions.register(request, self)
+
+    @path("decisions/verify/")
+    def decision_verify(self, request: HttpRequest) -> HttpResponse:
+        from ..views import decisions
+
+        return decisions.verify(request, self)
+
+    # Wagtail serves only paths made of [\w-] segments ending in "/" (wagtail.urls.serve_pattern): the
+    # export lives at decisions/csv/, and bec_site.urls also answers <bureau>/decisions.csv with it.
+    @path("decisions/csv/")
+    def decision_csv(self, request: HttpRequest) -> HttpResponse:
+        from ..views import decisions
+
+        return decisions.export_csv(request, self)
 
 
 class College(Orderable):

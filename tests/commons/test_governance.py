@@ -454,7 +454,7 @@ def test_closing_a_due_proposal_records_one_decision(bureau, voters):
     assert stored.counts == {"for": 2, "against": 1, "abstain": 0, "block": 0}
     assert (stored.outcome, stored.reason, stored.score) == ("adopted", "adopted", "2/3")
     assert (stored.electorate_size, stored.ballots_cast) == (4, 3)
-    assert stored.closed_at == closed_at
+    assert stored.closed_at == proposal.closes_at  # the vote ended at its deadline, not when the job ran
     assert stored.rule["method"] == "majority" and stored.rule["quorum"] == "1/2"
     assert (stored.sequence, stored.previous_hash, stored.ranking) == (1, "", [])
     assert stored.hash == governance.hash_decision(stored)  # the hash survives the database round trip
@@ -668,3 +668,18 @@ def test_proposal_decided_is_sent_once_with_the_decision(bureau, voters):
     finally:
         proposal_decided.disconnect(receiver)
     assert received == [(Proposal, proposal.pk, Status.ADOPTED, decision.pk)]
+
+
+@pytest.mark.parametrize("fields", [{"title": "   "}, {"title": "x" * 201}, {"kind": "coup_d_etat"}])
+def test_create_proposal_refuses_bad_fields(bureau, voters, fields):
+    arguments = {"title": "Titre", "body": "Corps", "rule": make_rule(bureau), "kind": "free"} | fields
+    with pytest.raises(GovernanceError):
+        governance.create_proposal(bureau, voters["coordinator"], **arguments)
+    assert not Proposal.objects.exists()
+
+
+def test_overlong_ballot_explanation_is_refused(bureau, voters):
+    proposal = open_vote(bureau, voters["coordinator"])
+    with pytest.raises(GovernanceError):
+        governance.cast_ballot(proposal, voters["m1"], choice="against", reason="x" * 4001)
+    assert not Ballot.objects.exists() and not BallotChange.objects.exists()

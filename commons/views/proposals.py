@@ -1,0 +1,488 @@
+"""Proposals of a bureau: the list, drafting, the proposal page with its discussion and ballot, vote actions.
+
+Every state change goes through `commons.governance`; a refusal there (`GovernanceError`) is shown
+to the person with the page re-rendered (status 400) and nothing changed. Access rules come from
+`commons.permissions`. Anonymous visitors are sent to the login page, signed-in outsiders get a 403.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from participants.models import display_name
+
+from .. import governance, permissions
+from ..forms_governance import (
+    CommentForm,
+    ExtendForm,
+    OpenForm,
+    ProposalForm,
+    ballot_choices,
+    ballot_from_post,
+    grade_choices,
+)
+from ..models import Ballot, BallotChange, BureauPage, Comment, Decision, Elector, Proposal
+from ..models.governance import (
+    CLOSED_STATUSES,
+    GRADE_LABELS,
+    GRADE_SCALE,
+    BallotChoice,
+    Method,
+    ProposalKind,
+    Status,
+)
+from .decisions import majority_grade, ratio_label
+from .members import _deny
+
+PER_PAGE = 50
+MAX_REASON = 4000
+TABS = ("open", "waiting", "closed", "drafts")
+FINISHED_STATUSES = (*CLOSED_STATUSES, Status.WITHDRAWN)
+
+
+def proposals_url(bureau: BureauPage) -> str:
+    return bureau.url + bureau.reverse_subpage("proposal_list")
+
+
+def detail_url(bureau: BureauPage, proposal: Proposal) -> str:
+    return bureau.url + bureau.reverse_subpage("proposal_detail", args=[proposal.pk])
+
+
+# --- The list -----------------------------------------------------------------------------------
+
+
+def _count_of(model, **filters) -> Coalesce:
+    """A correlated COUNT subquery: one per row without joins that multiply each other."""
+    rows = model.objects.filter(proposal=OuterRef("pk"), **filters).order_by().values("proposal")
+    return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), Value(0))
+
+
+def proposal_list(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
+    membership = permissions.membership_for(request.user, bureau)
+    if not permissions.can_view_proposals(request.user, bureau, membership):
+        return _deny(request)
+    user = request.user
+    now = timezone.now()
+    can_run = permissions.can_run_votes(user, bureau, membership)
+    drafts = Q(status=Status.DRAFT) if can_run else Q(status=Status.DRAFT, author=user)
+    filters = {
+        "open": Q(status=Status.OPEN),
+        "waiting": Q(status=Status.OPEN, closes_at__gt=now, is_elector=True, has_ballot=False),
+        "closed": Q(status__in=FINISHED_STATUSES),
+        "drafts": drafts,
+    }
+    base = Proposal.objects.filter(bureau=bureau).annotate(
+        is_elector=Exists(Elector.objects.filter(proposal=OuterRef("pk"), user=user)),
+        has_ballot=Exists(Ballot.objects.filter(proposal=OuterRef("pk"), voter=user)),
+    )
+    counts = base.aggregate(**{tab: Count("pk", filter=condition) for tab, condition in filters.items()})
+    tab = request.GET.get("tab")
+    if tab not in TABS:
+        tab = "waiting" if counts["waiting"] else "open"
+    order = {
+        "open": ("closes_at", "pk"),
+        "waiting": ("closes_at", "pk"),
+        "closed": ("-closes_at", "-pk"),
+        "drafts": ("-created_at", "-pk"),
+    }[tab]
+    rows = (
+        base.filter(filters[tab])
+        .select_related("rule")
+        .defer("body", "body_html")
+        .annotate(ballot_count=_count_of(Ballot), elector_count=_count_of(Elector))
+        .order_by(*order)
+    )
+    page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    for proposal in page.object_list:
+        proposal.display_status = _display_status(proposal, now)
+        proposal.my_ballot = _my_ballot_status(proposal, now)
+    context = {
+        "page": bureau,
+        "self": bureau,
+        "membership": membership,
+        "tab": tab,
+        "tabs": [(key, _tab_label(key), counts[key]) for key in TABS],
+        "proposals": page,
+        "can_propose": permissions.can_propose(user, bureau, membership),
+        "can_run_votes": can_run,
+        "now": now,
+    }
+    return render(request, "commons/proposals/list.html", context)
+
+
+def _tab_label(tab: str) -> str:
+    return {
+        "open": _("Open"),
+        "waiting": _("Awaiting my vote"),
+        "closed": _("Closed"),
+        "drafts": _("Drafts"),
+    }[tab]
+
+
+def _display_status(proposal: Proposal, now) -> tuple[str, str]:
+    """(css key, label). A due vote not closed yet reads « closing »: its page closes it when viewed."""
+    if proposal.status == Status.OPEN and proposal.closes_at <= now:
+        return "closing", _("closing in progress")
+    return proposal.status, proposal.get_status_display()
+
+
+def _my_ballot_status(proposal: Proposal, now) -> tuple[str, str]:
+    if proposal.has_ballot:
+        return "voted", _("voted")
+    if not proposal.is_elector:
+        return "none", "—" if proposal.status == Status.DRAFT else _("not in the electorate")
+    if proposal.status == Status.OPEN and proposal.closes_at > now:
+        return "todo", _("to vote")
+    return "missed", _("did not vote")
+
+
+# --- Drafting -----------------------------------------------------------------------------------
+
+
+def proposal_new(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
+    membership = permissions.membership_for(request.user, bureau)
+    if not permissions.can_propose(request.user, bureau, membership):
+        return _deny(request)
+    form = ProposalForm(request.POST or None, bureau=bureau)
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                proposal = governance.create_proposal(
+                    bureau,
+                    request.user,
+                    title=data["title"],
+                    body=data["body"],
+                    rule=data["rule"],
+                    kind=data["kind"],
+                    options=data["options"],
+                )
+            except governance.GovernanceError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(
+                    request, _("Draft saved. A coordinator opens the vote when the proposal is ready.")
+                )
+                return redirect(detail_url(bureau, proposal))
+        status = 400
+    else:
+        status = 200
+    context = {"page": bureau, "self": bureau, "membership": membership, "form": form}
+    return render(request, "commons/proposals/new.html", context, status=status)
+
+
+# --- The proposal page --------------------------------------------------------------------------
+
+
+def _visible_proposal(request: HttpRequest, bureau: BureauPage, proposal_id: int, membership) -> Proposal:
+    """The bureau's proposal, or 404: another bureau's id, or a draft the visitor may not see."""
+    proposal = (
+        Proposal.objects.select_related("rule", "author", "author__bec_profile")
+        .filter(bureau=bureau, pk=proposal_id)
+        .first()
+    )
+    if proposal is None or not permissions.can_view_proposal(request.user, bureau, proposal, membership):
+        raise Http404(_("No such proposal in this bureau."))
+    proposal.bureau = bureau
+    return proposal
+
+
+def _guard(request: HttpRequest, bureau: BureauPage, proposal_id: int, policy):
+    """(membership, proposal, None) when `policy` allows the visitor, else (.., .., a denial response)."""
+    membership = permissions.membership_for(request.user, bureau)
+    if not policy(request.user, bureau, membership):
+        return membership, None, _deny(request)
+    return membership, _visible_proposal(request, bureau, proposal_id, membership), None
+
+
+def proposal_detail(request: HttpRequest, bureau: BureauPage, proposal_id: int) -> HttpResponse:
+    membership, proposal, denied = _guard(request, bureau, proposal_id, permissions.can_view_proposals)
+    if denied:
+        return denied
+    proposal = _close_lazily(proposal, bureau)
+    return _render_detail(request, bureau, proposal, membership)
+
+
+def _close_lazily(proposal: Proposal, bureau: BureauPage) -> Proposal:
+    if proposal.is_due:
+        proposal = governance.close_if_due(proposal)
+        proposal.bureau = bureau
+    return proposal
+
+
+def _render_detail(
+    request: HttpRequest,
+    bureau: BureauPage,
+    proposal: Proposal,
+    membership,
+    *,
+    ballot_error: str = "",
+    ballot_data: dict | None = None,
+    comment_form: CommentForm | None = None,
+    open_form: OpenForm | None = None,
+    extend_form: ExtendForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = request.user
+    options = list(proposal.options.all())
+    comments = list(proposal.comments.select_related("author", "author__bec_profile"))
+    for comment in comments:
+        comment.author_name = display_name(comment.author) if comment.author else _("former member")
+    is_elector = Elector.objects.filter(proposal=proposal, user=user).exists()
+    my_ballot = Ballot.objects.filter(proposal=proposal, voter=user).first()
+    history = list(BallotChange.objects.filter(proposal=proposal, voter=user).order_by("-at", "-pk"))
+    for change in history:
+        change.summary = _ballot_summary(change, options)
+    can_run = permissions.can_run_votes(user, bureau, membership)
+    may_vote = permissions.can_vote(user, bureau, membership) and is_elector
+    ballot_count = proposal.ballots.count() if proposal.status != Status.DRAFT else 0
+    elector_count = proposal.electors.count() if proposal.status != Status.DRAFT else 0
+
+    current = ballot_data or {}
+    if not current and my_ballot is not None:
+        current = {"choice": my_ballot.choice, "reason": my_ballot.reason, "grades": my_ballot.grades}
+    current_grades = current.get("grades") or {}
+    for option in options:
+        option.current_grade = current_grades.get(str(option.pk), "")
+
+    context = {
+        "page": bureau,
+        "self": bureau,
+        "membership": membership,
+        "proposal": proposal,
+        "options": options,
+        "comments": comments,
+        "is_elector": is_elector,
+        "my_ballot": my_ballot,
+        "my_ballot_summary": _ballot_summary(my_ballot, options) if my_ballot else "",
+        "my_ballot_lines": _ballot_lines(my_ballot, options) if my_ballot and my_ballot.grades else [],
+        "history": history,
+        "ballot_count": ballot_count,
+        "elector_count": elector_count,
+        "show_ballot_form": may_vote and proposal.accepts_ballots,
+        "ballot_choices": ballot_choices(proposal.rule.method),
+        "grade_choices": grade_choices(),
+        "current": current,
+        "ballot_error": ballot_error,
+        "can_comment": permissions.can_comment(user, bureau, membership) and _discussion_open(proposal),
+        "comment_form": comment_form or CommentForm(),
+        "can_run_votes": can_run,
+        "can_open": can_run and proposal.status == Status.DRAFT,
+        "can_extend": can_run and proposal.accepts_ballots,
+        "can_withdraw": can_run and proposal.status in (Status.DRAFT, Status.OPEN) and not proposal.is_due,
+        "open_form": open_form or OpenForm(),
+        "extend_form": extend_form or ExtendForm(initial={"closes_at": _local(proposal.closes_at)}),
+        "results_visible": permissions.results_visible(proposal, user),
+        "rule": proposal.rule,
+        "quorum_label": ratio_label(proposal.rule.quorum),
+        "threshold_label": ratio_label(proposal.rule.threshold),
+        "method_has_block": proposal.rule.method in (Method.CONSENT, Method.CONSENSUS),
+        "now": timezone.now(),
+        "author_name": display_name(proposal.author) if proposal.author else _("former member"),
+        "kind_label": ProposalKind(proposal.kind).label
+        if proposal.kind in ProposalKind.values
+        else proposal.kind,
+    }
+    if context["results_visible"]:
+        context.update(_results(proposal, options))
+    return render(request, "commons/proposals/detail.html", context, status=status)
+
+
+def _local(value):
+    return timezone.localtime(value) if value else None
+
+
+def _discussion_open(proposal: Proposal) -> bool:
+    """The thread runs while the proposal is drafted and voted on; a decided one is archived as it was."""
+    return proposal.status in (Status.DRAFT, Status.OPEN)
+
+
+def _ballot_lines(ballot, options) -> list[tuple[str, str]]:
+    """A majority-judgment ballot as (option, grade) pairs in the options' order."""
+    return [
+        (option.label, str(GRADE_LABELS.get(ballot.grades.get(str(option.pk)), "—")))
+        for option in options
+        if str(option.pk) in ballot.grades
+    ]
+
+
+def _ballot_summary(ballot, options) -> str:
+    if ballot.grades:
+        return " · ".join(f"{label} : {grade}" for label, grade in _ballot_lines(ballot, options))
+    return str(BallotChoice(ballot.choice).label) if ballot.choice in BallotChoice.values else ballot.choice
+
+
+def _results(proposal: Proposal, options) -> dict:
+    """Counts (or the merit profile of each option) and the decision once there is one."""
+    decision = (
+        Decision.objects.filter(proposal=proposal).first() if proposal.status in CLOSED_STATUSES else None
+    )
+    if proposal.uses_options:
+        if decision is not None:
+            distribution = decision.counts
+        else:
+            distribution = {option.label: Counter() for option in options}
+            ids = {str(option.pk): option.label for option in options}
+            for grades in proposal.ballots.values_list("grades", flat=True):
+                for option_id, grade in grades.items():
+                    if option_id in ids:
+                        distribution[ids[option_id]][grade] += 1
+        order = decision.ranking if decision and decision.ranking else [option.label for option in options]
+        profiles = []
+        for label in order:
+            row = distribution.get(label, {})
+            total = sum(row.values()) or 1
+            profiles.append(
+                {
+                    "label": label,
+                    "majority_grade": majority_grade(row),
+                    "grades": [
+                        (
+                            GRADE_LABELS[grade],
+                            grade,
+                            row.get(grade, 0),
+                            round(100 * row.get(grade, 0) / total),
+                        )
+                        for grade in GRADE_SCALE
+                    ],
+                }
+            )
+        return {"decision": decision, "profiles": profiles, "ranked": bool(decision and decision.ranking)}
+    counts = decision.counts if decision is not None else governance.tally(proposal)
+    total = sum(counts.values()) or 1
+    rows = [
+        (
+            choice.value,
+            choice.label,
+            counts.get(choice.value, 0),
+            round(100 * counts.get(choice.value, 0) / total),
+        )
+        for choice in BallotChoice
+        if choice != BallotChoice.BLOCK or proposal.rule.method in (Method.CONSENT, Method.CONSENSUS)
+    ]
+    return {"decision": decision, "tally_rows": rows}
+
+
+# --- Actions ------------------------------------------------------------------------------------
+
+
+def _refused(request, bureau, proposal, membership, message: str, **forms) -> HttpResponse:
+    messages.error(request, message)
+    return _render_detail(request, bureau, proposal, membership, status=400, **forms)
+
+
+@require_POST
+def vote(request: HttpRequest, bureau: BureauPage, proposal_id: int) -> HttpResponse:
+    membership, proposal, denied = _guard(request, bureau, proposal_id, permissions.can_vote)
+    if denied:
+        return denied
+    option_ids = [option.pk for option in proposal.options.all()] if proposal.uses_options else []
+    data = ballot_from_post(request.POST, option_ids)
+    if proposal.status == Status.DRAFT:  # the service would answer « the vote is closed »: not yet, rather
+        message = _("The vote has not opened yet.")
+        return _refused(
+            request, bureau, proposal, membership, message, ballot_error=message, ballot_data=data
+        )
+    if len(data["reason"]) > MAX_REASON:
+        message = _("The explanation is too long (at most %(max)s characters).") % {"max": MAX_REASON}
+        return _refused(
+            request, bureau, proposal, membership, message, ballot_error=message, ballot_data=data
+        )
+    try:
+        # The voter is the signed-in person, never a field of the form.
+        governance.cast_ballot(proposal, request.user, **data)
+    except governance.GovernanceError as error:
+        proposal = _close_lazily(proposal, bureau)
+        return _refused(
+            request, bureau, proposal, membership, str(error), ballot_error=str(error), ballot_data=data
+        )
+    messages.success(request, _("Your ballot is recorded. You can change it until the vote closes."))
+    return redirect(detail_url(bureau, proposal) + "#ballot")
+
+
+@require_POST
+def comment(request: HttpRequest, bureau: BureauPage, proposal_id: int) -> HttpResponse:
+    membership, proposal, denied = _guard(request, bureau, proposal_id, permissions.can_comment)
+    if denied:
+        return denied
+    form = CommentForm(request.POST)
+    if not _discussion_open(proposal):
+        return _refused(
+            request, bureau, proposal, membership, _("The discussion of this proposal is closed.")
+        )
+    if not form.is_valid():
+        return _refused(
+            request,
+            bureau,
+            proposal,
+            membership,
+            _("Your comment was not posted: see below."),
+            comment_form=form,
+        )
+    posted = Comment.objects.create(proposal=proposal, author=request.user, body=form.cleaned_data["body"])
+    messages.success(request, _("Comment posted."))
+    return redirect(detail_url(bureau, proposal) + f"#comment-{posted.pk}")
+
+
+@require_POST
+def open_vote(request: HttpRequest, bureau: BureauPage, proposal_id: int) -> HttpResponse:
+    membership, proposal, denied = _guard(request, bureau, proposal_id, permissions.can_run_votes)
+    if denied:
+        return denied
+    form = OpenForm(request.POST)
+    if not form.is_valid():
+        return _refused(
+            request, bureau, proposal, membership, _("Give a valid closing date."), open_form=form
+        )
+    try:
+        governance.open_proposal(proposal, request.user, form.cleaned_data["closes_at"])
+    except governance.GovernanceError as error:
+        return _refused(request, bureau, proposal, membership, str(error), open_form=form)
+    messages.success(
+        request, _("The vote is open. The electorate is fixed: the bureau's voting members now.")
+    )
+    return redirect(detail_url(bureau, proposal))
+
+
+@require_POST
+def extend_vote(request: HttpRequest, bureau: BureauPage, proposal_id: int) -> HttpResponse:
+    membership, proposal, denied = _guard(request, bureau, proposal_id, permissions.can_run_votes)
+    if denied:
+        return denied
+    form = ExtendForm(request.POST)
+    if not form.is_valid():
+        proposal = _close_lazily(proposal, bureau)
+        return _refused(
+            request, bureau, proposal, membership, _("Give a valid closing date."), extend_form=form
+        )
+    try:
+        governance.extend_proposal(proposal, request.user, form.cleaned_data["closes_at"])
+    except governance.GovernanceError as error:
+        proposal = _close_lazily(proposal, bureau)
+        return _refused(request, bureau, proposal, membership, str(error), extend_form=form)
+    messages.success(request, _("The vote now closes later."))
+    return redirect(detail_url(bureau, proposal))
+
+
+@require_POST
+def withdraw(request: HttpRequest, bureau: BureauPage, proposal_id: int) -> HttpResponse:
+    membership, proposal, denied = _guard(request, bureau, proposal_id, permissions.can_run_votes)
+    if denied:
+        return denied
+    try:
+        governance.withdraw_proposal(proposal, request.user)
+    except governance.GovernanceError as error:
+        proposal = _close_lazily(proposal, bureau)
+        return _refused(request, bureau, proposal, membership, str(error))
+    messages.success(request, _("The proposal is withdrawn."))
+    return redirect(detail_url(bureau, proposal))
