@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from participants.models import MemberProfile
 
@@ -200,7 +201,7 @@ def build(home) -> dict:
         DemoPerson("admin@bec-demo.fr", "Admin Plateforme", "partner", "wagtail-bec", Role.OBSERVER, None),
         superuser=True,
     )
-    accounts.append((admin.email, DEMO_PASSWORD, "superuser", "Admin Plateforme"))
+    accounts.append((admin.email, DEMO_PASSWORD, str(_("platform administrator")), "Admin Plateforme"))
     if not Invitation.objects.filter(bureau=bureau, email="julie.roux@bec-demo.fr").exists():
         Invitation.issue(
             email="julie.roux@bec-demo.fr",

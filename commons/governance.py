@@ -107,7 +107,7 @@ def open_proposal(proposal: Proposal, by, closes_at: datetime | None = None) -> 
         missing = [m.user.email for m in memberships if m.college is None]
         if missing:
             raise GovernanceError(
-                _("The rule weighs colleges: give a college to %(people)s before opening.")
+                _("The rule weights colleges: give a college to %(people)s before opening.")
                 % {"people": ", ".join(missing)}
             )
         proposal.college_weights = {m.college.name: m.college.weight for m in memberships}

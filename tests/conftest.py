@@ -12,6 +12,8 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from bec_site.models import HomePage
 from commons.models import BureauPage, College, Membership, Role
@@ -102,3 +104,15 @@ def client_for(client, user):
     if user is not None:
         client.force_login(user)
     return client
+
+
+def count_queries(client, url: str) -> int:
+    """SQL queries of one GET of `url` (expects 200), after a warm-up request.
+
+    The warm-up fills per-process caches (site root paths, content types) so that counts at two
+    data sizes compare the page's own work.
+    """
+    client.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)

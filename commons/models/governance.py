@@ -78,7 +78,7 @@ class DecisionRule(models.Model):
         help_text=_("For a qualified majority: the share of « for » among expressed ballots, e.g. 2/3."),
     )
     default_duration_days = models.PositiveSmallIntegerField(_("voting period (days)"), default=7)
-    use_colleges = models.BooleanField(_("weigh by college"), default=False)
+    use_colleges = models.BooleanField(_("weight by college"), default=False)
     results_visibility = models.CharField(
         _("results"), max_length=20, choices=ResultsVisibility.choices, default=ResultsVisibility.AFTER_CLOSE
     )

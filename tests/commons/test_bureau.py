@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from wagtail.models import Page
 
 from commons.models import BureauPage, Role
 from commons.models.bureau import validate_college_weights
+from tests.conftest import count_queries
 
 
 def test_creating_a_bureau_creates_its_groups_with_permissions_on_its_subtree(bureau):
@@ -104,11 +103,6 @@ def test_browser_language_does_not_override_french(client, bureau):
     assert '<html lang="fr">' in body
 
 
-def _queries(client, url) -> int:
-    client.get(url)  # warm per-process caches (site root paths, content types) before counting
-    with CaptureQueriesContext(connection) as ctx:
-        assert client.get(url).status_code == 200
-    return len(ctx.captured_queries)
 
 
 @pytest.mark.parametrize("who", ["anonymous", "coordinator"])
@@ -121,20 +115,20 @@ def test_bureau_and_members_pages_cost_the_same_queries_with_5_and_50_members(cl
     if who == "coordinator":
         client.force_login(coordinator)
     urls = [bureau.url] + ([bureau.url + "members/"] if who == "coordinator" else [])
-    small = [_queries(client, url) for url in urls]
+    small = [count_queries(client, url) for url in urls]
     for i in range(45):
         make_person(bureau, [Role.MEMBER, Role.OBSERVER][i % 2])
     assert bureau.memberships.active().count() == 50
-    large = [_queries(client, url) for url in urls]
+    large = [count_queries(client, url) for url in urls]
     assert small == large
 
 
 def test_home_page_queries_do_not_grow_with_bureaus(client, make_bureau):
     make_bureau()
-    small = _queries(client, "/")
+    small = count_queries(client, "/")
     for _ in range(5):
         make_bureau()
-    assert _queries(client, "/") == small
+    assert count_queries(client, "/") == small
 
 
 def test_bureau_can_only_live_under_the_home_page(home):

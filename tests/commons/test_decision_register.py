@@ -11,13 +11,12 @@ from unittest import mock
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from commons import governance
 from commons.models import Decision, DecisionRule, Role
 from commons.models.governance import Method
-from tests.conftest import client_for
+from tests.conftest import client_for, count_queries
 
 VISITORS = ["anonymous", "outsider", "observer", "member", "coordinator", "other_member"]
 FORMULA = '=HYPERLINK("http://evil.example","Cliquez")'
@@ -125,11 +124,6 @@ def test_empty_register(client, bureau):
     assert 'data-verdict="intact"' in verify.content.decode() and verify.context["checked"] == 0
 
 
-def _queries(client, url) -> int:
-    client.get(url)  # warm per-process caches (site root paths, content types) before counting
-    with CaptureQueriesContext(connection) as ctx:
-        assert client.get(url).status_code == 200
-    return len(ctx.captured_queries)
 
 
 @pytest.mark.parametrize("who", ["anonymous", "member"])
@@ -139,12 +133,12 @@ def test_register_costs_the_same_queries_with_3_and_30_decisions(client, people,
     for i in range(3):
         decide(bureau, people["coordinator"], voters, title=f"Décision {i}",
                method=[Method.MAJORITY, Method.MAJORITY_JUDGMENT][i % 2])
-    small = [_queries(client, url) for url in urls]
+    small = [count_queries(client, url) for url in urls]
     for i in range(27):
         decide(bureau, people["coordinator"], voters, title=f"Décision {i + 3}",
                method=[Method.MAJORITY, Method.MAJORITY_JUDGMENT][i % 2])
     assert Decision.objects.filter(bureau=bureau).count() == 30
-    large = [_queries(client, url) for url in urls]
+    large = [count_queries(client, url) for url in urls]
     assert small == large
 
 

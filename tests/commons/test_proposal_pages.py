@@ -12,8 +12,6 @@ from unittest import mock
 
 import pytest
 from django.contrib.messages import get_messages
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 from django.utils.html import escape
 
@@ -29,7 +27,7 @@ from commons.models import (
     Role,
 )
 from commons.models.governance import Method, ResultsVisibility, Status
-from tests.conftest import client_for
+from tests.conftest import client_for, count_queries
 
 VISITORS = ["anonymous", "outsider", "observer", "member", "coordinator", "other_member"]
 READERS = {"observer", "member", "coordinator"}
@@ -646,11 +644,6 @@ def test_majority_judgment_results_show_the_merit_profile_and_the_ranking(client
 # --- Query counts ---------------------------------------------------------------------------------
 
 
-def _queries(client, url) -> int:
-    client.get(url)  # warm per-process caches (site root paths, content types) before counting
-    with CaptureQueriesContext(connection) as ctx:
-        assert client.get(url).status_code == 200
-    return len(ctx.captured_queries)
 
 
 def _add_proposals(bureau, people, n: int) -> None:
@@ -672,12 +665,12 @@ def test_proposal_pages_cost_the_same_queries_with_3_and_30_proposals(client, pe
     _add_proposals(bureau, people, 3)
     first = Proposal.objects.filter(status=Status.OPEN).first()
     urls = [*tabs, _url(bureau), _url(bureau, f"{first.pk}/")]
-    small = [_queries(client, url) for url in urls]
+    small = [count_queries(client, url) for url in urls]
     _add_proposals(bureau, people, 27)
     for i in range(27):
         Comment.objects.create(proposal=first, author=people["member"], body=f"Encore {i}")
     assert Proposal.objects.filter(bureau=bureau).count() == 30
-    large = [_queries(client, url) for url in urls]
+    large = [count_queries(client, url) for url in urls]
     assert small == large
 
 

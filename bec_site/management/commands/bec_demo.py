@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 from django.test.utils import override_settings
+from django.utils.translation import gettext as _
 
 from bec_site.models import HomePage
 
@@ -17,22 +18,25 @@ class Command(BaseCommand):
 
         home = HomePage.objects.first()
         if home is None:
-            self.stderr.write("No home page: run `manage.py migrate` first.")
+            self.stderr.write(_("No home page: run `manage.py migrate` first."))
             raise SystemExit(1)
         result = commons_demo.build(home)
         bureau = result["bureau"]
         # The demo's past votes would email every member; nobody needs those.
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
             proposals = demo_governance.build(bureau)
-        self.stdout.write(self.style.SUCCESS(f"Bureau de démonstration : {bureau.title} — {bureau.url}"))
+        self.stdout.write(self.style.SUCCESS(
+            _("Demo bureau: %(title)s — %(url)s") % {"title": bureau.title, "url": bureau.url}
+        ))
         self.stdout.write("")
-        self.stdout.write("Comptes de démonstration (courriel / mot de passe / rôle) :")
+        self.stdout.write(_("Demo accounts (email / password / role):"))
         width = max(len(email) for email, *_rest in result["accounts"])
         for email, password, role, name in result["accounts"]:
-            self.stdout.write(f"  {email.ljust(width)}  {password}  {role:<14} {name}")
+            self.stdout.write(f"  {email.ljust(width)}  {password}  {role:<18} {name}")
         self.stdout.write("")
         self.stdout.write(
-            f"Propositions : {len(proposals)} (dont une ouverte au vote) — registre : {bureau.url}decisions/"
+            _("Proposals: %(count)s (one of them open) — register: %(url)s")
+            % {"count": len(proposals), "url": f"{bureau.url}decisions/"}
         )
-        self.stdout.write("Invitation en attente : julie.roux@bec-demo.fr (page « Membres » du bureau).")
-        self.stdout.write("Les courriels (invitations, vérification) s'affichent dans ce terminal.")
+        self.stdout.write(_("Pending invitation: julie.roux@bec-demo.fr (the bureau's « Members » page)."))
+        self.stdout.write(_("Emails (invitations, verification) are printed in this terminal."))
