@@ -71,7 +71,7 @@ class BureauPage(RoutablePageMixin, Page):
 
     base_form_class = BureauPageForm
     parent_page_types = ["bec_site.HomePage"]
-    subpage_types: list[str] = []
+    subpage_types = ["studies.StudyPage"]
     template = "commons/bureau_page.html"
 
     content_panels = [

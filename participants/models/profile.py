@@ -32,9 +32,12 @@ class MemberProfile(models.Model):
     organisation = models.CharField(_("organisation"), max_length=200, blank=True)
     bio = models.TextField(_("bio"), blank=True, max_length=2000)
     email_notifications = models.BooleanField(
-        _("email notifications"), default=True,
-        help_text=_("Receive an email when a vote opens, before it closes if you have not voted, and when "
-                    "it is decided."),
+        _("email notifications"),
+        default=True,
+        help_text=_(
+            "Receive an email when a vote opens, before it closes if you have not voted, and when "
+            "it is decided."
+        ),
     )
 
     class Meta:

@@ -1,0 +1,120 @@
+"""Consent: versioned forms, and who consented to what, when — and when they withdrew.
+
+Withdrawal takes effect at once: every list, count and page asks `ConsentRecord.objects.current()`
+(given and not withdrawn), so a withdrawn collective's material disappears everywhere on the
+next request without anything being deleted.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .collectives import Collective, Informant
+
+
+class ConsentScope(models.TextChoices):
+    OBSERVATION = "observation", _("observation")
+    INTERVIEW = "interview", _("interview")
+    RECORDING = "recording", _("recording")
+    QUOTATION = "quotation", _("quotation")
+    AI_PROCESSING = "ai_processing", _("processing by AI tools")
+
+
+class ConsentForm(models.Model):
+    """The text people consent to, in versions: a record points at the version that was signed."""
+
+    bureau = models.ForeignKey("wagtailcore.Page", on_delete=models.CASCADE, related_name="consent_forms")
+    title = models.CharField(_("title"), max_length=200)
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    text = models.TextField(_("text"))
+    published_at = models.DateTimeField(_("published at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("consent form")
+        verbose_name_plural = _("consent forms")
+        ordering = ["bureau", "title", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["bureau", "title", "version"], name="unique_form_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} v{self.version}"
+
+
+class ConsentRecordQuerySet(models.QuerySet):
+    def current(self, at=None) -> ConsentRecordQuerySet:
+        """Consents in force: given (at or before `at`) and not withdrawn."""
+        at = at or timezone.now()
+        return self.filter(given_at__lte=at).filter(Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gt=at))
+
+
+class ConsentRecord(models.Model):
+    """One consent, given by a collective or by an informant (exactly one of the two)."""
+
+    form = models.ForeignKey(
+        ConsentForm, verbose_name=_("form version"), on_delete=models.PROTECT, related_name="records"
+    )
+    collective = models.ForeignKey(
+        Collective, null=True, blank=True, on_delete=models.CASCADE, related_name="consents"
+    )
+    informant = models.ForeignKey(
+        Informant, null=True, blank=True, on_delete=models.CASCADE, related_name="consents"
+    )
+    scopes = models.JSONField(_("scopes"), default=list)
+    given_at = models.DateTimeField(_("given at"), default=timezone.now)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+
+    objects = ConsentRecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("consent record")
+        verbose_name_plural = _("consent records")
+        ordering = ["-given_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(collective__isnull=False, informant__isnull=True)
+                    | Q(collective__isnull=True, informant__isnull=False)
+                ),
+                name="consent_of_collective_or_informant",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = self.collective or self.informant
+        return f"{who} — {', '.join(self.scopes)}"
+
+    def clean(self) -> None:
+        unknown = set(self.scopes) - set(ConsentScope.values)
+        if unknown:
+            raise ValidationError(
+                {"scopes": _("Unknown scope: %(scopes)s.") % {"scopes": ", ".join(sorted(unknown))}}
+            )
+        if (self.collective_id is None) == (self.informant_id is None):
+            raise ValidationError(
+                _("A consent is given by a collective or by an informant (one of the two).")
+            )
+        if self.withdrawn_at and self.given_at and self.withdrawn_at < self.given_at:
+            raise ValidationError({"withdrawn_at": _("A consent cannot be withdrawn before it was given.")})
+
+    @property
+    def is_current(self) -> bool:
+        now = timezone.now()
+        return self.given_at <= now and (self.withdrawn_at is None or self.withdrawn_at > now)
+
+
+def has_consent(
+    *, scope: str, collective: Collective | None = None, informant: Informant | None = None
+) -> bool:
+    """Is there a consent in force for `scope`? The one rule every view and form calls."""
+    records = ConsentRecord.objects.current()
+    records = (
+        records.filter(collective=collective)
+        if collective is not None
+        else records.filter(informant=informant)
+    )
+    return any(scope in record.scopes for record in records.only("scopes"))

@@ -1,0 +1,98 @@
+"""Observations: field notes on how a collective uses generative AI.
+
+The Markdown body is kept as source and stored sanitised (`MarkdownField`); `plain_text` is the
+text excerpts point into (character offsets). `version` is an optimistic-lock counter: a save
+built on an older version is refused instead of silently overwriting a colleague's edit.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from modelcluster.contrib.taggit import ClusterTaggableManager
+from modelcluster.models import ClusterableModel
+from wagtail.search import index
+
+from commons.fields import MarkdownField, html_field
+
+
+class Setting(models.TextChoices):
+    MEETING = "meeting", _("meeting")
+    DAILY_WORK = "daily_work", _("daily work")
+    TRAINING = "training", _("training")
+    EVENT = "event", _("event")
+    INTERVIEW = "interview", _("interview")
+    ONLINE = "online", _("online")
+
+
+class Purpose(models.TextChoices):
+    WRITING = "writing", _("writing")
+    SUMMARISING = "summarising", _("summarising")
+    TRANSLATING = "translating", _("translating")
+    IDEATION = "ideation", _("ideation")
+    CODING = "coding", _("coding (software)")
+    IMAGES = "images", _("images")
+    SEARCH = "search", _("search")
+    ADMIN = "admin", _("administration")
+    COMMUNICATION = "communication", _("communication")
+
+
+class Visibility(models.TextChoices):
+    TEAM = "team", _("study team only")
+    PUBLISHABLE = "publishable", _("publishable")
+
+
+class Observation(index.Indexed, ClusterableModel):
+    study = models.ForeignKey("studies.StudyPage", on_delete=models.CASCADE, related_name="observations")
+    observer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="observations"
+    )
+    observed_on = models.DateField(_("observed on"), default=timezone.localdate)
+    collective = models.ForeignKey(
+        "participants.Collective",
+        verbose_name=_("collective"),
+        on_delete=models.PROTECT,
+        related_name="observations",
+    )
+    setting = models.CharField(_("setting"), max_length=20, choices=Setting.choices)
+    ai_tools = models.ManyToManyField(
+        "studies.AITool", verbose_name=_("AI tools used"), blank=True, related_name="observations"
+    )
+    purposes = models.JSONField(_("purposes"), default=list, blank=True)
+    title = models.CharField(_("title"), max_length=200)
+    body = MarkdownField(_("note"), html_field="body_html", help_text=_("Markdown."))
+    body_html = html_field()
+    plain_text = models.TextField(editable=False, default="")
+    visibility = models.CharField(
+        _("visibility"), max_length=20, choices=Visibility.choices, default=Visibility.TEAM
+    )
+    codes = ClusterTaggableManager(through="studies.CodedObservation", blank=True, verbose_name=_("codes"))
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    search_fields = [
+        index.SearchField("title"),
+        index.SearchField("plain_text"),
+        index.FilterField("study_id"),
+    ]
+
+    class Meta:
+        verbose_name = _("observation")
+        verbose_name_plural = _("observations")
+        ordering = ["-observed_on", "-pk"]
+        indexes = [
+            models.Index(fields=["study", "observed_on"]),
+            models.Index(fields=["study", "collective"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        from commons.markup import plain_text
+
+        self.plain_text = plain_text(self.body)
+        super().save(*args, **kwargs)

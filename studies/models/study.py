@@ -1,0 +1,83 @@
+"""StudyPage (a child of a bureau) and the registry of generative-AI tools met in the field."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel
+from wagtail.contrib.routable_page.models import RoutablePageMixin
+from wagtail.models import Page
+from wagtail.search import index
+
+from commons.fields import MarkdownField, html_field
+
+
+class StudyStatus(models.TextChoices):
+    DESIGN = "design", _("design")
+    FIELDWORK = "fieldwork", _("fieldwork")
+    ANALYSIS = "analysis", _("analysis")
+    PUBLISHED = "published", _("published")
+
+
+class StudyPage(RoutablePageMixin, Page):
+    """A study run by a bureau: its question and context; its team-only routes live on this page."""
+
+    research_question = models.TextField(_("research question"))
+    context = MarkdownField(_("context"), html_field="context_html", help_text=_("Markdown."))
+    context_html = html_field()
+    status = models.CharField(
+        _("status"), max_length=20, choices=StudyStatus.choices, default=StudyStatus.DESIGN
+    )
+
+    parent_page_types = ["commons.BureauPage"]
+    subpage_types: list[str] = []
+    template = "studies/study_page.html"
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("research_question"),
+        FieldPanel("context"),
+        FieldPanel("status"),
+    ]
+    search_fields = [*Page.search_fields, index.SearchField("research_question")]
+
+    class Meta:
+        verbose_name = _("study")
+        verbose_name_plural = _("studies")
+
+    @property
+    def bureau(self):
+        """The owning BureauPage (the parent page)."""
+        return self.get_parent().specific
+
+
+class Hosting(models.TextChoices):
+    EU = "eu", _("in the EU")
+    OUTSIDE_EU = "outside_eu", _("outside the EU")
+    SELF_HOSTED = "self_hosted", _("self-hosted")
+
+
+class AITool(models.Model):
+    """A generative-AI system met in the field (snippet). Public: counts of mentions only."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    vendor = models.CharField(_("vendor"), max_length=120, blank=True)
+    model_family = models.CharField(_("model family"), max_length=120, blank=True)
+    open_weights = models.BooleanField(_("open weights"), default=False)
+    hosting = models.CharField(
+        _("hosting"), max_length=20, choices=Hosting.choices, default=Hosting.OUTSIDE_EU
+    )
+    licence = models.CharField(_("licence"), max_length=120, blank=True)
+    data_policy = models.TextField(_("data-use policy"), blank=True)
+
+    panels = [
+        FieldPanel(name)
+        for name in ("name", "vendor", "model_family", "open_weights", "hosting", "licence", "data_policy")
+    ]
+
+    class Meta:
+        verbose_name = _("AI tool")
+        verbose_name_plural = _("AI tools")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
