@@ -116,3 +116,47 @@ def count_queries(client, url: str) -> int:
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url).status_code == 200
     return len(ctx.captured_queries)
+
+
+# --- studies ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_study():
+    """A published StudyPage under `bureau`."""
+    from studies.models import StudyPage
+
+    def make(bureau: BureauPage, title: str | None = None, **fields):
+        n = next(_counter)
+        study = StudyPage(title=title or f"Étude {n}", slug=f"etude-{n}", research_question="Comment ?",
+                          context="Un *contexte*.", **fields)
+        bureau.add_child(instance=study)
+        study.save_revision().publish()
+        study.refresh_from_db()
+        return study
+
+    return make
+
+
+@pytest.fixture
+def make_collective(db):
+    """A collective of `bureau`; by default with a current consent for every scope."""
+    from participants.models import Collective, ConsentForm, ConsentRecord, ConsentScope
+
+    def make(bureau: BureauPage, name: str | None = None, *, scopes=tuple(ConsentScope.values),
+             legal_form: str = "association", **fields):
+        collective = Collective.objects.create(bureau=bureau, name=name or f"Collectif {next(_counter)}",
+                                               legal_form=legal_form, **fields)
+        if scopes:
+            form, _created = ConsentForm.objects.get_or_create(
+                bureau=bureau, title="Consentement", version=1, defaults={"text": "Texte du formulaire."}
+            )
+            ConsentRecord.objects.create(form=form, collective=collective, scopes=list(scopes))
+        return collective
+
+    return make
+
+
+@pytest.fixture
+def study(bureau, make_study):
+    return make_study(bureau, "Usages de l'IA générative")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from modelcluster.contrib.taggit import ClusterTaggableManager
@@ -44,6 +45,21 @@ class Visibility(models.TextChoices):
     PUBLISHABLE = "publishable", _("publishable")
 
 
+class ObservationQuerySet(models.QuerySet):
+    def consented(self, at=None) -> ObservationQuerySet:
+        """Only observations whose collective has an `observation` consent in force.
+
+        Every list, count and page goes through this, so withdrawing consent removes a collective's
+        observations everywhere at once (the rows stay until erased).
+        """
+        from participants.models import ConsentRecord
+
+        current = ConsentRecord.objects.current(at).filter(
+            collective=OuterRef("collective"), scopes__icontains='"observation"'
+        )
+        return self.filter(Exists(current))
+
+
 class Observation(index.Indexed, ClusterableModel):
     study = models.ForeignKey("studies.StudyPage", on_delete=models.CASCADE, related_name="observations")
     observer = models.ForeignKey(
@@ -72,6 +88,8 @@ class Observation(index.Indexed, ClusterableModel):
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ObservationQuerySet.as_manager()
 
     search_fields = [
         index.SearchField("title"),

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.db import models
+from django.http import HttpRequest, HttpResponse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
-from wagtail.contrib.routable_page.models import RoutablePageMixin
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.models import Page
 from wagtail.search import index
 
@@ -44,10 +46,94 @@ class StudyPage(RoutablePageMixin, Page):
         verbose_name = _("study")
         verbose_name_plural = _("studies")
 
-    @property
+    @cached_property
     def bureau(self):
         """The owning BureauPage (the parent page)."""
         return self.get_parent().specific
+
+    # --- Routes. Each delegates to one view module; the rules are in `studies.permissions`. ---
+
+    @path("")
+    def index_route(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        return self.render(request)
+
+    @path("ai-tools/")
+    def ai_tools(self, request: HttpRequest) -> HttpResponse:
+        from ..views import registry
+
+        return registry.ai_tools(request, self)
+
+    @path("observations/")
+    def observation_list(self, request: HttpRequest) -> HttpResponse:
+        from ..views import observations
+
+        return observations.observation_list(request, self)
+
+    @path("observations/new/")
+    def observation_create(self, request: HttpRequest) -> HttpResponse:
+        from ..views import observations
+
+        return observations.observation_create(request, self)
+
+    @path("observations/<int:observation_id>/")
+    def observation_detail(self, request: HttpRequest, observation_id: int) -> HttpResponse:
+        from ..views import observations
+
+        return observations.observation_detail(request, self, observation_id)
+
+    @path("observations/<int:observation_id>/edit/")
+    def observation_edit(self, request: HttpRequest, observation_id: int) -> HttpResponse:
+        from ..views import observations
+
+        return observations.observation_edit(request, self, observation_id)
+
+    @path("observations/<int:observation_id>/excerpts/")
+    def excerpt_create(self, request: HttpRequest, observation_id: int) -> HttpResponse:
+        from ..views import coding
+
+        return coding.excerpt_create(request, self, observation_id)
+
+    @path("observations/<int:observation_id>/excerpts/<int:excerpt_id>/delete/")
+    def excerpt_delete(self, request: HttpRequest, observation_id: int, excerpt_id: int) -> HttpResponse:
+        from ..views import coding
+
+        return coding.excerpt_delete(request, self, observation_id, excerpt_id)
+
+    @path("observations/<int:observation_id>/memos/")
+    def observation_memo(self, request: HttpRequest, observation_id: int) -> HttpResponse:
+        from ..views import coding
+
+        return coding.observation_memo(request, self, observation_id)
+
+    @path("codebook/")
+    def codebook(self, request: HttpRequest) -> HttpResponse:
+        from ..views import codebook
+
+        return codebook.codebook(request, self)
+
+    @path("codebook/<int:code_id>/edit/")
+    def code_edit(self, request: HttpRequest, code_id: int) -> HttpResponse:
+        from ..views import codebook
+
+        return codebook.code_edit(request, self, code_id)
+
+    @path("codebook/<int:code_id>/merge/")
+    def code_merge(self, request: HttpRequest, code_id: int) -> HttpResponse:
+        from ..views import codebook
+
+        return codebook.code_merge(request, self, code_id)
+
+    @path("codebook/<int:code_id>/memos/")
+    def code_memo(self, request: HttpRequest, code_id: int) -> HttpResponse:
+        from ..views import codebook
+
+        return codebook.code_memo(request, self, code_id)
+
+    @path("agreement/")
+    def agreement(self, request: HttpRequest) -> HttpResponse:
+        from ..views import agreement
+
+        return agreement.agreement(request, self)
 
 
 class Hosting(models.TextChoices):

@@ -1,0 +1,48 @@
+"""Who may see and do what in a study: the one place for these rules (views, templates, admin).
+
+The study team is the owning bureau's active members: everyone on it reads observations, the
+codebook, excerpts and agreement; observers read only; coordinators and members write. Outsiders
+never see team content: anonymous visitors are sent to the login page, signed-in outsiders get 404
+(the team pages of a study are not advertised).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+
+from commons import permissions as commons_permissions
+
+from .models import StudyPage
+
+
+def membership(user, study: StudyPage):
+    return commons_permissions.membership_for(user, study.bureau)
+
+
+def is_team(user, study: StudyPage, found=commons_permissions._UNSET) -> bool:
+    """Reads team content: any active member of the bureau (observers included), or a platform admin."""
+    if commons_permissions.is_platform_admin(user):
+        return True
+    found = membership(user, study) if found is commons_permissions._UNSET else found
+    return found is not None
+
+
+def can_contribute(user, study: StudyPage, found=commons_permissions._UNSET) -> bool:
+    """Logs observations, codes, writes memos: coordinators and members (not observers)."""
+    if commons_permissions.is_platform_admin(user):
+        return True
+    found = membership(user, study) if found is commons_permissions._UNSET else found
+    return found is not None and found.votes
+
+
+def can_manage_codebook(user, study: StudyPage, found=commons_permissions._UNSET) -> bool:
+    """Creates, renames, moves and merges codes: contributors (codebook changes may later go to a vote)."""
+    return can_contribute(user, study, found)
+
+
+def deny(request: HttpRequest) -> HttpResponse:
+    """Login page for anonymous visitors; 404 for everyone else (never the content)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    raise Http404
