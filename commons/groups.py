@@ -1,7 +1,8 @@
 """Wagtail groups of a bureau, so its members can edit its own subtree in the admin and nothing else.
 
 Each bureau gets two groups: « membres » (add and edit pages under the bureau) and
-« coordination » (also publish, lock and unlock). A bureau collection holds its images and
+« coordination » (also publish, lock and unlock, and manage the bureau's collectives, informants
+and consent records: `ensure_participant_permissions`). A bureau collection holds its images and
 documents. Group membership follows `Membership` rows (see `sync_user_groups`), so changing a
 role on the members page changes what the person can do in the admin at once.
 """
@@ -25,6 +26,10 @@ COLLECTION_PERMISSIONS = (
     ("wagtaildocs", "change_document"),
 )
 
+#: Models of `participants` that a bureau's coordinators manage in the admin, and what they may do.
+PARTICIPANT_MODELS = ("collective", "informant", "consentform", "consentrecord")
+PARTICIPANT_ACTIONS = ("add", "change", "delete", "view")
+
 
 def _permission(app_label: str, codename: str) -> Permission:
     return Permission.objects.get(content_type__app_label=app_label, codename=codename)
@@ -38,6 +43,7 @@ def _group_name(bureau: BureauPage, suffix: str) -> str:
 def ensure_bureau_groups(bureau: BureauPage) -> tuple[Group, Group]:
     """Create (idempotently) the bureau's groups, page permissions and collection."""
     if bureau.members_group_id and bureau.coordinators_group_id:
+        ensure_participant_permissions(bureau.coordinators_group)
         return bureau.members_group, bureau.coordinators_group
     access_admin = _permission("wagtailadmin", "access_admin")
     collection = Collection.get_first_root_node().add_child(name=bureau.title[:255])
@@ -57,9 +63,24 @@ def ensure_bureau_groups(bureau: BureauPage) -> tuple[Group, Group]:
                 group=group, collection=collection, permission=_permission(app_label, codename)
             )
         groups.append(group)
+    ensure_participant_permissions(groups[1])
     BureauPage.objects.filter(pk=bureau.pk).update(members_group=groups[0], coordinators_group=groups[1])
     bureau.members_group, bureau.coordinators_group = groups
     return groups[0], groups[1]
+
+
+def ensure_participant_permissions(coordinators_group: Group) -> None:
+    """Let the coordination group manage collectives, informants and consent in the admin (idempotent).
+
+    These are model-wide Django permissions: the admin itself narrows every list, form and object
+    to the bureaus the person coordinates (`participants.admin_scoping`).
+    """
+    permissions = Permission.objects.filter(
+        content_type__app_label="participants",
+        content_type__model__in=PARTICIPANT_MODELS,
+        codename__in=[f"{action}_{model}" for model in PARTICIPANT_MODELS for action in PARTICIPANT_ACTIONS],
+    )
+    coordinators_group.permissions.add(*permissions)
 
 
 def sync_user_groups(user, bureau: BureauPage) -> None:

@@ -133,3 +133,18 @@ def results_visible(proposal, user: User) -> bool:
 def can_view_register(user: User, bureau: BureauPage) -> bool:
     """The decision register of a bureau, its integrity check and its CSV export are public."""
     return True
+
+
+# --- Participants in the Wagtail admin ------------------------------------------------------------
+
+
+def coordinated_bureau_ids(user: User):
+    """Ids of the bureaus where the user is an active coordinator, as a lazy subquery.
+
+    The admin of collectives, informants and consent (`participants.admin_scoping`) shows and
+    accepts only these bureaus' records; superusers see every bureau there (`is_platform_admin`).
+    """
+    if not user.is_authenticated:
+        return Membership.objects.none().values_list("bureau_id", flat=True)
+    coordinating = Membership.objects.active().filter(user=user, role=Role.COORDINATOR)
+    return coordinating.values_list("bureau_id", flat=True)

@@ -46,3 +46,15 @@ def deny(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     raise Http404
+
+
+def can_delete_excerpt(user, study: StudyPage, excerpt, found=commons_permissions._UNSET) -> bool:
+    """Removes a coded excerpt: its coder (still a contributor), or a coordinator of the bureau."""
+    if commons_permissions.is_platform_admin(user):
+        return True
+    found = membership(user, study) if found is commons_permissions._UNSET else found
+    if not can_contribute(user, study, found):
+        return False
+    from commons.models import Role
+
+    return found.role == Role.COORDINATOR or (excerpt.coder_id is not None and excerpt.coder_id == user.pk)

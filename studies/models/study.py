@@ -51,6 +51,13 @@ class StudyPage(RoutablePageMixin, Page):
         """The owning BureauPage (the parent page)."""
         return self.get_parent().specific
 
+    def get_context(self, request: HttpRequest, *args, **kwargs) -> dict:
+        from ..views.registry import study_page_context
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(study_page_context(request, self))
+        return context
+
     # --- Routes. Each delegates to one view module; the rules are in `studies.permissions`. ---
 
     @path("")

@@ -15,6 +15,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         from commons import demo as commons_demo
         from commons import demo_governance
+        from studies import demo as studies_demo
 
         home = HomePage.objects.first()
         if home is None:
@@ -25,6 +26,7 @@ class Command(BaseCommand):
         # The demo's past votes would email every member; nobody needs those.
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
             proposals = demo_governance.build(bureau)
+        study = studies_demo.build(bureau)
         self.stdout.write(self.style.SUCCESS(
             _("Demo bureau: %(title)s — %(url)s") % {"title": bureau.title, "url": bureau.url}
         ))
@@ -37,6 +39,11 @@ class Command(BaseCommand):
         self.stdout.write(
             _("Proposals: %(count)s (one of them open) — register: %(url)s")
             % {"count": len(proposals), "url": f"{bureau.url}decisions/"}
+        )
+        self.stdout.write(
+            _("Study: %(title)s — %(count)s observations, %(codes)s codes — %(url)s")
+            % {"title": study.title, "count": study.observations.consented().count(),
+               "codes": study.codes.count(), "url": study.url}
         )
         self.stdout.write(_("Pending invitation: julie.roux@bec-demo.fr (the bureau's « Members » page)."))
         self.stdout.write(_("Emails (invitations, verification) are printed in this terminal."))

@@ -1,0 +1,319 @@
+"""Codebook services: create, rename, move, merge and describe codes; memos on codes.
+
+Why a service module: the codebook page, the Wagtail admin, imports (REFI-QDA) and management
+commands all need the same rules. Each function validates everything first, raises
+`CodebookError` with a translated message and changes nothing (neither the database nor the
+objects passed in) when the input is bad; the changes themselves run in one transaction.
+
+Rules:
+- a code's name is required (at most 100 characters once trimmed) and unique within its study,
+  compared without regard to case (« Usages » and « usages » clash; another study may use it);
+  its slug follows the name and is unique within the study;
+- a parent belongs to the same study, and is neither the code itself nor one of its sub-codes;
+- a colour is written #RRGGBB;
+- merging a code into another keeps every coding: whole-observation codings, excerpt codings,
+  memos and sub-codes all move to the target before the source is deleted.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from .models import Code, CodedObservation, Excerpt, Memo, StudyPage
+from .models.coding import DEFAULT_COLOUR
+
+__all__ = [
+    "DEFAULT_COLOUR",
+    "MAX_DEFINITION",
+    "MAX_MEMO",
+    "MAX_NAME",
+    "CodebookError",
+    "MergeResult",
+    "add_code_memo",
+    "create_code",
+    "descendant_ids",
+    "edit_code",
+    "merge_codes",
+    "move_code",
+    "rename_code",
+    "update_code",
+]
+
+MAX_NAME = 100
+MAX_DEFINITION = 20_000
+MAX_MEMO = 20_000
+_COLOUR_RE = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+class CodebookError(Exception):
+    """A refused codebook change; the message is meant for the person who tried it."""
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """What a merge moved to the target (duplicates of codings the target already had are counted too)."""
+
+    observations: int
+    excerpts: int
+    memos: int
+    children: int
+
+
+# --- Validation helpers -------------------------------------------------------------------------
+
+
+def _comparable(name: str) -> str:
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def _clean_name(name: str | None) -> str:
+    name = unicodedata.normalize("NFC", (name or "").strip())
+    if not name:
+        raise CodebookError(_("A code needs a name."))
+    if len(name) > MAX_NAME:
+        raise CodebookError(
+            _("A code name has at most %(max)d characters (this one has %(count)d).")
+            % {"max": MAX_NAME, "count": len(name)}
+        )
+    return name
+
+
+def _check_unique_name(study_id: int, name: str, exclude_pk: int | None = None) -> None:
+    """Case-insensitive, in Python: SQLite's case folding ignores accents (« É » vs « é »)."""
+    wanted = _comparable(name)
+    others = Code.objects.filter(study_id=study_id).exclude(pk=exclude_pk).values_list("name", flat=True)
+    for other in others:
+        if _comparable(other) == wanted:
+            raise CodebookError(
+                _("The code « %(name)s » already exists in this study (names are compared without case).")
+                % {"name": other}
+            )
+
+
+def _unique_slug(study_id: int, name: str, exclude_pk: int | None = None) -> str:
+    base = slugify(name, allow_unicode=True)[:90].strip("-_") or "code"
+    taken = set(
+        Code.objects.filter(study_id=study_id, slug__startswith=base)
+        .exclude(pk=exclude_pk)
+        .values_list("slug", flat=True)
+    )
+    slug, n = base, 1
+    while slug in taken:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def _clean_colour(colour: str | None) -> str:
+    colour = (colour or "").strip()
+    if not _COLOUR_RE.fullmatch(colour):
+        raise CodebookError(
+            _("A colour is written #RRGGBB (for example %(example)s).") % {"example": DEFAULT_COLOUR}
+        )
+    return colour.lower()
+
+
+def _clean_definition(text: str | None) -> str:
+    text = (text or "").strip()
+    if len(text) > MAX_DEFINITION:
+        raise CodebookError(
+            _("A definition has at most %(max)d characters (this one has %(count)d).")
+            % {"max": MAX_DEFINITION, "count": len(text)}
+        )
+    return text
+
+
+def descendant_ids(code: Code) -> set[int]:
+    """Ids of every sub-code of `code`, at any depth (one query over the study's codes)."""
+    children: dict[int, list[int]] = {}
+    for pk, parent_id in Code.objects.filter(study_id=code.study_id).values_list("pk", "parent_id"):
+        children.setdefault(parent_id, []).append(pk)
+    found: set[int] = set()
+    stack = list(children.get(code.pk, ()))
+    while stack:
+        pk = stack.pop()
+        if pk not in found:
+            found.add(pk)
+            stack.extend(children.get(pk, ()))
+    return found
+
+
+def _check_parent(study_id: int, parent: Code | None, code: Code | None = None) -> None:
+    if parent is None:
+        return
+    if parent.pk is None or parent.study_id != study_id:
+        raise CodebookError(_("The parent code belongs to another study."))
+    if code is not None and (parent.pk == code.pk or parent.pk in descendant_ids(code)):
+        raise CodebookError(
+            _("« %(code)s » cannot be placed under « %(parent)s »: a code cannot be under itself or one of "
+              "its sub-codes.") % {"code": code.name, "parent": parent.name}
+        )
+
+
+def _save(code: Code, **kwargs) -> None:
+    """Save; a concurrent duplicate caught by the database constraints becomes a clear error."""
+    try:
+        with transaction.atomic():
+            code.save(**kwargs)
+    except IntegrityError as error:
+        raise CodebookError(
+            _("The code « %(name)s » already exists in this study.") % {"name": code.name}
+        ) from error
+
+
+# --- Services -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_code(
+    study: StudyPage,
+    *,
+    name: str,
+    definition: str = "",
+    colour: str = DEFAULT_COLOUR,
+    parent: Code | None = None,
+) -> Code:
+    """A new code in the study's codebook (at the top level, or under `parent`)."""
+    name = _clean_name(name)
+    colour = _clean_colour(colour)
+    definition = _clean_definition(definition)
+    _check_parent(study.pk, parent)
+    _check_unique_name(study.pk, name)
+    code = Code(
+        study=study,
+        name=name,
+        slug=_unique_slug(study.pk, name),
+        definition=definition,
+        colour=colour,
+        parent=parent,
+    )
+    _save(code)
+    return code
+
+
+@transaction.atomic
+def rename_code(code: Code, name: str) -> Code:
+    """Give the code a new name (unique in its study); its slug follows."""
+    name = _clean_name(name)
+    if name == code.name:
+        return code
+    _check_unique_name(code.study_id, name, exclude_pk=code.pk)
+    old = (code.name, code.slug)
+    code.name, code.slug = name, _unique_slug(code.study_id, name, exclude_pk=code.pk)
+    try:
+        _save(code, update_fields=["name", "slug"])
+    except CodebookError:
+        code.name, code.slug = old
+        raise
+    return code
+
+
+@transaction.atomic
+def move_code(code: Code, parent: Code | None) -> Code:
+    """Place the code under `parent` (None: at the top level, as a family of its own)."""
+    _check_parent(code.study_id, parent, code)
+    if (parent.pk if parent else None) == code.parent_id:
+        return code
+    code.parent = parent
+    code.save(update_fields=["parent"])
+    return code
+
+
+@transaction.atomic
+def update_code(code: Code, definition: str, colour: str) -> Code:
+    """Change the definition (Markdown, stored sanitised) and the colour."""
+    definition = _clean_definition(definition)
+    colour = _clean_colour(colour)
+    code.definition, code.colour = definition, colour
+    code.save(update_fields=["definition", "definition_html", "colour"])
+    return code
+
+
+@transaction.atomic
+def edit_code(
+    code: Code, *, name: str, definition: str, colour: str, parent: Code | None
+) -> Code:
+    """Rename, move and describe a code at once: all of it, or nothing when any part is refused."""
+    name = _clean_name(name)
+    colour = _clean_colour(colour)
+    definition = _clean_definition(definition)
+    _check_parent(code.study_id, parent, code)
+    if name != code.name:
+        _check_unique_name(code.study_id, name, exclude_pk=code.pk)
+    fields = ("name", "slug", "definition", "definition_html", "colour")
+    old = {field: getattr(code, field) for field in fields}
+    old_parent = code.parent
+    try:
+        rename_code(code, name)
+        move_code(code, parent)
+        update_code(code, definition, colour)
+    except CodebookError:
+        for field, value in old.items():
+            setattr(code, field, value)
+        code.parent = old_parent
+        raise
+    return code
+
+
+@transaction.atomic
+def merge_codes(source: Code, target: Code) -> MergeResult:
+    """Fold `source` into `target`, keeping every coding; `source` is then deleted.
+
+    Whole-observation codings and excerpt codings of the source move to the target (an observation
+    or excerpt that had both ends up with the target once), memos on the source become memos on
+    the target, and the source's sub-codes are placed under the target.
+    """
+    if source.pk is None or target.pk is None:
+        raise CodebookError(_("Both codes must exist to be merged."))
+    if source.study_id != target.study_id:
+        raise CodebookError(_("A code can only be merged into a code of the same study."))
+    if source.pk == target.pk:
+        raise CodebookError(_("A code cannot be merged into itself."))
+    if target.pk in descendant_ids(source):
+        raise CodebookError(
+            _("« %(source)s » cannot be merged into its own sub-code « %(target)s »: move the sub-code out "
+              "first, or merge the other way round.") % {"source": source.name, "target": target.name}
+        )
+
+    # Whole observations: move the source's rows, except where the target is already there.
+    observations = CodedObservation.objects.filter(tag=source)
+    observation_count = observations.count()
+    already = CodedObservation.objects.filter(tag=target, content_object=OuterRef("content_object"))
+    observations.filter(~Exists(already)).update(tag=target)
+    CodedObservation.objects.filter(tag=source).delete()
+
+    # Excerpts: the same on the M2M table.
+    through = Excerpt.codes.through
+    excerpts = through.objects.filter(code=source)
+    excerpt_count = excerpts.count()
+    already = through.objects.filter(code=target, excerpt=OuterRef("excerpt"))
+    excerpts.filter(~Exists(already)).update(code=target)
+    through.objects.filter(code=source).delete()
+
+    memo_count = Memo.objects.filter(code=source).update(code=target)
+    child_count = Code.objects.filter(parent=source).update(parent=target)
+    source.delete()
+    return MergeResult(
+        observations=observation_count, excerpts=excerpt_count, memos=memo_count, children=child_count
+    )
+
+
+@transaction.atomic
+def add_code_memo(code: Code, author, body: str) -> Memo:
+    """A memo (Markdown, stored sanitised) on a code."""
+    body = (body or "").strip()
+    if not body:
+        raise CodebookError(_("A memo cannot be empty."))
+    if len(body) > MAX_MEMO:
+        raise CodebookError(
+            _("A memo has at most %(max)d characters (this one has %(count)d).")
+            % {"max": MAX_MEMO, "count": len(body)}
+        )
+    return Memo.objects.create(study_id=code.study_id, author=author, code=code, body=body)

@@ -1,0 +1,165 @@
+"""The `agreement/` page of a study: Cohen's kappa between two coders (see `studies.agreement`).
+
+Team only (observers read it too). Whatever the data size the page costs a fixed number of
+queries: the coders, the codes, the observations both coded, their excerpts and the excerpts'
+codes are each one query; the arithmetic runs in Python on interval spans.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, OuterRef
+from django.db.models.functions import Length
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from commons.models import Membership
+from participants.models.profile import display_name
+
+from .. import permissions
+from ..agreement import ObsData, Report
+from ..agreement import agreement as compare
+from ..models import Code, Excerpt, Observation, StudyPage
+from ..models.coding import DEFAULT_COLOUR
+
+COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+COMPARE_ERROR = gettext_lazy(
+    "Choose a member of this bureau who has coded excerpts in this study (%(value)s is not one)."
+)
+
+
+class CoderPairForm(forms.Form):
+    """Two different coders among the bureau members who coded in the study (read from GET)."""
+
+    coder_a = forms.TypedChoiceField(
+        label=gettext_lazy("Coder A"), coerce=int, error_messages={"invalid_choice": COMPARE_ERROR}
+    )
+    coder_b = forms.TypedChoiceField(
+        label=gettext_lazy("Coder B"), coerce=int, error_messages={"invalid_choice": COMPARE_ERROR}
+    )
+
+    def __init__(self, *args, coders: list, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [
+            (
+                str(coder.pk),
+                ngettext("%(name)s (%(count)s excerpt)", "%(name)s (%(count)s excerpts)", coder.excerpt_count)
+                % {"name": coder.name, "count": coder.excerpt_count},
+            )
+            for coder in coders
+        ]
+        for name in ("coder_a", "coder_b"):
+            self.fields[name].choices = choices
+
+    def clean(self):
+        data = super().clean()
+        if data.get("coder_a") is not None and data.get("coder_a") == data.get("coder_b"):
+            raise forms.ValidationError(
+                _("Choose two different coders: a coder's agreement with themselves means nothing."),
+                code="same_coder",
+            )
+        return data
+
+
+def _coders(study: StudyPage, consented) -> list:
+    """Active members of the bureau with excerpts in the study's consented observations, most first."""
+    members = Membership.objects.active().filter(bureau_id=study.bureau.pk).values("user_id")
+    coders = list(
+        get_user_model()
+        .objects.filter(pk__in=members, excerpts__observation__in=consented.values("pk"))
+        .annotate(excerpt_count=Count("excerpts"))
+        .select_related("bec_profile")
+        .order_by("-excerpt_count", "pk")
+    )
+    for coder in coders:
+        coder.name = display_name(coder)
+    return coders
+
+
+def compute(study: StudyPage, consented, coder_a: int, coder_b: int, codes: list[int]) -> tuple[Report, int]:
+    """The report for two coders, and how many of their excerpts were left out as needing review.
+
+    Four queries: the observations both coded (with their text length), the two coders' excerpts
+    in them, those excerpts' codes, and the count of their excerpts flagged for review.
+    """
+    usable = Excerpt.objects.filter(needs_review=False, observation=OuterRef("pk"))
+    observations = (
+        consented.filter(Exists(usable.filter(coder_id=coder_a)), Exists(usable.filter(coder_id=coder_b)))
+        .annotate(length=Length("plain_text"))
+        .order_by()
+    )
+    rows = list(observations.values_list("pk", "title", "length", "collective__code"))
+    excerpts = Excerpt.objects.filter(
+        observation__in=observations.values("pk"), coder_id__in=(coder_a, coder_b), needs_review=False
+    )
+    codes_of: dict[int, list[int]] = defaultdict(list)
+    for excerpt_id, code_id in Excerpt.codes.through.objects.filter(
+        excerpt__in=excerpts.values("pk"), code__study=study
+    ).values_list("excerpt_id", "code_id"):
+        codes_of[excerpt_id].append(code_id)
+    by_observation: dict[int, list] = defaultdict(list)
+    for pk, observation_id, coder_id, start, end in excerpts.order_by().values_list(
+        "pk", "observation_id", "coder_id", "start", "end"
+    ):
+        by_observation[observation_id].append((coder_id, start, end, codes_of.get(pk, ())))
+    data = [
+        ObsData(id=pk, title=title, length=length or 0, excerpts=by_observation.get(pk, ()), collective=code)
+        for pk, title, length, code in rows
+    ]
+    flagged = Excerpt.objects.filter(
+        observation__in=consented.values("pk"), coder_id__in=(coder_a, coder_b), needs_review=True
+    ).count()
+    return compare(data, coder_a, coder_b, codes), flagged
+
+
+def agreement(request: HttpRequest, study: StudyPage) -> HttpResponse:
+    """GET: choose two coders (default: the two with the most excerpts) and see their agreement."""
+    if not permissions.is_team(request.user, study):
+        return permissions.deny(request)
+    consented = Observation.objects.consented().filter(study=study)
+    coders = _coders(study, consented)
+    context: dict = {"page": study, "self": study, "coders": coders}
+    if {"coder_a", "coder_b"} & set(request.GET):
+        form = CoderPairForm(request.GET, coders=coders)
+    elif len(coders) >= 2:
+        form = CoderPairForm({"coder_a": coders[0].pk, "coder_b": coders[1].pk}, coders=coders)
+    else:
+        form = CoderPairForm(coders=coders)
+    context["form"] = form
+    if form.is_bound and not form.is_valid():
+        return render(request, "studies/agreement.html", context, status=400)
+    if form.is_bound:
+        context.update(_report_context(request, study, consented, form.cleaned_data, coders))
+    return render(request, "studies/agreement.html", context)
+
+
+def _report_context(request: HttpRequest, study: StudyPage, consented, data: dict, coders: list) -> dict:
+    names = {
+        pk: (name, colour if COLOUR.fullmatch(colour or "") else DEFAULT_COLOUR)
+        for pk, name, colour in Code.objects.filter(study=study).order_by("name").values_list(
+            "pk", "name", "colour"
+        )
+    }
+    coder_a, coder_b = data["coder_a"], data["coder_b"]
+    report, flagged = compute(study, consented, coder_a, coder_b, list(names))
+    by_pk = {coder.pk: coder for coder in coders}
+    return {
+        "report": report,
+        "flagged": flagged,
+        "coder_a": by_pk[coder_a],
+        "coder_b": by_pk[coder_b],
+        "code_rows": [(row, *names[row.code_id]) for row in report.codes],
+        "unused_codes": [names[pk][0] for pk in report.unused_codes],
+        "disagreements": [
+            (item, [(part, *names[part.code_id]) for part in item.per_code])
+            for item in report.disagreements
+        ],
+        "observations_url": study.get_url(request) + study.reverse_subpage("observation_list"),
+    }

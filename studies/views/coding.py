@@ -1,0 +1,451 @@
+"""The observation page, where coding happens: excerpts, whole-observation codes and memos.
+
+Routes (declared on `StudyPage`): ``observations/<id>/`` (GET the page; POST ``action=set_codes``
+replaces the codes applied to the whole observation), ``observations/<id>/excerpts/`` (POST: code
+an excerpt), ``observations/<id>/excerpts/<excerpt_id>/delete/`` and ``observations/<id>/memos/``.
+
+The study team reads (observers included); contributors write; an excerpt is deleted by its coder
+or a coordinator. An observation of another study, or whose collective no longer consents to
+observation, is a 404 for everyone. Bad input re-renders the page with status 400, a translated
+error, and nothing saved.
+
+Coding works without JavaScript: the form takes the excerpt's start and end as character offsets
+into ``Observation.plain_text``. ``studies/coding.js`` fills them from a text selection in
+``#coding-text``, which therefore renders the plain text exactly (see :func:`highlight_segments`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+from django.db import transaction
+from django.db.models import F, Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from participants.models import display_name
+
+from .. import permissions
+from ..forms import safe_colour
+from ..models import Code, CodedObservation, Excerpt, Memo, Observation, Purpose, StudyPage
+
+MAX_MEMO = 20_000
+
+
+def detail_url(study: StudyPage, observation_id: int, anchor: str = "") -> str:
+    url = study.url + study.reverse_subpage("observation_detail", args=[observation_id])
+    return f"{url}#{anchor}" if anchor else url
+
+
+# --- Highlighting ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Segment:
+    """A run of the plain text covered by the same excerpts (none: unhighlighted text)."""
+
+    text: str
+    excerpts: list = field(default_factory=list)
+    colour: str = ""
+    anchor: str = ""  # "excerpt-<id>" on the first segment of each excerpt
+
+    @property
+    def excerpt_ids(self) -> str:
+        return " ".join(str(excerpt.pk) for excerpt in self.excerpts)
+
+    @property
+    def title(self) -> str:
+        names = []
+        for excerpt in self.excerpts:
+            for code in excerpt.code_list:
+                if code.name not in names:
+                    names.append(code.name)
+        return " · ".join(names)
+
+    @property
+    def overlap(self) -> bool:
+        return len(self.excerpts) > 1
+
+    @property
+    def review(self) -> bool:
+        return any(excerpt.needs_review for excerpt in self.excerpts)
+
+
+def highlight_segments(text: str, excerpts) -> list[Segment]:
+    """Split `text` at every excerpt boundary; each segment knows the excerpts covering it.
+
+    Offsets are clamped to the text (a flagged excerpt may point past a shortened note). The
+    segments' texts concatenate to `text` exactly, which the selection script relies on. The
+    colour is that of the innermost covering excerpt's first code (validated #RRGGBB).
+    """
+    length = len(text)
+    spans = []
+    for excerpt in excerpts:
+        start, end = min(max(excerpt.start, 0), length), min(max(excerpt.end, 0), length)
+        if end > start:
+            spans.append((start, end, excerpt))
+    bounds = sorted({0, length, *(s for s, _e, _x in spans), *(e for _s, e, _x in spans)})
+    anchored: set[int] = set()
+    segments = []
+    for a, b in zip(bounds, bounds[1:], strict=False):
+        covering = [(e - s, x) for s, e, x in spans if s <= a and e >= b]
+        covering.sort(key=lambda pair: (pair[0], pair[1].pk))
+        segment = Segment(text[a:b], [x for _n, x in covering])
+        if covering:
+            innermost = covering[0][1]
+            codes = innermost.code_list
+            segment.colour = safe_colour(codes[0].colour if codes else None)
+            fresh = [x for _n, x in covering if x.pk not in anchored]
+            if fresh:
+                segment.anchor = f"excerpt-{fresh[0].pk}"
+                anchored.update(x.pk for x in fresh)
+        segments.append(segment)
+    return segments
+
+
+def code_tree(codes: list[Code]) -> list[Code]:
+    """The study's codes in tree order (families first, sub-codes under them), each with `.depth`."""
+    by_parent: dict[int | None, list[Code]] = {}
+    known = {code.pk for code in codes}
+    for code in codes:
+        parent = code.parent_id if code.parent_id in known else None
+        by_parent.setdefault(parent, []).append(code)
+    ordered: list[Code] = []
+    seen: set[int] = set()
+
+    def walk(parent: int | None, depth: int) -> None:
+        for code in sorted(by_parent.get(parent, []), key=lambda c: c.name.casefold()):
+            if code.pk in seen:  # a cycle slipped past validation: show it once
+                continue
+            seen.add(code.pk)
+            code.depth = min(depth, 4)
+            code.safe_colour = safe_colour(code.colour)
+            ordered.append(code)
+            walk(code.pk, depth + 1)
+
+    walk(None, 0)
+    for code in codes:  # anything unreachable (cycles) still shows
+        if code.pk not in seen:
+            code.depth, code.safe_colour = 0, safe_colour(code.colour)
+            ordered.append(code)
+    return ordered
+
+
+# --- Forms ----------------------------------------------------------------------------------------
+
+
+def _codes_field(study: StudyPage, *, required: bool) -> forms.ModelMultipleChoiceField:
+    return forms.ModelMultipleChoiceField(
+        queryset=Code.objects.filter(study=study),
+        required=required,
+        error_messages={
+            "required": gettext_lazy("Pick at least one code."),
+            "invalid_choice": gettext_lazy("This code is not in this study's codebook."),
+            "invalid_pk_value": gettext_lazy("This code is not in this study's codebook."),
+            "invalid_list": gettext_lazy("Pick codes from this study's codebook."),
+        },
+    )
+
+
+class ExcerptForm(forms.Form):
+    start = forms.IntegerField(
+        label=gettext_lazy("Start"),
+        min_value=0,
+        error_messages={
+            "required": gettext_lazy("Select a passage of the note (its start is missing)."),
+            "invalid": gettext_lazy("The start of the passage must be a whole number."),
+            "min_value": gettext_lazy("The start of the passage cannot be negative."),
+        },
+    )
+    end = forms.IntegerField(
+        label=gettext_lazy("End"),
+        min_value=0,
+        error_messages={
+            "required": gettext_lazy("Select a passage of the note (its end is missing)."),
+            "invalid": gettext_lazy("The end of the passage must be a whole number."),
+            "min_value": gettext_lazy("The end of the passage cannot be negative."),
+        },
+    )
+    memo = forms.CharField(
+        label=gettext_lazy("Memo (optional)"),
+        required=False,
+        max_length=MAX_MEMO,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    # What the browser showed as selected: refused if the note changed since the page was loaded.
+    selected_text = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, study: StudyPage, observation: Observation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.observation = observation
+        self.fields["codes"] = _codes_field(study, required=True)
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start is None or end is None:
+            return data
+        text = self.observation.plain_text
+        if end <= start:
+            message = _(
+                "The passage is empty or reversed: its end (%(end)s) must come after its start (%(start)s)."
+            )
+            raise forms.ValidationError(message % {"start": start, "end": end}, code="reversed")
+        if end > len(text):
+            message = _("The passage goes past the end of the note (%(length)s characters).")
+            raise forms.ValidationError(message % {"length": len(text)}, code="out_of_range")
+        passage = text[start:end]
+        expected = data.get("selected_text") or ""
+        version = data.get("version")
+        if (expected and expected != passage) or (
+            not expected and version is not None and version != self.observation.version
+        ):
+            raise forms.ValidationError(
+                _("The note changed since you opened this page: select the passage again."), code="stale"
+            )
+        if not passage.strip():
+            raise forms.ValidationError(_("The selected passage is only blank space."), code="blank")
+        data["text"] = passage
+        return data
+
+
+class ObservationCodesForm(forms.Form):
+    def __init__(self, *args, study: StudyPage, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["codes"] = _codes_field(study, required=False)
+
+
+class MemoForm(forms.Form):
+    body = forms.CharField(
+        label=gettext_lazy("New memo"),
+        max_length=MAX_MEMO,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=gettext_lazy("Markdown: **bold**, *italics*, lists, links."),
+        error_messages={"required": gettext_lazy("The memo is empty.")},
+    )
+
+    def clean_body(self) -> str:
+        body = self.cleaned_data["body"].strip()
+        if not body:
+            raise forms.ValidationError(_("The memo is empty."))
+        return body
+
+
+# --- Access ---------------------------------------------------------------------------------------
+
+
+def _observation(study: StudyPage, observation_id: int) -> Observation:
+    """The study's observation if its collective consents to observation, else 404."""
+    observation = (
+        Observation.objects.consented()
+        .filter(study=study, pk=observation_id)
+        .select_related("collective", "observer", "observer__bec_profile")
+        .first()
+    )
+    if observation is None:
+        raise Http404(_("No such observation in this study."))
+    return observation
+
+
+def _guard(request: HttpRequest, study: StudyPage, observation_id: int, *, write: bool):
+    """(membership, observation, denial). Team only; writes need a contributor (403 for observers)."""
+    found = permissions.membership(request.user, study)
+    if not permissions.is_team(request.user, study, found):
+        return found, None, permissions.deny(request)
+    observation = _observation(study, observation_id)
+    if write and not permissions.can_contribute(request.user, study, found):
+        raise PermissionDenied(_("Observers read the study; they do not code it."))
+    return found, observation, None
+
+
+# --- The page -------------------------------------------------------------------------------------
+
+
+def observation_detail(request: HttpRequest, study: StudyPage, observation_id: int) -> HttpResponse:
+    found, observation, denied = _guard(request, study, observation_id, write=request.method == "POST")
+    if denied:
+        return denied
+    if request.method == "POST":
+        if request.POST.get("action") == "set_codes":
+            return _set_codes(request, study, observation, found)
+        messages.error(request, _("Unknown action."))
+        return _render(request, study, observation, found, status=400)
+    return _render(request, study, observation, found)
+
+
+def _set_codes(request: HttpRequest, study: StudyPage, observation: Observation, found) -> HttpResponse:
+    form = ObservationCodesForm(request.POST, study=study)
+    if not form.is_valid():
+        messages.error(request, _("The codes were not changed."))
+        return _render(request, study, observation, found, codes_form=form, status=400)
+    codes = list(form.cleaned_data["codes"])
+    with transaction.atomic():
+        observation.codes.set(codes)
+        observation.save(update_fields=["updated_at", "coded_items"])
+        # Codes are part of the observation: an edit form opened before this change must not
+        # silently put the old codes back (optimistic locking, see the edit view).
+        Observation.objects.filter(pk=observation.pk).update(version=F("version") + 1)
+    messages.success(request, _("The codes of the observation were saved."))
+    return redirect(detail_url(study, observation.pk, "observation-codes"))
+
+
+def _render(
+    request: HttpRequest,
+    study: StudyPage,
+    observation: Observation,
+    found,
+    *,
+    excerpt_form: ExcerptForm | None = None,
+    codes_form: ObservationCodesForm | None = None,
+    memo_form: MemoForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = request.user
+    can_code = permissions.can_contribute(user, study, found)
+    excerpts = list(
+        observation.excerpts.select_related("coder", "coder__bec_profile").prefetch_related(
+            Prefetch("codes", queryset=Code.objects.order_by("name"), to_attr="code_list")
+        )
+    )
+    for excerpt in excerpts:
+        excerpt.coder_name = display_name(excerpt.coder) if excerpt.coder else _("former member")
+        excerpt.safe_colour = safe_colour(excerpt.code_list[0].colour if excerpt.code_list else None)
+        excerpt.can_delete = can_code and permissions.can_delete_excerpt(user, study, excerpt, found)
+        for code in excerpt.code_list:
+            code.safe_colour = safe_colour(code.colour)
+    study_codes = code_tree(list(Code.objects.filter(study=study).only("pk", "name", "colour", "parent_id")))
+    observation_code_ids = set(
+        CodedObservation.objects.filter(content_object=observation).values_list("tag_id", flat=True)
+    )
+    observation_codes = [code for code in study_codes if code.pk in observation_code_ids]
+    memos = list(observation.memos.select_related("author", "author__bec_profile"))
+    for memo in memos:
+        memo.author_name = display_name(memo.author) if memo.author else _("former member")
+    tools = list(observation.ai_tools.all())
+    purposes = [str(Purpose(value).label) if value in Purpose.values else value
+                for value in observation.purposes]
+
+    legend_ids: list[int] = []
+    for excerpt in excerpts:
+        for code in excerpt.code_list:
+            if code.pk not in legend_ids:
+                legend_ids.append(code.pk)
+    legend = [code for code in study_codes if code.pk in set(legend_ids)]
+
+    if codes_form is not None and codes_form.is_bound:
+        checked_codes = {str(value) for value in codes_form.data.getlist("codes")}
+    else:
+        checked_codes = {str(pk) for pk in observation_code_ids}
+    excerpt_form = excerpt_form or ExcerptForm(study=study, observation=observation,
+                                               initial={"version": observation.version})
+    selected_codes = (
+        {str(value) for value in excerpt_form.data.getlist("codes")} if excerpt_form.is_bound else set()
+    )
+    # Offsets typed or selected before a refusal come back, unless they were computed on an older
+    # note: those must be selected again (the hidden version is always the current one).
+    stale = excerpt_form.is_bound and excerpt_form.has_error(NON_FIELD_ERRORS, "stale")
+    offsets = ("", "") if stale or not excerpt_form.is_bound else (
+        excerpt_form.data.get("start", ""), excerpt_form.data.get("end", "")
+    )
+    context = {
+        "page": study,
+        "self": study,
+        "study": study,
+        "bureau": study.bureau,
+        "observation": observation,
+        "observer_name": display_name(observation.observer) if observation.observer else _("former member"),
+        "tools": tools,
+        "purposes": purposes,
+        "segments": highlight_segments(observation.plain_text, excerpts),
+        "excerpts": excerpts,
+        "review_count": sum(1 for excerpt in excerpts if excerpt.needs_review),
+        "legend": legend,
+        "study_codes": study_codes,
+        "observation_codes": observation_codes,
+        "checked_codes": checked_codes,
+        "selected_codes": selected_codes,
+        "memos": memos,
+        "can_code": can_code,
+        "excerpt_form": excerpt_form,
+        "codes_form": codes_form,
+        "memo_form": memo_form or MemoForm(),
+        "text_length": len(observation.plain_text),
+        "excerpt_start": offsets[0],
+        "excerpt_end": offsets[1],
+    }
+    return render(request, "studies/observations/detail.html", context, status=status)
+
+
+# --- Actions --------------------------------------------------------------------------------------
+
+
+@require_POST
+def excerpt_create(request: HttpRequest, study: StudyPage, observation_id: int) -> HttpResponse:
+    found, observation, denied = _guard(request, study, observation_id, write=True)
+    if denied:
+        return denied
+    form = ExcerptForm(request.POST, study=study, observation=observation)
+    if not form.is_valid():
+        messages.error(request, _("The excerpt was not saved: see the coding form."))
+        return _render(request, study, observation, found, excerpt_form=form, status=400)
+    data = form.cleaned_data
+    with transaction.atomic():
+        excerpt = (
+            Excerpt.objects.select_for_update()
+            .filter(observation=observation, coder=request.user, start=data["start"], end=data["end"])
+            .first()
+        )
+        if excerpt is None:
+            excerpt = Excerpt.objects.create(
+                observation=observation, coder=request.user, start=data["start"], end=data["end"],
+                text=data["text"], memo=data["memo"].strip(),
+            )
+            message = _("Excerpt coded.")
+        else:  # the same coder coding the same passage again: one excerpt, more codes
+            memo = data["memo"].strip()
+            if memo:
+                excerpt.memo = f"{excerpt.memo}\n\n{memo}" if excerpt.memo else memo
+                excerpt.save(update_fields=["memo"])
+            message = _("Codes added to your excerpt of this passage.")
+        excerpt.codes.add(*data["codes"])
+    messages.success(request, message)
+    return redirect(detail_url(study, observation.pk, f"excerpt-{excerpt.pk}"))
+
+
+@require_POST
+def excerpt_delete(
+    request: HttpRequest, study: StudyPage, observation_id: int, excerpt_id: int
+) -> HttpResponse:
+    found, observation, denied = _guard(request, study, observation_id, write=True)
+    if denied:
+        return denied
+    excerpt = Excerpt.objects.filter(observation=observation, pk=excerpt_id).first()
+    if excerpt is None:
+        raise Http404(_("No such excerpt in this observation."))
+    if not permissions.can_delete_excerpt(request.user, study, excerpt, found):
+        raise PermissionDenied(_("Only the excerpt's coder or a coordinator may delete it."))
+    excerpt.delete()
+    messages.success(request, _("Excerpt deleted."))
+    return redirect(detail_url(study, observation.pk, "excerpts"))
+
+
+@require_POST
+def observation_memo(request: HttpRequest, study: StudyPage, observation_id: int) -> HttpResponse:
+    found, observation, denied = _guard(request, study, observation_id, write=True)
+    if denied:
+        return denied
+    form = MemoForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The memo was not saved."))
+        return _render(request, study, observation, found, memo_form=form, status=400)
+    memo = Memo.objects.create(study=study, author=request.user, observation=observation,
+                               body=form.cleaned_data["body"])
+    messages.success(request, _("Memo saved."))
+    return redirect(detail_url(study, observation.pk, f"memo-{memo.pk}"))

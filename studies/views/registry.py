@@ -1,0 +1,59 @@
+"""The public face of a study: its page (public part + the team's part) and the AI tool registry.
+
+Public: the study's question and context, and for every AI tool of the registry the number of
+this study's observations mentioning it — counts only, and only of consented observations (a
+collective that withdraws its consent leaves the counts at once). The team also sees the links to
+its pages and the bureau's collectives with their consent; outsiders never see a real name.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from participants.models import Collective, ConsentScope
+
+from .. import permissions
+from ..models import AITool, Observation, StudyPage
+
+
+def ai_tools(request: HttpRequest, study: StudyPage) -> HttpResponse:
+    consented = Observation.objects.consented().filter(study=study).values("pk")
+    tools = AITool.objects.annotate(
+        mentions=Count("observations", filter=Q(observations__in=consented), distinct=True)
+    ).order_by("name")
+    context = {"page": study, "self": study, "tools": tools}
+    return render(request, "studies/registry.html", context)
+
+
+def _consent_states(collective: Collective, now) -> list[tuple[str, str]]:
+    """(scope label, state) for every scope; state is `given`, `withdrawn` or `none`."""
+    states = []
+    for scope, label in ConsentScope.choices:
+        records = [record for record in collective.consents.all() if scope in record.scopes]
+        if any(record.given_at <= now and (record.withdrawn_at is None or record.withdrawn_at > now)
+               for record in records):
+            state = "given"
+        elif any(record.withdrawn_at is not None and record.withdrawn_at <= now for record in records):
+            state = "withdrawn"
+        else:
+            state = "none"
+        states.append((label, state))
+    return states
+
+
+def study_page_context(request: HttpRequest, study: StudyPage) -> dict:
+    """What `StudyPage.get_context` adds: the team's links and collectives, for the team only."""
+    team = permissions.is_team(request.user, study)
+    context = {"is_team": team, "can_contribute": team and permissions.can_contribute(request.user, study)}
+    if team:
+        now = timezone.now()
+        collectives = list(Collective.objects.filter(bureau_id=study.bureau.pk).prefetch_related("consents"))
+        for collective in collectives:
+            collective.consent_states = _consent_states(collective, now)
+        context["collectives"] = collectives
+        context["consent_scopes"] = [label for _scope, label in ConsentScope.choices]
+        context["observation_count"] = Observation.objects.consented().filter(study=study).count()
+    return context

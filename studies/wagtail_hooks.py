@@ -1,0 +1,68 @@
+"""Admin for studies, under « Studies »: the AI tool registry (snippet) and observations (read-only).
+
+Observations are written and edited on the study's own pages, where the consent check, the
+optimistic version number and the re-anchoring of coded excerpts happen. The admin therefore
+only lists, inspects and (to erase one) deletes them: an admin edit would bypass all three.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.viewsets.base import ViewSetGroup
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+from .models import AITool, Observation
+
+
+class AIToolViewSet(SnippetViewSet):
+    model = AITool
+    icon = "cogs"
+    menu_label = _("AI tools")
+    list_display = ["name", "vendor", "model_family", "open_weights", "hosting", "licence"]
+    list_filter = ["hosting", "open_weights"]
+    search_fields = ["name", "vendor", "model_family"]
+    search_backend_name = None  # plain database lookups: the registry is small
+
+
+class NoAddOrChangePolicy(ModelPermissionPolicy):
+    """Django model permissions, minus adding and changing (see the module docstring)."""
+
+    forbidden = ("add", "change")
+
+    def user_has_permission(self, user, action):
+        return action not in self.forbidden and super().user_has_permission(user, action)
+
+    def user_has_any_permission(self, user, actions):
+        return any(self.user_has_permission(user, action) for action in actions)
+
+
+class ObservationViewSet(ModelViewSet):
+    model = Observation
+    icon = "doc-full"
+    menu_label = _("Observations")
+    list_display = ["title", "study", "collective", "observed_on", "observer"]
+    list_filter = ["study", "collective", "setting", "visibility"]
+    search_fields = ["title", "plain_text"]
+    search_backend_name = None
+    inspect_view_enabled = True
+    inspect_view_fields = [
+        "title", "study", "collective", "observed_on", "observer", "setting", "purposes", "visibility",
+        "version", "body",
+    ]
+    form_fields = ["title"]  # required by ModelViewSet; never reachable (no add, no change)
+
+
+register_permission_policy(Observation, NoAddOrChangePolicy(Observation))
+
+
+class StudiesViewSetGroup(ViewSetGroup):
+    menu_label = _("Studies")
+    menu_icon = "clipboard-list"
+    items = (AIToolViewSet, ObservationViewSet)
+
+
+@hooks.register("register_admin_viewset")
+def register_viewsets():
+    return StudiesViewSetGroup()

@@ -1,0 +1,162 @@
+"""The demo study (`studies.demo`) and the scale seeder (`manage.py bec_seed`)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Count
+
+from commons import demo as commons_demo
+from commons.markup import plain_text, render_markdown
+from participants.models import Collective, ConsentRecord
+from studies import demo as studies_demo
+from studies.models import AITool, Code, CodedObservation, Excerpt, Memo, Observation, StudyPage
+
+
+def _counts() -> dict[str, int]:
+    models = (StudyPage, Collective, ConsentRecord, AITool, Observation, Code, CodedObservation, Excerpt, Memo,
+              Excerpt.codes.through, Observation.ai_tools.through)
+    return {model.__name__: model.objects.count() for model in models}
+
+
+@pytest.fixture
+def demo_study(home):
+    bureau = commons_demo.build(home)["bureau"]
+    return studies_demo.build(bureau)
+
+
+def test_demo_study_content(demo_study):
+    study = demo_study
+    assert study.slug == "usages-ia-generative" and study.live and study.status == "fieldwork"
+    collectives = Collective.objects.filter(bureau=study.get_parent())
+    assert collectives.count() == 6
+    assert len(set(collectives.values_list("legal_form", flat=True))) == 6
+    withdrawn = ConsentRecord.objects.filter(collective__in=collectives, withdrawn_at__isnull=False)
+    assert withdrawn.count() == 1
+    assert AITool.objects.count() == 8
+    observations = Observation.objects.filter(study=study)
+    assert 35 <= observations.count() <= 45
+    codes = Code.objects.filter(study=study)
+    assert 13 <= codes.count() <= 17
+    assert codes.filter(parent__isnull=True).count() == 4
+    assert len(set(codes.values_list("colour", flat=True))) == codes.count()
+    assert Memo.objects.filter(study=study, code__isnull=False).exists()
+    assert Memo.objects.filter(study=study, observation__isnull=False).exists()
+    assert CodedObservation.objects.filter(content_object__study=study).count() >= 40
+
+
+def test_withdrawn_collective_disappears(demo_study):
+    withdrawn = ConsentRecord.objects.get(withdrawn_at__isnull=False).collective
+    everything = Observation.objects.filter(study=demo_study)
+    consented = everything.consented()
+    hidden = everything.filter(collective=withdrawn)
+    assert hidden.exists()
+    assert consented.count() == everything.count() - hidden.count()
+    assert not consented.filter(collective=withdrawn).exists()
+
+
+def test_two_coders_partly_agree_on_the_same_observations(demo_study):
+    excerpts = Excerpt.objects.filter(observation__study=demo_study)
+    coders = set(excerpts.values_list("coder__email", flat=True))
+    assert coders == {"lea.dubois@bec-demo.fr", "camille.martin@bec-demo.fr"}
+    per_observation = excerpts.values("observation").annotate(coders=Count("coder", distinct=True))
+    assert 10 <= len(per_observation) <= 14
+    assert all(row["coders"] == 2 for row in per_observation)
+    lea = {(e.observation_id, e.start, e.end) for e in excerpts if e.coder.email.startswith("lea")}
+    camille = {(e.observation_id, e.start, e.end) for e in excerpts if e.coder.email.startswith("camille")}
+    assert lea & camille, "some excerpts are identical"
+    assert lea - camille and camille - lea, "others differ"
+    for excerpt in excerpts.select_related("observation"):
+        assert excerpt.text == excerpt.observation.plain_text[excerpt.start:excerpt.end]
+        assert excerpt.codes.exists()
+        assert excerpt.observation.collective.consents.current().exists()
+
+
+def test_demo_is_idempotent(demo_study):
+    before = _counts()
+    studies_demo.build(demo_study.get_parent().specific)
+    assert _counts() == before
+
+
+def test_bec_demo_command_prints_the_study(db, capsys):
+    call_command("bec_demo")
+    out = capsys.readouterr().out
+    assert "usages-ia-generative" in out
+
+
+# --- bec_seed ------------------------------------------------------------------------------------------
+
+
+def test_phrase_banks_have_no_markdown_syntax():
+    """The seeder sets plain_text without rendering: it must equal commons.markup.plain_text."""
+    from studies.management.commands import bec_seed
+
+    for sentence in bec_seed.all_sentences():
+        assert plain_text(sentence) == sentence, sentence
+
+
+def test_bec_seed_creates_observations_codes_and_excerpts(db, capsys):
+    started = time.perf_counter()
+    call_command("bec_seed", observations=200, batch_size=75)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 10
+    study = StudyPage.objects.get(slug="etude-de-charge")
+    observations = Observation.objects.filter(study=study)
+    assert observations.count() == 200
+    assert observations.consented().count() == 200
+    assert Collective.objects.filter(bureau=study.get_parent()).count() == 50
+    assert 28 <= Code.objects.filter(study=study).count() <= 32
+    assert Code.objects.filter(study=study, parent__isnull=True).count() == 4
+    for observation in observations:
+        assert 300 <= len(observation.body) <= 1500
+        assert observation.plain_text == plain_text(observation.body)
+        assert observation.body_html == str(render_markdown(observation.body))
+    assert Observation.ai_tools.through.objects.filter(observation__study=study).count() >= 200
+    assert CodedObservation.objects.filter(content_object__study=study).count() >= 200
+    excerpts = Excerpt.objects.filter(observation__study=study).select_related("observation")
+    assert 200 <= excerpts.count() <= 600
+    assert excerpts.values("coder").distinct().count() == 2
+    for excerpt in excerpts:
+        assert 0 <= excerpt.start < excerpt.end <= len(excerpt.observation.plain_text)
+        assert excerpt.text == excerpt.observation.plain_text[excerpt.start:excerpt.end]
+    assert Excerpt.codes.through.objects.filter(excerpt__observation__study=study).count() == excerpts.count()
+    assert Code.objects.filter(study=study, excerpts__isnull=False).distinct().count() > 10
+    assert "200 / 200" in capsys.readouterr().out
+    # The seeder switches MarkdownField.pre_save off while it runs; ordinary saves render again after it.
+    after = Observation.objects.create(study=study, collective=observations[0].collective, setting="online",
+                                       title="t", body="**gras**")
+    assert after.body_html == "<p><strong>gras</strong></p>"
+
+
+def test_bec_seed_again_reuses_study_collectives_and_codes(db):
+    call_command("bec_seed", observations=20, seed=1)
+    before = (Collective.objects.count(), Code.objects.count(), AITool.objects.count(), StudyPage.objects.count())
+    call_command("bec_seed", observations=30, seed=2)
+    assert (Collective.objects.count(), Code.objects.count(), AITool.objects.count(),
+            StudyPage.objects.count()) == before
+    assert Observation.objects.count() == 50
+
+
+def test_bec_seed_into_the_demo_study_keeps_its_codebook(demo_study):
+    demo_codes = set(Code.objects.filter(study=demo_study).values_list("name", flat=True))
+    demo_members = set(demo_study.get_parent().specific.memberships.values_list("user_id", flat=True))
+    call_command("bec_seed", observations=30, study_slug="usages-ia-generative")
+    codes = set(Code.objects.filter(study=demo_study).values_list("name", flat=True))
+    assert demo_codes < codes
+    seeded = Observation.objects.filter(study=demo_study, title__contains=" avec ")
+    assert set(Excerpt.objects.filter(observation__in=seeded).values_list("coder", flat=True)) <= demo_members
+    assert Observation.objects.filter(study=demo_study).count() == 40 + 30
+
+
+@pytest.mark.parametrize("index", [False, True])
+def test_bec_seed_indexes_for_search_only_when_asked(db, index):
+    from wagtail.search.backends import get_search_backend
+
+    call_command("bec_seed", observations=10, index=index)
+    observations = Observation.objects.filter(study=StudyPage.objects.get(slug="etude-de-charge"))
+    some = observations.first()
+    word = some.title.split()[0]
+    found = list(get_search_backend().search(word, observations))
+    assert (some in found) is index
