@@ -7,7 +7,6 @@ codes are each one query; the arithmetic runs in Python on interval spans.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 
 from django import forms
@@ -25,10 +24,8 @@ from participants.models.profile import display_name
 from .. import permissions
 from ..agreement import ObsData, Report
 from ..agreement import agreement as compare
+from ..forms import safe_colour
 from ..models import Code, Excerpt, Observation, StudyPage
-from ..models.coding import DEFAULT_COLOUR
-
-COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
 COMPARE_ERROR = gettext_lazy(
     "Choose a member of this bureau who has coded excerpts in this study (%(value)s is not one)."
@@ -142,7 +139,7 @@ def agreement(request: HttpRequest, study: StudyPage) -> HttpResponse:
 
 def _report_context(request: HttpRequest, study: StudyPage, consented, data: dict, coders: list) -> dict:
     names = {
-        pk: (name, colour if COLOUR.fullmatch(colour or "") else DEFAULT_COLOUR)
+        pk: (name, safe_colour(colour))
         for pk, name, colour in Code.objects.filter(study=study).order_by("name").values_list(
             "pk", "name", "colour"
         )

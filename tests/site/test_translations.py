@@ -2,14 +2,19 @@
 and the site speaks French by default and English when the visitor chose it.
 
 The `.po` files are parsed in pure Python (no gettext tools, no polib) so that the suite runs
-on a machine without GNU gettext; the `.mo` files are read with the standard library.
+on a machine without GNU gettext; the `.mo` files are read with the standard library. Only the check
+that the catalogues cover the code needs GNU gettext (`makemessages`): it is skipped without it.
 """
 
 from __future__ import annotations
 
 import gettext
 import html
+import os
 import re
+import shutil
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -307,3 +312,71 @@ def test_app_strings_are_translated_too(db, client):
         assert str(StakeholderCategory.choices[0][1]) == "chercheur·e"
     with translation.override("en"):
         assert str(Role.COORDINATOR.label) == "coordinator"
+
+
+# --- (d) the catalogues cover the code ----------------------------------------------------------
+
+#: What `make messages` runs (see the Makefile), French only: the English catalogues are checked
+#: against the French ones above.
+_APP_CATALOGUES = ("participants", "commons", "studies")
+_ROOT_IGNORES = (".venv/*", "participants/*", "commons/*", "studies/*", "tests/*", "bench/*", "docs/*")
+_GETTEXT_TOOLS = ("xgettext", "msgmerge", "msguniq", "msgattrib")
+
+
+def _keys(path: Path) -> set[tuple[str | None, str, str | None]]:
+    return {(e.msgctxt, e.msgid, e.msgid_plural) for e in _messages(path)}
+
+
+def _describe(keys) -> str:
+    return "\n".join(
+        f"  {f'[{ctxt}] ' if ctxt is not None else ''}{msgid!r}"
+        + (f" / plural {plural!r}" if plural is not None else "")
+        for ctxt, msgid, plural in sorted(keys, key=repr)
+    )
+
+
+@pytest.mark.skipif(shutil.which("xgettext") is None, reason="GNU gettext (xgettext) is not installed")
+def test_catalogues_cover_the_code(tmp_path):
+    """`makemessages`, run on a copy of the code, finds exactly the messages of the committed catalogues.
+
+    A string added to the code (or removed from it) without `make messages` fails here, naming it.
+    """
+    missing_tools = [tool for tool in _GETTEXT_TOOLS if shutil.which(tool) is None]
+    if missing_tools:
+        pytest.skip(f"GNU gettext is incomplete: {', '.join(missing_tools)} not found")
+    copy = tmp_path / "repo"
+    # Without the committed catalogues (the `locale` folders stay): the fresh ones hold only what the code says.
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.po", "*.mo", ".*")
+    for name in (*APPS, "templates"):
+        shutil.copytree(ROOT / name, copy / name, ignore=ignore)
+    shutil.copy2(ROOT / "manage.py", copy / "manage.py")
+
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_") and k != "PYTHONPATH"}
+    environment["DJANGO_SETTINGS_MODULE"] = "bec_site.settings.test"
+
+    def makemessages(cwd: Path, *options: str) -> None:
+        # The interpreter running the tests is the project's (the venv's), with Django installed.
+        command = [sys.executable, str(copy / "manage.py"), "makemessages", "-l", "fr", "--no-obsolete", *options]
+        result = subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, f"makemessages failed in {cwd}:\n{result.stderr}{result.stdout}"
+
+    for app in _APP_CATALOGUES:
+        makemessages(copy / app)
+    makemessages(copy, *(option for pattern in _ROOT_IGNORES for option in ("-i", pattern)))
+
+    problems = []
+    for app in APPS:
+        committed, fresh = _catalogue(app, "fr"), copy / app / "locale" / "fr" / "LC_MESSAGES" / "django.po"
+        if not fresh.exists():
+            if committed.exists():
+                problems.append(f"{app}: the code has no translatable string left, but a catalogue is committed")
+            continue
+        if not committed.exists():
+            problems.append(f"{app}: no committed catalogue for:\n{_describe(_keys(fresh))}")
+            continue
+        new, gone = _keys(fresh) - _keys(committed), _keys(committed) - _keys(fresh)
+        if new:
+            problems.append(f"{app}: in the code but missing from {committed.relative_to(ROOT)}:\n{_describe(new)}")
+        if gone:
+            problems.append(f"{app}: in {committed.relative_to(ROOT)} but no longer in the code:\n{_describe(gone)}")
+    assert not problems, "run `make messages`, then translate:\n" + "\n".join(problems)

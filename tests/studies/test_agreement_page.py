@@ -125,6 +125,7 @@ def test_bad_coder_choices_give_a_clear_error(client, study, people, coded, make
         "missing": {"coder_a": a.pk},
     }[case]
     before = Excerpt.objects.count()
+    client.cookies["django_language"] = "en"  # the messages below are the English source strings
     response = client_for(client, people["member"]).get(url(study), params)
     assert response.status_code == 400
     form = response.context["form"]
