@@ -38,7 +38,8 @@ test: install-dev
 lint: install-dev
 	$(PY) -m ruff check .
 
-## make bench: throughput of the bureau page next to a bare Wagtail page, both under gunicorn
+## make bench: bureau page and observation list (100,000 observations) next to a bare Wagtail page, under gunicorn
+##   (BENCH_OBSERVATIONS=10000 for a quick run; on PostgreSQL when DATABASE_URL is set, in a throwaway database)
 bench: install-dev
 	$(PY) bench/run.py
 

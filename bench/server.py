@@ -62,6 +62,38 @@ def manage(env: dict[str, str], log_path: Path, *args: str) -> str:
     return completed.stdout
 
 
+def manage_streaming(env: dict[str, str], log_path: Path, *args: str, prefix: str = "  ") -> str:
+    """Like `manage()`, but prints each line of output as it comes (long commands show progress)."""
+    command = [sys.executable, "-u", str(ROOT / "manage.py"), *args]
+    lines = []
+    with log_path.open("a") as log:
+        log.write(f"$ manage.py {' '.join(args)}\n")
+        log.flush()
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            assert process.stdout is not None
+            for line in process.stdout:
+                lines.append(line)
+                log.write(line)
+                print(prefix + line.rstrip(), flush=True)
+            returncode = process.wait()
+        finally:
+            if process.poll() is None:  # interrupted: stop the command (its own child only)
+                process.terminate()
+                process.wait(timeout=15)
+    if returncode != 0:
+        raise BenchError(f"manage.py {' '.join(args)} failed ({returncode}):\n{_tail(log_path)}")
+    return "".join(lines)
+
+
 def prepare_site(env: dict[str, str], log_path: Path) -> dict[str, str]:
     """Migrate, load the demo bureau, add the bare page, collect static files.
 
@@ -83,10 +115,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def http_get(host: str, port: int, path: str, timeout: float = 10.0) -> tuple[int, dict[str, str], bytes]:
+def http_get(
+    host: str, port: int, path: str, timeout: float = 10.0, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
     conn = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
-        conn.request("GET", path, headers={"User-Agent": "wagtail-bec-bench/1"})
+        conn.request("GET", path, headers={"User-Agent": "wagtail-bec-bench/1", **(headers or {})})
         response = conn.getresponse()
         return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
     finally:

@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef
 from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
+from commons.models import Membership
 from participants.models import Collective, ConsentRecord, ConsentScope, display_name
 from participants.models.consent import has_consent
 
@@ -182,8 +183,10 @@ class ObservationFilterForm(forms.Form):
         self.fields["purpose"].choices = [("", _("All")), *Purpose.choices]
         self.fields["code"].queryset = Code.objects.filter(study=study).order_by("name")
         self.fields["code"].empty_label = _("All")
+        # The bureau's members, past ones included (they may have logged notes). Asking which users
+        # have an observation in the study scans the observations: 340 ms at 100,000 on SQLite.
         observers = get_user_model().objects.filter(
-            Exists(Observation.objects.filter(study=study, observer=OuterRef("pk")))
+            Exists(Membership.objects.filter(bureau_id=study.bureau.pk, user=OuterRef("pk")))
         )
         self.fields["observer"].queryset = observers.select_related("bec_profile").order_by("pk")
         self.fields["observer"].label_from_instance = display_name
