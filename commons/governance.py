@@ -200,14 +200,16 @@ def _cast_ballot(proposal_id: int, voter, choice: str, reason: str, grades) -> B
     proposal = Proposal.objects.select_for_update(of=("self",)).select_related("rule").get(pk=proposal_id)
     if proposal.status == Status.WITHDRAWN:
         raise GovernanceError(_("This proposal has been withdrawn."))
-    if not proposal.accepts_ballots:
+    # One clock reading decides *and* dates the ballot: accepted before the deadline means recorded
+    # before it, so no ballot of a decided vote carries a time at or after its close.
+    now = timezone.now()
+    if not proposal.accepts_ballots_at(now):
         raise GovernanceError(_("The vote is closed."))
     if not Elector.objects.filter(proposal=proposal, user=voter).exists():
         raise GovernanceError(
             _("You are not in the electorate of this vote (it was fixed when the vote opened).")
         )
     data = _validate_ballot(proposal, choice, reason, grades)
-    now = timezone.now()
     ballot = Ballot.objects.select_for_update().filter(proposal=proposal, voter=voter).first()
     if ballot is None:
         with transaction.atomic():

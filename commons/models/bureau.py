@@ -99,6 +99,8 @@ class BureauPage(RoutablePageMixin, Page):
         context["can_view_proposals"] = permissions.can_view_proposals(request.user, self, membership)
         context["colleges"] = list(self.colleges.all())
         context["member_count"] = self.memberships.active().count()
+        # The bureau's published studies (generic pages: `commons` does not import `studies`).
+        context["studies"] = list(Page.objects.child_of(self).live().public().order_by("path"))
         return context
 
     @path("")

@@ -192,8 +192,10 @@ class Proposal(models.Model):
     @property
     def accepts_ballots(self) -> bool:
         """Open and before the deadline, by server time, whether or not anything has closed it yet."""
-        now = timezone.now()
-        return self.is_open and self.opens_at <= now < self.closes_at
+        return self.accepts_ballots_at(timezone.now())
+
+    def accepts_ballots_at(self, moment) -> bool:
+        return self.is_open and self.opens_at <= moment < self.closes_at
 
     @property
     def is_due(self) -> bool:

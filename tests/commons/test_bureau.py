@@ -134,3 +134,12 @@ def test_home_page_queries_do_not_grow_with_bureaus(client, make_bureau):
 def test_bureau_can_only_live_under_the_home_page(home):
     assert BureauPage.can_create_at(home)
     assert not BureauPage.can_create_at(Page.get_first_root_node())
+
+
+def test_bureau_page_links_to_its_published_studies(client, bureau, make_study):
+    """Studies are reached from their bureau's page; unpublished ones are not listed."""
+    shown, hidden = make_study(bureau, "Étude visible"), make_study(bureau, "Étude en préparation")
+    hidden.unpublish()
+    body = client.get(bureau.url).content.decode()
+    assert f'href="{shown.url}"' in body
+    assert hidden.title not in body
