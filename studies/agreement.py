@@ -198,11 +198,9 @@ def _as_float(value: Fraction | None) -> float | None:
     return None if value is None else float(value)
 
 
-@dataclass(frozen=True)
-class CodeAgreement:
-    """Agreement on one code: its pooled 2×2 table over the observations both coded."""
+class _TableMeasures:
+    """Kappa, observed agreement and their display forms, read from a 2×2 ``table``."""
 
-    code_id: int
     table: Table
 
     @property
@@ -228,6 +226,14 @@ class CodeAgreement:
     @property
     def band(self) -> tuple[str, str]:
         return landis_koch(self.kappa)
+
+
+@dataclass(frozen=True)
+class CodeAgreement(_TableMeasures):
+    """Agreement on one code: its pooled 2×2 table over the observations both coded."""
+
+    code_id: int
+    table: Table
 
     @property
     def coded_by_a(self) -> int:
@@ -279,7 +285,7 @@ class ObservationDisagreement:
 
 
 @dataclass(frozen=True)
-class Report:
+class Report(_TableMeasures):
     coder_a: int
     coder_b: int
     observations: int  # observations coded by both
@@ -288,30 +294,6 @@ class Report:
     unused_codes: tuple[int, ...]  # codes neither coder applied on those observations
     table: Table  # the pooled table
     disagreements: tuple[ObservationDisagreement, ...] = field(default=())
-
-    @property
-    def kappa(self) -> Fraction | None:
-        return kappa_from_table(*self.table)
-
-    @property
-    def observed(self) -> Fraction | None:
-        return observed_agreement(*self.table)
-
-    @property
-    def kappa_float(self) -> float | None:
-        return _as_float(self.kappa)
-
-    @property
-    def observed_float(self) -> float | None:
-        return _as_float(self.observed)
-
-    @property
-    def observed_percent(self) -> float | None:
-        return _as_float(None if self.observed is None else self.observed * 100)
-
-    @property
-    def band(self) -> tuple[str, str]:
-        return landis_koch(self.kappa)
 
 
 def _ranking(first: tuple, second: tuple) -> int:
