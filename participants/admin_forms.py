@@ -189,11 +189,15 @@ class ConsentFormFilterSet(WagtailFilterSet):
 
 class ConsentRecordFilterSet(WagtailFilterSet):
     scope = django_filters.ChoiceFilter(
-        label=_("scope"), choices=ConsentScope.choices, method="filter_scope", widget=forms.RadioSelect,
+        label=_("scope"),
+        choices=ConsentScope.choices,
+        method="filter_scope",
+        widget=forms.RadioSelect,
         empty_label=_("All"),
     )
-    withdrawn = django_filters.BooleanFilter(label=_("withdrawn"), method="filter_withdrawn",
-                                             widget=BooleanRadioSelect)
+    withdrawn = django_filters.BooleanFilter(
+        label=_("withdrawn"), method="filter_withdrawn", widget=BooleanRadioSelect
+    )
     form = django_filters.ModelChoiceFilter(label=_("form version"), queryset=_consent_forms)
 
     class Meta:
@@ -201,11 +205,9 @@ class ConsentRecordFilterSet(WagtailFilterSet):
         fields = ["scope", "withdrawn", "form"]
 
     def filter_scope(self, queryset, name, value):
-        # `scopes` is a JSON list of plain words: match the quoted word (works on SQLite and PostgreSQL).
-        return queryset.filter(scopes__icontains=f'"{value}"') if value else queryset
+        return queryset.covering(value) if value else queryset
 
     def filter_withdrawn(self, queryset, name, value):
         if value is None:
             return queryset
         return queryset.filter(withdrawn_at__isnull=not value)
-

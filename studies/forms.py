@@ -33,8 +33,8 @@ def safe_colour(value: str | None) -> str:
 
 def bureau_collectives(study: StudyPage):
     """The study's bureau's collectives, each annotated with `observation_consent` (in force now)."""
-    consent = ConsentRecord.objects.current().filter(
-        collective=OuterRef("pk"), scopes__icontains=f'"{ConsentScope.OBSERVATION}"'
+    consent = (
+        ConsentRecord.objects.current().covering(ConsentScope.OBSERVATION).filter(collective=OuterRef("pk"))
     )
     return Collective.objects.filter(bureau_id=study.bureau.pk).annotate(observation_consent=Exists(consent))
 
@@ -90,7 +90,14 @@ class ObservationForm(forms.ModelForm):
     class Meta:
         model = Observation
         fields = [
-            "observed_on", "collective", "setting", "title", "body", "ai_tools", "purposes", "visibility",
+            "observed_on",
+            "collective",
+            "setting",
+            "title",
+            "body",
+            "ai_tools",
+            "purposes",
+            "visibility",
         ]
         field_classes = {"collective": CollectiveChoiceField}
         widgets = {

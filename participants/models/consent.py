@@ -51,6 +51,14 @@ class ConsentRecordQuerySet(models.QuerySet):
         at = at or timezone.now()
         return self.filter(given_at__lte=at).filter(Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gt=at))
 
+    def covering(self, scope: str) -> ConsentRecordQuerySet:
+        """Consents whose scopes include `scope`.
+
+        `scopes` is a JSON list of plain words, so matching the quoted word works the same on
+        SQLite (which has no JSON containment lookup) and PostgreSQL.
+        """
+        return self.filter(scopes__icontains=f'"{scope}"')
+
 
 class ConsentRecord(models.Model):
     """One consent, given by a collective or by an informant (exactly one of the two)."""

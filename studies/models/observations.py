@@ -52,10 +52,12 @@ class ObservationQuerySet(models.QuerySet):
         Every list, count and page goes through this, so withdrawing consent removes a collective's
         observations everywhere at once (the rows stay until erased).
         """
-        from participants.models import ConsentRecord
+        from participants.models import ConsentRecord, ConsentScope
 
-        current = ConsentRecord.objects.current(at).filter(
-            collective=OuterRef("collective"), scopes__icontains='"observation"'
+        current = (
+            ConsentRecord.objects.current(at)
+            .covering(ConsentScope.OBSERVATION)
+            .filter(collective=OuterRef("collective"))
         )
         return self.filter(Exists(current))
 
