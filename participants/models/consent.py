@@ -125,4 +125,4 @@ def has_consent(
         if collective is not None
         else records.filter(informant=informant)
     )
-    return any(scope in record.scopes for record in records.only("scopes"))
+    return records.covering(scope).exists()
