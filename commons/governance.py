@@ -151,6 +151,9 @@ def withdraw_proposal(proposal: Proposal, by) -> Proposal:
     proposal.status = Status.WITHDRAWN
     proposal.save(update_fields=["status"])
     log(instance=proposal, action="bec.proposal.withdraw", user=by)
+    from .signals import proposal_withdrawn
+
+    proposal_withdrawn.send(sender=Proposal, proposal=proposal, by=by)
     return proposal
 
 

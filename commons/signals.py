@@ -10,6 +10,9 @@ from .models import BureauPage, Membership
 #: Later apps (the protocol workflow) act on adopted proposals through it.
 proposal_decided = Signal()
 
+#: Sent when a draft or running proposal is withdrawn: kwargs `proposal`, `by`.
+proposal_withdrawn = Signal()
+
 
 @receiver(post_save, sender=BureauPage)
 def create_bureau_groups(sender, instance: BureauPage, created: bool, raw: bool = False, **kwargs) -> None:
@@ -17,6 +20,10 @@ def create_bureau_groups(sender, instance: BureauPage, created: bool, raw: bool 
         return
     if not (instance.members_group_id and instance.coordinators_group_id):
         ensure_bureau_groups(instance)
+    if not instance.decision_workflow_id:
+        from .workflow import ensure_bureau_workflow
+
+        ensure_bureau_workflow(instance)
 
 
 @receiver(post_save, sender=Membership)

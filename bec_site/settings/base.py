@@ -216,6 +216,8 @@ WAGTAILADMIN_PERMITTED_LANGUAGES = [("fr", "Français"), ("en", "English")]
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_GRAVATAR_PROVIDER_URL = None  # no third-party request from members' browsers (privacy)
 WAGTAILADMIN_COMMENTS_ENABLED = True
+# The bureau's vote publishes the revision it voted on, not whatever was saved since (commons.workflow).
+WAGTAIL_FINISH_WORKFLOW_ACTION = "commons.publishing.publish_voted_revision"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = [
     "csv",

@@ -13,8 +13,10 @@ from .governance import (
 )
 from .invitation import Invitation
 from .membership import Membership, Role
+from .workflow import CollectiveDecisionTask, CollectiveDecisionTaskState
 
 __all__ = [
-    "Ballot", "BallotChange", "BureauPage", "College", "Comment", "Decision", "DecisionRule", "Elector",
+    "Ballot", "BallotChange", "BureauPage", "College", "CollectiveDecisionTask", "CollectiveDecisionTaskState",
+    "Comment", "Decision", "DecisionRule", "Elector",
     "Invitation", "Membership", "Proposal", "ProposalOption", "Role",
 ]

@@ -68,6 +68,10 @@ class BureauPage(RoutablePageMixin, Page):
     coordinators_group = models.ForeignKey(
         Group, null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="+"
     )
+    #: The workflow of the pages the bureau decides by vote (protocols, later reports): `commons.workflow`.
+    decision_workflow = models.ForeignKey(
+        "wagtailcore.Workflow", null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="+"
+    )
 
     base_form_class = BureauPageForm
     parent_page_types = ["bec_site.HomePage"]

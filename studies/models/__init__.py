@@ -1,7 +1,9 @@
 """The research: studies, the AI tool registry, observations, the codebook, excerpts and memos."""
 
 from .coding import Code, CodedObservation, Excerpt, Memo
+from .interviews import Interview, InterviewMode
 from .observations import Observation, Purpose, Setting, Visibility
+from .protocol import ProtocolPage, ProtocolVersion
 from .study import AITool, Hosting, StudyPage, StudyStatus
 
 __all__ = [
@@ -10,8 +12,12 @@ __all__ = [
     "CodedObservation",
     "Excerpt",
     "Hosting",
+    "Interview",
+    "InterviewMode",
     "Memo",
     "Observation",
+    "ProtocolPage",
+    "ProtocolVersion",
     "Purpose",
     "Setting",
     "StudyPage",

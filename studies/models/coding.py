@@ -79,9 +79,14 @@ class CodedObservation(TaggedItemBase):
 
 
 class Excerpt(models.Model):
-    """A character range [start, end) of an observation's plain text, coded by one coder."""
+    """A character range [start, end) of a source's plain text (an observation or an interview), coded by one coder."""
 
-    observation = models.ForeignKey("studies.Observation", on_delete=models.CASCADE, related_name="excerpts")
+    observation = models.ForeignKey(
+        "studies.Observation", null=True, blank=True, on_delete=models.CASCADE, related_name="excerpts"
+    )
+    interview = models.ForeignKey(
+        "studies.Interview", null=True, blank=True, on_delete=models.CASCADE, related_name="excerpts"
+    )
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
     text = models.TextField(help_text=_("The excerpt's text when it was coded (used to re-anchor it)."))
@@ -96,9 +101,16 @@ class Excerpt(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["observation", "start", "end"]
+        ordering = ["observation", "interview", "start", "end"]
         constraints = [
             models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="excerpt_not_empty"),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(observation__isnull=False, interview__isnull=True)
+                    | models.Q(observation__isnull=True, interview__isnull=False)
+                ),
+                name="excerpt_in_one_source",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -106,7 +118,7 @@ class Excerpt(models.Model):
 
 
 class Memo(models.Model):
-    """A researcher's memo on a code or on an observation (exactly one of the two)."""
+    """A researcher's memo on a code, an observation or an interview (exactly one of them)."""
 
     study = models.ForeignKey("studies.StudyPage", on_delete=models.CASCADE, related_name="memos")
     author = models.ForeignKey(
@@ -115,6 +127,9 @@ class Memo(models.Model):
     code = models.ForeignKey(Code, null=True, blank=True, on_delete=models.CASCADE, related_name="memos")
     observation = models.ForeignKey(
         "studies.Observation", null=True, blank=True, on_delete=models.CASCADE, related_name="memos"
+    )
+    interview = models.ForeignKey(
+        "studies.Interview", null=True, blank=True, on_delete=models.CASCADE, related_name="memos"
     )
     body = MarkdownField(_("memo"), html_field="body_html")
     body_html = html_field()
@@ -125,10 +140,11 @@ class Memo(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    models.Q(code__isnull=False, observation__isnull=True)
-                    | models.Q(code__isnull=True, observation__isnull=False)
+                    models.Q(code__isnull=False, observation__isnull=True, interview__isnull=True)
+                    | models.Q(code__isnull=True, observation__isnull=False, interview__isnull=True)
+                    | models.Q(code__isnull=True, observation__isnull=True, interview__isnull=False)
                 ),
-                name="memo_on_code_or_observation",
+                name="memo_on_one_subject",
             ),
         ]
 

@@ -87,6 +87,17 @@ class Observation(index.Indexed, ClusterableModel):
         _("visibility"), max_length=20, choices=Visibility.choices, default=Visibility.TEAM
     )
     codes = ClusterTaggableManager(through="studies.CodedObservation", blank=True, verbose_name=_("codes"))
+    protocol_version = models.ForeignKey(
+        "studies.ProtocolVersion",
+        verbose_name=_("protocol version"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="observations",
+        help_text=_("The protocol version in force when the observation was logged: its grid."),
+    )
+    #: Answers to the grid of `protocol_version`: {field name: value} (see `studies.grid`).
+    grid_answers = models.JSONField(default=dict, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

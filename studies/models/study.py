@@ -32,7 +32,7 @@ class StudyPage(RoutablePageMixin, Page):
     )
 
     parent_page_types = ["commons.BureauPage"]
-    subpage_types: list[str] = []
+    subpage_types = ["studies.ProtocolPage"]
     template = "studies/study_page.html"
     content_panels = [
         *Page.content_panels,

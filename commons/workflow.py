@@ -1,0 +1,182 @@
+"""The bureau's vote as a Wagtail workflow step (`CollectiveDecisionTask`).
+
+Wagtail runs the moderation pipeline; the bureau decides. When a revision is submitted, the task
+opens a `Proposal` in the page's bureau, under its default rule, targeting the submitted revision.
+The rest follows the proposal:
+
+- adopted (`proposal_decided`) → the task is approved and *the revision that was voted on* is
+  published (`publish_voted_revision`, Wagtail's finish action; Wagtail's own publishes the latest
+  revision, which may have been edited since the submission);
+- rejected → the task is rejected, the page goes back to « needs changes » and the submitter is told;
+- the editor cancels the workflow (or restarts it with a new revision) → the proposal is withdrawn;
+  a proposal withdrawn on the proposals page cancels the workflow.
+
+Pages opt in by being under a bureau and by their class's `get_workflow` (see `ProtocolPage`);
+`ensure_bureau_workflow` gives each bureau its workflow when it is created. What the vote is about
+(title, body, the readable diff) is asked of the page class: `commons` knows nothing of protocols.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.dispatch import receiver
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+from wagtail.models import Page, Revision, TaskState, Workflow, WorkflowState, WorkflowTask
+from wagtail.signals import task_cancelled
+
+from .models import BureauPage, CollectiveDecisionTask, CollectiveDecisionTaskState, DecisionRule, Proposal
+from .models.governance import ProposalKind, Status
+from .signals import proposal_decided, proposal_withdrawn
+
+logger = logging.getLogger(__name__)
+
+
+def bureau_of(page: Page) -> BureauPage | None:
+    """The bureau a page belongs to (itself or its nearest bureau ancestor)."""
+    found = Page.objects.ancestor_of(page, inclusive=True).type(BureauPage).order_by("-depth").first()
+    return found.specific if found else None
+
+
+@transaction.atomic
+def ensure_bureau_workflow(bureau: BureauPage) -> Workflow:
+    """The bureau's « collective decision » workflow, created once with its single task."""
+    if bureau.decision_workflow_id:
+        return bureau.decision_workflow
+    with override("fr"):
+        name = _("Collective decision — %(bureau)s") % {"bureau": bureau.title}
+    name = name[:255]
+    workflow = Workflow.objects.create(name=name)
+    task = CollectiveDecisionTask.objects.create(name=name)
+    WorkflowTask.objects.create(workflow=workflow, task=task, sort_order=0)
+    BureauPage.objects.filter(pk=bureau.pk).update(decision_workflow=workflow)
+    bureau.decision_workflow = workflow
+    return workflow
+
+
+# --- The task's life ------------------------------------------------------------------------------
+
+
+def open_vote_for(task_state: CollectiveDecisionTaskState, user) -> Proposal | None:
+    """Open the bureau's vote on the submitted revision (called by `CollectiveDecisionTask.start`).
+
+    If the vote cannot open (no voting member, members without a college under a weighted rule),
+    the proposal stays a draft that coordinators open from the proposals page once fixed: the
+    submission itself never fails half-way.
+    """
+    from . import governance
+
+    page = task_state.revision.content_object.specific
+    bureau = bureau_of(page)
+    if bureau is None:
+        raise ValueError(f"{page!r} is not under a bureau: it cannot be decided by vote.")
+    rule = DecisionRule.objects.filter(bureau=bureau, is_default=True).first()
+    if rule is None:
+        from .rules import ensure_default_rules
+
+        ensure_default_rules(bureau)
+        rule = DecisionRule.objects.get(bureau=bureau, is_default=True)
+    live_revision = page.live_revision if page.live else None
+    describe = getattr(page, "describe_submission", None)
+    if describe is not None:
+        title, body = describe(task_state.revision, live_revision)
+    else:
+        title = _("Publish « %(title)s »") % {"title": page.get_admin_display_title()}
+        body = _("Publication of the page « %(title)s », submitted for the bureau's decision.") % {
+            "title": page.get_admin_display_title()
+        }
+    kind = getattr(page, "proposal_kind", ProposalKind.PUBLICATION)
+    proposal = governance.create_proposal(
+        bureau, user, title=title[:200], body=body, rule=rule, kind=kind, target=task_state.revision
+    )
+    task_state.proposal = proposal
+    task_state.live_revision = live_revision
+    task_state.save(update_fields=["proposal", "live_revision"])
+    try:
+        governance.open_proposal(proposal, by=user)
+    except governance.GovernanceError as error:
+        logger.warning("Vote on %s left as a draft: %s", page, error)
+    return proposal
+
+
+def publish_voted_revision(workflow_state: WorkflowState, user=None) -> None:
+    """Wagtail's finish action (`WAGTAIL_FINISH_WORKFLOW_ACTION`): publish what was approved.
+
+    For a collective decision that is the revision the bureau voted on; for any other workflow,
+    Wagtail's default (the latest revision).
+    """
+    approved = (
+        CollectiveDecisionTaskState.objects.filter(workflow_state=workflow_state, status=TaskState.STATUS_APPROVED)
+        .order_by("-finished_at", "-pk")
+        .select_related("revision")
+        .first()
+    )
+    revision = approved.revision if approved else workflow_state.content_object.get_latest_revision()
+    revision.publish(user=user or workflow_state.requested_by)
+
+
+@receiver(proposal_decided)
+def follow_the_vote(sender, proposal: Proposal, decision, **kwargs) -> None:
+    """Approve (and so publish) or reject the task whose vote just closed."""
+    task_state = (
+        CollectiveDecisionTaskState.objects.filter(proposal=proposal, status=TaskState.STATUS_IN_PROGRESS)
+        .select_related("workflow_state")
+        .first()
+    )
+    if task_state is None:
+        return
+    with override("fr"):
+        if decision.adopted:
+            comment = _("Adopted by the bureau: decision no. %(n)s.") % {"n": decision.sequence}
+        else:
+            comment = _("Rejected by the bureau: decision no. %(n)s.") % {"n": decision.sequence}
+    with transaction.atomic():
+        if decision.adopted:
+            task_state.approve(user=None, comment=comment)
+        else:
+            task_state.reject(user=None, comment=comment)
+    if not decision.adopted:
+        from .notifications import notify_submission_rejected
+
+        transaction.on_commit(lambda: notify_submission_rejected(task_state.pk), robust=True)
+
+
+@receiver(task_cancelled, sender=CollectiveDecisionTaskState)
+def withdraw_on_cancel(sender, instance: CollectiveDecisionTaskState, user=None, **kwargs) -> None:
+    """The editor cancelled (or restarted) the workflow: the vote on that revision stops."""
+    from . import governance
+
+    proposal = instance.proposal
+    if proposal is None:
+        return
+    proposal.refresh_from_db(fields=["status", "closes_at"])
+    if proposal.status in (Status.DRAFT, Status.OPEN) and not proposal.is_due:
+        governance.withdraw_proposal(proposal, by=user)
+
+
+@receiver(proposal_withdrawn)
+def cancel_on_withdrawal(sender, proposal: Proposal, by=None, **kwargs) -> None:
+    """A proposal withdrawn on the proposals page cancels the workflow it was voting for."""
+    task_state = (
+        CollectiveDecisionTaskState.objects.filter(proposal=proposal, status=TaskState.STATUS_IN_PROGRESS)
+        .select_related("workflow_state")
+        .first()
+    )
+    if task_state is not None and task_state.workflow_state.status == WorkflowState.STATUS_IN_PROGRESS:
+        task_state.workflow_state.cancel(user=by)
+
+
+def submission_for(proposal: Proposal) -> CollectiveDecisionTaskState | None:
+    """The workflow submission a proposal votes on, if any."""
+    return (
+        CollectiveDecisionTaskState.objects.filter(proposal=proposal)
+        .select_related("revision", "live_revision")
+        .first()
+    )
+
+
+def voted_revision(proposal: Proposal) -> Revision | None:
+    state = submission_for(proposal)
+    return state.revision if state else None

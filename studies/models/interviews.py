@@ -1,0 +1,97 @@
+"""Interviews: an informant's words, under informed consent, pinned to the protocol version (its guide).
+
+An interview is a codable source like an observation (`studies.sources`): excerpts point into its
+`plain_text` by character offsets and carry the study's codes. Consent is enforced in one place,
+`Interview.objects.consented()`: without the informant's current `interview` consent the interview
+leaves every list, count and page at once. The recording is shown to the team only, and only while
+the informant's `recording` consent is in force.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from wagtail.search import index
+
+from commons.fields import MarkdownField, html_field
+
+
+class InterviewMode(models.TextChoices):
+    IN_PERSON = "in_person", _("in person")
+    VIDEO = "video", _("video call")
+    PHONE = "phone", _("phone")
+
+
+class InterviewQuerySet(models.QuerySet):
+    def consented(self, at=None) -> InterviewQuerySet:
+        """Only interviews whose informant has an `interview` consent in force."""
+        from participants.models import ConsentRecord, ConsentScope
+
+        current = (
+            ConsentRecord.objects.current(at)
+            .covering(ConsentScope.INTERVIEW)
+            .filter(informant=OuterRef("informant"))
+        )
+        return self.filter(Exists(current))
+
+
+class Interview(index.Indexed, models.Model):
+    study = models.ForeignKey("studies.StudyPage", on_delete=models.CASCADE, related_name="interviews")
+    informant = models.ForeignKey(
+        "participants.Informant", verbose_name=_("informant"), on_delete=models.PROTECT, related_name="interviews"
+    )
+    interviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="interviews"
+    )
+    conducted_on = models.DateField(_("date"), default=timezone.localdate)
+    mode = models.CharField(_("mode"), max_length=20, choices=InterviewMode.choices, default=InterviewMode.IN_PERSON)
+    duration_minutes = models.PositiveSmallIntegerField(_("duration (minutes)"), null=True, blank=True)
+    protocol_version = models.ForeignKey(
+        "studies.ProtocolVersion",
+        verbose_name=_("protocol version"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="interviews",
+    )
+    title = models.CharField(_("title"), max_length=200)
+    transcript = MarkdownField(_("transcript"), html_field="transcript_html", help_text=_("Markdown."))
+    transcript_html = html_field()
+    plain_text = models.TextField(editable=False, default="")
+    recording = models.ForeignKey(
+        "wagtaildocs.Document",
+        verbose_name=_("recording"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = InterviewQuerySet.as_manager()
+
+    search_fields = [
+        index.SearchField("title"),
+        index.SearchField("plain_text"),
+        index.FilterField("study_id"),
+    ]
+
+    class Meta:
+        verbose_name = _("interview")
+        verbose_name_plural = _("interviews")
+        ordering = ["-conducted_on", "-pk"]
+        indexes = [models.Index(fields=["study", "conducted_on"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        from commons.markup import plain_text
+
+        self.plain_text = plain_text(self.transcript)
+        super().save(*args, **kwargs)

@@ -1,0 +1,181 @@
+"""The study protocol: a Wagtail page whose every publication is a numbered version.
+
+Wagtail's revisions are the history; `ProtocolVersion` marks the revisions that were published,
+with their number, the decision that adopted them, and a snapshot of the observation grid and the
+interview guide as they stood (observations and interviews point at the version they followed,
+so they keep displaying correctly whatever later versions change). Versions are recorded by
+`studies.versions.record_version` on Wagtail's `page_published` signal, whatever published the
+page: the workflow after a vote, or a coordinator publishing the first version.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.http import HttpRequest, HttpResponse
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.fields import StreamField
+from wagtail.models import Page
+from wagtail.search import index
+
+from commons.concurrency import RefuseStaleSavesForm
+
+from ..blocks import ProtocolBodyBlock, grid_definitions, guide_questions
+
+
+class ProtocolPage(RoutablePageMixin, Page):
+    """The protocol of a study (one per study). Changes are published by the bureau's vote."""
+
+    body = StreamField(ProtocolBodyBlock(), verbose_name=_("protocol"), blank=True)
+    change_summary = models.TextField(
+        _("summary of the changes"),
+        blank=True,
+        max_length=2000,
+        help_text=_(
+            "What this revision changes and why, in a few sentences: it is the title of the vote "
+            "and the summary of the version in the history."
+        ),
+    )
+
+    parent_page_types = ["studies.StudyPage"]
+    subpage_types: list[str] = []
+    max_count_per_parent = 1
+    template = "studies/protocol/protocol_page.html"
+    base_form_class = RefuseStaleSavesForm
+    content_panels = [*Page.content_panels, FieldPanel("change_summary"), FieldPanel("body")]
+    search_fields = [*Page.search_fields, index.SearchField("body")]
+
+    class Meta:
+        verbose_name = _("protocol")
+        verbose_name_plural = _("protocols")
+
+    @cached_property
+    def study(self):
+        return self.get_parent().specific
+
+    # --- Decided by the bureau's vote (`commons.workflow`). ---
+
+    proposal_kind = "protocol_amendment"
+
+    def bureau_workflow(self):
+        """The collective-decision workflow of the bureau this protocol belongs to."""
+        from commons.workflow import bureau_of, ensure_bureau_workflow
+
+        bureau = bureau_of(self)
+        return ensure_bureau_workflow(bureau) if bureau is not None else None
+
+    def get_workflow(self):
+        """The page's assigned workflow, else its bureau's: a protocol is never published unvoted."""
+        workflow = super().get_workflow()
+        if workflow is None:
+            workflow = self.bureau_workflow()
+        return workflow if workflow is not None and workflow.active else None
+
+    def describe_submission(self, revision, live_revision) -> tuple[str, str]:
+        """Title and Markdown body of the proposal that puts `revision` to the vote."""
+        from django.utils.translation import gettext as _gettext
+
+        from ..diffing import diff_bodies, summary_markdown
+        from ..versions import current_version
+
+        submitted = revision.as_object()
+        live = live_revision.as_object() if live_revision is not None else None
+        current = current_version(self)
+        number = (current.number + 1) if current else 1
+        summary = " ".join((submitted.change_summary or "").split())
+        title = _gettext("Protocol v%(n)s of « %(study)s »") % {"n": number, "study": self.study.title}
+        if summary:
+            title += " — " + summary
+        sections = diff_bodies(live.body if live else None, submitted.body)
+        body = "\n\n".join(
+            part
+            for part in (
+                submitted.change_summary.strip(),
+                "### " + _gettext("Sections changed"),
+                summary_markdown(sections),
+                _gettext("The full text of the changes, word by word, is shown below the proposal."),
+            )
+            if part
+        )
+        return title, body
+
+    @property
+    def grid(self) -> list[dict]:
+        return grid_definitions(self.body)
+
+    @property
+    def guide(self) -> list[dict]:
+        return guide_questions(self.body)
+
+    # --- Public routes; the views are in `studies.views.protocol`. ---
+
+    @path("")
+    def current(self, request: HttpRequest) -> HttpResponse:
+        from ..views import protocol
+
+        return protocol.current(request, self)
+
+    @path("versions/")
+    def versions(self, request: HttpRequest) -> HttpResponse:
+        from ..views import protocol
+
+        return protocol.history(request, self)
+
+    @path("v/<int:number>/")
+    def version(self, request: HttpRequest, number: int) -> HttpResponse:
+        from ..views import protocol
+
+        return protocol.version(request, self, number)
+
+    @path("v/<int:number>/diff/")
+    def version_diff(self, request: HttpRequest, number: int) -> HttpResponse:
+        from ..views import protocol
+
+        return protocol.version_diff(request, self, number)
+
+
+class ProtocolVersion(models.Model):
+    """A published revision of a protocol: v1, v2, … Never edited once recorded."""
+
+    protocol = models.ForeignKey(ProtocolPage, on_delete=models.CASCADE, related_name="protocol_versions")
+    number = models.PositiveIntegerField(_("version"))
+    revision = models.OneToOneField(
+        "wagtailcore.Revision", on_delete=models.PROTECT, related_name="protocol_version"
+    )
+    published_at = models.DateTimeField(_("published on"))
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    summary = models.TextField(_("summary"), blank=True)
+    decision = models.ForeignKey(
+        "commons.Decision",
+        verbose_name=_("decision"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="protocol_versions",
+    )
+    #: The observation grid and interview guide as published (see `studies.blocks`).
+    grid = models.JSONField(default=list, blank=True)
+    guide = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("protocol version")
+        verbose_name_plural = _("protocol versions")
+        ordering = ["protocol", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["protocol", "number"], name="unique_protocol_version_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.number}"
+
+    @property
+    def label(self) -> str:
+        return f"v{self.number}"
+
+    def grid_field(self, name: str) -> dict | None:
+        return next((field for field in self.grid if field["name"] == name), None)

@@ -1,0 +1,88 @@
+"""Protocol versions: every publication of a protocol page becomes the next numbered version.
+
+Recorded on Wagtail's `page_published` signal, so it does not matter what published the page —
+the bureau's vote through the workflow (the version then links to its decision) or a coordinator
+publishing the first version. Publishing the same revision twice records nothing new.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Max
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+from django.utils import timezone
+from wagtail.models import Revision, TaskState, WorkflowPage
+from wagtail.signals import page_published
+
+from commons.models import CollectiveDecisionTaskState
+
+from .blocks import grid_definitions, guide_questions
+from .models import ProtocolPage, ProtocolVersion
+
+
+def decision_for(revision: Revision):
+    """The decision whose adoption approved this revision, if it went through a vote."""
+    state = (
+        CollectiveDecisionTaskState.objects.filter(revision=revision, status=TaskState.STATUS_APPROVED)
+        .select_related("proposal__decision")
+        .order_by("-finished_at")
+        .first()
+    )
+    if state is None or state.proposal is None:
+        return None
+    return getattr(state.proposal, "decision", None)
+
+
+@transaction.atomic
+def record_version(protocol: ProtocolPage, revision: Revision, user=None) -> ProtocolVersion:
+    """The version of `revision`, recorded with the next number if it is new (idempotent)."""
+    existing = ProtocolVersion.objects.filter(revision=revision).first()
+    if existing is not None:
+        return existing
+    # Serialise numbering per protocol: lock the page row, then read the highest number.
+    ProtocolPage.objects.select_for_update().filter(pk=protocol.pk).first()
+    last = ProtocolVersion.objects.filter(protocol=protocol).aggregate(n=Max("number"))["n"] or 0
+    page = revision.as_object()
+    decision = decision_for(revision)
+    return ProtocolVersion.objects.create(
+        protocol=protocol,
+        number=last + 1,
+        revision=revision,
+        published_at=timezone.now(),
+        published_by=user or revision.user,
+        summary=page.change_summary,
+        decision=decision,
+        grid=grid_definitions(page.body),
+        guide=guide_questions(page.body),
+    )
+
+
+def current_version(protocol: ProtocolPage) -> ProtocolVersion | None:
+    return ProtocolVersion.objects.filter(protocol=protocol).order_by("-number").first()
+
+
+def version_in_force(study) -> ProtocolVersion | None:
+    """The live protocol version of a study: the one observations and interviews follow now."""
+    return (
+        ProtocolVersion.objects.filter(protocol__in=ProtocolPage.objects.child_of(study).live())
+        .order_by("-number")
+        .first()
+    )
+
+
+@receiver(page_published)
+def on_publish(sender, instance, revision=None, **kwargs) -> None:
+    if kwargs.get("alias") or revision is None or not isinstance(instance, ProtocolPage):
+        return
+    record_version(instance, revision, user=revision.user)
+
+
+@receiver(post_save, sender=ProtocolPage)
+def give_protocol_its_workflow(sender, instance: ProtocolPage, created: bool, raw: bool = False, **kwargs):
+    """A protocol is decided by its bureau: assign the bureau's collective-decision workflow."""
+    if raw or WorkflowPage.objects.filter(page_id=instance.pk).exists():
+        return
+    workflow = instance.bureau_workflow()
+    if workflow is not None:
+        WorkflowPage.objects.get_or_create(page_id=instance.pk, defaults={"workflow": workflow})
