@@ -91,3 +91,4 @@ def send_vote_reminders() -> int:
             proposal.reminder_sent_at = now
             proposal.save(update_fields=["reminder_sent_at"])
     return sent
+

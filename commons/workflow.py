@@ -7,7 +7,8 @@ The rest follows the proposal:
 - adopted (`proposal_decided`) → the task is approved and *the revision that was voted on* is
   published (`publish_voted_revision`, Wagtail's finish action; Wagtail's own publishes the latest
   revision, which may have been edited since the submission);
-- rejected → the task is rejected, the page goes back to « needs changes » and the submitter is told;
+- rejected → the task is rejected and the page goes back to « needs changes »; Wagtail emails the
+  submitter (its rejection notice carries the task's comment, which names the decision);
 - the editor cancels the workflow (or restarts it with a new revision) → the proposal is withdrawn;
   a proposal withdrawn on the proposals page cancels the workflow.
 
@@ -114,7 +115,8 @@ def publish_voted_revision(workflow_state: WorkflowState, user=None) -> None:
         .first()
     )
     revision = approved.revision if approved else workflow_state.content_object.get_latest_revision()
-    revision.publish(user=user or workflow_state.requested_by)
+    # The bureau decided: the submitter publishes on its behalf, whatever their own page permissions.
+    revision.publish(user=user or workflow_state.requested_by, skip_permission_checks=True)
 
 
 @receiver(proposal_decided)
@@ -137,10 +139,6 @@ def follow_the_vote(sender, proposal: Proposal, decision, **kwargs) -> None:
             task_state.approve(user=None, comment=comment)
         else:
             task_state.reject(user=None, comment=comment)
-    if not decision.adopted:
-        from .notifications import notify_submission_rejected
-
-        transaction.on_commit(lambda: notify_submission_rejected(task_state.pk), robust=True)
 
 
 @receiver(task_cancelled, sender=CollectiveDecisionTaskState)

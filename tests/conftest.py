@@ -160,3 +160,36 @@ def make_collective(db):
 @pytest.fixture
 def study(bureau, make_study):
     return make_study(bureau, "Usages de l'IA générative")
+
+
+def protocol_body(*, objectives: str = "Comprendre les usages.", grid=None, guide=None) -> list[dict]:
+    """Raw StreamField data for a protocol body (the shape the admin posts once cleaned)."""
+    grid = grid if grid is not None else [
+        {"name": "frequence", "label": "Fréquence d'usage", "field_type": "choice",
+         "choices": "quotidienne\nhebdomadaire\nrare", "required": True, "help_text": ""},
+    ]
+    guide = guide if guide is not None else [{"question": "Comment utilisez-vous l'IA ?", "probes": ["Depuis quand ?"]}]
+    return [
+        {"type": "objectives", "value": f"<p>{objectives}</p>"},
+        {"type": "method", "value": "<p>Observation participante et entretiens.</p>"},
+        {"type": "observation_grid", "value": grid},
+        {"type": "interview_guide", "value": guide},
+    ]
+
+
+@pytest.fixture
+def make_protocol():
+    """A ProtocolPage under `study`, published once (v1) unless `publish=False`."""
+    from studies.models import ProtocolPage
+
+    def make(study, *, publish: bool = True, user=None, **body_kwargs):
+        page = ProtocolPage(title="Protocole", slug="protocole", body=protocol_body(**body_kwargs),
+                            change_summary="Version initiale.", live=False)
+        study.add_child(instance=page)
+        revision = page.save_revision(user=user)
+        if publish:
+            revision.publish(user=user)
+        page.refresh_from_db()
+        return page
+
+    return make

@@ -39,6 +39,20 @@ def register_url(bureau: BureauPage) -> str:
     return bureau.url + bureau.reverse_subpage("decision_register")
 
 
+def decision_url(bureau: BureauPage, sequence: int, newest: int | None = None) -> str:
+    """The URL of one decision: its card in the register, on the page of the register that lists it.
+
+    The register runs newest first, `PER_PAGE` a page, and sequences run 1..N without gaps, so the
+    page follows from the newest sequence (`newest`: the bureau's number of decisions; counted
+    when not given — pass it when linking several decisions).
+    """
+    if newest is None:
+        newest = Decision.objects.filter(bureau=bureau).count()
+    page = max(newest - sequence, 0) // PER_PAGE + 1
+    query = f"?page={page}" if page > 1 else ""
+    return f"{register_url(bureau)}{query}#decision-{sequence}"
+
+
 def reason_label(reason: str) -> str:
     return {
         voting.REASON_ADOPTED: _("adopted"),

@@ -18,12 +18,24 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import StreamField
-from wagtail.models import Page
+from wagtail.models import Page, PagePermissionTester
 from wagtail.search import index
 
 from commons.concurrency import RefuseStaleSavesForm
 
 from ..blocks import ProtocolBodyBlock, grid_definitions, guide_questions
+
+
+class ProtocolPermissionTester(PagePermissionTester):
+    """Once a protocol has a version, only the bureau's vote publishes it: nobody publishes by hand.
+
+    The first version may be published by a coordinator (the protocol the bureau started with);
+    every later one goes through the collective-decision workflow. Applies to superusers too, and
+    to every admin path that asks the page for its permissions (editor, revisions, bulk actions).
+    """
+
+    def can_publish(self) -> bool:
+        return super().can_publish() and not ProtocolVersion.objects.filter(protocol_id=self.page.pk).exists()
 
 
 class ProtocolPage(RoutablePageMixin, Page):
@@ -59,6 +71,9 @@ class ProtocolPage(RoutablePageMixin, Page):
     # --- Decided by the bureau's vote (`commons.workflow`). ---
 
     proposal_kind = "protocol_amendment"
+
+    def permissions_for_user(self, user) -> PagePermissionTester:
+        return ProtocolPermissionTester(user, self)
 
     def bureau_workflow(self):
         """The collective-decision workflow of the bureau this protocol belongs to."""

@@ -1,0 +1,180 @@
+"""Co-editing the protocol in the Wagtail admin: stale saves refused, grid validated, no publishing by hand."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from wagtail.models import Revision
+from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text, streamfield
+
+from commons.models import Proposal
+from commons.models.governance import ProposalKind
+from commons.rules import ensure_default_rules
+from studies.models import ProtocolPage, ProtocolVersion
+
+pytestmark = pytest.mark.django_db
+
+
+def grid_field(name: str, label: str, field_type: str = "text", choices: str = "", required: bool = False) -> dict:
+    value = {"name": name, "label": label, "field_type": field_type, "choices": choices, "help_text": ""}
+    if required:
+        value["required"] = "on"
+    return value
+
+
+def list_block(items: list[dict]) -> dict:
+    data = {str(i): {"value": item, "deleted": "", "order": str(i), "id": ""} for i, item in enumerate(items)}
+    data["count"] = str(len(items))
+    return data
+
+
+def edit_data(page: ProtocolPage, *, objectives: str, grid=None, summary: str = "", loaded: Revision | None = "latest",
+              **extra) -> dict:
+    blocks = [("objectives", rich_text(f"<p>{objectives}</p>"))]
+    if grid is not None:
+        blocks.append(("observation_grid", list_block(grid)))
+    data = {
+        "title": page.title,
+        "slug": page.slug,
+        "change_summary": summary,
+        "body": streamfield(blocks),
+        "comments": inline_formset([]),
+    }
+    if loaded == "latest":
+        loaded = page.revisions.order_by("-created_at", "-pk").first()
+    if loaded is not None:
+        data["loaded_revision_id"] = str(loaded.pk)
+        data["loaded_revision_created_at"] = loaded.created_at.isoformat()
+    data.update(extra)
+    return nested_form_data(data)
+
+
+@pytest.fixture
+def protocol(bureau, study, people, make_protocol):
+    ensure_default_rules(bureau)
+    return make_protocol(study, user=people["coordinator"])
+
+
+def edit_url(page) -> str:
+    return f"/admin/pages/{page.pk}/edit/"
+
+
+def latest_text(page) -> str:
+    page = ProtocolPage.objects.get(pk=page.pk).get_latest_revision_as_object()
+    return str(page.body[0].value)
+
+
+def test_members_open_the_editor_with_comments_and_editing_sessions(client, protocol, people):
+    client.force_login(people["member"])
+    response = client.get(edit_url(protocol))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "comments" in html  # page comments are on
+    assert "editing-sessions" in html or "EditingSessions" in html or "w-session" in html
+
+
+def test_two_editors_the_stale_save_is_refused_and_nothing_is_lost(client, django_user_model, protocol, people):
+    from django.test import Client
+
+    alice, bob = Client(), Client()
+    alice.force_login(people["member"])
+    bob.force_login(people["coordinator"])
+    # Both open the editor on the same revision.
+    opened = protocol.revisions.order_by("-created_at", "-pk").first()
+    assert alice.get(edit_url(protocol)).status_code == 200
+    assert bob.get(edit_url(protocol)).status_code == 200
+
+    saved = alice.post(edit_url(protocol), edit_data(protocol, objectives="Texte d'Alice.", loaded=opened))
+    assert saved.status_code == 302
+    assert "Texte d'Alice." in latest_text(protocol)
+    revisions = protocol.revisions.count()
+
+    refused = bob.post(edit_url(protocol), edit_data(protocol, objectives="Texte de Bob.", loaded=opened))
+    assert refused.status_code == 200
+    html = refused.content.decode()
+    assert "Not saved" in html or "Non enregistré" in html
+    assert "Texte de Bob." in html  # Bob's text is still in his form
+    assert protocol.revisions.count() == revisions
+    assert "Texte d'Alice." in latest_text(protocol)  # Alice's update is not lost
+
+    # Having seen the newer version, Bob saves again on top of it: a deliberate overwrite.
+    again = bob.post(edit_url(protocol), edit_data(protocol, objectives="Texte de Bob."))
+    assert again.status_code == 302
+    assert "Texte de Bob." in latest_text(protocol)
+
+
+def test_a_save_that_does_not_say_which_revision_it_was_built_on_is_refused(client, protocol, people):
+    client.force_login(people["member"])
+    before = protocol.revisions.count()
+    response = client.post(edit_url(protocol), edit_data(protocol, objectives="Sans révision.", loaded=None))
+    assert response.status_code == 200
+    assert protocol.revisions.count() == before
+
+
+@pytest.mark.parametrize(
+    ("grid", "message"),
+    [
+        ([grid_field("usage", "Usage"), grid_field("usage", "Usage bis")], "« usage »"),
+        ([grid_field("hebergement", "Hébergé en UE ?", "choice", "")], "choix"),
+        ([grid_field("outil", "Outil", "teleportation")], "teleportation"),
+        ([grid_field("Mauvais Nom", "Nom invalide")], "minuscules"),
+        ([grid_field("note", "Note", "text", "a\nb")], "choix"),
+    ],
+    ids=["duplicate-names", "choice-without-choices", "unknown-type", "bad-name", "choices-on-text"],
+)
+def test_bad_grid_definitions_are_rejected_in_the_admin(client, protocol, people, grid, message):
+    client.force_login(people["member"])
+    before = protocol.revisions.count()
+    response = client.post(edit_url(protocol), edit_data(protocol, objectives="Grille.", grid=grid))
+    assert response.status_code == 200
+    assert protocol.revisions.count() == before
+    # Block errors reach the editor as JSON (rendered next to the field by Wagtail's client code).
+    error = response.context["form"].errors.as_data()["body"][0]
+    text = json.dumps(error.as_json_data(), ensure_ascii=False)
+    assert message in text, text
+
+
+def test_a_good_grid_is_saved(client, protocol, people):
+    client.force_login(people["member"])
+    grid = [
+        grid_field("hebergement_ue", "Outil hébergé en UE ?", "choice", "oui\nnon\nne sait pas", required=True),
+        grid_field("satisfaction", "Satisfaction", "scale"),
+    ]
+    response = client.post(edit_url(protocol), edit_data(protocol, objectives="Grille.", grid=grid))
+    assert response.status_code == 302
+    page = ProtocolPage.objects.get(pk=protocol.pk).get_latest_revision_as_object()
+    assert [field["name"] for field in page.grid] == ["hebergement_ue", "satisfaction"]
+    assert page.grid[0]["choices"] == ["oui", "non", "ne sait pas"] and page.grid[0]["required"]
+
+
+def test_nobody_publishes_a_versioned_protocol_by_hand(client, protocol, people, make_person):
+    superuser = make_person(is_superuser=True, is_staff=True)
+    for user in (people["coordinator"], superuser):
+        client.force_login(user)
+        client.post(edit_url(protocol), edit_data(protocol, objectives="Publié sans vote.", **{"action-publish": "1"}))
+        page = ProtocolPage.objects.get(pk=protocol.pk)
+        assert "Publié sans vote." not in str(page.body[0].value)
+        assert ProtocolVersion.objects.filter(protocol=protocol).count() == 1
+        assert not page.permissions_for_user(user).can_publish()
+
+
+def test_submitting_from_the_editor_opens_the_vote(client, protocol, people):
+    client.force_login(people["member"])
+    response = client.post(
+        edit_url(protocol),
+        edit_data(protocol, objectives="Avec la souveraineté.", summary="Souveraineté", **{"action-submit": "1"}),
+    )
+    assert response.status_code == 302
+    proposal = Proposal.objects.get(kind=ProposalKind.PROTOCOL)
+    assert proposal.is_open and proposal.author == people["member"]
+    page = ProtocolPage.objects.get(pk=protocol.pk)
+    assert page.workflow_in_progress
+    assert "Avec la souveraineté." not in str(page.body[0].value)  # not live before the vote
+
+
+def test_outsiders_cannot_open_the_editor(client, protocol, people):
+    for who in ("outsider", "other_member", "observer"):
+        client.force_login(people[who])
+        response = client.get(edit_url(protocol))
+        assert response.status_code in (302, 403), who
