@@ -15,12 +15,14 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef
 from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
+from wagtail.models import Page
 
 from commons.models import Membership
 from participants.models import Collective, ConsentRecord, ConsentScope, display_name
 from participants.models.consent import has_consent
 
-from .models import AITool, Code, Observation, Purpose, StudyPage
+from . import grid
+from .models import AITool, Code, Observation, ProtocolVersion, Purpose, StudyPage
 from .models.coding import DEFAULT_COLOUR
 
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
@@ -127,6 +129,37 @@ class ObservationForm(forms.ModelForm):
         self.fields["setting"].choices = [("", _("Choose a setting")), *settings]
         if self.instance.pk and not self.is_bound:
             self.initial["codes"] = [item.tag_id for item in self.instance.coded_items.all()]
+        self._add_grid(study)
+
+    def _add_grid(self, study: StudyPage) -> None:
+        """The questions of the grid in force, after the common fields (`studies.grid`).
+
+        A new observation follows the live protocol version; an edited one keeps the version it
+        was logged under, so its answers are edited against the questions they answered.
+        """
+        from .versions import version_in_force
+
+        if self.instance.pk:
+            self.protocol_version = self.instance.protocol_version
+        else:
+            self.protocol_version = version_in_force(study)
+        self.grid = self.protocol_version.grid if self.protocol_version else []
+        self.fields.update(grid.form_fields(self.grid))
+        if self.instance.pk and not self.is_bound:
+            self.initial.update(grid.initial_from(self.instance.grid_answers, self.grid))
+
+    @property
+    def common_fields(self) -> list:
+        return [field for field in self.visible_fields() if not field.name.startswith(grid.PREFIX)]
+
+    @property
+    def grid_fields(self) -> list:
+        return [field for field in self.visible_fields() if field.name.startswith(grid.PREFIX)]
+
+    def save(self, commit: bool = True) -> Observation:
+        self.instance.protocol_version = self.protocol_version
+        self.instance.grid_answers = grid.answers_from(self.cleaned_data, self.grid)
+        return super().save(commit=commit)
 
     def clean_collective(self) -> Collective:
         collective = self.cleaned_data["collective"]
@@ -178,6 +211,9 @@ class ObservationFilterForm(forms.Form):
     purpose = forms.ChoiceField(label=_("Purpose"), required=False)
     code = forms.ModelChoiceField(label=_("Code"), queryset=Code.objects.none(), required=False)
     observer = forms.ModelChoiceField(label=_("Observer"), queryset=None, required=False)
+    protocol_version = forms.ModelChoiceField(
+        label=_("Protocol version"), queryset=ProtocolVersion.objects.none(), required=False
+    )
     date_from = forms.DateField(label=_("Observed from"), required=False, widget=DateInput())
     date_to = forms.DateField(label=_("Observed until"), required=False, widget=DateInput())
 
@@ -198,6 +234,10 @@ class ObservationFilterForm(forms.Form):
         self.fields["observer"].queryset = observers.select_related("bec_profile").order_by("pk")
         self.fields["observer"].label_from_instance = display_name
         self.fields["observer"].empty_label = _("All")
+        self.fields["protocol_version"].queryset = ProtocolVersion.objects.filter(
+            protocol__in=Page.objects.child_of(study)
+        ).order_by("number")
+        self.fields["protocol_version"].empty_label = _("All")
 
     def clean(self) -> dict:
         data = super().clean()

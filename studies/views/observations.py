@@ -100,6 +100,8 @@ def _filtered(study: StudyPage, filters: dict):
         )
     if observer := filters.get("observer"):
         rows = rows.filter(observer=observer)
+    if version := filters.get("protocol_version"):
+        rows = rows.filter(protocol_version=version)
     if start := filters.get("date_from"):
         rows = rows.filter(observed_on__gte=start)
     if end := filters.get("date_to"):
@@ -134,14 +136,14 @@ def observation_list(request: HttpRequest, study: StudyPage) -> HttpResponse:
         filters = form.filters()
     rows = (
         _filtered(study, filters)
-        .select_related("collective", "observer", "observer__bec_profile")
+        .select_related("collective", "observer", "observer__bec_profile", "protocol_version")
         .prefetch_related(
             Prefetch("ai_tools"),
             Prefetch(
                 "coded_items", queryset=CodedObservation.objects.select_related("tag").order_by("tag__name")
             ),
         )
-        .defer("body", "body_html", "plain_text")
+        .defer("body", "body_html", "plain_text", "grid_answers", "protocol_version__grid", "protocol_version__guide")
         .annotate(excerpt_count=_excerpt_count())
         .order_by("-observed_on", "-pk")
     )
