@@ -26,7 +26,7 @@ from .rules import ensure_default_rules
 ODBL = "Ouvrir les données d'observation anonymisées sous licence ODbL"
 REPORT = "Publier le rapport intermédiaire sur le site de la Métropole"
 TRANSCRIPTION = "Choisir l'outil de transcription des entretiens"
-SOVEREIGNTY = "Ajouter une question sur la souveraineté des données au guide d'entretien"
+SOVEREIGNTY = "Héberger les comptes rendus du bureau sur le serveur mutualisé de la Mezzanine"
 
 
 def _users() -> dict[str, object]:
@@ -136,11 +136,13 @@ def build(bureau: BureauPage) -> list[Proposal]:
             bureau,
             aminata,
             title=SOVEREIGNTY,
-            kind=ProposalKind.PROTOCOL,
+            kind=ProposalKind.FREE,
             rule=_rule(bureau, Method.QUALIFIED),
             body=(
-                "Ajouter au guide d'entretien la question : *« Savez-vous où sont hébergées les données que vous "
-                "confiez à l'outil ? »*, avec une relance sur les conditions d'utilisation."
+                "Le protocole demande aux structures où vont leurs données : appliquons-nous la même règle. "
+                "Proposition : déplacer les comptes rendus du bureau, aujourd'hui sur un drive commercial, vers "
+                "le serveur mutualisé du tiers-lieu *La Mezzanine* (hébergé à Lyon).\n\n"
+                "- coût : 5 € par mois ;\n- migration faite par Hugo et Théo en une soirée."
             ),
         )
         governance.open_proposal(proposal, camille, closes_at=timezone.now() + timedelta(days=5))

@@ -16,6 +16,7 @@ class Command(BaseCommand):
         from commons import demo as commons_demo
         from commons import demo_governance
         from studies import demo as studies_demo
+        from studies import demo_protocol
 
         home = HomePage.objects.first()
         if home is None:
@@ -27,6 +28,8 @@ class Command(BaseCommand):
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
             proposals = demo_governance.build(bureau)
         study = studies_demo.build(bureau)
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+            protocol = demo_protocol.build(study)
         self.stdout.write(self.style.SUCCESS(
             _("Demo bureau: %(title)s — %(url)s") % {"title": bureau.title, "url": bureau.url}
         ))
@@ -44,6 +47,10 @@ class Command(BaseCommand):
             _("Study: %(title)s — %(count)s observations, %(codes)s codes — %(url)s")
             % {"title": study.title, "count": study.observations.consented().count(),
                "codes": study.codes.count(), "url": study.url}
+        )
+        self.stdout.write(
+            _("Protocol: %(count)s versions, a new revision under vote — %(url)s")
+            % {"count": protocol.protocol_versions.count(), "url": protocol.url}
         )
         self.stdout.write(_("Pending invitation: julie.roux@bec-demo.fr (the bureau's « Members » page)."))
         self.stdout.write(_("Emails (invitations, verification) are printed in this terminal."))
