@@ -12,6 +12,7 @@ import re
 
 from django.forms.utils import ErrorList
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from wagtail import blocks
 from wagtail.blocks.list_block import ListBlockValidationError
 from wagtail.blocks.struct_block import StructBlockValidationError
@@ -49,7 +50,7 @@ class GridFieldBlock(blocks.StructBlock):
     name = blocks.CharBlock(
         label=_("name"),
         max_length=50,
-        help_text=_("Identifier kept with each answer: lowercase letters, digits and _, e.g. hebergement_ue."),
+        help_text=_("Identifier kept with each answer: lowercase letters, digits, _ (e.g. hebergement_ue)."),
     )
     label = blocks.CharBlock(label=_("label"), max_length=200)
     field_type = blocks.ChoiceBlock(label=_("type"), choices=FieldType.CHOICES, default=FieldType.TEXT)
@@ -156,12 +157,13 @@ SECTION_ORDER = (
 
 
 class ProtocolBodyBlock(blocks.StreamBlock):
-    objectives = _section(_("objectives"))
-    research_questions = _section(_("research questions"))
-    method = _section(_("method"))
-    sampling = _section(_("sampling"))
-    ethics = _section(_("ethics & consent"))
-    data_management = _section(_("data management"))
+    # Section names carry a context: « method » is also a decision rule's voting method elsewhere.
+    objectives = _section(pgettext_lazy("protocol section", "objectives"))
+    research_questions = _section(pgettext_lazy("protocol section", "research questions"))
+    method = _section(pgettext_lazy("protocol section", "method"))
+    sampling = _section(pgettext_lazy("protocol section", "sampling"))
+    ethics = _section(pgettext_lazy("protocol section", "ethics & consent"))
+    data_management = _section(pgettext_lazy("protocol section", "data management"))
     observation_grid = ObservationGridBlock()
     interview_guide = InterviewGuideBlock()
 

@@ -18,7 +18,10 @@ from django.utils.translation import gettext as _
 
 from .blocks import SECTION_ORDER, FieldType, split_choices
 
-_TOKEN = re.compile(r"\s+|[^\s]+")
+#: Spaces, words (with their inner apostrophes and hyphens: « l'IA », « semi-directifs »), and
+#: punctuation on its own, so that adding words before a full stop leaves the stop unmarked.
+_TOKEN = re.compile(r"\s+|\w(?:[\w'’-]*\w)?|[^\w\s]+")
+_WORD = re.compile(r"\w(?:[\w'’-]*\w)?")
 _BLOCK_END = re.compile(r"</(p|h[1-6]|li|blockquote)>|<br\s*/?>", re.IGNORECASE)
 
 
@@ -94,7 +97,8 @@ class SectionDiff:
 
 
 def _words(text: str) -> int:
-    return len(text.split())
+    """Words in a piece of text; punctuation alone is no word."""
+    return len(_WORD.findall(text))
 
 
 def word_diff(old: str, new: str) -> list[Segment]:
@@ -120,7 +124,39 @@ def word_diff(old: str, new: str) -> list[Segment]:
                 add("delete", a[i1:i2])
             if j2 > j1:
                 add("insert", b[j1:j2])
-    return segments
+    return merge_replacements(segments)
+
+
+def merge_replacements(segments: list[Segment]) -> list[Segment]:
+    """Fold the spaces left equal between two changes into them: « <del>a</del><ins>x</ins>
+    <del>b</del><ins>y</ins> » reads « <del>a b</del><ins>x y</ins> », a phrase replaced by another.
+    The old text (equal + delete) and the new one (equal + insert) stay the same."""
+    merged: list[Segment] = []
+    removed, added = "", ""
+
+    def flush() -> None:
+        nonlocal removed, added
+        if removed:
+            merged.append(Segment("delete", removed))
+        if added:
+            merged.append(Segment("insert", added))
+        removed, added = "", ""
+
+    for index, segment in enumerate(segments):
+        if segment.op == "delete":
+            removed += segment.text
+        elif segment.op == "insert":
+            added += segment.text
+        else:
+            between_changes = (removed or added) and index + 1 < len(segments)
+            if between_changes and not segment.text.strip() and "\n" not in segment.text:
+                removed += segment.text
+                added += segment.text
+                continue
+            flush()
+            merged.append(segment)
+    flush()
+    return merged
 
 
 def diff_bodies(old_body, new_body) -> list[SectionDiff]:

@@ -1,9 +1,10 @@
 """Who may see and do what in a study: the one place for these rules (views, templates, admin).
 
-The study team is the owning bureau's active members: everyone on it reads observations, the
-codebook, excerpts and agreement; observers read only; coordinators and members write. Outsiders
+The study team is the owning bureau's active members: everyone on it reads observations, interviews,
+the codebook, excerpts and agreement; observers read only; coordinators and members write. Outsiders
 never see team content: anonymous visitors are sent to the login page, signed-in outsiders get 404
-(the team pages of a study are not advertised).
+(the team pages of a study are not advertised). An interview's recording is for the team only,
+and only while the informant's `recording` consent is in force (`can_hear_recording`).
 """
 
 from __future__ import annotations
@@ -58,3 +59,34 @@ def can_delete_excerpt(user, study: StudyPage, excerpt, found=commons_permission
     from commons.models import Role
 
     return found.role == Role.COORDINATOR or (excerpt.coder_id is not None and excerpt.coder_id == user.pk)
+
+
+def can_view_protocol(user, protocol) -> bool:
+    """The published versions of a protocol, its history and its diffs: everyone (the DESIGN's rule).
+
+    Wagtail serves only live pages, and applies the page's own view restrictions before any route.
+    """
+    return True
+
+
+def can_hear_recording(user, study: StudyPage, interview, found=commons_permissions._UNSET) -> bool:
+    """Opens an interview's recording: the study team only, and only while the informant's
+    `interview` and `recording` consents are both in force (withdrawing either hides it at once).
+
+    One query (after the membership): the consent rule is `Interview.objects.consented()` plus the
+    same « in force, covering the scope » rule for `recording`.
+    """
+    if interview.recording_id is None or interview.study_id != study.pk:
+        return False
+    if not is_team(user, study, found):
+        return False
+    from django.db.models import Exists, OuterRef
+
+    from participants.models import ConsentRecord, ConsentScope
+
+    from .models import Interview
+
+    recording = (
+        ConsentRecord.objects.current().covering(ConsentScope.RECORDING).filter(informant=OuterRef("informant"))
+    )
+    return Interview.objects.consented().filter(pk=interview.pk).filter(Exists(recording)).exists()

@@ -66,3 +66,30 @@ class StudiesViewSetGroup(ViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_viewsets():
     return StudiesViewSetGroup()
+
+
+@hooks.register("bec_proposal_changes")
+def protocol_changes(request, proposal):
+    """On a protocol amendment's proposal page: the word diff of the submitted revision."""
+    from .views.protocol import proposal_changes
+
+    return proposal_changes(request, proposal)
+
+
+@hooks.register("before_serve_document")
+def guard_interview_recordings(document, request):
+    """An interview's recording is served to the study team only, while the informant consents to it.
+
+    Wagtail serves documents to anyone who has their URL; a document that is some interview's
+    recording goes through `studies.permissions.can_hear_recording` first (login page for
+    anonymous visitors, 404 for everyone else). Other documents are left alone.
+    """
+    from . import permissions
+    from .models import Interview
+
+    interviews = list(Interview.objects.filter(recording=document).select_related("study"))
+    if not interviews:
+        return None
+    if any(permissions.can_hear_recording(request.user, item.study, item) for item in interviews):
+        return None
+    return permissions.deny(request)

@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from wagtail import hooks
 
 from participants.models import display_name
 
@@ -295,7 +296,25 @@ def _render_detail(
     }
     if context["results_visible"]:
         context.update(_results(proposal, options))
+    context["proposed_changes"] = proposed_changes(request, proposal)
     return render(request, "commons/proposals/detail.html", context, status=status)
+
+
+#: Hook name: `fn(request, proposal) -> SafeString | None`, the HTML of what the proposal changes.
+PROPOSAL_CHANGES_HOOK = "bec_proposal_changes"
+
+
+def proposed_changes(request: HttpRequest, proposal: Proposal):
+    """What the proposal changes, shown under it: the first answer of a `bec_proposal_changes` hook.
+
+    The apps whose objects are voted on register the hook (e.g. `studies` shows a protocol's word
+    diff), so that `commons` needs to know nothing of them. None when no hook answers.
+    """
+    for hook in hooks.get_hooks(PROPOSAL_CHANGES_HOOK):
+        html = hook(request, proposal)
+        if html is not None:
+            return html
+    return None
 
 
 def _local(value):

@@ -96,21 +96,65 @@ class StudyPage(RoutablePageMixin, Page):
 
     @path("observations/<int:observation_id>/excerpts/")
     def excerpt_create(self, request: HttpRequest, observation_id: int) -> HttpResponse:
+        from ..sources import OBSERVATIONS
         from ..views import coding
 
-        return coding.excerpt_create(request, self, observation_id)
+        return coding.excerpt_create(request, self, OBSERVATIONS, observation_id)
 
     @path("observations/<int:observation_id>/excerpts/<int:excerpt_id>/delete/")
     def excerpt_delete(self, request: HttpRequest, observation_id: int, excerpt_id: int) -> HttpResponse:
+        from ..sources import OBSERVATIONS
         from ..views import coding
 
-        return coding.excerpt_delete(request, self, observation_id, excerpt_id)
+        return coding.excerpt_delete(request, self, OBSERVATIONS, observation_id, excerpt_id)
 
     @path("observations/<int:observation_id>/memos/")
     def observation_memo(self, request: HttpRequest, observation_id: int) -> HttpResponse:
+        from ..sources import OBSERVATIONS
         from ..views import coding
 
-        return coding.observation_memo(request, self, observation_id)
+        return coding.source_memo(request, self, OBSERVATIONS, observation_id)
+
+    @path("interviews/")
+    def interview_list(self, request: HttpRequest) -> HttpResponse:
+        from ..views import interviews
+
+        return interviews.interview_list(request, self)
+
+    @path("interviews/new/")
+    def interview_create(self, request: HttpRequest) -> HttpResponse:
+        from ..views import interviews
+
+        return interviews.interview_create(request, self)
+
+    @path("interviews/<int:interview_id>/")
+    def interview_detail(self, request: HttpRequest, interview_id: int) -> HttpResponse:
+        from ..views import interviews
+
+        return interviews.interview_detail(request, self, interview_id)
+
+    @path("interviews/<int:interview_id>/excerpts/")
+    def interview_excerpt_create(self, request: HttpRequest, interview_id: int) -> HttpResponse:
+        from ..sources import INTERVIEWS
+        from ..views import coding
+
+        return coding.excerpt_create(request, self, INTERVIEWS, interview_id)
+
+    @path("interviews/<int:interview_id>/excerpts/<int:excerpt_id>/delete/")
+    def interview_excerpt_delete(
+        self, request: HttpRequest, interview_id: int, excerpt_id: int
+    ) -> HttpResponse:
+        from ..sources import INTERVIEWS
+        from ..views import coding
+
+        return coding.excerpt_delete(request, self, INTERVIEWS, interview_id, excerpt_id)
+
+    @path("interviews/<int:interview_id>/memos/")
+    def interview_memo(self, request: HttpRequest, interview_id: int) -> HttpResponse:
+        from ..sources import INTERVIEWS
+        from ..views import coding
+
+        return coding.source_memo(request, self, INTERVIEWS, interview_id)
 
     @path("codebook/")
     def codebook(self, request: HttpRequest) -> HttpResponse:

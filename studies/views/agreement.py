@@ -3,6 +3,10 @@
 Team only (observers read it too). Whatever the data size the page costs a fixed number of
 queries: the coders, the codes, the observations both coded, their excerpts and the excerpts'
 codes are each one query; the arithmetic runs in Python on interval spans.
+
+Agreement is measured on observations only: every query here goes through `Excerpt.observation`,
+so excerpts of interview transcripts (`Excerpt.interview`, observation NULL) are left out of the
+coders' counts and of the comparison.
 """
 
 from __future__ import annotations

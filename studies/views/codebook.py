@@ -6,7 +6,7 @@ included); contributors create, edit, merge codes and write memos (`studies.perm
 else gets the login page or a 404.
 
 Queries are bounded: one query lists the study's codes with their counts (correlated COUNT
-subqueries, consented observations only), one more fetches the memos with their authors; the tree
+subqueries, consented sources only), one more fetches the memos with their authors; the tree
 and every form's choices are then built in Python.
 """
 
@@ -30,6 +30,7 @@ from .. import codebook as services
 from .. import permissions
 from ..models import Code, CodedObservation, Excerpt, Memo, Observation, StudyPage
 from ..models.coding import DEFAULT_COLOUR
+from ..sources import consented_excerpts_q
 
 _COLOUR_RE = re.compile(r"#[0-9a-fA-F]{6}")
 
@@ -139,7 +140,10 @@ def _count(rows, key: str) -> Coalesce:
 def _load_codes(study: StudyPage) -> list[Code]:
     consented = Observation.objects.consented().filter(study=study).values("pk")
     observations = CodedObservation.objects.filter(tag=OuterRef("pk"), content_object__in=consented)
-    excerpts = Excerpt.codes.through.objects.filter(code=OuterRef("pk"), excerpt__observation__in=consented)
+    # Excerpts of every codable source (observations and interview transcripts), consented ones only.
+    excerpts = Excerpt.codes.through.objects.filter(
+        consented_excerpts_q(study, "excerpt__"), code=OuterRef("pk")
+    )
     memos = Memo.objects.select_related("author", "author__bec_profile").order_by("created_at", "pk")
     return list(
         Code.objects.filter(study=study)

@@ -1,16 +1,19 @@
-"""The observation page, where coding happens: excerpts, whole-observation codes and memos.
+"""Coding a source — an observation or an interview: excerpts, memos, and whole-observation codes.
 
-Routes (declared on `StudyPage`): ``observations/<id>/`` (GET the page; POST ``action=set_codes``
-replaces the codes applied to the whole observation), ``observations/<id>/excerpts/`` (POST: code
-an excerpt), ``observations/<id>/excerpts/<excerpt_id>/delete/`` and ``observations/<id>/memos/``.
+One set of views serves every codable source (`studies.sources`): each view takes the source's
+`SourceKind`, which knows how to find it, the text excerpts point into and how excerpts and memos
+are tied to it. Routes (declared on `StudyPage`), for observations:
+``observations/<id>/`` (GET the page; POST ``action=set_codes`` replaces the codes applied to the
+whole observation — observations only), ``observations/<id>/excerpts/`` (POST: code an excerpt),
+``observations/<id>/excerpts/<excerpt_id>/delete/`` and ``observations/<id>/memos/``; the same
+under ``interviews/<id>/`` for interview transcripts.
 
 The study team reads (observers included); contributors write; an excerpt is deleted by its coder
-or a coordinator. An observation of another study, or whose collective no longer consents to
-observation, is a 404 for everyone. Bad input re-renders the page with status 400, a translated
-error, and nothing saved.
+or a coordinator. A source of another study, or whose consent is no longer in force, is a 404 for
+everyone. Bad input re-renders the page with status 400, a translated error, and nothing saved.
 
 Coding works without JavaScript: the form takes the excerpt's start and end as character offsets
-into ``Observation.plain_text``. ``studies/coding.js`` fills them from a text selection in
+into the source's ``plain_text``. ``studies/coding.js`` fills them from a text selection in
 ``#coding-text``, which therefore renders the plain text exactly (see :func:`highlight_segments`).
 """
 
@@ -25,22 +28,23 @@ from django.db import transaction
 from django.db.models import F, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from participants.models import display_name
 
 from .. import permissions
 from ..forms import safe_colour
 from ..models import Code, CodedObservation, Excerpt, Memo, Observation, Purpose, StudyPage
+from ..sources import OBSERVATIONS, SourceKind
 
 MAX_MEMO = 20_000
 
 
 def detail_url(study: StudyPage, observation_id: int, anchor: str = "") -> str:
-    url = study.url + study.reverse_subpage("observation_detail", args=[observation_id])
-    return f"{url}#{anchor}" if anchor else url
+    return OBSERVATIONS.url(study, observation_id, anchor)
 
 
 # --- Highlighting ---------------------------------------------------------------------------------
@@ -154,11 +158,15 @@ def _codes_field(study: StudyPage, *, required: bool) -> forms.ModelMultipleChoi
 
 
 class ExcerptForm(forms.Form):
+    """A passage [start, end) of a source's plain text, its codes and an optional memo.
+
+    The messages naming the text (« the note », « the transcript ») come from the source's kind.
+    """
+
     start = forms.IntegerField(
         label=gettext_lazy("Start"),
         min_value=0,
         error_messages={
-            "required": gettext_lazy("Select a passage of the note (its start is missing)."),
             "invalid": gettext_lazy("The start of the passage must be a whole number."),
             "min_value": gettext_lazy("The start of the passage cannot be negative."),
         },
@@ -167,7 +175,6 @@ class ExcerptForm(forms.Form):
         label=gettext_lazy("End"),
         min_value=0,
         error_messages={
-            "required": gettext_lazy("Select a passage of the note (its end is missing)."),
             "invalid": gettext_lazy("The end of the passage must be a whole number."),
             "min_value": gettext_lazy("The end of the passage cannot be negative."),
         },
@@ -178,13 +185,15 @@ class ExcerptForm(forms.Form):
         max_length=MAX_MEMO,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    # What the browser showed as selected: refused if the note changed since the page was loaded.
+    # What the browser showed as selected: refused if the text changed since the page was loaded.
     selected_text = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, study: StudyPage, observation: Observation, **kwargs):
+    def __init__(self, *args, study: StudyPage, source, kind: SourceKind = OBSERVATIONS, **kwargs):
         super().__init__(*args, **kwargs)
-        self.observation = observation
+        self.source, self.kind = source, kind
+        self.fields["start"].error_messages["required"] = kind.wording["start_required"]
+        self.fields["end"].error_messages["required"] = kind.wording["end_required"]
         self.fields["codes"] = _codes_field(study, required=True)
 
     def clean(self):
@@ -192,24 +201,22 @@ class ExcerptForm(forms.Form):
         start, end = data.get("start"), data.get("end")
         if start is None or end is None:
             return data
-        text = self.observation.plain_text
+        text = self.kind.plain_text(self.source)
         if end <= start:
             message = _(
                 "The passage is empty or reversed: its end (%(end)s) must come after its start (%(start)s)."
             )
             raise forms.ValidationError(message % {"start": start, "end": end}, code="reversed")
         if end > len(text):
-            message = _("The passage goes past the end of the note (%(length)s characters).")
+            message = str(self.kind.wording["out_of_range"])
             raise forms.ValidationError(message % {"length": len(text)}, code="out_of_range")
         passage = text[start:end]
         expected = data.get("selected_text") or ""
         version = data.get("version")
         if (expected and expected != passage) or (
-            not expected and version is not None and version != self.observation.version
+            not expected and version is not None and version != self.source.version
         ):
-            raise forms.ValidationError(
-                _("The note changed since you opened this page: select the passage again."), code="stale"
-            )
+            raise forms.ValidationError(self.kind.wording["stale"], code="stale")
         if not passage.strip():
             raise forms.ValidationError(_("The selected passage is only blank space."), code="blank")
         data["text"] = passage
@@ -241,50 +248,52 @@ class MemoForm(forms.Form):
 # --- Access ---------------------------------------------------------------------------------------
 
 
-def _observation(study: StudyPage, observation_id: int) -> Observation:
-    """The study's observation if its collective consents to observation, else 404."""
-    observation = (
-        Observation.objects.consented()
-        .filter(study=study, pk=observation_id)
-        .select_related("collective", "observer", "observer__bec_profile")
-        .first()
-    )
-    if observation is None:
-        raise Http404(_("No such observation in this study."))
-    return observation
+def _guard(request: HttpRequest, study: StudyPage, kind: SourceKind, source_id: int, *, write: bool):
+    """(membership, source, denial). Team only; writes need a contributor (403 for observers).
 
-
-def _guard(request: HttpRequest, study: StudyPage, observation_id: int, *, write: bool):
-    """(membership, observation, denial). Team only; writes need a contributor (403 for observers)."""
+    The source is looked up after the team check (outsiders learn nothing, not even a 404 reason)
+    and before the write check (a source that is not there is a 404 for observers too).
+    """
     found = permissions.membership(request.user, study)
     if not permissions.is_team(request.user, study, found):
         return found, None, permissions.deny(request)
-    observation = _observation(study, observation_id)
+    source = kind.get(study, source_id)
     if write and not permissions.can_contribute(request.user, study, found):
         raise PermissionDenied(_("Observers read the study; they do not code it."))
-    return found, observation, None
+    return found, source, None
 
 
 # --- The page -------------------------------------------------------------------------------------
 
 
+@require_safe
+def source_detail(request: HttpRequest, study: StudyPage, kind: SourceKind, source_id: int) -> HttpResponse:
+    """The page of a source that has no action of its own (an interview): read it, code it."""
+    found, source, denied = _guard(request, study, kind, source_id, write=False)
+    if denied:
+        return denied
+    return render_source(request, study, kind, source, found)
+
+
 def observation_detail(request: HttpRequest, study: StudyPage, observation_id: int) -> HttpResponse:
-    found, observation, denied = _guard(request, study, observation_id, write=request.method == "POST")
+    found, observation, denied = _guard(
+        request, study, OBSERVATIONS, observation_id, write=request.method == "POST"
+    )
     if denied:
         return denied
     if request.method == "POST":
         if request.POST.get("action") == "set_codes":
             return _set_codes(request, study, observation, found)
         messages.error(request, _("Unknown action."))
-        return _render(request, study, observation, found, status=400)
-    return _render(request, study, observation, found)
+        return render_source(request, study, OBSERVATIONS, observation, found, status=400)
+    return render_source(request, study, OBSERVATIONS, observation, found)
 
 
 def _set_codes(request: HttpRequest, study: StudyPage, observation: Observation, found) -> HttpResponse:
     form = ObservationCodesForm(request.POST, study=study)
     if not form.is_valid():
         messages.error(request, _("The codes were not changed."))
-        return _render(request, study, observation, found, codes_form=form, status=400)
+        return render_source(request, study, OBSERVATIONS, observation, found, codes_form=form, status=400)
     codes = list(form.cleaned_data["codes"])
     with transaction.atomic():
         observation.codes.set(codes)
@@ -296,23 +305,51 @@ def _set_codes(request: HttpRequest, study: StudyPage, observation: Observation,
     return redirect(detail_url(study, observation.pk, "observation-codes"))
 
 
-def _render(
+def render_source(
     request: HttpRequest,
     study: StudyPage,
-    observation: Observation,
+    kind: SourceKind,
+    source,
     found,
     *,
     excerpt_form: ExcerptForm | None = None,
-    codes_form: ObservationCodesForm | None = None,
     memo_form: MemoForm | None = None,
     status: int = 200,
+    **page_kwargs,
 ) -> HttpResponse:
+    """The page of `source`: the coding context shared by every kind, plus the kind's own context.
+
+    `page_kwargs` go to the kind's `page_context` function (e.g. the observation's `codes_form`).
+    """
+    context = coding_context(
+        request, study, kind, source, found, excerpt_form=excerpt_form, memo_form=memo_form
+    )
+    context.update(import_string(kind.page_context)(request, study, source, found, context, **page_kwargs))
+    return render(request, kind.template, context, status=status)
+
+
+def coding_context(
+    request: HttpRequest,
+    study: StudyPage,
+    kind: SourceKind,
+    source,
+    found,
+    *,
+    excerpt_form: ExcerptForm | None = None,
+    memo_form: MemoForm | None = None,
+) -> dict:
+    """What the coding partials (`studies/includes/coding_*.html`) need, for any source.
+
+    Four queries whatever the size: the excerpts with their coders, their codes, the study's codes,
+    the memos with their authors.
+    """
     user = request.user
     can_code = permissions.can_contribute(user, study, found)
+    text = kind.plain_text(source)
     excerpts = list(
-        observation.excerpts.select_related("coder", "coder__bec_profile").prefetch_related(
-            Prefetch("codes", queryset=Code.objects.order_by("name"), to_attr="code_list")
-        )
+        Excerpt.objects.filter(**kind.of(source))
+        .select_related("coder", "coder__bec_profile")
+        .prefetch_related(Prefetch("codes", queryset=Code.objects.order_by("name"), to_attr="code_list"))
     )
     for excerpt in excerpts:
         excerpt.coder_name = display_name(excerpt.coder) if excerpt.coder else _("former member")
@@ -321,90 +358,96 @@ def _render(
         for code in excerpt.code_list:
             code.safe_colour = safe_colour(code.colour)
     study_codes = code_tree(list(Code.objects.filter(study=study).only("pk", "name", "colour", "parent_id")))
-    observation_code_ids = set(
-        CodedObservation.objects.filter(content_object=observation).values_list("tag_id", flat=True)
-    )
-    observation_codes = [code for code in study_codes if code.pk in observation_code_ids]
-    memos = list(observation.memos.select_related("author", "author__bec_profile"))
+    memos = list(Memo.objects.filter(**kind.of(source)).select_related("author", "author__bec_profile"))
     for memo in memos:
         memo.author_name = display_name(memo.author) if memo.author else _("former member")
-    tools = list(observation.ai_tools.all())
-    purposes = [str(Purpose(value).label) if value in Purpose.values else value
-                for value in observation.purposes]
 
-    legend_ids: list[int] = []
-    for excerpt in excerpts:
-        for code in excerpt.code_list:
-            if code.pk not in legend_ids:
-                legend_ids.append(code.pk)
-    legend = [code for code in study_codes if code.pk in set(legend_ids)]
+    legend_ids: set[int] = {code.pk for excerpt in excerpts for code in excerpt.code_list}
+    legend = [code for code in study_codes if code.pk in legend_ids]
 
-    if codes_form is not None and codes_form.is_bound:
-        checked_codes = {str(value) for value in codes_form.data.getlist("codes")}
-    else:
-        checked_codes = {str(pk) for pk in observation_code_ids}
-    excerpt_form = excerpt_form or ExcerptForm(study=study, observation=observation,
-                                               initial={"version": observation.version})
+    excerpt_form = excerpt_form or ExcerptForm(study=study, source=source, kind=kind,
+                                               initial={"version": source.version})
     selected_codes = (
         {str(value) for value in excerpt_form.data.getlist("codes")} if excerpt_form.is_bound else set()
     )
     # Offsets typed or selected before a refusal come back, unless they were computed on an older
-    # note: those must be selected again (the hidden version is always the current one).
+    # text: those must be selected again (the hidden version is always the current one).
     stale = excerpt_form.is_bound and excerpt_form.has_error(NON_FIELD_ERRORS, "stale")
     offsets = ("", "") if stale or not excerpt_form.is_bound else (
         excerpt_form.data.get("start", ""), excerpt_form.data.get("end", "")
     )
-    context = {
+    return {
         "page": study,
         "self": study,
         "study": study,
         "bureau": study.bureau,
-        "observation": observation,
-        "observer_name": display_name(observation.observer) if observation.observer else _("former member"),
-        "tools": tools,
-        "purposes": purposes,
-        "segments": highlight_segments(observation.plain_text, excerpts),
+        "kind": kind,
+        "source": source,
+        "wording": kind.wording,
+        "segments": highlight_segments(text, excerpts),
         "excerpts": excerpts,
         "review_count": sum(1 for excerpt in excerpts if excerpt.needs_review),
         "legend": legend,
         "study_codes": study_codes,
-        "observation_codes": observation_codes,
-        "checked_codes": checked_codes,
         "selected_codes": selected_codes,
         "memos": memos,
         "can_code": can_code,
         "excerpt_form": excerpt_form,
-        "codes_form": codes_form,
         "memo_form": memo_form or MemoForm(),
-        "text_length": len(observation.plain_text),
+        "text_length": len(text),
+        "offsets_help": str(kind.wording["offsets_help"]) % {"length": len(text)},
         "excerpt_start": offsets[0],
         "excerpt_end": offsets[1],
     }
-    return render(request, "studies/observations/detail.html", context, status=status)
 
 
-# --- Actions --------------------------------------------------------------------------------------
+def observation_context(
+    request: HttpRequest, study: StudyPage, observation: Observation, found, context: dict,
+    *, codes_form: ObservationCodesForm | None = None,
+) -> dict:
+    """The observation page's own part: its facts and the codes of the whole observation."""
+    study_codes = context["study_codes"]
+    observation_code_ids = set(
+        CodedObservation.objects.filter(content_object=observation).values_list("tag_id", flat=True)
+    )
+    if codes_form is not None and codes_form.is_bound:
+        checked_codes = {str(value) for value in codes_form.data.getlist("codes")}
+    else:
+        checked_codes = {str(pk) for pk in observation_code_ids}
+    return {
+        "observation": observation,
+        "observer_name": display_name(observation.observer) if observation.observer else _("former member"),
+        "tools": list(observation.ai_tools.all()),
+        "purposes": [str(Purpose(value).label) if value in Purpose.values else value
+                     for value in observation.purposes],
+        "observation_codes": [code for code in study_codes if code.pk in observation_code_ids],
+        "checked_codes": checked_codes,
+        "codes_form": codes_form,
+    }
+
+
+# --- Actions (every kind of source) ---------------------------------------------------------------
 
 
 @require_POST
-def excerpt_create(request: HttpRequest, study: StudyPage, observation_id: int) -> HttpResponse:
-    found, observation, denied = _guard(request, study, observation_id, write=True)
+def excerpt_create(request: HttpRequest, study: StudyPage, kind: SourceKind, source_id: int) -> HttpResponse:
+    found, source, denied = _guard(request, study, kind, source_id, write=True)
     if denied:
         return denied
-    form = ExcerptForm(request.POST, study=study, observation=observation)
+    form = ExcerptForm(request.POST, study=study, source=source, kind=kind)
     if not form.is_valid():
         messages.error(request, _("The excerpt was not saved: see the coding form."))
-        return _render(request, study, observation, found, excerpt_form=form, status=400)
+        return render_source(request, study, kind, source, found, excerpt_form=form, status=400)
     data = form.cleaned_data
     with transaction.atomic():
         excerpt = (
             Excerpt.objects.select_for_update()
-            .filter(observation=observation, coder=request.user, start=data["start"], end=data["end"])
+            .filter(**kind.of(source), coder=request.user, start=data["start"], end=data["end"])
             .first()
         )
         if excerpt is None:
             excerpt = Excerpt.objects.create(
-                observation=observation, coder=request.user, start=data["start"], end=data["end"],
+                **kind.of(source), coder=request.user, start=data["start"], end=data["end"],
                 text=data["text"], memo=data["memo"].strip(),
             )
             message = _("Excerpt coded.")
@@ -416,36 +459,37 @@ def excerpt_create(request: HttpRequest, study: StudyPage, observation_id: int) 
             message = _("Codes added to your excerpt of this passage.")
         excerpt.codes.add(*data["codes"])
     messages.success(request, message)
-    return redirect(detail_url(study, observation.pk, f"excerpt-{excerpt.pk}"))
+    return redirect(kind.url(study, source.pk, f"excerpt-{excerpt.pk}"))
 
 
 @require_POST
 def excerpt_delete(
-    request: HttpRequest, study: StudyPage, observation_id: int, excerpt_id: int
+    request: HttpRequest, study: StudyPage, kind: SourceKind, source_id: int, excerpt_id: int
 ) -> HttpResponse:
-    found, observation, denied = _guard(request, study, observation_id, write=True)
+    found, source, denied = _guard(request, study, kind, source_id, write=True)
     if denied:
         return denied
-    excerpt = Excerpt.objects.filter(observation=observation, pk=excerpt_id).first()
+    excerpt = Excerpt.objects.filter(**kind.of(source), pk=excerpt_id).first()
     if excerpt is None:
-        raise Http404(_("No such excerpt in this observation."))
+        raise Http404(kind.wording["no_excerpt"])
     if not permissions.can_delete_excerpt(request.user, study, excerpt, found):
         raise PermissionDenied(_("Only the excerpt's coder or a coordinator may delete it."))
     excerpt.delete()
     messages.success(request, _("Excerpt deleted."))
-    return redirect(detail_url(study, observation.pk, "excerpts"))
+    return redirect(kind.url(study, source.pk, "excerpts"))
 
 
 @require_POST
-def observation_memo(request: HttpRequest, study: StudyPage, observation_id: int) -> HttpResponse:
-    found, observation, denied = _guard(request, study, observation_id, write=True)
+def source_memo(request: HttpRequest, study: StudyPage, kind: SourceKind, source_id: int) -> HttpResponse:
+    found, source, denied = _guard(request, study, kind, source_id, write=True)
     if denied:
         return denied
     form = MemoForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("The memo was not saved."))
-        return _render(request, study, observation, found, memo_form=form, status=400)
-    memo = Memo.objects.create(study=study, author=request.user, observation=observation,
-                               body=form.cleaned_data["body"])
+        return render_source(request, study, kind, source, found, memo_form=form, status=400)
+    memo = Memo.objects.create(
+        study=study, author=request.user, **kind.of(source), body=form.cleaned_data["body"]
+    )
     messages.success(request, _("Memo saved."))
-    return redirect(detail_url(study, observation.pk, f"memo-{memo.pk}"))
+    return redirect(kind.url(study, source.pk, f"memo-{memo.pk}"))

@@ -8,7 +8,7 @@ its pages and the bureau's collectives with their consent; outsiders never see a
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -16,7 +16,7 @@ from django.utils import timezone
 from participants.models import Collective, ConsentScope
 
 from .. import permissions
-from ..models import AITool, Observation, StudyPage
+from ..models import AITool, Interview, Observation, ProtocolPage, StudyPage
 
 
 def ai_tools(request: HttpRequest, study: StudyPage) -> HttpResponse:
@@ -44,10 +44,24 @@ def _consent_states(collective: Collective, now) -> list[tuple[str, str]]:
     return states
 
 
+def _live_protocol(study: StudyPage) -> ProtocolPage | None:
+    """The study's published protocol (public pages), with `version_number`: the version in force."""
+    return (
+        ProtocolPage.objects.child_of(study)
+        .live()
+        .annotate(version_number=Max("protocol_versions__number"))
+        .first()
+    )
+
+
 def study_page_context(request: HttpRequest, study: StudyPage) -> dict:
     """What `StudyPage.get_context` adds: the team's links and collectives, for the team only."""
     team = permissions.is_team(request.user, study)
-    context = {"is_team": team, "can_contribute": team and permissions.can_contribute(request.user, study)}
+    context = {
+        "is_team": team,
+        "can_contribute": team and permissions.can_contribute(request.user, study),
+        "protocol": _live_protocol(study),
+    }
     if team:
         now = timezone.now()
         collectives = list(Collective.objects.filter(bureau_id=study.bureau.pk).prefetch_related("consents"))
@@ -56,4 +70,5 @@ def study_page_context(request: HttpRequest, study: StudyPage) -> dict:
         context["collectives"] = collectives
         context["consent_scopes"] = [label for _scope, label in ConsentScope.choices]
         context["observation_count"] = Observation.objects.consented().filter(study=study).count()
+        context["interview_count"] = Interview.objects.consented().filter(study=study).count()
     return context

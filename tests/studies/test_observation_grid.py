@@ -161,3 +161,15 @@ def test_a_version_of_another_study_is_not_a_filter_choice(client, people, burea
     foreign = ProtocolVersion.objects.get(protocol=other_protocol)
     response = client_for(client, people["observer"]).get(_url(study), {"protocol_version": foreign.pk})
     assert "protocol_version" in response.context["form"].errors
+
+
+def test_the_observation_page_shows_answers_with_the_labels_of_their_version(client, people, study, collective,
+                                                                            protocol):
+    v1 = ProtocolVersion.objects.get(protocol=protocol, number=1)
+    observation = _observe(study, collective, protocol_version=v1,
+                           grid_answers={"frequence": "rare", "equipe": "5 personnes"})
+    publish_v2(protocol)
+    html = unescape(client_for(client, people["observer"]).get(_url(study, f"{observation.pk}/")).content.decode())
+    assert "Fréquence d'usage" in html and "Taille de l'équipe" in html and "5 personnes" in html
+    assert "Rythme d'utilisation" not in html  # v2's label is not applied to a v1 answer
+    assert "(v1)" in html

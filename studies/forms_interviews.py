@@ -1,0 +1,191 @@
+"""The form that adds an interview to a study (`studies.views.interviews`).
+
+Choices are scoped to the study: the informants offered belong to the collectives of the study's
+bureau; an id forged from another bureau is not in the field's queryset, so it is refused as a
+field error. Consent is checked here, by the same rule as everywhere (`has_consent`): an informant
+without a current `interview` consent is refused with a message naming what is missing, and a
+recording is refused unless the informant's `recording` consent is in force as well.
+"""
+
+from __future__ import annotations
+
+import os
+
+from django import forms
+from django.conf import settings
+from django.db.models import Exists, OuterRef
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from participants.models import ConsentRecord, ConsentScope, Informant
+from participants.models.consent import has_consent
+
+from .forms import DateInput
+from .models import Interview, StudyPage
+
+#: Sound and video formats a recording may have (further limited to WAGTAILDOCS_EXTENSIONS if set).
+RECORDING_FORMATS = ("mp3", "m4a", "aac", "ogg", "oga", "opus", "wav", "flac", "webm", "mp4")
+#: The largest recording accepted (bytes); `BEC_RECORDING_MAX_BYTES` in the settings overrides it.
+RECORDING_MAX_BYTES = 500 * 1024 * 1024
+#: An interview longer than a day is a typing error.
+MAX_DURATION = 24 * 60
+
+
+def recording_formats() -> list[str]:
+    allowed = getattr(settings, "WAGTAILDOCS_EXTENSIONS", None)
+    return [ext for ext in RECORDING_FORMATS if allowed is None or ext in allowed]
+
+
+def recording_max_bytes() -> int:
+    return getattr(settings, "BEC_RECORDING_MAX_BYTES", RECORDING_MAX_BYTES)
+
+
+def bureau_informants(study: StudyPage):
+    """Informants of the study's bureau's collectives, annotated with their consents in force now."""
+
+    def consent(scope: str) -> Exists:
+        return Exists(ConsentRecord.objects.current().covering(scope).filter(informant=OuterRef("pk")))
+
+    return (
+        Informant.objects.filter(collective__bureau_id=study.bureau.pk)
+        .select_related("collective")
+        .annotate(
+            interview_consent=consent(ConsentScope.INTERVIEW),
+            recording_consent=consent(ConsentScope.RECORDING),
+        )
+        .order_by("collective__code", "pseudonym")
+    )
+
+
+class InformantChoiceField(forms.ModelChoiceField):
+    """Informants named « pseudonym (C-03) — role »; the missing consents are shown next to them."""
+
+    def label_from_instance(self, obj: Informant) -> str:
+        label = f"{obj.pseudonym} ({obj.collective.code})"
+        if obj.role:
+            label += f" — {obj.role}"
+        if getattr(obj, "interview_consent", True) is False:
+            label += " " + str(_("(no interview consent)"))
+        elif getattr(obj, "recording_consent", True) is False:
+            label += " " + str(_("(no recording consent)"))
+        return label
+
+
+class InterviewForm(forms.ModelForm):
+    """Add an interview. `study` scopes the informants; consent is checked on the informant."""
+
+    recording = forms.FileField(
+        label=_("recording"),
+        required=False,
+        help_text=_(
+            "Optional. A sound or video file; kept in the bureau's documents and shown to the study team "
+            "only, while the informant's « recording » consent is in force."
+        ),
+        error_messages={"empty": _("The recording file is empty.")},
+    )
+
+    class Meta:
+        model = Interview
+        fields = ["informant", "conducted_on", "mode", "duration_minutes", "title", "transcript"]
+        field_classes = {"informant": InformantChoiceField}
+        widgets = {
+            "conducted_on": DateInput(),
+            "transcript": forms.Textarea(attrs={"rows": 18}),
+            "duration_minutes": forms.NumberInput(attrs={"min": 1, "max": MAX_DURATION}),
+        }
+        error_messages = {
+            "informant": {
+                "required": _("Choose the informant who was interviewed."),
+                "invalid_choice": _("This informant does not belong to a collective of this study's bureau."),
+            },
+            "mode": {"invalid_choice": _("« %(value)s » is not one of the listed modes.")},
+            "conducted_on": {"invalid": _("Enter the date of the interview as YYYY-MM-DD.")},
+            "duration_minutes": {"invalid": _("The duration is a whole number of minutes.")},
+            "title": {"required": _("Give the interview a title.")},
+            "transcript": {"required": _("The transcript is empty.")},
+        }
+        help_texts = {
+            "transcript": _(
+                "Markdown: **bold**, *italics*, lists. Excerpts are coded on the interview's page."
+            ),
+            "duration_minutes": _("In minutes (optional)."),
+        }
+
+    def __init__(self, *args, study: StudyPage, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.study = study
+        self.fields["informant"].queryset = bureau_informants(study)
+        self.fields["informant"].empty_label = _("Choose an informant")
+        self.fields["transcript"].required = True
+        formats = recording_formats()
+        self.fields["recording"].widget.attrs["accept"] = ",".join(f".{ext}" for ext in formats)
+
+    def clean_informant(self) -> Informant:
+        informant = self.cleaned_data["informant"]
+        if informant is not None and not has_consent(scope=ConsentScope.INTERVIEW, informant=informant):
+            raise forms.ValidationError(
+                _(
+                    "%(pseudonym)s (%(code)s) has no (or no longer any) « interview » consent in force: "
+                    "record their consent before adding the interview."
+                ),
+                code="no_consent",
+                params={"pseudonym": informant.pseudonym, "code": informant.collective.code},
+            )
+        return informant
+
+    def clean_conducted_on(self):
+        day = self.cleaned_data["conducted_on"]
+        if day is not None and day > timezone.localdate():
+            raise forms.ValidationError(_("The interview cannot be dated in the future."), code="future")
+        return day
+
+    def clean_duration_minutes(self):
+        minutes = self.cleaned_data["duration_minutes"]
+        if minutes is not None and not 1 <= minutes <= MAX_DURATION:
+            raise forms.ValidationError(
+                _("The duration is between 1 and %(max)s minutes."),
+                code="duration",
+                params={"max": MAX_DURATION},
+            )
+        return minutes
+
+    def clean_recording(self):
+        upload = self.cleaned_data.get("recording")
+        if not upload:
+            return None
+        extension = os.path.splitext(upload.name)[1].lower().lstrip(".")
+        formats = recording_formats()
+        if extension not in formats:
+            raise forms.ValidationError(
+                _("A recording is a sound or video file (%(formats)s); « %(name)s » is not one of them."),
+                code="format",
+                params={"formats": ", ".join(formats), "name": upload.name},
+            )
+        limit = recording_max_bytes()
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _("The recording is too large (%(size)s; at most %(limit)s)."),
+                code="too_large",
+                params={"size": filesizeformat(upload.size), "limit": filesizeformat(limit)},
+            )
+        return upload
+
+    def clean(self) -> dict:
+        data = super().clean()
+        informant, upload = data.get("informant"), data.get("recording")
+        if upload and informant is not None and not has_consent(
+            scope=ConsentScope.RECORDING, informant=informant
+        ):
+            self.add_error(
+                "recording",
+                forms.ValidationError(
+                    _(
+                        "%(pseudonym)s (%(code)s) has no « recording » consent in force: the recording "
+                        "cannot be kept. Record their consent first, or add the interview without it."
+                    ),
+                    code="no_recording_consent",
+                    params={"pseudonym": informant.pseudonym, "code": informant.collective.code},
+                ),
+            )
+        return data

@@ -1,0 +1,171 @@
+"""Interviews of a study: the list, adding one, and its page (the transcript, coded like a note).
+
+Team pages: access rules come from `studies.permissions` (anonymous visitors go to the login page,
+outsiders get 404, team observers read but get 403 on writes). Every query starts from
+`Interview.objects.consented()` (through `studies.sources.INTERVIEWS`), so an informant who
+withdraws their `interview` consent disappears from the list and their interviews cannot be opened
+or coded (404). The interview's page and its coding routes are the generic coding views
+(`studies.views.coding`); this module adds what only an interview has: the guide of the protocol
+version it followed, shown beside the transcript, and the recording — a Wagtail document in the
+bureau's collection, linked for the team only while the informant's `recording` consent is in force
+(Wagtail's own document URL is guarded too: `studies.wagtail_hooks`).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from wagtail.documents import get_document_model
+from wagtail.models import Collection
+
+from participants.models import display_name
+
+from .. import permissions
+from ..forms_interviews import InterviewForm, recording_formats, recording_max_bytes
+from ..models import Excerpt, Interview, StudyPage
+from ..sources import INTERVIEWS
+from ..versions import version_in_force
+from . import coding
+
+PER_PAGE = 25
+
+
+def interviews_url(study: StudyPage) -> str:
+    return study.url + study.reverse_subpage("interview_list")
+
+
+def _require_team(request: HttpRequest, study: StudyPage) -> HttpResponse | None:
+    if not permissions.is_team(request.user, study):
+        return permissions.deny(request)
+    return None
+
+
+def _require_contributor(request: HttpRequest, study: StudyPage) -> HttpResponse | None:
+    """Login page or 404 for outsiders; 403 for team observers (they read, they do not write)."""
+    if denied := _require_team(request, study):
+        return denied
+    if not permissions.can_contribute(request.user, study):
+        raise PermissionDenied(_("Observers read the interviews; they do not add them."))
+    return None
+
+
+# --- The list -----------------------------------------------------------------------------------
+
+
+def _excerpt_count() -> Coalesce:
+    rows = Excerpt.objects.filter(interview=OuterRef("pk")).order_by().values("interview")
+    return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), Value(0))
+
+
+def interview_list(request: HttpRequest, study: StudyPage) -> HttpResponse:
+    """Consented interviews, newest first, a page at a time: three queries whatever their number."""
+    if denied := _require_team(request, study):
+        return denied
+    rows = (
+        INTERVIEWS.consented(study)
+        .select_related("informant__collective", "interviewer__bec_profile", "protocol_version")
+        .defer("transcript", "transcript_html", "plain_text")
+        .annotate(excerpt_count=_excerpt_count())
+        .order_by("-conducted_on", "-pk")
+    )
+    page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    base_url = interviews_url(study)
+    for interview in page.object_list:
+        interviewer = interview.interviewer
+        interview.interviewer_name = display_name(interviewer) if interviewer else _("former member")
+        interview.url = f"{base_url}{interview.pk}/"
+    context = {
+        "page": study,
+        "self": study,
+        "interviews": page,
+        "can_contribute": permissions.can_contribute(request.user, study),
+    }
+    return render(request, "studies/interviews/list.html", context)
+
+
+# --- Adding one ---------------------------------------------------------------------------------
+
+
+def bureau_collection(bureau) -> Collection:
+    """The bureau's collection (created with its groups, `commons.groups`), else the root collection."""
+    root = Collection.get_first_root_node()
+    return root.get_children().filter(name=bureau.title[:255]).first() or root
+
+
+def _store_recording(study: StudyPage, title: str, upload, user):
+    """A Wagtail document holding the uploaded recording, in the bureau's collection."""
+    document = get_document_model()(
+        title=(_("Recording: %(title)s") % {"title": title})[:255],
+        file=upload,
+        collection=bureau_collection(study.bureau),
+        uploaded_by_user=user,
+    )
+    document._set_document_file_metadata()
+    document.save()
+    return document
+
+
+def _render_form(request: HttpRequest, study: StudyPage, form: InterviewForm, *, status: int = 200):
+    context = {
+        "page": study,
+        "self": study,
+        "form": form,
+        "protocol_version": version_in_force(study),
+        "recording_formats": ", ".join(recording_formats()),
+        "recording_max_bytes": recording_max_bytes(),
+    }
+    return render(request, "studies/interviews/form.html", context, status=status)
+
+
+def interview_create(request: HttpRequest, study: StudyPage) -> HttpResponse:
+    if denied := _require_contributor(request, study):
+        return denied
+    if request.method != "POST":
+        return _render_form(request, study, InterviewForm(study=study))
+    form = InterviewForm(request.POST, request.FILES, study=study)
+    if not form.is_valid():
+        return _render_form(request, study, form, status=400)
+    with transaction.atomic():
+        interview = form.save(commit=False)
+        interview.study = study
+        interview.interviewer = request.user
+        # The guide followed is the one in force now; later versions do not rewrite the past.
+        interview.protocol_version = version_in_force(study)
+        if upload := form.cleaned_data.get("recording"):
+            interview.recording = _store_recording(study, interview.title, upload, request.user)
+        interview.save()
+    messages.success(request, _("Interview saved."))
+    return redirect(INTERVIEWS.url(study, interview.pk))
+
+
+# --- Its page -----------------------------------------------------------------------------------
+
+
+def interview_detail(request: HttpRequest, study: StudyPage, interview_id: int) -> HttpResponse:
+    """The interview's page is the generic coding page (`studies.views.coding.source_detail`)."""
+    return coding.source_detail(request, study, INTERVIEWS, interview_id)
+
+
+def detail_context(
+    request: HttpRequest, study: StudyPage, interview: Interview, found, context: dict
+) -> dict:
+    """The interview page's own part (see `SourceKind.page_context`): facts, guide, recording."""
+    version = interview.protocol_version
+    hear = permissions.can_hear_recording(request.user, study, interview, found)
+    interviewer = interview.interviewer
+    return {
+        "interview": interview,
+        "informant": interview.informant,
+        "interviewer_name": display_name(interviewer) if interviewer else _("former member"),
+        "protocol_version": version,
+        "guide": list(version.guide) if version is not None else [],
+        "recording": interview.recording if hear else None,
+        "recording_withheld": interview.recording_id is not None and not hear,
+    }

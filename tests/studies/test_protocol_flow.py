@@ -1,0 +1,113 @@
+"""End to end through the HTTP views: a revision is submitted in the admin, the bureau votes on the
+proposals page, and at the close the new version is live, numbered, linked to its decision, with a
+readable diff. Rejection and cancellation paths too."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from html import unescape
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from wagtail.models import WorkflowState
+
+from commons.models import Proposal
+from commons.models.governance import ProposalKind, Status
+from commons.rules import ensure_default_rules
+from studies.models import ProtocolPage, ProtocolVersion
+from tests.studies.test_protocol_admin import edit_data, edit_url
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def protocol(bureau, study, people, make_protocol):
+    ensure_default_rules(bureau)
+    return make_protocol(study, user=people["coordinator"], objectives="Comprendre les usages.")
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def submit_in_admin(protocol, user, objectives: str, summary: str) -> Proposal:
+    response = logged_in(user).post(
+        edit_url(protocol), edit_data(protocol, objectives=objectives, summary=summary, **{"action-submit": "1"})
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return Proposal.objects.get(kind=ProposalKind.PROTOCOL, status=Status.OPEN)
+
+
+def vote(bureau, proposal, user, choice: str) -> None:
+    url = f"{bureau.url}proposals/{proposal.pk}/vote/"
+    response = logged_in(user).post(url, {"choice": choice, "reason": ""})
+    assert response.status_code == 302
+
+
+def reach_the_deadline(bureau, proposal, user) -> None:
+    """The deadline passes; the next visit of the proposal page closes the vote (lazily)."""
+    Proposal.objects.filter(pk=proposal.pk).update(closes_at=timezone.now() - timedelta(seconds=1))
+    assert logged_in(user).get(f"{bureau.url}proposals/{proposal.pk}/").status_code == 200
+
+
+def test_submit_vote_close_publish(bureau, protocol, people):
+    proposal = submit_in_admin(protocol, people["member"], "Comprendre les usages et la souveraineté.",
+                               "Ajout de la souveraineté")
+    # Members see the proposal, with the changes to vote on.
+    page = logged_in(people["member"]).get(f"{bureau.url}proposals/{proposal.pk}/")
+    html = unescape(page.content.decode())
+    assert proposal.title in html and "souveraineté" in html
+    vote(bureau, proposal, people["member"], "for")
+    vote(bureau, proposal, people["coordinator"], "for")
+    # Nothing is published before the close.
+    public = Client()
+    assert "souveraineté" not in unescape(public.get(protocol.url).content.decode())
+
+    reach_the_deadline(bureau, proposal, people["observer"])
+    proposal.refresh_from_db()
+    assert proposal.status == Status.ADOPTED
+
+    v2 = ProtocolVersion.objects.get(protocol=protocol, number=2)
+    assert v2.decision == proposal.decision
+    live = unescape(public.get(protocol.url).content.decode())
+    assert "souveraineté" in live and "v2" in live
+    history = unescape(public.get(f"{protocol.url}versions/").content.decode())
+    assert "Ajout de la souveraineté" in history and f"decision-{proposal.decision.sequence}" in history
+    diff = public.get(f"{protocol.url}v/2/diff/")
+    assert diff.status_code == 200
+    text = unescape(diff.content.decode())
+    assert "<ins" in text and "souveraineté" in text
+    old = unescape(public.get(f"{protocol.url}v/1/").content.decode())
+    assert "Comprendre les usages." in old and "souveraineté" not in old.split("<main", 1)[-1].split("</main>")[0]
+
+
+def test_rejected_by_the_vote(bureau, protocol, people):
+    proposal = submit_in_admin(protocol, people["member"], "Texte refusé.", "Proposition refusée")
+    vote(bureau, proposal, people["member"], "against")
+    vote(bureau, proposal, people["coordinator"], "against")
+    reach_the_deadline(bureau, proposal, people["member"])
+    proposal.refresh_from_db()
+    assert proposal.status == Status.REJECTED
+    page = ProtocolPage.objects.get(pk=protocol.pk)
+    assert page.current_workflow_state.status == WorkflowState.STATUS_NEEDS_CHANGES
+    assert ProtocolVersion.objects.filter(protocol=protocol).count() == 1
+    assert "Texte refusé." not in unescape(Client().get(protocol.url).content.decode())
+    assert Client().get(f"{protocol.url}v/2/").status_code == 404
+
+
+def test_cancelled_by_the_editor(bureau, protocol, people):
+    proposal = submit_in_admin(protocol, people["member"], "Finalement non.", "Annulée")
+    response = logged_in(people["member"]).post(
+        edit_url(protocol), edit_data(protocol, objectives="Finalement non.", **{"action-cancel-workflow": "1"})
+    )
+    assert response.status_code == 302
+    proposal.refresh_from_db()
+    assert proposal.status == Status.WITHDRAWN
+    assert not ProtocolPage.objects.get(pk=protocol.pk).workflow_in_progress
+    # The withdrawn vote takes no more ballots.
+    url = f"{bureau.url}proposals/{proposal.pk}/vote/"
+    logged_in(people["coordinator"]).post(url, {"choice": "for"})
+    assert not proposal.ballots.exists()
