@@ -109,7 +109,9 @@ def publish_voted_revision(workflow_state: WorkflowState, user=None) -> None:
     Wagtail's default (the latest revision).
     """
     approved = (
-        CollectiveDecisionTaskState.objects.filter(workflow_state=workflow_state, status=TaskState.STATUS_APPROVED)
+        CollectiveDecisionTaskState.objects.filter(
+            workflow_state=workflow_state, status=TaskState.STATUS_APPROVED
+        )
         .order_by("-finished_at", "-pk")
         .select_related("revision")
         .first()

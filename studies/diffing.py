@@ -195,18 +195,13 @@ def summary_markdown(sections: list[SectionDiff]) -> str:
         return _("No section of the protocol changes.")
     lines = []
     for section in changed:
+        status = {
+            "changed": _("modified"),
+            "added": _("new section"),
+            "removed": _("section removed"),
+        }[section.status]
+        words = _("words")
         lines.append(
-            "- **%(label)s** : %(status)s (+%(added)s / −%(removed)s %(words)s)"
-            % {
-                "label": section.label,
-                "status": {
-                    "changed": _("modified"),
-                    "added": _("new section"),
-                    "removed": _("section removed"),
-                }[section.status],
-                "added": section.words_added,
-                "removed": section.words_removed,
-                "words": _("words"),
-            }
+            f"- **{section.label}** : {status} (+{section.words_added} / −{section.words_removed} {words})"
         )
     return "\n".join(lines)

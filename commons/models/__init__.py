@@ -16,7 +16,8 @@ from .membership import Membership, Role
 from .workflow import CollectiveDecisionTask, CollectiveDecisionTaskState
 
 __all__ = [
-    "Ballot", "BallotChange", "BureauPage", "College", "CollectiveDecisionTask", "CollectiveDecisionTaskState",
+    "Ballot", "BallotChange", "BureauPage", "College", "CollectiveDecisionTask",
+    "CollectiveDecisionTaskState",
     "Comment", "Decision", "DecisionRule", "Elector",
     "Invitation", "Membership", "Proposal", "ProposalOption", "Role",
 ]

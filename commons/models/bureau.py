@@ -70,7 +70,12 @@ class BureauPage(RoutablePageMixin, Page):
     )
     #: The workflow of the pages the bureau decides by vote (protocols, later reports): `commons.workflow`.
     decision_workflow = models.ForeignKey(
-        "wagtailcore.Workflow", null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="+"
+        "wagtailcore.Workflow",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     base_form_class = BureauPageForm

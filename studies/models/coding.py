@@ -79,7 +79,7 @@ class CodedObservation(TaggedItemBase):
 
 
 class Excerpt(models.Model):
-    """A character range [start, end) of a source's plain text (an observation or an interview), coded by one coder."""
+    """A character range [start, end) of a source's plain text (observation or interview), by one coder."""
 
     observation = models.ForeignKey(
         "studies.Observation", null=True, blank=True, on_delete=models.CASCADE, related_name="excerpts"

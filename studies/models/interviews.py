@@ -41,13 +41,18 @@ class InterviewQuerySet(models.QuerySet):
 class Interview(index.Indexed, models.Model):
     study = models.ForeignKey("studies.StudyPage", on_delete=models.CASCADE, related_name="interviews")
     informant = models.ForeignKey(
-        "participants.Informant", verbose_name=_("informant"), on_delete=models.PROTECT, related_name="interviews"
+        "participants.Informant",
+        verbose_name=_("informant"),
+        on_delete=models.PROTECT,
+        related_name="interviews",
     )
     interviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="interviews"
     )
     conducted_on = models.DateField(_("date"), default=timezone.localdate)
-    mode = models.CharField(_("mode"), max_length=20, choices=InterviewMode.choices, default=InterviewMode.IN_PERSON)
+    mode = models.CharField(
+        _("mode"), max_length=20, choices=InterviewMode.choices, default=InterviewMode.IN_PERSON
+    )
     duration_minutes = models.PositiveSmallIntegerField(_("duration (minutes)"), null=True, blank=True)
     protocol_version = models.ForeignKey(
         "studies.ProtocolVersion",

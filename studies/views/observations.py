@@ -143,7 +143,10 @@ def observation_list(request: HttpRequest, study: StudyPage) -> HttpResponse:
                 "coded_items", queryset=CodedObservation.objects.select_related("tag").order_by("tag__name")
             ),
         )
-        .defer("body", "body_html", "plain_text", "grid_answers", "protocol_version__grid", "protocol_version__guide")
+        .defer(
+            "body", "body_html", "plain_text", "grid_answers",
+            "protocol_version__grid", "protocol_version__guide",
+        )
         .annotate(excerpt_count=_excerpt_count())
         .order_by("-observed_on", "-pk")
     )
