@@ -368,6 +368,9 @@ def close_due_proposals() -> int:
     for proposal_id in Proposal.objects.due().order_by("closes_at", "pk").values_list("pk", flat=True):
         if close_proposal(proposal_id) is not None:
             closed += 1
+    from .workflow import settle_decided_submissions
+
+    settle_decided_submissions()
     return closed
 
 

@@ -121,16 +121,7 @@ def publish_voted_revision(workflow_state: WorkflowState, user=None) -> None:
     revision.publish(user=user or workflow_state.requested_by, skip_permission_checks=True)
 
 
-@receiver(proposal_decided)
-def follow_the_vote(sender, proposal: Proposal, decision, **kwargs) -> None:
-    """Approve (and so publish) or reject the task whose vote just closed."""
-    task_state = (
-        CollectiveDecisionTaskState.objects.filter(proposal=proposal, status=TaskState.STATUS_IN_PROGRESS)
-        .select_related("workflow_state")
-        .first()
-    )
-    if task_state is None:
-        return
+def _settle(task_state: CollectiveDecisionTaskState, decision) -> None:
     with override("fr"):
         if decision.adopted:
             comment = _("Adopted by the bureau: decision no. %(n)s.") % {"n": decision.sequence}
@@ -141,6 +132,46 @@ def follow_the_vote(sender, proposal: Proposal, decision, **kwargs) -> None:
             task_state.approve(user=None, comment=comment)
         else:
             task_state.reject(user=None, comment=comment)
+
+
+@receiver(proposal_decided)
+def follow_the_vote(sender, proposal: Proposal, decision, **kwargs) -> None:
+    """Approve (and so publish) or reject the task whose vote just closed.
+
+    The decision is already recorded: a failure here (a page that no longer validates, say) must
+    not turn the closing visit into an error page nor stop `close_due_proposals`. It is logged, and
+    `settle_decided_submissions` (run after every closing pass) applies the outcome later.
+    """
+    task_state = (
+        CollectiveDecisionTaskState.objects.filter(proposal=proposal, status=TaskState.STATUS_IN_PROGRESS)
+        .select_related("workflow_state")
+        .first()
+    )
+    if task_state is None:
+        return
+    try:
+        _settle(task_state, decision)
+    except Exception:
+        logger.exception("The outcome of vote %s could not be applied to its workflow yet.", proposal.pk)
+
+
+def settle_decided_submissions() -> int:
+    """Apply the outcome of every decided vote whose workflow task is still waiting (idempotent)."""
+    settled = 0
+    waiting = (
+        CollectiveDecisionTaskState.objects.filter(
+            status=TaskState.STATUS_IN_PROGRESS, proposal__status__in=(Status.ADOPTED, Status.REJECTED)
+        )
+        .select_related("workflow_state", "proposal__decision")
+        .order_by("pk")
+    )
+    for task_state in waiting:
+        try:
+            _settle(task_state, task_state.proposal.decision)
+            settled += 1
+        except Exception:
+            logger.exception("Vote %s: outcome not applied to its workflow.", task_state.proposal_id)
+    return settled
 
 
 @receiver(task_cancelled, sender=CollectiveDecisionTaskState)

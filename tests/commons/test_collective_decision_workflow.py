@@ -202,3 +202,27 @@ def test_a_vote_that_cannot_open_stays_a_draft_and_the_submission_holds(bureau, 
     assert proposal.status == Status.DRAFT
     assert state.status == WorkflowState.STATUS_IN_PROGRESS
     assert Role.MEMBER  # the draft is opened from the proposals page once colleges are set
+
+
+def test_a_failed_publication_does_not_break_the_close_and_is_settled_later(protocol, people, monkeypatch):
+    from commons import workflow
+
+    state = submit(protocol, people["member"])
+    task_state = state.current_task_state.specific
+    proposal = task_state.proposal
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the page no longer validates")
+
+    monkeypatch.setattr(workflow, "_settle", broken)
+    vote_and_close(proposal, {people["member"]: "for", people["coordinator"]: "for"})  # no exception
+    proposal.refresh_from_db()
+    task_state.refresh_from_db()
+    assert proposal.status == Status.ADOPTED and task_state.status == TaskState.STATUS_IN_PROGRESS
+    assert ProtocolVersion.objects.filter(protocol=protocol).count() == 1
+
+    monkeypatch.undo()
+    assert governance.close_due_proposals() == 0  # nothing left to close, but the waiting task is settled
+    task_state.refresh_from_db()
+    assert task_state.status == TaskState.STATUS_APPROVED
+    assert ProtocolVersion.objects.get(protocol=protocol, number=2).decision == proposal.decision

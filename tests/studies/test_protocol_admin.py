@@ -70,8 +70,8 @@ def test_members_open_the_editor_with_comments_and_editing_sessions(client, prot
     response = client.get(edit_url(protocol))
     assert response.status_code == 200
     html = response.content.decode()
-    assert "comments" in html  # page comments are on
-    assert "editing-sessions" in html or "EditingSessions" in html or "w-session" in html
+    assert 'id="comments-data"' in html or "w-comments" in html  # page comments are on
+    assert "w-session" in html  # Wagtail's concurrent-editing notices (editing sessions) are on
 
 
 def test_two_editors_the_stale_save_is_refused_and_nothing_is_lost(client, django_user_model, protocol, people):
