@@ -441,8 +441,9 @@ def excerpt_create(request: HttpRequest, study: StudyPage, kind: SourceKind, sou
     data = form.cleaned_data
     with transaction.atomic():
         excerpt = (
-            Excerpt.objects.select_for_update()
+            Excerpt.objects.select_for_update(of=("self",))
             .filter(**kind.of(source), coder=request.user, start=data["start"], end=data["end"])
+            .order_by("pk")  # the default ordering joins the (nullable) source: no FOR UPDATE there
             .first()
         )
         if excerpt is None:
