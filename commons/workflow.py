@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
 from django.dispatch import receiver
 from django.utils.translation import gettext as _
@@ -46,7 +47,7 @@ def ensure_bureau_workflow(bureau: BureauPage) -> Workflow:
     """The bureau's « collective decision » workflow, created once with its single task."""
     if bureau.decision_workflow_id:
         return bureau.decision_workflow
-    with override("fr"):
+    with override(settings.LANGUAGE_CODE):
         name = _("Collective decision — %(bureau)s") % {"bureau": bureau.title}
     name = name[:255]
     workflow = Workflow.objects.create(name=name)
@@ -81,13 +82,15 @@ def open_vote_for(task_state: CollectiveDecisionTaskState, user) -> Proposal | N
         rule = DecisionRule.objects.get(bureau=bureau, is_default=True)
     live_revision = page.live_revision if page.live else None
     describe = getattr(page, "describe_submission", None)
-    if describe is not None:
-        title, body = describe(task_state.revision, live_revision)
-    else:
-        title = _("Publish « %(title)s »") % {"title": page.get_admin_display_title()}
-        body = _("Publication of the page « %(title)s », submitted for the bureau's decision.") % {
-            "title": page.get_admin_display_title()
-        }
+    # Stored text, read by the whole bureau: written in the site's language, not the submitter's.
+    with override(settings.LANGUAGE_CODE):
+        if describe is not None:
+            title, body = describe(task_state.revision, live_revision)
+        else:
+            title = _("Publish « %(title)s »") % {"title": page.get_admin_display_title()}
+            body = _("Publication of the page « %(title)s », submitted for the bureau's decision.") % {
+                "title": page.get_admin_display_title()
+            }
     kind = getattr(page, "proposal_kind", ProposalKind.PUBLICATION)
     proposal = governance.create_proposal(
         bureau, user, title=title[:200], body=body, rule=rule, kind=kind, target=task_state.revision
@@ -122,7 +125,7 @@ def publish_voted_revision(workflow_state: WorkflowState, user=None) -> None:
 
 
 def _settle(task_state: CollectiveDecisionTaskState, decision) -> None:
-    with override("fr"):
+    with override(settings.LANGUAGE_CODE):
         if decision.adopted:
             comment = _("Adopted by the bureau: decision no. %(n)s.") % {"n": decision.sequence}
         else:

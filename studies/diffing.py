@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 from django.utils.html import strip_tags
-from django.utils.text import normalize_newlines
+from django.utils.text import capfirst, normalize_newlines
 from django.utils.translation import gettext as _
 
 from .blocks import SECTION_ORDER, FieldType, split_choices
@@ -202,6 +202,6 @@ def summary_markdown(sections: list[SectionDiff]) -> str:
         }[section.status]
         words = _("words")
         lines.append(
-            f"- **{section.label}** : {status} (+{section.words_added} / −{section.words_removed} {words})"
+            f"- **{capfirst(section.label)}** : {status} (+{section.words_added} / −{section.words_removed} {words})"
         )
     return "\n".join(lines)

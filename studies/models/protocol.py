@@ -91,7 +91,7 @@ class ProtocolPage(RoutablePageMixin, Page):
 
     def describe_submission(self, revision, live_revision) -> tuple[str, str]:
         """Title and Markdown body of the proposal that puts `revision` to the vote."""
-        from django.utils.translation import gettext as _gettext
+        from django.utils.translation import gettext
 
         from ..diffing import diff_bodies, summary_markdown
         from ..versions import current_version
@@ -101,7 +101,7 @@ class ProtocolPage(RoutablePageMixin, Page):
         current = current_version(self)
         number = (current.number + 1) if current else 1
         summary = " ".join((submitted.change_summary or "").split())
-        title = _gettext("Protocol v%(n)s of « %(study)s »") % {"n": number, "study": self.study.title}
+        title = gettext("Protocol v%(n)s of « %(study)s »") % {"n": number, "study": self.study.title}
         if summary:
             title += " — " + summary
         sections = diff_bodies(live.body if live else None, submitted.body)
@@ -109,9 +109,9 @@ class ProtocolPage(RoutablePageMixin, Page):
             part
             for part in (
                 submitted.change_summary.strip(),
-                "### " + _gettext("Sections changed"),
+                "### " + gettext("Sections changed"),
                 summary_markdown(sections),
-                _gettext("The full text of the changes, word by word, is shown below the proposal."),
+                gettext("The full text of the changes, word by word, is shown below the proposal."),
             )
             if part
         )

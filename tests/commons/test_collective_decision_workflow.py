@@ -65,7 +65,7 @@ def test_submission_opens_a_protocol_amendment_vote_with_the_diff(bureau, protoc
     assert proposal.target == task_state.revision
     assert task_state.live_revision == protocol.live_revision
     assert "v2" in proposal.title and "souveraineté" in proposal.title
-    assert "Objectifs" in proposal.body or "objectives" in proposal.body.lower()
+    assert "**Objectifs**" in proposal.body  # the changed section, named in French
 
 
 def test_adoption_publishes_the_voted_revision_as_the_next_version(bureau, protocol, people):
@@ -107,7 +107,8 @@ def test_rejection_rejects_the_task_and_tells_the_submitter(protocol, people):
     state.refresh_from_db()
     task_state.refresh_from_db()
     assert task_state.status == TaskState.STATUS_REJECTED
-    assert "no. " in task_state.comment
+    assert str(task_state.proposal.decision.sequence) in task_state.comment
+    assert "n°" in task_state.comment or "no. " in task_state.comment
     assert state.status == WorkflowState.STATUS_NEEDS_CHANGES
     page = ProtocolPage.objects.get(pk=protocol.pk)
     assert "souveraineté" not in str(page.body[0].value)

@@ -355,7 +355,8 @@ def test_informant_without_interview_consent_is_refused(client, people, study, c
 def test_informant_whose_interview_consent_was_withdrawn_is_refused(client, people, study, informant):
     informant.consents.update(withdrawn_at=timezone.now())
     response = client_for(client, people["member"]).post(_url(study, "new/"), _post_data(informant))
-    assert response.status_code == 400 and "« interview »" in _page(response).replace("«\xa0", "« ")
+    assert response.status_code == 400
+    assert f"« {_fr('interview')} »" in _page(response).replace("«\xa0", "« ").replace("\xa0»", " »")
     assert not Interview.objects.exists()
 
 
