@@ -200,8 +200,6 @@ def summary_markdown(sections: list[SectionDiff]) -> str:
             "added": _("new section"),
             "removed": _("section removed"),
         }[section.status]
-        words = _("words")
-        lines.append(
-            f"- **{capfirst(section.label)}** : {status} (+{section.words_added} / −{section.words_removed} {words})"
-        )
+        words, label = _("words"), capfirst(section.label)
+        lines.append(f"- **{label}** : {status} (+{section.words_added} / −{section.words_removed} {words})")
     return "\n".join(lines)

@@ -221,6 +221,15 @@ def _base_context(request: HttpRequest, page: ProtocolPage, urls: _Urls) -> dict
     }
 
 
+def _edit_url(request: HttpRequest, page: ProtocolPage) -> str | None:
+    """The admin editor, for those whose bureau group may edit the protocol (members, coordinators)."""
+    from django.urls import reverse
+
+    if not request.user.is_authenticated or not page.permissions_for_user(request.user).can_edit():
+        return None
+    return reverse("wagtailadmin_pages:edit", args=[page.pk])
+
+
 def _last_number(page: ProtocolPage) -> int:
     return ProtocolVersion.objects.filter(protocol=page).aggregate(n=Max("number"))["n"] or 0
 
@@ -256,6 +265,7 @@ def current(request: HttpRequest, page: ProtocolPage) -> HttpResponse:
     )
     preview = bool(getattr(request, "is_preview", False))
     _decision_links(context["bureau"], [version])
+    context["edit_url"] = _edit_url(request, page) if not preview else None
     context.update(
         {
             "version": version,

@@ -111,3 +111,12 @@ def test_cancelled_by_the_editor(bureau, protocol, people):
     url = f"{bureau.url}proposals/{proposal.pk}/vote/"
     logged_in(people["coordinator"]).post(url, {"choice": "for"})
     assert not proposal.ballots.exists()
+
+
+def test_members_reach_the_editor_from_the_protocol_page(protocol, people):
+    edit = f"/admin/pages/{protocol.pk}/edit/"
+    for who in ("member", "coordinator"):
+        assert edit in logged_in(people[who]).get(protocol.url).content.decode(), who
+    for who in ("observer", "outsider", "other_member"):
+        assert edit not in logged_in(people[who]).get(protocol.url).content.decode(), who
+    assert edit not in Client().get(protocol.url).content.decode()
