@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from django.forms.utils import ErrorList
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from wagtail import blocks
@@ -111,7 +112,7 @@ class ObservationGridBlock(blocks.ListBlock):
 
     class Meta:
         icon = "table"
-        label = _("observation grid")
+        label = capfirst(_("observation grid"))
 
 
 class GuideQuestionBlock(blocks.StructBlock):
@@ -133,12 +134,12 @@ class InterviewGuideBlock(blocks.ListBlock):
 
     class Meta:
         icon = "list-ol"
-        label = _("interview guide")
+        label = capfirst(_("interview guide"))
 
 
 def _section(label) -> blocks.RichTextBlock:
     return blocks.RichTextBlock(
-        label=label,
+        label=capfirst(label),  # stays lazy: translated when the editor or a page renders it
         features=["h3", "h4", "bold", "italic", "ol", "ul", "link", "blockquote"],
     )
 
