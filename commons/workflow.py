@@ -119,9 +119,11 @@ def publish_voted_revision(workflow_state: WorkflowState, user=None) -> None:
         .select_related("revision")
         .first()
     )
-    revision = approved.revision if approved else workflow_state.content_object.get_latest_revision()
+    if approved is None:  # another workflow: Wagtail's own behaviour, permission checks included
+        workflow_state.content_object.get_latest_revision().publish(user=user)
+        return
     # The bureau decided: the submitter publishes on its behalf, whatever their own page permissions.
-    revision.publish(user=user or workflow_state.requested_by, skip_permission_checks=True)
+    approved.revision.publish(user=user or workflow_state.requested_by, skip_permission_checks=True)
 
 
 def _settle(task_state: CollectiveDecisionTaskState, decision) -> None:
@@ -131,6 +133,14 @@ def _settle(task_state: CollectiveDecisionTaskState, decision) -> None:
         else:
             comment = _("Rejected by the bureau: decision no. %(n)s.") % {"n": decision.sequence}
     with transaction.atomic():
+        # Lock the task state: a lazy close and a closing pass may settle the same vote at once.
+        task_state = (
+            CollectiveDecisionTaskState.objects.select_for_update(of=("self",))
+            .select_related("workflow_state")
+            .get(pk=task_state.pk)
+        )
+        if task_state.status != TaskState.STATUS_IN_PROGRESS:
+            return
         if decision.adopted:
             task_state.approve(user=None, comment=comment)
         else:

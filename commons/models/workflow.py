@@ -84,6 +84,9 @@ class CollectiveDecisionTask(Task):
         bureau_ids = coordinated_bureau_ids(user)
         if not bureau_ids:
             return TaskState.objects.none()
-        return CollectiveDecisionTaskState.objects.filter(
+        # A plain TaskState queryset: Wagtail ORs every task's states together (`reviewable_by`),
+        # and a queryset of the subclass cannot be combined with the others'.
+        states = CollectiveDecisionTaskState.objects.filter(
             task=self, status=TaskState.STATUS_IN_PROGRESS, proposal__bureau_id__in=bureau_ids
         )
+        return TaskState.objects.filter(pk__in=states.values("pk"))

@@ -59,7 +59,7 @@ class Interview(index.Indexed, models.Model):
         verbose_name=_("protocol version"),
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         related_name="interviews",
     )
     title = models.CharField(_("title"), max_length=200)

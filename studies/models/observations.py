@@ -92,7 +92,7 @@ class Observation(index.Indexed, ClusterableModel):
         verbose_name=_("protocol version"),
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         related_name="observations",
         help_text=_("The protocol version in force when the observation was logged: its grid."),
     )

@@ -18,12 +18,36 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import StreamField
-from wagtail.models import Page, PagePermissionTester
+from wagtail.models import Page, PagePermissionTester, Revision
+from wagtail.models.panels import CommentPanelPlaceholder
 from wagtail.search import index
 
 from commons.concurrency import RefuseStaleSavesForm
 
 from ..blocks import ProtocolBodyBlock, grid_definitions, guide_questions
+
+
+class ProtocolPageForm(RefuseStaleSavesForm):
+    """The protocol's editor: stale saves refused, and a submission must say what it changes."""
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.data.get("action-submit") or self.data.get("action-restart-workflow"):
+            summary = " ".join((cleaned.get("change_summary") or "").split())
+            current = (
+                ProtocolVersion.objects.filter(protocol_id=self.instance.pk).order_by("-number").first()
+                if self.instance.pk
+                else None
+            )
+            if not summary or (current is not None and summary == " ".join(current.summary.split())):
+                self.add_error(
+                    "change_summary",
+                    _(
+                        "Say what this revision changes and why: it is the title of the vote and the "
+                        "summary of the version (the summary of the version in force is still here)."
+                    ),
+                )
+        return cleaned
 
 
 class ProtocolPermissionTester(PagePermissionTester):
@@ -32,10 +56,22 @@ class ProtocolPermissionTester(PagePermissionTester):
     The first version may be published by a coordinator (the protocol the bureau started with);
     every later one goes through the collective-decision workflow. Applies to superusers too, and
     to every admin path that asks the page for its permissions (editor, revisions, bulk actions).
+    A versioned protocol is a public record: it is not unpublished or deleted by hand either.
     """
 
+    def _versioned(self) -> bool:
+        if not hasattr(self, "_has_versions"):
+            self._has_versions = ProtocolVersion.objects.filter(protocol_id=self.page.pk).exists()
+        return self._has_versions
+
     def can_publish(self) -> bool:
-        return super().can_publish() and not ProtocolVersion.objects.filter(protocol_id=self.page.pk).exists()
+        return super().can_publish() and not self._versioned()
+
+    def can_unpublish(self) -> bool:
+        return super().can_unpublish() and not self._versioned()
+
+    def can_delete(self, ignore_bulk: bool = False) -> bool:
+        return super().can_delete(ignore_bulk=ignore_bulk) and not self._versioned()
 
 
 class ProtocolPage(RoutablePageMixin, Page):
@@ -56,8 +92,10 @@ class ProtocolPage(RoutablePageMixin, Page):
     subpage_types: list[str] = []
     max_count_per_parent = 1
     template = "studies/protocol/protocol_page.html"
-    base_form_class = RefuseStaleSavesForm
+    base_form_class = ProtocolPageForm
     content_panels = [*Page.content_panels, FieldPanel("change_summary"), FieldPanel("body")]
+    # No scheduling panel: an adopted version goes live when the vote closes, and never expires.
+    settings_panels = [CommentPanelPlaceholder()]
     search_fields = [*Page.search_fields, index.SearchField("body")]
 
     class Meta:
@@ -83,11 +121,17 @@ class ProtocolPage(RoutablePageMixin, Page):
         return ensure_bureau_workflow(bureau) if bureau is not None else None
 
     def get_workflow(self):
-        """The page's assigned workflow, else its bureau's: a protocol is never published unvoted."""
-        workflow = super().get_workflow()
-        if workflow is None:
-            workflow = self.bureau_workflow()
+        """Always the bureau's collective-decision workflow (never an ancestor's « Moderators
+        approval », which would let a reviewer approve by hand), or none if it was disabled."""
+        workflow = self.bureau_workflow()
         return workflow if workflow is not None and workflow.active else None
+
+    def save_revision(self, *args, overwrite_revision: Revision | None = None, **kwargs):
+        """A revision put to the vote or published as a version is frozen: an edit that would
+        overwrite it in place (Wagtail's autosave does that) becomes a new revision instead."""
+        if overwrite_revision is not None and _is_frozen(overwrite_revision):
+            overwrite_revision = None
+        return super().save_revision(*args, overwrite_revision=overwrite_revision, **kwargs)
 
     def describe_submission(self, revision, live_revision) -> tuple[str, str]:
         """Title and Markdown body of the proposal that puts `revision` to the vote."""
@@ -152,13 +196,24 @@ class ProtocolPage(RoutablePageMixin, Page):
         return protocol.version_diff(request, self, number)
 
 
+def _is_frozen(revision: Revision) -> bool:
+    from commons.models import CollectiveDecisionTaskState
+
+    return (
+        ProtocolVersion.objects.filter(revision=revision).exists()
+        or CollectiveDecisionTaskState.objects.filter(revision=revision).exists()
+    )
+
+
 class ProtocolVersion(models.Model):
     """A published revision of a protocol: v1, v2, … Never edited once recorded."""
 
     protocol = models.ForeignKey(ProtocolPage, on_delete=models.CASCADE, related_name="protocol_versions")
     number = models.PositiveIntegerField(_("version"))
+    # CASCADE: the version goes with its page when a bureau or study is deleted outright (by a
+    # superuser); nobody deletes a versioned protocol by hand (`ProtocolPermissionTester`).
     revision = models.OneToOneField(
-        "wagtailcore.Revision", on_delete=models.PROTECT, related_name="protocol_version"
+        "wagtailcore.Revision", on_delete=models.CASCADE, related_name="protocol_version"
     )
     published_at = models.DateTimeField(_("published on"))
     published_by = models.ForeignKey(

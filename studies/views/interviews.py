@@ -94,9 +94,15 @@ def interview_list(request: HttpRequest, study: StudyPage) -> HttpResponse:
 
 
 def bureau_collection(bureau) -> Collection:
-    """The bureau's collection (created with its groups, `commons.groups`), else the root collection."""
-    root = Collection.get_first_root_node()
-    return root.get_children().filter(name=bureau.title[:255]).first() or root
+    """The bureau's collection: the one its own groups were given (`commons.groups`), found by those
+    permissions rather than by name (bureaus are renamed; two may share a title)."""
+    from commons.groups import ensure_bureau_groups
+
+    members_group, _coordinators = ensure_bureau_groups(bureau)
+    collection = (
+        Collection.objects.filter(group_permissions__group=members_group).order_by("depth", "pk").first()
+    )
+    return collection or Collection.get_first_root_node()
 
 
 def _store_recording(study: StudyPage, title: str, upload, user):

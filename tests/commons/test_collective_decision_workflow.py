@@ -180,8 +180,8 @@ def test_the_admin_refuses_a_forged_approval(client, protocol, people, make_pers
 def test_coordinators_see_the_vote_in_the_admin_workflow_views(client, protocol, people):
     state = submit(protocol, people["member"])
     task = state.current_task_state.task.specific
-    assert list(task.get_task_states_user_can_moderate(people["coordinator"])) == [
-        state.current_task_state.specific
+    assert [s.pk for s in task.get_task_states_user_can_moderate(people["coordinator"])] == [
+        state.current_task_state.pk
     ]
     assert not task.get_task_states_user_can_moderate(people["other_member"]).exists()
     assert not task.get_task_states_user_can_moderate(people["member"]).exists()
@@ -227,3 +227,39 @@ def test_a_failed_publication_does_not_break_the_close_and_is_settled_later(prot
     task_state.refresh_from_db()
     assert task_state.status == TaskState.STATUS_APPROVED
     assert ProtocolVersion.objects.get(protocol=protocol, number=2).decision == proposal.decision
+
+
+def test_the_dashboard_of_a_superuser_coordinator_lists_the_vote(client, protocol, people):
+    """Wagtail ORs every task's reviewable states together: ours must combine with the others'."""
+    from commons.models import Membership
+
+    people["coordinator"].is_superuser = True
+    people["coordinator"].save()
+    assert Membership.objects.filter(user=people["coordinator"]).exists()
+    submit(protocol, people["member"])
+    client.force_login(people["coordinator"])
+    response = client.get("/admin/")
+    assert response.status_code == 200
+    assert protocol.title in response.content.decode()
+
+
+def test_the_protocol_never_falls_back_to_hand_approval(bureau, protocol, people):
+    from wagtail.models import Workflow
+
+    assert Workflow.objects.exclude(pk=bureau.decision_workflow_id).filter(active=True).exists()  # Moderators
+    bureau.refresh_from_db()
+    bureau.decision_workflow.deactivate(user=None)
+    assert ProtocolPage.objects.get(pk=protocol.pk).get_workflow() is None
+
+
+def test_settling_twice_approves_once(protocol, people):
+    from commons import workflow
+
+    state = submit(protocol, people["member"])
+    task_state = state.current_task_state.specific
+    vote_and_close(task_state.proposal, {people["member"]: "for", people["coordinator"]: "for"})
+    task_state.refresh_from_db()
+    decision = task_state.proposal.decision
+    workflow._settle(task_state, decision)  # a second attempt changes nothing
+    assert workflow.settle_decided_submissions() == 0
+    assert ProtocolVersion.objects.filter(protocol=protocol).count() == 2

@@ -178,3 +178,67 @@ def test_outsiders_cannot_open_the_editor(client, protocol, people):
         client.force_login(people[who])
         response = client.get(edit_url(protocol))
         assert response.status_code in (302, 403), who
+
+
+def test_the_revision_under_vote_cannot_be_overwritten(client, protocol, people):
+    """Overwriting in place (what autosave does) would change the text people are voting on."""
+    client.force_login(people["member"])
+    client.post(edit_url(protocol), edit_data(protocol, objectives="Texte soumis.", summary="Soumis",
+                                              **{"action-submit": "1"}))
+    voted = ProtocolPage.objects.get(pk=protocol.pk).current_workflow_task_state.revision
+    page = ProtocolPage.objects.get(pk=protocol.pk)
+    response = client.post(edit_url(page), edit_data(page, objectives="Texte substitué.",
+                                                     overwrite_revision_id=str(voted.pk)))
+    assert response.status_code in (200, 302)
+    voted.refresh_from_db()
+    assert "Texte soumis." in str(voted.as_object().body[0].value)
+    assert "Texte substitué." in latest_text(protocol)  # kept as a new draft, not lost
+
+
+def test_a_published_version_cannot_be_rewritten(protocol, people):
+    v1 = ProtocolVersion.objects.get(protocol=protocol, number=1)
+    page = ProtocolPage.objects.get(pk=protocol.pk)
+    page.body = [{"type": "objectives", "value": "<p>Réécrit.</p>"}]
+    revision = page.save_revision(user=v1.revision.user, overwrite_revision=v1.revision)
+    assert revision.pk != v1.revision_id
+    v1.revision.refresh_from_db()
+    assert "Réécrit." not in str(v1.revision.as_object().body[0].value)
+
+
+def test_a_submission_must_say_what_it_changes(client, protocol, people):
+    client.force_login(people["member"])
+    for summary in ("", "Version initiale."):  # empty, or still the summary of the version in force
+        response = client.post(edit_url(protocol), edit_data(protocol, objectives="Autre.", summary=summary,
+                                                             **{"action-submit": "1"}))
+        assert response.status_code == 200
+        assert "change_summary" in response.context["form"].errors
+        assert not Proposal.objects.exists()
+
+
+def test_a_versioned_protocol_is_not_unpublished_or_deleted_by_hand(client, protocol, people, make_person):
+    superuser = make_person(is_superuser=True, is_staff=True)
+    for user in (people["coordinator"], superuser):
+        perms = ProtocolPage.objects.get(pk=protocol.pk).permissions_for_user(user)
+        assert not perms.can_unpublish() and not perms.can_delete()
+        client.force_login(user)
+        client.post(f"/admin/pages/{protocol.pk}/unpublish/")
+        client.post(f"/admin/pages/{protocol.pk}/delete/")
+        assert ProtocolPage.objects.get(pk=protocol.pk).live
+
+
+def test_the_editor_has_no_scheduling(client, protocol, people):
+    client.force_login(people["member"])
+    html = client.get(edit_url(protocol)).content.decode()
+    assert 'name="go_live_at"' not in html and 'name="expire_at"' not in html
+
+
+def test_a_superuser_can_still_delete_a_whole_study(study, protocol, people, make_person):
+    from studies.models import Observation, StudyPage
+    from tests.studies.test_observations import _observe
+
+    collective = __import__("participants.models", fromlist=["Collective"]).Collective.objects.create(
+        bureau=study.get_parent(), name="Collectif", legal_form="association"
+    )
+    _observe(study, collective, protocol_version=ProtocolVersion.objects.get(protocol=protocol))
+    StudyPage.objects.get(pk=study.pk).delete()
+    assert not ProtocolVersion.objects.exists() and not Observation.objects.exists()
