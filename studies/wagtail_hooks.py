@@ -93,3 +93,28 @@ def guard_interview_recordings(document, request):
     if any(permissions.can_hear_recording(request.user, item.study, item) for item in interviews):
         return None
     return permissions.deny(request)
+
+
+@hooks.register("before_delete_page")
+def keep_versioned_protocols(request, page):
+    """A page holding a versioned protocol (the protocol, its study, its bureau) is not deleted:
+    published versions are a public record that decisions and observations point at. It can be
+    unpublished instead. Without this, the deletion would fail on the protected versions."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+    from django.utils.translation import gettext
+
+    from .models import ProtocolPage, ProtocolVersion
+
+    protocols = ProtocolPage.objects.descendant_of(page, inclusive=True)
+    if not ProtocolVersion.objects.filter(protocol__in=protocols).exists():
+        return None
+    messages.error(
+        request,
+        gettext(
+            "« %(title)s » holds a protocol with published versions: they are a public record that "
+            "decisions and observations point at, so it cannot be deleted. Unpublish it instead."
+        )
+        % {"title": page.get_admin_display_title()},
+    )
+    return redirect("wagtailadmin_explore", page.get_parent().pk if page.get_parent() else page.pk)

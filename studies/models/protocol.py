@@ -210,10 +210,9 @@ class ProtocolVersion(models.Model):
 
     protocol = models.ForeignKey(ProtocolPage, on_delete=models.CASCADE, related_name="protocol_versions")
     number = models.PositiveIntegerField(_("version"))
-    # CASCADE: the version goes with its page when a bureau or study is deleted outright (by a
-    # superuser); nobody deletes a versioned protocol by hand (`ProtocolPermissionTester`).
+    # PROTECT: Wagtail's `purge_revisions` skips protected revisions, so versions survive purges.
     revision = models.OneToOneField(
-        "wagtailcore.Revision", on_delete=models.CASCADE, related_name="protocol_version"
+        "wagtailcore.Revision", on_delete=models.PROTECT, related_name="protocol_version"
     )
     published_at = models.DateTimeField(_("published on"))
     published_by = models.ForeignKey(

@@ -232,13 +232,38 @@ def test_the_editor_has_no_scheduling(client, protocol, people):
     assert 'name="go_live_at"' not in html and 'name="expire_at"' not in html
 
 
-def test_a_superuser_can_still_delete_a_whole_study(study, protocol, people, make_person):
-    from studies.models import Observation, StudyPage
-    from tests.studies.test_observations import _observe
+def test_a_study_with_a_versioned_protocol_is_not_deleted(client, study, protocol, people, make_person):
+    from studies.models import StudyPage
 
-    collective = __import__("participants.models", fromlist=["Collective"]).Collective.objects.create(
-        bureau=study.get_parent(), name="Collectif", legal_form="association"
-    )
-    _observe(study, collective, protocol_version=ProtocolVersion.objects.get(protocol=protocol))
-    StudyPage.objects.get(pk=study.pk).delete()
-    assert not ProtocolVersion.objects.exists() and not Observation.objects.exists()
+    superuser = make_person(is_superuser=True, is_staff=True)
+    client.force_login(superuser)
+    response = client.post(f"/admin/pages/{study.pk}/delete/")
+    assert response.status_code == 302
+    assert StudyPage.objects.filter(pk=study.pk).exists()
+    assert ProtocolVersion.objects.filter(protocol=protocol).count() == 1
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert any(study.title in m for m in messages)
+
+
+def test_a_study_without_versions_can_be_deleted(client, study, people, make_protocol, make_person):
+    from studies.models import StudyPage
+
+    make_protocol(study, publish=False)
+    superuser = make_person(is_superuser=True, is_staff=True)
+    client.force_login(superuser)
+    client.post(f"/admin/pages/{study.pk}/delete/")
+    assert not StudyPage.objects.filter(pk=study.pk).exists()
+
+
+def test_purging_old_revisions_keeps_every_version(protocol, people):
+    from django.core.management import call_command
+
+    page = ProtocolPage.objects.get(pk=protocol.pk)
+    page.body = [{"type": "objectives", "value": "<p>Deuxième.</p>"}]
+    page.change_summary = "v2"
+    page.save_revision(user=people["coordinator"]).publish(skip_permission_checks=True)
+    page.save_revision(user=people["coordinator"])  # a draft on top
+    call_command("purge_revisions", days=0, verbosity=0)
+    versions = ProtocolVersion.objects.filter(protocol=protocol).order_by("number")
+    assert [v.number for v in versions] == [1, 2]
+    assert all(Revision.objects.filter(pk=v.revision_id).exists() for v in versions)
