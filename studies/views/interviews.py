@@ -93,16 +93,22 @@ def interview_list(request: HttpRequest, study: StudyPage) -> HttpResponse:
 # --- Adding one ---------------------------------------------------------------------------------
 
 
-def bureau_collection(bureau) -> Collection:
-    """The bureau's collection: the one its own groups were given (`commons.groups`), found by those
-    permissions rather than by name (bureaus are renamed; two may share a title)."""
-    from commons.groups import ensure_bureau_groups
+def recordings_collection(bureau) -> Collection:
+    """The bureau's private collection of recordings, created on first use.
 
-    members_group, _coordinators = ensure_bureau_groups(bureau)
-    collection = (
-        Collection.objects.filter(group_permissions__group=members_group).order_by("depth", "pk").first()
-    )
-    return collection or Collection.get_first_root_node()
+    It sits at the top level, outside the bureau's own collection, and no group is given any
+    permission on it: members cannot list, edit or replace a recording in the admin (that would
+    bypass the consent and format checks). Recordings are reached only through the interview page
+    and Wagtail's document view, where `can_hear_recording` applies. Found by the bureau's id in
+    its name, so renaming the bureau does not lose it.
+    """
+    root = Collection.get_first_root_node()
+    suffix = f"(#{bureau.pk})"
+    found = root.get_children().filter(name__endswith=suffix).exclude(name=bureau.title).first()
+    if found is not None:
+        return found
+    name = _("Interview recordings (private) — %(bureau)s") % {"bureau": bureau.title}
+    return root.add_child(name=f"{name[: 250 - len(suffix)]} {suffix}")
 
 
 def _store_recording(study: StudyPage, title: str, upload, user):
@@ -110,7 +116,7 @@ def _store_recording(study: StudyPage, title: str, upload, user):
     document = get_document_model()(
         title=(_("Recording: %(title)s") % {"title": title})[:255],
         file=upload,
-        collection=bureau_collection(study.bureau),
+        collection=recordings_collection(study.bureau),
         uploaded_by_user=user,
     )
     document._set_document_file_metadata()

@@ -412,7 +412,14 @@ def test_recording_is_kept_as_a_document_of_the_bureau(client, people, bureau, s
     interview = Interview.objects.select_related("recording__collection").get()
     document = interview.recording
     assert document is not None and document.file.name.endswith(".mp3")
-    assert document.collection == Collection.objects.get(name=bureau.title)
+    assert document.collection.name.endswith(f"(#{bureau.pk})")
+    # No group has any permission on it (nor on an ancestor but the root, where only superusers act).
+    from wagtail.models import GroupCollectionPermission
+
+    assert not GroupCollectionPermission.objects.filter(
+        collection__in=document.collection.get_ancestors(inclusive=True).exclude(depth=1)
+    ).exists()
+    assert Collection.objects.get(pk=document.collection_id) != Collection.objects.get(name=bureau.title)
     assert document.uploaded_by_user == people["member"] and document.file_size > 0
     assert document.file.read() == b"ID3\x03\x00fake mp3 frames"
 
@@ -699,3 +706,12 @@ def test_detail_queries_with_a_recording_do_not_grow(client, people, study, info
         _excerpt(interview, people["member"] if i % 2 else people["coordinator"], "ChatGPT", codes["usages"])
         Memo.objects.create(study=study, interview=interview, author=people["member"], body=f"Mémo {i}")
     assert count_queries(client, _url(study, f"{interview.pk}/")) == small
+
+
+def test_members_cannot_replace_a_recording_in_the_admin(client, people, study, recorded):
+    document = recorded.recording
+    for who in ("member", "coordinator"):
+        client_for(client, people[who])
+        assert client.get(f"/admin/documents/edit/{document.pk}/").status_code in (302, 403, 404), who
+        listing = client.get("/admin/documents/")
+        assert document.title not in listing.content.decode(), who
