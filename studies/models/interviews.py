@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from wagtail.search import index
 
 from commons.fields import MarkdownField, html_field
+from participants.models import ConsentScope
+
+from .sources import CodableSource, ConsentedQuerySet
 
 
 class InterviewMode(models.TextChoices):
@@ -25,20 +26,16 @@ class InterviewMode(models.TextChoices):
     PHONE = "phone", _("phone")
 
 
-class InterviewQuerySet(models.QuerySet):
-    def consented(self, at=None) -> InterviewQuerySet:
-        """Only interviews whose informant has an `interview` consent in force."""
-        from participants.models import ConsentRecord, ConsentScope
+class InterviewQuerySet(ConsentedQuerySet):
+    """`consented()`: the informant has an `interview` consent in force."""
 
-        current = (
-            ConsentRecord.objects.current(at)
-            .covering(ConsentScope.INTERVIEW)
-            .filter(informant=OuterRef("informant"))
-        )
-        return self.filter(Exists(current))
+    consent_scope = ConsentScope.INTERVIEW
+    consent_party = "informant"
 
 
-class Interview(index.Indexed, models.Model):
+class Interview(CodableSource):
+    text_field = "transcript"
+
     study = models.ForeignKey("studies.StudyPage", on_delete=models.CASCADE, related_name="interviews")
     informant = models.ForeignKey(
         "participants.Informant",
@@ -62,10 +59,8 @@ class Interview(index.Indexed, models.Model):
         on_delete=models.RESTRICT,
         related_name="interviews",
     )
-    title = models.CharField(_("title"), max_length=200)
     transcript = MarkdownField(_("transcript"), html_field="transcript_html", help_text=_("Markdown."))
     transcript_html = html_field()
-    plain_text = models.TextField(editable=False, default="")
     recording = models.ForeignKey(
         "wagtaildocs.Document",
         verbose_name=_("recording"),
@@ -74,29 +69,11 @@ class Interview(index.Indexed, models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    version = models.PositiveIntegerField(default=1, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     objects = InterviewQuerySet.as_manager()
-
-    search_fields = [
-        index.SearchField("title"),
-        index.SearchField("plain_text"),
-        index.FilterField("study_id"),
-    ]
 
     class Meta:
         verbose_name = _("interview")
         verbose_name_plural = _("interviews")
         ordering = ["-conducted_on", "-pk"]
         indexes = [models.Index(fields=["study", "conducted_on"])]
-
-    def __str__(self) -> str:
-        return self.title
-
-    def save(self, *args, **kwargs) -> None:
-        from commons.markup import plain_text
-
-        self.plain_text = plain_text(self.transcript)
-        super().save(*args, **kwargs)

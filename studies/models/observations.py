@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.models import ClusterableModel
-from wagtail.search import index
 
 from commons.fields import MarkdownField, html_field
+from participants.models import ConsentScope
+
+from .sources import CodableSource, ConsentedQuerySet
 
 
 class Setting(models.TextChoices):
@@ -45,24 +46,16 @@ class Visibility(models.TextChoices):
     PUBLISHABLE = "publishable", _("publishable")
 
 
-class ObservationQuerySet(models.QuerySet):
-    def consented(self, at=None) -> ObservationQuerySet:
-        """Only observations whose collective has an `observation` consent in force.
+class ObservationQuerySet(ConsentedQuerySet):
+    """`consented()`: the collective has an `observation` consent in force."""
 
-        Every list, count and page goes through this, so withdrawing consent removes a collective's
-        observations everywhere at once (the rows stay until erased).
-        """
-        from participants.models import ConsentRecord, ConsentScope
-
-        current = (
-            ConsentRecord.objects.current(at)
-            .covering(ConsentScope.OBSERVATION)
-            .filter(collective=OuterRef("collective"))
-        )
-        return self.filter(Exists(current))
+    consent_scope = ConsentScope.OBSERVATION
+    consent_party = "collective"
 
 
-class Observation(index.Indexed, ClusterableModel):
+class Observation(CodableSource, ClusterableModel):
+    text_field = "body"
+
     study = models.ForeignKey("studies.StudyPage", on_delete=models.CASCADE, related_name="observations")
     observer = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="observations"
@@ -79,10 +72,8 @@ class Observation(index.Indexed, ClusterableModel):
         "studies.AITool", verbose_name=_("AI tools used"), blank=True, related_name="observations"
     )
     purposes = models.JSONField(_("purposes"), default=list, blank=True)
-    title = models.CharField(_("title"), max_length=200)
     body = MarkdownField(_("note"), html_field="body_html", help_text=_("Markdown."))
     body_html = html_field()
-    plain_text = models.TextField(editable=False, default="")
     visibility = models.CharField(
         _("visibility"), max_length=20, choices=Visibility.choices, default=Visibility.TEAM
     )
@@ -98,17 +89,8 @@ class Observation(index.Indexed, ClusterableModel):
     )
     #: Answers to the grid of `protocol_version`: {field name: value} (see `studies.grid`).
     grid_answers = models.JSONField(default=dict, blank=True)
-    version = models.PositiveIntegerField(default=1, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     objects = ObservationQuerySet.as_manager()
-
-    search_fields = [
-        index.SearchField("title"),
-        index.SearchField("plain_text"),
-        index.FilterField("study_id"),
-    ]
 
     class Meta:
         verbose_name = _("observation")
@@ -118,12 +100,3 @@ class Observation(index.Indexed, ClusterableModel):
             models.Index(fields=["study", "observed_on"]),
             models.Index(fields=["study", "collective"]),
         ]
-
-    def __str__(self) -> str:
-        return self.title
-
-    def save(self, *args, **kwargs) -> None:
-        from commons.markup import plain_text
-
-        self.plain_text = plain_text(self.body)
-        super().save(*args, **kwargs)

@@ -1,0 +1,72 @@
+"""What observations and interviews share as codable sources: consent-filtered querysets, and a
+Markdown text kept with the plain text that excerpts point into (character offsets)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.db import models
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
+from wagtail.search import index
+
+
+class ConsentedQuerySet(models.QuerySet):
+    """`consented()`: the one place that hides a source whose party no longer consents.
+
+    Subclasses name the consent scope and the field pointing at the consenting party (a collective
+    for observations, an informant for interviews).
+    """
+
+    consent_scope: ClassVar[str]
+    consent_party: ClassVar[str]
+
+    def consented(self, at=None):
+        """Only rows whose party has a consent in force for `consent_scope` (at `at`, default now).
+
+        Every list, count and page goes through this, so a withdrawal removes the material
+        everywhere at once (the rows stay until erased).
+        """
+        from participants.models import ConsentRecord
+
+        current = (
+            ConsentRecord.objects.current(at)
+            .covering(self.consent_scope)
+            .filter(**{self.consent_party: OuterRef(self.consent_party)})
+        )
+        return self.filter(Exists(current))
+
+
+class CodableSource(index.Indexed, models.Model):
+    """A titled Markdown text that is coded: `plain_text` is derived from `text_field` at save.
+
+    `version` is an optimistic-lock counter: a save built on an older version is refused instead of
+    silently overwriting a colleague's edit.
+    """
+
+    #: Name of the MarkdownField holding the source text.
+    text_field: ClassVar[str]
+
+    title = models.CharField(_("title"), max_length=200)
+    plain_text = models.TextField(editable=False, default="")
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    search_fields = [
+        index.SearchField("title"),
+        index.SearchField("plain_text"),
+        index.FilterField("study_id"),
+    ]
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        from commons.markup import plain_text
+
+        self.plain_text = plain_text(getattr(self, self.text_field))
+        super().save(*args, **kwargs)
