@@ -26,8 +26,9 @@ from django.db import transaction
 from django.dispatch import receiver
 from django.utils.translation import gettext as _
 from django.utils.translation import override
-from wagtail.models import Page, Revision, TaskState, Workflow, WorkflowState, WorkflowTask
+from wagtail.models import Page, TaskState, Workflow, WorkflowState, WorkflowTask
 from wagtail.signals import task_cancelled
+from wagtail.workflows import publish_workflow_state
 
 from .models import BureauPage, CollectiveDecisionTask, CollectiveDecisionTaskState, DecisionRule, Proposal
 from .models.governance import ProposalKind, Status
@@ -38,11 +39,9 @@ logger = logging.getLogger(__name__)
 
 def bureau_of(page: Page) -> BureauPage | None:
     """The bureau a page belongs to (itself or its nearest bureau ancestor)."""
-    found = Page.objects.ancestor_of(page, inclusive=True).type(BureauPage).order_by("-depth").first()
-    return found.specific if found else None
+    return BureauPage.objects.ancestor_of(page, inclusive=True).order_by("-depth").first()
 
 
-@transaction.atomic
 def ensure_bureau_workflow(bureau: BureauPage) -> Workflow:
     """The bureau's « collective decision » workflow, created once with its single task."""
     if bureau.decision_workflow_id:
@@ -50,10 +49,11 @@ def ensure_bureau_workflow(bureau: BureauPage) -> Workflow:
     with override(settings.LANGUAGE_CODE):
         name = _("Collective decision — %(bureau)s") % {"bureau": bureau.title}
     name = name[:255]
-    workflow = Workflow.objects.create(name=name)
-    task = CollectiveDecisionTask.objects.create(name=name)
-    WorkflowTask.objects.create(workflow=workflow, task=task, sort_order=0)
-    BureauPage.objects.filter(pk=bureau.pk).update(decision_workflow=workflow)
+    with transaction.atomic():
+        workflow = Workflow.objects.create(name=name)
+        task = CollectiveDecisionTask.objects.create(name=name)
+        WorkflowTask.objects.create(workflow=workflow, task=task, sort_order=0)
+        BureauPage.objects.filter(pk=bureau.pk).update(decision_workflow=workflow)
     bureau.decision_workflow = workflow
     return workflow
 
@@ -119,8 +119,8 @@ def publish_voted_revision(workflow_state: WorkflowState, user=None) -> None:
         .select_related("revision")
         .first()
     )
-    if approved is None:  # another workflow: Wagtail's own behaviour, permission checks included
-        workflow_state.content_object.get_latest_revision().publish(user=user)
+    if approved is None:  # another workflow: Wagtail's own finish action
+        publish_workflow_state(workflow_state, user=user)
         return
     # The bureau decided: the submitter publishes on its behalf, whatever their own page permissions.
     approved.revision.publish(user=user or workflow_state.requested_by, skip_permission_checks=True)
@@ -220,7 +220,3 @@ def submission_for(proposal: Proposal) -> CollectiveDecisionTaskState | None:
         .first()
     )
 
-
-def voted_revision(proposal: Proposal) -> Revision | None:
-    state = submission_for(proposal)
-    return state.revision if state else None

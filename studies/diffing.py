@@ -174,7 +174,11 @@ def diff_bodies(old_body, new_body) -> list[SectionDiff]:
             status = "removed"
         else:
             status = "unchanged" if before == after else "changed"
-        segments = word_diff(before, after)
+        # An unchanged section is one equal run: no need for the (quadratic) matcher.
+        if before == after:
+            segments = [Segment("equal", after)] if after else []
+        else:
+            segments = word_diff(before, after)
         result.append(
             SectionDiff(
                 key=key,

@@ -35,7 +35,7 @@ def decision_for(revision: Revision):
 
 
 @transaction.atomic
-def record_version(protocol: ProtocolPage, revision: Revision, user=None) -> ProtocolVersion:
+def record_version(protocol: ProtocolPage, revision: Revision) -> ProtocolVersion:
     """The version of `revision`, recorded with the next number if it is new (idempotent)."""
     existing = ProtocolVersion.objects.filter(revision=revision).first()
     if existing is not None:
@@ -43,18 +43,18 @@ def record_version(protocol: ProtocolPage, revision: Revision, user=None) -> Pro
     # Serialise numbering per protocol: lock the page row, then read the highest number.
     ProtocolPage.objects.select_for_update().filter(pk=protocol.pk).first()
     last = ProtocolVersion.objects.filter(protocol=protocol).aggregate(n=Max("number"))["n"] or 0
-    page = revision.as_object()
+    body = revision_body(revision)
     decision = decision_for(revision)
     return ProtocolVersion.objects.create(
         protocol=protocol,
         number=last + 1,
         revision=revision,
         published_at=timezone.now(),
-        published_by=user or revision.user,
-        summary=page.change_summary,
+        published_by=revision.user,
+        summary=revision_summary(revision),
         decision=decision,
-        grid=grid_definitions(page.body),
-        guide=guide_questions(page.body),
+        grid=grid_definitions(body),
+        guide=guide_questions(body),
     )
 
 
@@ -67,6 +67,11 @@ def revision_body(revision: Revision):
 def revision_title(revision: Revision) -> str:
     """The protocol's title as a revision holds it."""
     return revision.content.get("title") or ""
+
+
+def revision_summary(revision: Revision) -> str:
+    """The « summary of the changes » a revision holds."""
+    return revision.content.get("change_summary") or ""
 
 
 def current_version(protocol: ProtocolPage) -> ProtocolVersion | None:
@@ -86,7 +91,7 @@ def version_in_force(study) -> ProtocolVersion | None:
 def on_publish(sender, instance, revision=None, **kwargs) -> None:
     if kwargs.get("alias") or revision is None or not isinstance(instance, ProtocolPage):
         return
-    record_version(instance, revision, user=revision.user)
+    record_version(instance, revision)
 
 
 @receiver(post_save, sender=ProtocolPage)

@@ -81,9 +81,7 @@ class CollectiveDecisionTask(Task):
         """The bureau's coordinators see the votes in progress in the admin (without any action)."""
         from ..permissions import coordinated_bureau_ids
 
-        bureau_ids = coordinated_bureau_ids(user)
-        if not bureau_ids:
-            return TaskState.objects.none()
+        bureau_ids = coordinated_bureau_ids(user)  # a subquery: no query of its own
         # A plain TaskState queryset: Wagtail ORs every task's states together (`reviewable_by`),
         # and a queryset of the subclass cannot be combined with the others'.
         states = CollectiveDecisionTaskState.objects.filter(

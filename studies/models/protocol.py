@@ -23,8 +23,9 @@ from wagtail.models.panels import CommentPanelPlaceholder
 from wagtail.search import index
 
 from commons.concurrency import RefuseStaleSavesForm
+from commons.models.governance import ProposalKind
 
-from ..blocks import ProtocolBodyBlock, grid_definitions, guide_questions
+from ..blocks import ProtocolBodyBlock, grid_definitions
 
 
 class ProtocolPageForm(RefuseStaleSavesForm):
@@ -59,19 +60,18 @@ class ProtocolPermissionTester(PagePermissionTester):
     A versioned protocol is a public record: it is not unpublished or deleted by hand either.
     """
 
+    @cached_property
     def _versioned(self) -> bool:
-        if not hasattr(self, "_has_versions"):
-            self._has_versions = ProtocolVersion.objects.filter(protocol_id=self.page.pk).exists()
-        return self._has_versions
+        return ProtocolVersion.objects.filter(protocol_id=self.page.pk).exists()
 
     def can_publish(self) -> bool:
-        return super().can_publish() and not self._versioned()
+        return super().can_publish() and not self._versioned
 
     def can_unpublish(self) -> bool:
-        return super().can_unpublish() and not self._versioned()
+        return super().can_unpublish() and not self._versioned
 
     def can_delete(self, ignore_bulk: bool = False) -> bool:
-        return super().can_delete(ignore_bulk=ignore_bulk) and not self._versioned()
+        return super().can_delete(ignore_bulk=ignore_bulk) and not self._versioned
 
 
 class ProtocolPage(RoutablePageMixin, Page):
@@ -108,7 +108,7 @@ class ProtocolPage(RoutablePageMixin, Page):
 
     # --- Decided by the bureau's vote (`commons.workflow`). ---
 
-    proposal_kind = "protocol_amendment"
+    proposal_kind = ProposalKind.PROTOCOL
 
     def permissions_for_user(self, user) -> PagePermissionTester:
         return ProtocolPermissionTester(user, self)
@@ -138,21 +138,22 @@ class ProtocolPage(RoutablePageMixin, Page):
         from django.utils.translation import gettext
 
         from ..diffing import diff_bodies, summary_markdown
-        from ..versions import current_version
+        from ..versions import current_version, revision_body, revision_summary
 
-        submitted = revision.as_object()
-        live = live_revision.as_object() if live_revision is not None else None
+        submitted_summary = revision_summary(revision)
         current = current_version(self)
         number = (current.number + 1) if current else 1
-        summary = " ".join((submitted.change_summary or "").split())
+        summary = " ".join(submitted_summary.split())
         title = gettext("Protocol v%(n)s of « %(study)s »") % {"n": number, "study": self.study.title}
         if summary:
             title += " — " + summary
-        sections = diff_bodies(live.body if live else None, submitted.body)
+        sections = diff_bodies(
+            revision_body(live_revision) if live_revision is not None else None, revision_body(revision)
+        )
         body = "\n\n".join(
             part
             for part in (
-                submitted.change_summary.strip(),
+                submitted_summary.strip(),
                 "### " + gettext("Sections changed"),
                 summary_markdown(sections),
                 gettext("The full text of the changes, word by word, is shown below the proposal."),
@@ -164,10 +165,6 @@ class ProtocolPage(RoutablePageMixin, Page):
     @property
     def grid(self) -> list[dict]:
         return grid_definitions(self.body)
-
-    @property
-    def guide(self) -> list[dict]:
-        return guide_questions(self.body)
 
     # --- Public routes; the views are in `studies.views.protocol`. ---
 
@@ -245,6 +242,3 @@ class ProtocolVersion(models.Model):
     @property
     def label(self) -> str:
         return f"v{self.number}"
-
-    def grid_field(self, name: str) -> dict | None:
-        return next((field for field in self.grid if field["name"] == name), None)

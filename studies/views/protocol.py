@@ -165,11 +165,8 @@ class _Urls:
 def _pending_vote(request: HttpRequest, page: ProtocolPage, bureau: BureauPage) -> dict | None:
     """A newer revision under the bureau's vote: the notice, with the proposal's link for those who see it."""
     state = (
-        CollectiveDecisionTaskState.objects.filter(
-            status=TaskState.STATUS_IN_PROGRESS,
-            workflow_state__base_content_type=page.get_base_content_type(),
-            workflow_state__object_id=str(page.pk),
-        )
+        CollectiveDecisionTaskState.objects.for_instance(page)
+        .filter(status=TaskState.STATUS_IN_PROGRESS)
         .select_related("proposal")
         .first()
     )
