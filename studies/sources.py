@@ -22,7 +22,7 @@ from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["INTERVIEWS", "KINDS", "OBSERVATIONS", "SourceKind", "consented_excerpts_q", "kind", "kind_of"]
+__all__ = ["INTERVIEWS", "KINDS", "OBSERVATIONS", "SourceKind", "consented_excerpts_q", "kind_of"]
 
 
 @dataclass(frozen=True)
@@ -68,9 +68,6 @@ class SourceKind:
     def plain_text(self, source) -> str:
         return source.plain_text or ""
 
-    def title(self, source) -> str:
-        return source.title
-
     def url(self, study, source_id: int, anchor: str = "") -> str:
         """The source's page, optionally at `#anchor`."""
         url = study.url + study.reverse_subpage(self.routes["detail"], args=[source_id])
@@ -89,7 +86,7 @@ OBSERVATIONS = SourceKind(
     },
     template="studies/observations/detail.html",
     page_context="studies.views.coding.observation_context",
-    related=("collective", "observer", "observer__bec_profile"),
+    related=("collective", "observer", "observer__bec_profile", "protocol_version"),
     wording={
         "missing": _("No such observation in this study."),
         "no_excerpt": _("No such excerpt in this observation."),
@@ -158,14 +155,6 @@ INTERVIEWS = SourceKind(
 )
 
 KINDS: dict[str, SourceKind] = {source_kind.slug: source_kind for source_kind in (OBSERVATIONS, INTERVIEWS)}
-
-
-def kind(slug: str) -> SourceKind:
-    """The kind registered under `slug` (404 for anything else: slugs come from URLs)."""
-    try:
-        return KINDS[slug]
-    except KeyError:
-        raise Http404 from None
 
 
 def kind_of(source: Model) -> SourceKind:

@@ -165,12 +165,11 @@ def _tree(codes: list[Code]) -> tuple[list[Code], list[Code]]:
 
     def walk(code: Code, depth: int, family: Code) -> set[int]:
         seen.add(code.pk)
-        code.depth, code.family, code.descendants = depth, family, []
+        code.depth, code.family = depth, family
         ordered.append(code)
         subtree = {code.pk}
         for child in children.get(code.pk, ()):
             if child.pk not in seen:
-                code.descendants.append(child)
                 subtree |= walk(child, depth + 1, family)
         code.subtree = subtree
         return subtree

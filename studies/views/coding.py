@@ -36,11 +36,10 @@ from django.views.decorators.http import require_POST, require_safe
 from participants.models import display_name
 
 from .. import permissions
+from ..codebook import MAX_MEMO
 from ..forms import safe_colour
 from ..models import Code, CodedObservation, Excerpt, Memo, Observation, Purpose, StudyPage
 from ..sources import OBSERVATIONS, SourceKind
-
-MAX_MEMO = 20_000
 
 
 def detail_url(study: StudyPage, observation_id: int, anchor: str = "") -> str:

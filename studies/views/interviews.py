@@ -71,7 +71,9 @@ def interview_list(request: HttpRequest, study: StudyPage) -> HttpResponse:
     rows = (
         INTERVIEWS.consented(study)
         .select_related("informant__collective", "interviewer__bec_profile", "protocol_version")
-        .defer("transcript", "transcript_html", "plain_text")
+        .defer(
+            "transcript", "transcript_html", "plain_text", "protocol_version__grid", "protocol_version__guide"
+        )
         .annotate(excerpt_count=_excerpt_count())
         .order_by("-conducted_on", "-pk")
     )

@@ -219,7 +219,12 @@ def observation_create(request: HttpRequest, study: StudyPage) -> HttpResponse:
 
 
 def _editable(study: StudyPage, observation_id: int) -> Observation:
-    observation = visible_observations(study).select_related("collective").filter(pk=observation_id).first()
+    observation = (
+        visible_observations(study)
+        .select_related("collective", "protocol_version")
+        .filter(pk=observation_id)
+        .first()
+    )
     if observation is None:
         raise Http404(_("No such observation in this study."))
     observation.stored_title = observation.title
