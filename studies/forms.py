@@ -19,7 +19,6 @@ from wagtail.models import Page
 
 from commons.models import Membership
 from participants.models import Collective, ConsentRecord, ConsentScope, display_name
-from participants.models.consent import has_consent
 
 from . import grid
 from .models import AITool, Code, Observation, ProtocolVersion, Purpose, StudyPage
@@ -35,9 +34,7 @@ def safe_colour(value: str | None) -> str:
 
 def bureau_collectives(study: StudyPage):
     """The study's bureau's collectives, each annotated with `observation_consent` (in force now)."""
-    consent = (
-        ConsentRecord.objects.current().covering(ConsentScope.OBSERVATION).filter(collective=OuterRef("pk"))
-    )
+    consent = ConsentRecord.objects.in_force(ConsentScope.OBSERVATION, collective=OuterRef("pk"))
     return Collective.objects.filter(bureau_id=study.bureau.pk).annotate(observation_consent=Exists(consent))
 
 
@@ -163,7 +160,8 @@ class ObservationForm(forms.ModelForm):
 
     def clean_collective(self) -> Collective:
         collective = self.cleaned_data["collective"]
-        if collective is not None and not has_consent(scope=ConsentScope.OBSERVATION, collective=collective):
+        # The choice comes from `bureau_collectives`, annotated with its consent under the same rule.
+        if collective is not None and not collective.observation_consent:
             raise forms.ValidationError(
                 _(
                     "The collective %(code)s has no (or no longer any) « observation » consent in force: "

@@ -19,7 +19,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from participants.models import ConsentRecord, ConsentScope, Informant
-from participants.models.consent import has_consent
 
 from .forms import DateInput
 from .models import Interview, StudyPage
@@ -45,7 +44,7 @@ def bureau_informants(study: StudyPage):
     """Informants of the study's bureau's collectives, annotated with their consents in force now."""
 
     def consent(scope: str) -> Exists:
-        return Exists(ConsentRecord.objects.current().covering(scope).filter(informant=OuterRef("pk")))
+        return Exists(ConsentRecord.objects.in_force(scope, informant=OuterRef("pk")))
 
     return (
         Informant.objects.filter(collective__bureau_id=study.bureau.pk)
@@ -123,7 +122,8 @@ class InterviewForm(forms.ModelForm):
 
     def clean_informant(self) -> Informant:
         informant = self.cleaned_data["informant"]
-        if informant is not None and not has_consent(scope=ConsentScope.INTERVIEW, informant=informant):
+        # The choice comes from `bureau_informants`, annotated with its consents under the same rule.
+        if informant is not None and not informant.interview_consent:
             raise forms.ValidationError(
                 _(
                     "%(pseudonym)s (%(code)s) has no (or no longer any) « interview » consent in force: "
@@ -174,9 +174,7 @@ class InterviewForm(forms.ModelForm):
     def clean(self) -> dict:
         data = super().clean()
         informant, upload = data.get("informant"), data.get("recording")
-        if upload and informant is not None and not has_consent(
-            scope=ConsentScope.RECORDING, informant=informant
-        ):
+        if upload and informant is not None and not informant.recording_consent:
             self.add_error(
                 "recording",
                 forms.ValidationError(

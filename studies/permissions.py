@@ -86,7 +86,5 @@ def can_hear_recording(user, study: StudyPage, interview, found=commons_permissi
 
     from .models import Interview
 
-    recording = (
-        ConsentRecord.objects.current().covering(ConsentScope.RECORDING).filter(informant=OuterRef("informant"))
-    )
+    recording = ConsentRecord.objects.in_force(ConsentScope.RECORDING, informant=OuterRef("informant"))
     return Interview.objects.consented().filter(pk=interview.pk).filter(Exists(recording)).exists()

@@ -59,6 +59,11 @@ class ConsentRecordQuerySet(models.QuerySet):
         """
         return self.filter(scopes__icontains=f'"{scope}"')
 
+    def in_force(self, scope: str, at=None, **party) -> ConsentRecordQuerySet:
+        """The rule in one call: consents current at `at` (default now), covering `scope`, given by
+        `party` (``collective=…`` or ``informant=…``, an instance or an ``OuterRef``)."""
+        return self.current(at).covering(scope).filter(**party)
+
 
 class ConsentRecord(models.Model):
     """One consent, given by a collective or by an informant (exactly one of the two)."""
@@ -119,10 +124,5 @@ def has_consent(
     *, scope: str, collective: Collective | None = None, informant: Informant | None = None
 ) -> bool:
     """Is there a consent in force for `scope`? The one rule every view and form calls."""
-    records = ConsentRecord.objects.current()
-    records = (
-        records.filter(collective=collective)
-        if collective is not None
-        else records.filter(informant=informant)
-    )
-    return records.covering(scope).exists()
+    party = {"collective": collective} if collective is not None else {"informant": informant}
+    return ConsentRecord.objects.in_force(scope, **party).exists()

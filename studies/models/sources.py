@@ -29,12 +29,8 @@ class ConsentedQuerySet(models.QuerySet):
         """
         from participants.models import ConsentRecord
 
-        current = (
-            ConsentRecord.objects.current(at)
-            .covering(self.consent_scope)
-            .filter(**{self.consent_party: OuterRef(self.consent_party)})
-        )
-        return self.filter(Exists(current))
+        party = {self.consent_party: OuterRef(self.consent_party)}
+        return self.filter(Exists(ConsentRecord.objects.in_force(self.consent_scope, at, **party)))
 
 
 class CodableSource(index.Indexed, models.Model):
