@@ -10,6 +10,7 @@ and only while the informant's `recording` consent is in force (`can_hear_record
 from __future__ import annotations
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 
 from commons import permissions as commons_permissions
@@ -47,6 +48,22 @@ def deny(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     raise Http404
+
+
+def require_team(request: HttpRequest, study: StudyPage) -> HttpResponse | None:
+    """None for the study team; else the login page (anonymous) or a 404 (`deny`)."""
+    if not is_team(request.user, study):
+        return deny(request)
+    return None
+
+
+def require_contributor(request: HttpRequest, study: StudyPage, observer_message: str) -> HttpResponse | None:
+    """As `require_team`, plus a 403 with `observer_message` for team observers (they read only)."""
+    if denied := require_team(request, study):
+        return denied
+    if not can_contribute(request.user, study):
+        raise PermissionDenied(observer_message)
+    return None
 
 
 def can_delete_excerpt(user, study: StudyPage, excerpt, found=commons_permissions._UNSET) -> bool:

@@ -14,7 +14,6 @@ bureau's collection, linked for the team only while the informant's `recording` 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
@@ -41,19 +40,10 @@ def interviews_url(study: StudyPage) -> str:
     return study.url + study.reverse_subpage("interview_list")
 
 
-def _require_team(request: HttpRequest, study: StudyPage) -> HttpResponse | None:
-    if not permissions.is_team(request.user, study):
-        return permissions.deny(request)
-    return None
-
-
 def _require_contributor(request: HttpRequest, study: StudyPage) -> HttpResponse | None:
-    """Login page or 404 for outsiders; 403 for team observers (they read, they do not write)."""
-    if denied := _require_team(request, study):
-        return denied
-    if not permissions.can_contribute(request.user, study):
-        raise PermissionDenied(_("Observers read the interviews; they do not add them."))
-    return None
+    return permissions.require_contributor(
+        request, study, _("Observers read the interviews; they do not add them.")
+    )
 
 
 # --- The list -----------------------------------------------------------------------------------
@@ -66,7 +56,7 @@ def _excerpt_count() -> Coalesce:
 
 def interview_list(request: HttpRequest, study: StudyPage) -> HttpResponse:
     """Consented interviews, newest first, a page at a time: three queries whatever their number."""
-    if denied := _require_team(request, study):
+    if denied := permissions.require_team(request, study):
         return denied
     rows = (
         INTERVIEWS.consented(study)

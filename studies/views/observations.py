@@ -17,7 +17,6 @@ import difflib
 import re
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Subquery, Value
@@ -48,19 +47,10 @@ def detail_url(study: StudyPage, observation: Observation) -> str:
     return study.url + study.reverse_subpage("observation_detail", args=[observation.pk])
 
 
-def _require_team(request: HttpRequest, study: StudyPage) -> HttpResponse | None:
-    if not permissions.is_team(request.user, study):
-        return permissions.deny(request)
-    return None
-
-
 def _require_contributor(request: HttpRequest, study: StudyPage) -> HttpResponse | None:
-    """Login page or 404 for outsiders; 403 for team observers (they read, they do not write)."""
-    if denied := _require_team(request, study):
-        return denied
-    if not permissions.can_contribute(request.user, study):
-        raise PermissionDenied(_("Observers read the observations; they do not log or edit them."))
-    return None
+    return permissions.require_contributor(
+        request, study, _("Observers read the observations; they do not log or edit them.")
+    )
 
 
 def visible_observations(study: StudyPage):
@@ -127,7 +117,7 @@ def _matching(study: StudyPage, query: str):
 
 
 def observation_list(request: HttpRequest, study: StudyPage) -> HttpResponse:
-    if denied := _require_team(request, study):
+    if denied := permissions.require_team(request, study):
         return denied
     form = ObservationFilterForm(request.GET or None, study=study)
     filters = {}
