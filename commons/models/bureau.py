@@ -6,16 +6,16 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from wagtail.admin.forms import WagtailAdminPageForm
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
-from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from ..fields import MarkdownField, html_field
+from ..routing import DeclaredRoutesMixin, page_routes
 
 COLLEGE_WEIGHT_TOTAL = 100
 
@@ -48,7 +48,7 @@ def validate_college_weights(weights: list[int]) -> str | None:
     return None
 
 
-class BureauPage(RoutablePageMixin, Page):
+class BureauPage(DeclaredRoutesMixin, Page):
     """A Bureau d'Études en Communs: its question, charter and governance, members and decisions.
 
     Creating one (see `commons.groups`) creates the Wagtail groups that let its members edit
@@ -112,113 +112,27 @@ class BureauPage(RoutablePageMixin, Page):
         context["studies"] = list(Page.objects.child_of(self).live().public().order_by("path"))
         return context
 
-    @path("")
-    def index_route(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        return self.render(request)
-
-    @path("members/")
-    def members(self, request: HttpRequest) -> HttpResponse:
-        from ..views import members
-
-        return members.members_page(request, self)
-
-    @path("members/invite/")
-    def invite(self, request: HttpRequest) -> HttpResponse:
-        from ..views import members
-
-        return members.invite(request, self)
-
-    @path("members/<int:membership_id>/edit/")
-    def edit_membership(self, request: HttpRequest, membership_id: int) -> HttpResponse:
-        from ..views import members
-
-        return members.edit_membership(request, self, membership_id)
-
-    @path("members/<int:membership_id>/remove/")
-    def remove_membership(self, request: HttpRequest, membership_id: int) -> HttpResponse:
-        from ..views import members
-
-        return members.remove_membership(request, self, membership_id)
-
-    @path("invitations/<int:invitation_id>/revoke/")
-    def revoke_invitation(self, request: HttpRequest, invitation_id: int) -> HttpResponse:
-        from ..views import members
-
-        return members.revoke_invitation(request, self, invitation_id)
-
-    # --- Proposals and votes (members; see commons/views/proposals.py) ---
-
-    # Method names must not be "proposals" / "decisions": those are the related managers of Proposal
-    # and Decision (related_name), which would replace the route methods on the class.
-    @path("proposals/")
-    def proposal_list(self, request: HttpRequest) -> HttpResponse:
-        from ..views import proposals
-
-        return proposals.proposal_list(request, self)
-
-    @path("proposals/new/")
-    def proposal_new(self, request: HttpRequest) -> HttpResponse:
-        from ..views import proposals
-
-        return proposals.proposal_new(request, self)
-
-    @path("proposals/<int:proposal_id>/")
-    def proposal_detail(self, request: HttpRequest, proposal_id: int) -> HttpResponse:
-        from ..views import proposals
-
-        return proposals.proposal_detail(request, self, proposal_id)
-
-    @path("proposals/<int:proposal_id>/vote/")
-    def proposal_vote(self, request: HttpRequest, proposal_id: int) -> HttpResponse:
-        from ..views import proposals
-
-        return proposals.vote(request, self, proposal_id)
-
-    @path("proposals/<int:proposal_id>/comment/")
-    def proposal_comment(self, request: HttpRequest, proposal_id: int) -> HttpResponse:
-        from ..views import proposals
-
-        return proposals.comment(request, self, proposal_id)
-
-    @path("proposals/<int:proposal_id>/open/")
-    def proposal_open(self, request: HttpRequest, proposal_id: int) -> HttpResponse:
-        from ..views import proposals
-
-        return proposals.open_vote(request, self, proposal_id)
-
-    @path("proposals/<int:proposal_id>/extend/")
-    def proposal_extend(self, request: HttpRequest, proposal_id: int) -> HttpResponse:
-        from ..views import proposals
-
-        return proposals.extend_vote(request, self, proposal_id)
-
-    @path("proposals/<int:proposal_id>/withdraw/")
-    def proposal_withdraw(self, request: HttpRequest, proposal_id: int) -> HttpResponse:
-        from ..views import proposals
-
-        return proposals.withdraw(request, self, proposal_id)
-
-    # --- The public decision register (see commons/views/decisions.py) ---
-
-    @path("decisions/")
-    def decision_register(self, request: HttpRequest) -> HttpResponse:
-        from ..views import decisions
-
-        return decisions.register(request, self)
-
-    @path("decisions/verify/")
-    def decision_verify(self, request: HttpRequest) -> HttpResponse:
-        from ..views import decisions
-
-        return decisions.verify(request, self)
-
-    # Wagtail serves only paths made of [\w-] segments ending in "/" (wagtail.urls.serve_pattern): the
-    # export lives at decisions/csv/, and bec_site.urls also answers <bureau>/decisions.csv with it.
-    @path("decisions/csv/")
-    def decision_csv(self, request: HttpRequest) -> HttpResponse:
-        from ..views import decisions
-
-        return decisions.export_csv(request, self)
+    # Routes; the views say who may use them (`commons.permissions`). Method names of a page must not
+    # be "proposals" / "decisions" (related managers), hence the route names below.
+    routes = page_routes(
+        "commons.views",
+        ("members/", "members.members_page", "members"),
+        ("members/invite/", "members.invite", "invite"),
+        ("members/<int:membership_id>/edit/", "members.edit_membership", "edit_membership"),
+        ("members/<int:membership_id>/remove/", "members.remove_membership", "remove_membership"),
+        ("invitations/<int:invitation_id>/revoke/", "members.revoke_invitation", "revoke_invitation"),
+        ("proposals/", "proposals.proposal_list", "proposal_list"),
+        ("proposals/new/", "proposals.proposal_new", "proposal_new"),
+        ("proposals/<int:proposal_id>/", "proposals.proposal_detail", "proposal_detail"),
+        ("proposals/<int:proposal_id>/vote/", "proposals.vote", "proposal_vote"),
+        ("proposals/<int:proposal_id>/comment/", "proposals.comment", "proposal_comment"),
+        ("proposals/<int:proposal_id>/open/", "proposals.open_vote", "proposal_open"),
+        ("proposals/<int:proposal_id>/extend/", "proposals.extend_vote", "proposal_extend"),
+        ("proposals/<int:proposal_id>/withdraw/", "proposals.withdraw", "proposal_withdraw"),
+        ("decisions/", "decisions.register", "decision_register"),
+        ("decisions/verify/", "decisions.verify", "decision_verify"),
+        ("decisions/csv/", "decisions.export_csv", "decision_csv"),
+    )
 
 
 class College(Orderable):

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.http import HttpRequest, HttpResponse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
-from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import StreamField
 from wagtail.models import Page, PagePermissionTester, Revision
 from wagtail.models.panels import CommentPanelPlaceholder
@@ -24,6 +22,7 @@ from wagtail.search import index
 
 from commons.concurrency import RefuseStaleSavesForm
 from commons.models.governance import ProposalKind
+from commons.routing import DeclaredRoutesMixin, page_routes
 
 from ..blocks import ProtocolBodyBlock, grid_definitions
 
@@ -74,7 +73,7 @@ class ProtocolPermissionTester(PagePermissionTester):
         return super().can_delete(ignore_bulk=ignore_bulk) and not self._versioned
 
 
-class ProtocolPage(RoutablePageMixin, Page):
+class ProtocolPage(DeclaredRoutesMixin, Page):
     """The protocol of a study (one per study). Changes are published by the bureau's vote."""
 
     body = StreamField(ProtocolBodyBlock(), verbose_name=_("protocol"), blank=True)
@@ -167,30 +166,13 @@ class ProtocolPage(RoutablePageMixin, Page):
         return grid_definitions(self.body)
 
     # --- Public routes; the views are in `studies.views.protocol`. ---
-
-    @path("")
-    def current(self, request: HttpRequest) -> HttpResponse:
-        from ..views import protocol
-
-        return protocol.current(request, self)
-
-    @path("versions/")
-    def versions(self, request: HttpRequest) -> HttpResponse:
-        from ..views import protocol
-
-        return protocol.history(request, self)
-
-    @path("v/<int:number>/")
-    def version(self, request: HttpRequest, number: int) -> HttpResponse:
-        from ..views import protocol
-
-        return protocol.version(request, self, number)
-
-    @path("v/<int:number>/diff/")
-    def version_diff(self, request: HttpRequest, number: int) -> HttpResponse:
-        from ..views import protocol
-
-        return protocol.version_diff(request, self, number)
+    routes = page_routes(
+        "studies.views",
+        ("", "protocol.current", "current"),
+        ("versions/", "protocol.history", "versions"),
+        ("v/<int:number>/", "protocol.version", "version"),
+        ("v/<int:number>/diff/", "protocol.version_diff", "version_diff"),
+    )
 
 
 def _is_frozen(revision: Revision) -> bool:

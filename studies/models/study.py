@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from django.db import models
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
-from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.models import Page
 from wagtail.search import index
 
 from commons.fields import MarkdownField, html_field
+from commons.routing import DeclaredRoutesMixin, page_routes
 
 
 class StudyStatus(models.TextChoices):
@@ -21,7 +21,12 @@ class StudyStatus(models.TextChoices):
     PUBLISHED = "published", _("published")
 
 
-class StudyPage(RoutablePageMixin, Page):
+# The coding views serve every kind of source; a route names its kind (`studies.sources.KINDS`).
+_NOTES = {"kind": "observations"}
+_TRANSCRIPTS = {"kind": "interviews"}
+
+
+class StudyPage(DeclaredRoutesMixin, Page):
     """A study run by a bureau: its question and context; its team-only routes live on this page."""
 
     research_question = models.TextField(_("research question"))
@@ -58,133 +63,32 @@ class StudyPage(RoutablePageMixin, Page):
         context.update(study_page_context(request, self))
         return context
 
-    # --- Routes. Each delegates to one view module; the rules are in `studies.permissions`. ---
-
-    @path("")
-    def index_route(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        return self.render(request)
-
-    @path("ai-tools/")
-    def ai_tools(self, request: HttpRequest) -> HttpResponse:
-        from ..views import registry
-
-        return registry.ai_tools(request, self)
-
-    @path("observations/")
-    def observation_list(self, request: HttpRequest) -> HttpResponse:
-        from ..views import observations
-
-        return observations.observation_list(request, self)
-
-    @path("observations/new/")
-    def observation_create(self, request: HttpRequest) -> HttpResponse:
-        from ..views import observations
-
-        return observations.observation_create(request, self)
-
-    @path("observations/<int:observation_id>/")
-    def observation_detail(self, request: HttpRequest, observation_id: int) -> HttpResponse:
-        from ..views import observations
-
-        return observations.observation_detail(request, self, observation_id)
-
-    @path("observations/<int:observation_id>/edit/")
-    def observation_edit(self, request: HttpRequest, observation_id: int) -> HttpResponse:
-        from ..views import observations
-
-        return observations.observation_edit(request, self, observation_id)
-
-    @path("observations/<int:observation_id>/excerpts/")
-    def excerpt_create(self, request: HttpRequest, observation_id: int) -> HttpResponse:
-        from ..sources import OBSERVATIONS
-        from ..views import coding
-
-        return coding.excerpt_create(request, self, OBSERVATIONS, observation_id)
-
-    @path("observations/<int:observation_id>/excerpts/<int:excerpt_id>/delete/")
-    def excerpt_delete(self, request: HttpRequest, observation_id: int, excerpt_id: int) -> HttpResponse:
-        from ..sources import OBSERVATIONS
-        from ..views import coding
-
-        return coding.excerpt_delete(request, self, OBSERVATIONS, observation_id, excerpt_id)
-
-    @path("observations/<int:observation_id>/memos/")
-    def observation_memo(self, request: HttpRequest, observation_id: int) -> HttpResponse:
-        from ..sources import OBSERVATIONS
-        from ..views import coding
-
-        return coding.source_memo(request, self, OBSERVATIONS, observation_id)
-
-    @path("interviews/")
-    def interview_list(self, request: HttpRequest) -> HttpResponse:
-        from ..views import interviews
-
-        return interviews.interview_list(request, self)
-
-    @path("interviews/new/")
-    def interview_create(self, request: HttpRequest) -> HttpResponse:
-        from ..views import interviews
-
-        return interviews.interview_create(request, self)
-
-    @path("interviews/<int:interview_id>/")
-    def interview_detail(self, request: HttpRequest, interview_id: int) -> HttpResponse:
-        from ..views import interviews
-
-        return interviews.interview_detail(request, self, interview_id)
-
-    @path("interviews/<int:interview_id>/excerpts/")
-    def interview_excerpt_create(self, request: HttpRequest, interview_id: int) -> HttpResponse:
-        from ..sources import INTERVIEWS
-        from ..views import coding
-
-        return coding.excerpt_create(request, self, INTERVIEWS, interview_id)
-
-    @path("interviews/<int:interview_id>/excerpts/<int:excerpt_id>/delete/")
-    def interview_excerpt_delete(
-        self, request: HttpRequest, interview_id: int, excerpt_id: int
-    ) -> HttpResponse:
-        from ..sources import INTERVIEWS
-        from ..views import coding
-
-        return coding.excerpt_delete(request, self, INTERVIEWS, interview_id, excerpt_id)
-
-    @path("interviews/<int:interview_id>/memos/")
-    def interview_memo(self, request: HttpRequest, interview_id: int) -> HttpResponse:
-        from ..sources import INTERVIEWS
-        from ..views import coding
-
-        return coding.source_memo(request, self, INTERVIEWS, interview_id)
-
-    @path("codebook/")
-    def codebook(self, request: HttpRequest) -> HttpResponse:
-        from ..views import codebook
-
-        return codebook.codebook(request, self)
-
-    @path("codebook/<int:code_id>/edit/")
-    def code_edit(self, request: HttpRequest, code_id: int) -> HttpResponse:
-        from ..views import codebook
-
-        return codebook.code_edit(request, self, code_id)
-
-    @path("codebook/<int:code_id>/merge/")
-    def code_merge(self, request: HttpRequest, code_id: int) -> HttpResponse:
-        from ..views import codebook
-
-        return codebook.code_merge(request, self, code_id)
-
-    @path("codebook/<int:code_id>/memos/")
-    def code_memo(self, request: HttpRequest, code_id: int) -> HttpResponse:
-        from ..views import codebook
-
-        return codebook.code_memo(request, self, code_id)
-
-    @path("agreement/")
-    def agreement(self, request: HttpRequest) -> HttpResponse:
-        from ..views import agreement
-
-        return agreement.agreement(request, self)
+    # --- Routes; each view states who may use it (`studies.permissions`). ---
+    routes = page_routes(
+        "studies.views",
+        ("ai-tools/", "registry.ai_tools", "ai_tools"),
+        ("observations/", "observations.observation_list", "observation_list"),
+        ("observations/new/", "observations.observation_create", "observation_create"),
+        ("observations/<int:observation_id>/", "observations.observation_detail", "observation_detail"),
+        ("observations/<int:observation_id>/edit/", "observations.observation_edit", "observation_edit"),
+        ("observations/<int:source_id>/excerpts/", "coding.excerpt_create", "excerpt_create", _NOTES),
+        ("observations/<int:source_id>/excerpts/<int:excerpt_id>/delete/", "coding.excerpt_delete",
+         "excerpt_delete", _NOTES),
+        ("observations/<int:source_id>/memos/", "coding.source_memo", "observation_memo", _NOTES),
+        ("interviews/", "interviews.interview_list", "interview_list"),
+        ("interviews/new/", "interviews.interview_create", "interview_create"),
+        ("interviews/<int:interview_id>/", "interviews.interview_detail", "interview_detail"),
+        ("interviews/<int:source_id>/excerpts/", "coding.excerpt_create", "interview_excerpt_create",
+         _TRANSCRIPTS),
+        ("interviews/<int:source_id>/excerpts/<int:excerpt_id>/delete/", "coding.excerpt_delete",
+         "interview_excerpt_delete", _TRANSCRIPTS),
+        ("interviews/<int:source_id>/memos/", "coding.source_memo", "interview_memo", _TRANSCRIPTS),
+        ("codebook/", "codebook.codebook", "codebook"),
+        ("codebook/<int:code_id>/edit/", "codebook.code_edit", "code_edit"),
+        ("codebook/<int:code_id>/merge/", "codebook.code_merge", "code_merge"),
+        ("codebook/<int:code_id>/memos/", "codebook.code_memo", "code_memo"),
+        ("agreement/", "agreement.agreement", "agreement"),
+    )
 
 
 class Hosting(models.TextChoices):

@@ -39,7 +39,7 @@ from .. import permissions
 from ..codebook import MAX_MEMO
 from ..forms import safe_colour
 from ..models import Code, CodedObservation, Excerpt, Memo, Observation, Purpose, StudyPage
-from ..sources import OBSERVATIONS, SourceKind
+from ..sources import KINDS, OBSERVATIONS, SourceKind
 
 
 def detail_url(study: StudyPage, observation_id: int, anchor: str = "") -> str:
@@ -247,7 +247,7 @@ class MemoForm(forms.Form):
 # --- Access ---------------------------------------------------------------------------------------
 
 
-def _guard(request: HttpRequest, study: StudyPage, kind: SourceKind, source_id: int, *, write: bool):
+def _guard(request: HttpRequest, study: StudyPage, kind: SourceKind | str, source_id: int, *, write: bool):
     """(membership, source, denial). Team only; writes need a contributor (403 for observers).
 
     The source is looked up after the team check (outsiders learn nothing, not even a 404 reason)
@@ -256,17 +256,24 @@ def _guard(request: HttpRequest, study: StudyPage, kind: SourceKind, source_id: 
     found = permissions.membership(request.user, study)
     if not permissions.is_team(request.user, study, found):
         return found, None, permissions.deny(request)
-    source = kind.get(study, source_id)
+    source = _kind(kind).get(study, source_id)
     if write and not permissions.can_contribute(request.user, study, found):
         raise PermissionDenied(_("Observers read the study; they do not code it."))
     return found, source, None
+
+
+def _kind(kind: SourceKind | str) -> SourceKind:
+    """The routes name a kind by its slug (`StudyPage.routes`); the views work with the kind itself."""
+    return KINDS[kind] if isinstance(kind, str) else kind
 
 
 # --- The page -------------------------------------------------------------------------------------
 
 
 @require_safe
-def source_detail(request: HttpRequest, study: StudyPage, kind: SourceKind, source_id: int) -> HttpResponse:
+def source_detail(
+    request: HttpRequest, study: StudyPage, kind: SourceKind | str, source_id: int
+) -> HttpResponse:
     """The page of a source that has no action of its own (an interview): read it, code it."""
     found, source, denied = _guard(request, study, kind, source_id, write=False)
     if denied:
@@ -429,10 +436,13 @@ def observation_context(
 
 
 @require_POST
-def excerpt_create(request: HttpRequest, study: StudyPage, kind: SourceKind, source_id: int) -> HttpResponse:
+def excerpt_create(
+    request: HttpRequest, study: StudyPage, kind: SourceKind | str, source_id: int
+) -> HttpResponse:
     found, source, denied = _guard(request, study, kind, source_id, write=True)
     if denied:
         return denied
+    kind = _kind(kind)
     form = ExcerptForm(request.POST, study=study, source=source, kind=kind)
     if not form.is_valid():
         messages.error(request, _("The excerpt was not saved: see the coding form."))
@@ -464,11 +474,12 @@ def excerpt_create(request: HttpRequest, study: StudyPage, kind: SourceKind, sou
 
 @require_POST
 def excerpt_delete(
-    request: HttpRequest, study: StudyPage, kind: SourceKind, source_id: int, excerpt_id: int
+    request: HttpRequest, study: StudyPage, kind: SourceKind | str, source_id: int, excerpt_id: int
 ) -> HttpResponse:
     found, source, denied = _guard(request, study, kind, source_id, write=True)
     if denied:
         return denied
+    kind = _kind(kind)
     excerpt = Excerpt.objects.filter(**kind.of(source), pk=excerpt_id).first()
     if excerpt is None:
         raise Http404(kind.wording["no_excerpt"])
@@ -480,10 +491,13 @@ def excerpt_delete(
 
 
 @require_POST
-def source_memo(request: HttpRequest, study: StudyPage, kind: SourceKind, source_id: int) -> HttpResponse:
+def source_memo(
+    request: HttpRequest, study: StudyPage, kind: SourceKind | str, source_id: int
+) -> HttpResponse:
     found, source, denied = _guard(request, study, kind, source_id, write=True)
     if denied:
         return denied
+    kind = _kind(kind)
     form = MemoForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("The memo was not saved."))
