@@ -9,6 +9,9 @@ and only while the informant's `recording` consent is in force (`can_hear_record
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -64,6 +67,53 @@ def require_contributor(request: HttpRequest, study: StudyPage, observer_message
     if not can_contribute(request.user, study):
         raise PermissionDenied(observer_message)
     return None
+
+
+# --- View decorators: a view states its access with one of these -----------------------------------
+#
+# A study view is called as ``view(request, study, **captured)`` (`commons.routing`). The decorators
+# run the policy before the view; the membership lookup is cached per request
+# (`commons.permissions.membership_for`), so a view asking again pays nothing.
+
+StudyView = Callable[..., HttpResponse]
+
+
+def team_required(view: StudyView) -> StudyView:
+    """The study team only (observers included): login page for anonymous visitors, else 404."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, study: StudyPage, *args, **kwargs) -> HttpResponse:
+        if not is_team(request.user, study):
+            return deny(request)
+        return view(request, study, *args, **kwargs)
+
+    return guarded
+
+
+def contributor_required(message: str) -> Callable[[StudyView], StudyView]:
+    """As `team_required`, plus a 403 saying `message` to team observers (they read only)."""
+
+    def decorator(view: StudyView) -> StudyView:
+        @wraps(view)
+        def guarded(request: HttpRequest, study: StudyPage, *args, **kwargs) -> HttpResponse:
+            if not is_team(request.user, study):
+                return deny(request)
+            if not can_contribute(request.user, study):
+                raise PermissionDenied(message)
+            return view(request, study, *args, **kwargs)
+
+        return guarded
+
+    return decorator
+
+
+def public(view: StudyView) -> StudyView:
+    """Open to everyone, anonymous visitors included (published protocol versions, the AI registry).
+
+    Says so explicitly, so that every view of the app states its access with one decorator.
+    """
+    view.bec_access = "public"  # type: ignore[attr-defined]
+    return view
 
 
 def can_delete_excerpt(user, study: StudyPage, excerpt, found=commons_permissions._UNSET) -> bool:
