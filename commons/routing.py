@@ -23,11 +23,31 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.http import HttpRequest, HttpResponse
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, register_converter
 from django.utils.module_loading import import_string
 from wagtail.contrib.routable_page.models import RoutablePageMixin
 
-__all__ = ["DeclaredRoutesMixin", "page_route", "page_routes"]
+__all__ = ["DeclaredRoutesMixin", "IdConverter", "page_route", "page_routes"]
+
+
+class IdConverter:
+    """A database id in a URL: 1 to 18 digits, so it always fits a 64-bit integer column.
+
+    Django's ``<int:…>`` accepts any number of digits; a 20-digit id then reaches the database
+    and SQLite raises ``OverflowError`` (a 500). With this converter such a URL simply does not
+    match: a 404, like any other missing object.
+    """
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+register_converter(IdConverter, "id")
 
 
 def page_route(pattern: str, view: str, name: str, **fixed: Any) -> URLPattern:
@@ -44,7 +64,8 @@ def page_route(pattern: str, view: str, name: str, **fixed: Any) -> URLPattern:
     route_view.__name__ = name
     route_view.__qualname__ = f"page_route.{name}"
     route_view.view_path = view  # type: ignore[attr-defined]  # for tests and introspection
-    return path(pattern, route_view, kwargs=fixed or None, name=name)
+    # Numbers in page routes are database ids: bounded, so an oversized one is a 404 (IdConverter).
+    return path(pattern.replace("<int:", "<id:"), route_view, kwargs=fixed or None, name=name)
 
 
 def page_routes(package: str, *entries: tuple) -> tuple[URLPattern, ...]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db import models
-from django.http import HttpRequest
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
@@ -56,16 +55,10 @@ class StudyPage(DeclaredRoutesMixin, Page):
         """The owning BureauPage (the parent page)."""
         return self.get_parent().specific
 
-    def get_context(self, request: HttpRequest, *args, **kwargs) -> dict:
-        from ..views.registry import study_page_context
-
-        context = super().get_context(request, *args, **kwargs)
-        context.update(study_page_context(request, self))
-        return context
-
     # --- Routes; each view states who may use it (`studies.permissions`). ---
     routes = page_routes(
         "studies.views",
+        ("", "registry.study_page", "index_route"),
         ("ai-tools/", "registry.ai_tools", "ai_tools"),
         ("observations/", "observations.observation_list", "observation_list"),
         ("observations/new/", "observations.observation_create", "observation_create"),

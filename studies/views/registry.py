@@ -54,8 +54,14 @@ def _live_protocol(study: StudyPage) -> ProtocolPage | None:
     )
 
 
+@permissions.public
+def study_page(request: HttpRequest, study: StudyPage) -> HttpResponse:
+    """The study's page: public; the team also gets its links and the collectives' consent states."""
+    return study.render(request, context_overrides=study_page_context(request, study))
+
+
 def study_page_context(request: HttpRequest, study: StudyPage) -> dict:
-    """What `StudyPage.get_context` adds: the team's links and collectives, for the team only."""
+    """What the study page adds to Wagtail's context: the team's links and collectives, team only."""
     team = permissions.is_team(request.user, study)
     context = {
         "is_team": team,
