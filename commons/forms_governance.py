@@ -1,7 +1,7 @@
 """Forms of the proposal pages. Rules are limited to the bureau's own, so a forged id is a field error.
 
 The forms only shape and check what people type; the state changes and the voting rules (who is in
-the electorate, what a method allows, deadlines) stay in `commons.governance`, whose refusals the
+the electorate, what a method allows, deadlines) stay in `commons.actions`, whose refusals the
 views show as form errors.
 """
 
@@ -134,7 +134,7 @@ def grade_choices() -> list[tuple[str, str]]:
 
 
 def ballot_from_post(data, option_ids: list[int]) -> dict:
-    """What a ballot form sent, for `governance.cast_ballot`: choice, reason, and grades by option id.
+    """What a ballot form sent, for `actions.cast_ballot`: choice, reason, and grades by option id.
 
     Only these fields are read: the voter is always the signed-in user, never a field of the form.
     Unknown grade fields are passed on so the service refuses them (a forged option id).

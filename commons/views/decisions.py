@@ -19,7 +19,7 @@ from django.utils.formats import number_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from .. import governance, permissions, voting
+from .. import actions, permissions, voting
 from ..models import BureauPage, Decision
 from ..models.governance import GRADE_LABELS, GRADE_SCALE, BallotChoice, Method, ProposalKind
 
@@ -173,7 +173,7 @@ def verify(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
     if not permissions.can_view_register(request.user, bureau):
         return HttpResponse(status=403)
     decisions = list(Decision.objects.filter(bureau=bureau).order_by("sequence"))
-    broken = governance.verify_chain(decisions)
+    broken = actions.verify_chain(decisions)
     context = {
         "page": bureau,
         "self": bureau,

@@ -1,6 +1,6 @@
 """Proposals of a bureau: the list, drafting, the proposal page with its discussion and ballot, vote actions.
 
-Every state change goes through `commons.governance`; a refusal there (`GovernanceError`) is shown
+Every state change goes through `commons.actions`; a refusal there (`GovernanceError`) is shown
 to the person with the page re-rendered (status 400) and nothing changed. Access rules come from
 `commons.permissions`. Anonymous visitors are sent to the login page, signed-in outsiders get a 403.
 """
@@ -22,7 +22,7 @@ from wagtail import hooks
 
 from participants.models import display_name
 
-from .. import governance, permissions
+from .. import actions, permissions
 from ..forms_governance import (
     CommentForm,
     ExtendForm,
@@ -159,7 +159,7 @@ def proposal_new(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                proposal = governance.create_proposal(
+                proposal = actions.create_proposal(
                     bureau,
                     request.user,
                     title=data["title"],
@@ -168,7 +168,7 @@ def proposal_new(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
                     kind=data["kind"],
                     options=data["options"],
                 )
-            except governance.GovernanceError as error:
+            except actions.GovernanceError as error:
                 form.add_error(None, str(error))
             else:
                 messages.success(
@@ -216,7 +216,7 @@ def proposal_detail(request: HttpRequest, bureau: BureauPage, proposal_id: int) 
 
 def _close_lazily(proposal: Proposal, bureau: BureauPage) -> Proposal:
     if proposal.is_due:
-        proposal = governance.close_if_due(proposal)
+        proposal = actions.close_if_due(proposal)
         proposal.bureau = bureau
     return proposal
 
@@ -377,7 +377,7 @@ def _results(proposal: Proposal, options) -> dict:
                 }
             )
         return {"decision": decision, "profiles": profiles, "ranked": bool(decision and decision.ranking)}
-    counts = decision.counts if decision is not None else governance.tally(proposal)
+    counts = decision.counts if decision is not None else actions.tally(proposal)
     total = sum(counts.values()) or 1
     rows = [
         (
@@ -419,8 +419,8 @@ def vote(request: HttpRequest, bureau: BureauPage, proposal_id: int) -> HttpResp
         )
     try:
         # The voter is the signed-in person, never a field of the form.
-        governance.cast_ballot(proposal, request.user, **data)
-    except governance.GovernanceError as error:
+        actions.cast_ballot(proposal, request.user, **data)
+    except actions.GovernanceError as error:
         proposal = _close_lazily(proposal, bureau)
         return _refused(
             request, bureau, proposal, membership, str(error), ballot_error=str(error), ballot_data=data
@@ -464,8 +464,8 @@ def open_vote(request: HttpRequest, bureau: BureauPage, proposal_id: int) -> Htt
             request, bureau, proposal, membership, _("Give a valid closing date."), open_form=form
         )
     try:
-        governance.open_proposal(proposal, request.user, form.cleaned_data["closes_at"])
-    except governance.GovernanceError as error:
+        actions.open_proposal(proposal, request.user, form.cleaned_data["closes_at"])
+    except actions.GovernanceError as error:
         return _refused(request, bureau, proposal, membership, str(error), open_form=form)
     messages.success(
         request, _("The vote is open. The electorate is fixed: the bureau's voting members now.")
@@ -485,8 +485,8 @@ def extend_vote(request: HttpRequest, bureau: BureauPage, proposal_id: int) -> H
             request, bureau, proposal, membership, _("Give a valid closing date."), extend_form=form
         )
     try:
-        governance.extend_proposal(proposal, request.user, form.cleaned_data["closes_at"])
-    except governance.GovernanceError as error:
+        actions.extend_proposal(proposal, request.user, form.cleaned_data["closes_at"])
+    except actions.GovernanceError as error:
         proposal = _close_lazily(proposal, bureau)
         return _refused(request, bureau, proposal, membership, str(error), extend_form=form)
     messages.success(request, _("The vote now closes later."))
@@ -499,8 +499,8 @@ def withdraw(request: HttpRequest, bureau: BureauPage, proposal_id: int) -> Http
     if denied:
         return denied
     try:
-        governance.withdraw_proposal(proposal, request.user)
-    except governance.GovernanceError as error:
+        actions.withdraw_proposal(proposal, request.user)
+    except actions.GovernanceError as error:
         proposal = _close_lazily(proposal, bureau)
         return _refused(request, bureau, proposal, membership, str(error))
     messages.success(request, _("The proposal is withdrawn."))

@@ -1,11 +1,16 @@
-"""Governance services: open, vote, extend, withdraw, close — the only code that changes a vote's state.
+"""Governance actions: open, vote, extend, withdraw, close — the only code that changes a vote's state.
 
-Why a service module: views, management commands, background tasks and the workflow task of
-later issues all need the same rules (deadlines by server time, the electorate snapshot, one
-ballot per member, one decision per proposal). Each function validates everything first, raises
-`GovernanceError` with a translated message and changes nothing when input is bad, and takes
-row locks so concurrent votes and closes stay consistent on PostgreSQL (SQLite serialises
-writers with IMMEDIATE transactions, see settings).
+Named `actions` as Wagtail names its own (`wagtail.actions`), and so as not to share a name with
+`commons.models.governance`, which holds the data. Why a service module: views, management
+commands, background tasks and the workflow task all need the same rules (deadlines by server
+time, the electorate snapshot, one ballot per member, one decision per proposal). Each function
+validates everything first, raises `GovernanceError` with a translated message and changes nothing
+when input is bad, and takes row locks so concurrent votes and closes stay consistent on PostgreSQL
+(SQLite serialises writers with IMMEDIATE transactions, see settings).
+
+Layering: actions use the models, `voting` (arithmetic), `notifications` (emails after commit) and
+announce what happened through `commons.signals`; they never import views, forms or
+`commons.workflow` (which sits above them and listens to the signals).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 from wagtail.models import Page
 
-from . import voting
+from . import notifications, voting
 from .models import (
     Ballot,
     BallotChange,
@@ -37,6 +42,7 @@ from .models import (
 )
 from .models.governance import GRADE_SCALE, BallotChoice, Method, ProposalKind, Status
 from .models.membership import VOTING_ROLES
+from .signals import proposal_decided, proposal_withdrawn
 
 MAX_REASON = 4000
 
@@ -151,8 +157,6 @@ def withdraw_proposal(proposal: Proposal, by) -> Proposal:
     proposal.status = Status.WITHDRAWN
     proposal.save(update_fields=["status"])
     log(instance=proposal, action="bec.proposal.withdraw", user=by)
-    from .signals import proposal_withdrawn
-
     proposal_withdrawn.send(sender=Proposal, proposal=proposal, by=by)
     return proposal
 
@@ -356,21 +360,20 @@ def close_proposal(proposal_id: int) -> Decision | None:
             data={"outcome": decision.outcome, "sequence": decision.sequence},
         )
         _after_commit("notify_decided", decision.pk)
-    from .signals import proposal_decided
-
     proposal_decided.send(sender=Proposal, proposal=proposal, decision=decision)
     return decision
 
 
 def close_due_proposals() -> int:
-    """Close every due proposal; returns how many decisions were recorded."""
+    """Close every due proposal; returns how many decisions were recorded.
+
+    What a decision then does to a workflow waiting on it is the caller's next step
+    (`commons.tasks.close_due`): actions sit below `commons.workflow` and never call up into it.
+    """
     closed = 0
     for proposal_id in Proposal.objects.due().order_by("closes_at", "pk").values_list("pk", flat=True):
         if close_proposal(proposal_id) is not None:
             closed += 1
-    from .workflow import settle_decided_submissions
-
-    settle_decided_submissions()
     return closed
 
 
@@ -407,6 +410,4 @@ def _after_commit(function_name: str, pk: int) -> None:
     `robust`: the change is already committed, so a mail failure is logged rather than raised; it must
     not turn an opened vote into an error page nor stop `close_due_proposals` half-way.
     """
-    from . import notifications
-
     transaction.on_commit(lambda: getattr(notifications, function_name)(pk), robust=True)
