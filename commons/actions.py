@@ -40,11 +40,16 @@ from .models import (
     Proposal,
     ProposalOption,
 )
-from .models.governance import GRADE_SCALE, BallotChoice, Method, ProposalKind, Status
-from .models.membership import VOTING_ROLES
+from .models.governance import (
+    BALLOT_REASON_MAX,
+    GRADE_SCALE,
+    PROPOSAL_TITLE_MAX,
+    BallotChoice,
+    Method,
+    ProposalKind,
+    Status,
+)
 from .signals import proposal_decided, proposal_withdrawn
-
-MAX_REASON = 4000
 
 
 class GovernanceError(Exception):
@@ -70,8 +75,10 @@ def create_proposal(
     if rule.bureau_id != bureau.pk:
         raise GovernanceError(_("This decision rule belongs to another bureau."))
     title = (title or "").strip()
-    if not title or len(title) > Proposal._meta.get_field("title").max_length:
-        raise GovernanceError(_("A proposal needs a title of at most 200 characters."))
+    if not title or len(title) > PROPOSAL_TITLE_MAX:
+        raise GovernanceError(
+            _("A proposal needs a title of at most %(max)s characters.") % {"max": PROPOSAL_TITLE_MAX}
+        )
     if kind not in ProposalKind.values:
         raise GovernanceError(_("Unknown kind of proposal."))
     labels = [label.strip() for label in options if label.strip()]
@@ -103,8 +110,8 @@ def open_proposal(proposal: Proposal, by, closes_at: datetime | None = None) -> 
     if closes_at <= now:
         raise GovernanceError(_("The closing date must be in the future."))
     memberships = list(
-        Membership.objects.active()
-        .filter(bureau_id=proposal.bureau_id, role__in=VOTING_ROLES)
+        Membership.objects.voting()
+        .filter(bureau_id=proposal.bureau_id)
         .select_related("college", "user")
     )
     if not memberships:
@@ -152,7 +159,7 @@ def extend_proposal(proposal: Proposal, by, closes_at: datetime) -> Proposal:
 @transaction.atomic
 def withdraw_proposal(proposal: Proposal, by) -> Proposal:
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
-    if proposal.status not in (Status.DRAFT, Status.OPEN) or proposal.is_due:
+    if not proposal.can_be_withdrawn:
         raise GovernanceError(_("Only a draft or a running vote can be withdrawn."))
     proposal.status = Status.WITHDRAWN
     proposal.save(update_fields=["status"])
@@ -165,8 +172,10 @@ def withdraw_proposal(proposal: Proposal, by) -> Proposal:
 
 
 def _validate_ballot(proposal: Proposal, choice: str, reason: str, grades: Mapping[str, str] | None) -> dict:
-    if len(reason or "") > MAX_REASON:
-        raise GovernanceError(_("Keep the explanation under 4000 characters."))
+    if len(reason or "") > BALLOT_REASON_MAX:
+        raise GovernanceError(
+            _("The explanation is too long (at most %(max)s characters).") % {"max": BALLOT_REASON_MAX}
+        )
     method = proposal.rule.method
     if method == Method.MAJORITY_JUDGMENT:
         option_ids = {str(pk) for pk in proposal.options.values_list("pk", flat=True)}
@@ -181,7 +190,7 @@ def _validate_ballot(proposal: Proposal, choice: str, reason: str, grades: Mappi
     if choice not in BallotChoice.values:
         raise GovernanceError(_("Unknown choice."))
     if choice == BallotChoice.BLOCK:
-        if method not in (Method.CONSENT, Method.CONSENSUS):
+        if not voting.allows_block(method):
             raise GovernanceError(_("This decision method has no block."))
         if not reason.strip():
             raise GovernanceError(_("A block is an objection: say why."))

@@ -30,7 +30,7 @@ from wagtail.workflows import publish_workflow_state
 
 from . import actions
 from .models import BureauPage, CollectiveDecisionTask, CollectiveDecisionTaskState, DecisionRule, Proposal
-from .models.governance import ProposalKind, Status
+from .models.governance import PROPOSAL_TITLE_MAX, ProposalKind, Status
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +89,13 @@ def open_vote_for(task_state: CollectiveDecisionTaskState, user) -> Proposal | N
             }
     kind = getattr(page, "proposal_kind", ProposalKind.PUBLICATION)
     proposal = actions.create_proposal(
-        bureau, user, title=title[:200], body=body, rule=rule, kind=kind, target=task_state.revision
+        bureau,
+        user,
+        title=title[:PROPOSAL_TITLE_MAX],
+        body=body,
+        rule=rule,
+        kind=kind,
+        target=task_state.revision,
     )
     task_state.proposal = proposal
     task_state.live_revision = live_revision
