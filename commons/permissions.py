@@ -9,7 +9,8 @@ A view of a bureau's route (``view(request, bureau, **captured)``, see `commons.
 its access with ONE decorator from the bottom of this module (`member_required`,
 `voter_required(message)`, `coordinator_required`, `vote_runner_required`, `proposal_required`,
 `public_register`). They answer as the whole app does: anonymous visitors are sent to the login
-page, signed-in people the policy refuses get a 403 saying why, and a proposal they may not see
+page, signed-in people the policy refuses get a 403 saying why (outsiders: the page is for the
+bureau's members; members: what their role does not allow), and a proposal they may not see
 (another bureau's, a draft of someone else) is a 404.
 """
 
@@ -184,15 +185,24 @@ def coordinated_bureau_ids(user: User):
 BureauView = Callable[..., HttpResponse]
 Policy = Callable[..., bool]
 
-#: What a signed-in visitor refused by a bureau guard reads on the 403 page, unless a guard says more.
+#: What a signed-in visitor from outside the bureau reads on the 403 page of a guarded route.
 MEMBERS_ONLY = _("This page is reserved for the bureau's members.")
+#: What a member whose role does not allow the action reads, unless the guard says more.
+VOTERS_ONLY = _("Observers follow the bureau's votes without voting or proposing.")
+COORDINATORS_ONLY = _("This is for the bureau's coordinators.")
 
 
-def deny(request: HttpRequest, message: str | None = None) -> HttpResponse:
-    """The login page for anonymous visitors; a 403 saying `message` for everyone else."""
+def deny(request: HttpRequest, bureau: BureauPage, message: str | None = None) -> HttpResponse:
+    """Refuse a visitor: the login page if anonymous, else a 403 saying why.
+
+    Outsiders read that the page is for the bureau's members; members (whose role does not allow
+    the action) read `message`.
+    """
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    raise PermissionDenied(str(message or MEMBERS_ONLY))
+    if message and is_member(request.user, bureau):
+        raise PermissionDenied(str(message))
+    raise PermissionDenied(str(MEMBERS_ONLY))
 
 
 def bureau_access(policy: Policy, *, message: str | None = None) -> Callable[[BureauView], BureauView]:
@@ -202,7 +212,7 @@ def bureau_access(policy: Policy, *, message: str | None = None) -> Callable[[Bu
         @wraps(view)
         def guarded(request: HttpRequest, bureau: BureauPage, *args, **kwargs) -> HttpResponse:
             if not policy(request.user, bureau):
-                return deny(request, message)
+                return deny(request, bureau, message)
             return view(request, bureau, *args, **kwargs)
 
         guarded.bec_access = policy.__name__  # type: ignore[attr-defined]
@@ -214,15 +224,16 @@ def bureau_access(policy: Policy, *, message: str | None = None) -> Callable[[Bu
 #: Active members of the bureau in any role (observers included) and platform admins.
 member_required = bureau_access(is_member)
 #: The bureau's coordinators (and platform admins): the members page's management actions.
-coordinator_required = bureau_access(can_manage_members)
+coordinator_required = bureau_access(can_manage_members, message=COORDINATORS_ONLY)
 #: Those who run votes: open a draft, extend or withdraw a vote.
-vote_runner_required = bureau_access(can_run_votes)
+vote_runner_required = bureau_access(can_run_votes, message=COORDINATORS_ONLY)
 #: Anyone, anonymous visitors included: the decision register is public (`can_view_register`).
 public_register = bureau_access(can_view_register)
 
 
-def voter_required(message: str | None = None) -> Callable[[BureauView], BureauView]:
-    """Voting members only; observers and outsiders get a 403 saying `message` (anonymous: login)."""
+def voter_required(message: str | None = VOTERS_ONLY) -> Callable[[BureauView], BureauView]:
+    """Voting members only: observers get a 403 saying `message`, outsiders the members-only 403,
+    anonymous visitors the login page."""
     return bureau_access(can_vote, message=message)
 
 
@@ -247,8 +258,8 @@ def proposal_required(
 ) -> Callable[[BureauView], BureauView]:
     """A guard for the routes of one proposal (``proposals/<proposal_id>/...``).
 
-    The visitor must pass `policy(user, bureau)` (else `deny`), then the proposal must be one they
-    may see (else 404). The view receives the proposal instead of its id:
+    The visitor must pass `policy(user, bureau)` (else `deny`, members reading `message`), then the
+    proposal must be one they may see (else 404). The view receives the proposal instead of its id:
     ``view(request, bureau, proposal)``.
     """
 
@@ -256,7 +267,7 @@ def proposal_required(
         @wraps(view)
         def guarded(request: HttpRequest, bureau: BureauPage, proposal_id: int, **kwargs) -> HttpResponse:
             if not policy(request.user, bureau):
-                return deny(request, message)
+                return deny(request, bureau, message)
             proposal = visible_proposal(request.user, bureau, proposal_id)
             return view(request, bureau, proposal, **kwargs)
 

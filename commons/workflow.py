@@ -31,6 +31,7 @@ from wagtail.workflows import publish_workflow_state
 from . import actions
 from .models import BureauPage, CollectiveDecisionTask, CollectiveDecisionTaskState, DecisionRule, Proposal
 from .models.governance import PROPOSAL_TITLE_MAX, ProposalKind, Status
+from .rules import ensure_default_rules
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +73,6 @@ def open_vote_for(task_state: CollectiveDecisionTaskState, user) -> Proposal | N
         raise ValueError(f"{page!r} is not under a bureau: it cannot be decided by vote.")
     rule = DecisionRule.objects.filter(bureau=bureau, is_default=True).first()
     if rule is None:
-        from .rules import ensure_default_rules
-
         ensure_default_rules(bureau)
         rule = DecisionRule.objects.get(bureau=bureau, is_default=True)
     live_revision = page.live_revision if page.live else None

@@ -13,11 +13,12 @@ from fractions import Fraction
 
 from django.core.paginator import Paginator
 from django.db.models import F
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.formats import number_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from wagtail.models import Site
 
 from .. import actions, permissions, voting
 from ..models import BureauPage, Decision
@@ -220,9 +221,6 @@ def export_csv(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
 
 def export_csv_by_path(request: HttpRequest, bureau_path: str) -> HttpResponse:
     """`<bureau>/decisions.csv`: find the live bureau at that path in the request's site, then export."""
-    from django.http import Http404
-    from wagtail.models import Site
-
     site = Site.find_for_request(request)
     if site is None:
         raise Http404

@@ -379,7 +379,7 @@ def _refused(request, bureau, proposal, membership, message: str, **forms) -> Ht
 
 
 @require_POST
-@proposal_required(permissions.can_vote)
+@proposal_required(permissions.can_vote, message=permissions.VOTERS_ONLY)
 def vote(request: HttpRequest, bureau: BureauPage, proposal: Proposal) -> HttpResponse:
     membership = permissions.membership_for(request.user, bureau)
     option_ids = [option.pk for option in proposal.options.all()] if proposal.uses_options else []
@@ -425,7 +425,7 @@ def comment(request: HttpRequest, bureau: BureauPage, proposal: Proposal) -> Htt
 
 
 @require_POST
-@proposal_required(permissions.can_run_votes)
+@proposal_required(permissions.can_run_votes, message=permissions.COORDINATORS_ONLY)
 def open_vote(request: HttpRequest, bureau: BureauPage, proposal: Proposal) -> HttpResponse:
     membership = permissions.membership_for(request.user, bureau)
     form = OpenForm(request.POST)
@@ -444,7 +444,7 @@ def open_vote(request: HttpRequest, bureau: BureauPage, proposal: Proposal) -> H
 
 
 @require_POST
-@proposal_required(permissions.can_run_votes)
+@proposal_required(permissions.can_run_votes, message=permissions.COORDINATORS_ONLY)
 def extend_vote(request: HttpRequest, bureau: BureauPage, proposal: Proposal) -> HttpResponse:
     membership = permissions.membership_for(request.user, bureau)
     form = ExtendForm(request.POST)
@@ -463,7 +463,7 @@ def extend_vote(request: HttpRequest, bureau: BureauPage, proposal: Proposal) ->
 
 
 @require_POST
-@proposal_required(permissions.can_run_votes)
+@proposal_required(permissions.can_run_votes, message=permissions.COORDINATORS_ONLY)
 def withdraw(request: HttpRequest, bureau: BureauPage, proposal: Proposal) -> HttpResponse:
     membership = permissions.membership_for(request.user, bureau)
     try:

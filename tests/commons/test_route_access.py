@@ -20,26 +20,32 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.translation import override
 
 from bec_site.models import HomePage
 from commons import actions
 from commons.models import BureauPage, College, DecisionRule, Invitation, Membership, Proposal, Role
 from commons.models.governance import Method
+from commons.permissions import COORDINATORS_ONLY, MEMBERS_ONLY, VOTERS_ONLY
 from participants.models import MemberProfile
 
 ROLES = ("anonymous", "outsider", "observer", "member", "coordinator", "other_member")
 
 LOGIN = "login"  # 302 to the login page, with ?next=
 DONE = "done"  # 302 somewhere else: the write was accepted
+#: 403 pages, by the reason they give (`commons.permissions`): outsiders, observers, non-coordinators.
+NOT_A_MEMBER, NOT_A_VOTER, NOT_A_COORDINATOR = "403 members only", "403 voters only", "403 coordinators only"
+REASONS = {NOT_A_MEMBER: MEMBERS_ONLY, NOT_A_VOTER: VOTERS_ONLY, NOT_A_COORDINATOR: COORDINATORS_ONLY}
 
 PUBLIC = dict.fromkeys(ROLES, 200)
 POST_ONLY = dict.fromkeys(ROLES, 405)
-MEMBERS_READ = {"anonymous": LOGIN, "outsider": 403, "observer": 200, "member": 200, "coordinator": 200,
-                "other_member": 403}
-VOTERS_READ = MEMBERS_READ | {"observer": 403}
+MEMBERS_READ = {"anonymous": LOGIN, "outsider": NOT_A_MEMBER, "observer": 200, "member": 200, "coordinator": 200,
+                "other_member": NOT_A_MEMBER}
+VOTERS_READ = MEMBERS_READ | {"observer": NOT_A_VOTER}
 MEMBERS_WRITE = MEMBERS_READ | {"observer": DONE, "member": DONE, "coordinator": DONE}
-VOTERS_WRITE = MEMBERS_WRITE | {"observer": 403}
-COORDINATORS_WRITE = VOTERS_WRITE | {"member": 403}
+VOTERS_WRITE = MEMBERS_WRITE | {"observer": NOT_A_VOTER}
+COORDINATORS_WRITE = MEMBERS_WRITE | {"observer": NOT_A_COORDINATOR, "member": NOT_A_COORDINATOR}
 
 #: (route name, method) -> the answer of each visitor. Routes not in READ_ONLY are also POSTed.
 EXPECTED = {
@@ -144,6 +150,11 @@ def world(django_db_setup, django_db_blocker):
 def _answer(response) -> int | str:
     if response.status_code == 302:
         return LOGIN if response.url.startswith("/accounts/login/?next=") else DONE
+    if response.status_code == 403:
+        body = response.content.decode()
+        with override("fr"):  # the site's language, in which the request ran
+            given = [key for key, reason in REASONS.items() if escape(str(reason)) in body]
+        return given[0] if len(given) == 1 else f"403 saying {given or 'nothing known'}"
     return response.status_code
 
 
