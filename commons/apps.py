@@ -8,4 +8,6 @@ class CommonsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import signals, workflow  # noqa: F401
+        from .signal_handlers import register_signal_handlers
+
+        register_signal_handlers()

@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from . import governance
+from . import actions
 from .models import BureauPage, DecisionRule, Proposal
 from .models.governance import Method, ProposalKind
 from .rules import ensure_default_rules
@@ -39,22 +39,22 @@ def _rule(bureau: BureauPage, method: str) -> DecisionRule:
 
 
 def _closed_vote(bureau, author, *, title, body, rule, kind, ballots, options=(), days_ago=30):
-    proposal = governance.create_proposal(
+    proposal = actions.create_proposal(
         bureau, author, title=title, body=body, rule=rule, kind=kind, options=options
     )
-    governance.open_proposal(proposal, author)
+    actions.open_proposal(proposal, author)
     labels = {o.label: str(o.pk) for o in proposal.options.all()}
     for voter, choice in ballots:
         if isinstance(choice, dict):
-            governance.cast_ballot(proposal, voter, grades={labels[k]: v for k, v in choice.items()})
+            actions.cast_ballot(proposal, voter, grades={labels[k]: v for k, v in choice.items()})
         else:
             choice, _sep, reason = choice.partition(":")
-            governance.cast_ballot(proposal, voter, choice=choice, reason=reason.strip())
+            actions.cast_ballot(proposal, voter, choice=choice, reason=reason.strip())
     past = timezone.now() - timedelta(days=days_ago)
     Proposal.objects.filter(pk=proposal.pk).update(
         opens_at=past - timedelta(days=7), closes_at=past, created_at=past - timedelta(days=8)
     )
-    return governance.close_proposal(proposal.pk)
+    return actions.close_proposal(proposal.pk)
 
 
 @transaction.atomic
@@ -132,7 +132,7 @@ def build(bureau: BureauPage) -> list[Proposal]:
             ],
         )
     if SOVEREIGNTY not in existing:
-        proposal = governance.create_proposal(
+        proposal = actions.create_proposal(
             bureau,
             aminata,
             title=SOVEREIGNTY,
@@ -145,8 +145,8 @@ def build(bureau: BureauPage) -> list[Proposal]:
                 "- coût : 5 € par mois ;\n- migration faite par Hugo et Théo en une soirée."
             ),
         )
-        governance.open_proposal(proposal, camille, closes_at=timezone.now() + timedelta(days=5))
-        governance.cast_ballot(proposal, aminata, choice="for")
-        governance.cast_ballot(proposal, hugo, choice="for")
-        governance.cast_ballot(proposal, lea, choice="against")
+        actions.open_proposal(proposal, camille, closes_at=timezone.now() + timedelta(days=5))
+        actions.cast_ballot(proposal, aminata, choice="for")
+        actions.cast_ballot(proposal, hugo, choice="for")
+        actions.cast_ballot(proposal, lea, choice="against")
     return list(Proposal.objects.filter(bureau=bureau))

@@ -3,9 +3,12 @@
 Why: the design stores rendered Markdown instead of recomputing it on every view, and every
 user-written Markdown field must go through `commons.markup`. Putting both rules in a field
 means models only declare ``body = MarkdownField(html_field="body_html")`` and cannot forget
-either. ``pre_save`` runs for ``save()`` *and* ``bulk_create()``, so seeded data is rendered too.
-The HTML field must be declared after the source field (Django evaluates ``pre_save`` in field
-order when it builds the INSERT/UPDATE).
+either. ``pre_save`` runs for ``save()`` *and* ``bulk_create()`` (not for ``QuerySet.update()``,
+which would leave the HTML stale). One deliberate exception: `manage.py bec_seed` switches
+``pre_save`` off for ``Observation.body`` while it seeds (rendering 100,000 notes in full took two
+thirds of its run) and stores HTML built from `render_markdown` itself, checking the first rows of
+every batch against a full render. The HTML field must be declared after the source field (Django
+evaluates ``pre_save`` in field order when it builds the INSERT/UPDATE).
 """
 
 from __future__ import annotations

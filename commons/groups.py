@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission
 
-from .models import BureauPage, Membership, Role
+from .models import BureauPage, Membership
 
 MEMBER_PAGE_PERMISSIONS = ("add_page", "change_page")
 COORDINATOR_PAGE_PERMISSIONS = (*MEMBER_PAGE_PERMISSIONS, "publish_page", "lock_page", "unlock_page")
@@ -87,10 +87,10 @@ def sync_user_groups(user, bureau: BureauPage) -> None:
     """Put the user in exactly the groups their active membership in the bureau calls for."""
     members_group, coordinators_group = ensure_bureau_groups(bureau)
     membership = Membership.objects.active().filter(user=user, bureau=bureau).first()
-    role = membership.role if membership else None
+    # Who edits and who coordinates is the membership model's to say (no role is spelled here).
     wanted = {
-        members_group: role in (Role.MEMBER, Role.COORDINATOR),
-        coordinators_group: role == Role.COORDINATOR,
+        members_group: membership is not None and membership.votes,
+        coordinators_group: membership is not None and membership.is_coordinator,
     }
     for group, belongs in wanted.items():
         if belongs:

@@ -7,12 +7,25 @@ server time, and a due proposal is closed when someone views it.
 
 from django_tasks import task
 
-from . import governance, notifications
+from . import actions, notifications, workflow
+
+
+def close_due() -> int:
+    """Close every due proposal, then apply decided votes to the workflow tasks still waiting on them.
+
+    The closing pass of the task and of `manage.py close_due_proposals`. Settling is this caller's
+    step, not the action's: `commons.actions` sits below `commons.workflow`. Settling also catches
+    up on a decision whose workflow could not be moved when it was recorded (see
+    `workflow.follow_the_vote`). Returns how many decisions were recorded.
+    """
+    closed = actions.close_due_proposals()
+    workflow.settle_decided_submissions()
+    return closed
 
 
 @task()
 def close_due_proposals_task() -> int:
-    return governance.close_due_proposals()
+    return close_due()
 
 
 @task()

@@ -30,7 +30,9 @@ __all__ = [
     "REASONS",
     "Ballot",
     "Outcome",
+    "allows_block",
     "decide",
+    "majority_grade",
     "majority_judgment",
 ]
 
@@ -184,7 +186,7 @@ def _check_ballots(method: str, ballots: Sequence[Ballot]) -> None:
     for ballot in ballots:
         if ballot.choice not in CHOICES:
             raise ValueError(f"unknown choice {ballot.choice!r}; expected one of {', '.join(CHOICES)}")
-        if ballot.choice == BLOCK and method not in _METHODS_WITH_BLOCK:
+        if ballot.choice == BLOCK and not allows_block(method):
             raise ValueError(f"'block' is only allowed under consent or consensus, not {method!r}")
         if ballot.voter in seen:
             raise ValueError(f"one ballot per voter: {ballot.voter!r} voted twice")
@@ -254,7 +256,7 @@ def _reason(
     """Return the reason code that settles the decision; ``"adopted"`` when it passes."""
     if not quorum_reached:
         return REASON_NO_QUORUM
-    if method in _METHODS_WITH_BLOCK:
+    if allows_block(method):
         # Consent-based methods ignore weights on purpose: one objection anywhere is enough.
         if counts[BLOCK]:
             return REASON_BLOCKED
@@ -265,6 +267,34 @@ def _reason(
         return REASON_NO_EXPRESSED
     passes = share > _HALF if method == MAJORITY else share >= threshold  # type: ignore[operator]
     return REASON_ADOPTED if passes else REASON_SHARE_TOO_LOW
+
+
+def allows_block(method: str) -> bool:
+    """Whether a ballot may block under `method`: consent and consensus only.
+
+    The one statement of the rule: the ballot form offers « block » by it, the actions refuse a
+    block by it, and the proposal page and the register show a block column by it.
+    """
+    return method in _METHODS_WITH_BLOCK
+
+
+def majority_grade(distribution: Mapping[str, int], scale: Sequence[str]) -> str | None:
+    """The majority grade of one option's merit profile ``{grade: count}``, or None if ungraded.
+
+    The lower median grade (best first, index n // 2), the same grade :func:`majority_judgment`
+    ranks by: the register, the proposal page and the CSV show it from the recorded counts, so it
+    is computed here, once. Grades outside `scale` are ignored.
+    """
+    counts = [max(int(distribution.get(grade, 0) or 0), 0) for grade in scale]
+    total = sum(counts)
+    if not total:
+        return None
+    seen = 0
+    for grade, count in zip(scale, counts, strict=True):
+        seen += count
+        if seen > total // 2:
+            return grade
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def majority_judgment(grades: Mapping[str, Sequence[str]], scale: Sequence[str]) -> list[str]:

@@ -25,7 +25,7 @@ class LimitedPermissionPolicy(ModelPermissionPolicy):
     """Django model permissions, minus the actions that must not happen in the admin.
 
     Invitations are created from the members page (which emails the link); proposals change
-    state only through `commons.governance`; decisions are never changed at all.
+    state only through `commons.actions`; decisions are never changed at all.
     """
 
     def __init__(self, model, forbidden: tuple[str, ...]):

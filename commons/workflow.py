@@ -23,16 +23,15 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
-from django.dispatch import receiver
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 from wagtail.models import Page, TaskState, Workflow, WorkflowState, WorkflowTask
-from wagtail.signals import task_cancelled
 from wagtail.workflows import publish_workflow_state
 
+from . import actions
 from .models import BureauPage, CollectiveDecisionTask, CollectiveDecisionTaskState, DecisionRule, Proposal
-from .models.governance import ProposalKind, Status
-from .signals import proposal_decided, proposal_withdrawn
+from .models.governance import PROPOSAL_TITLE_MAX, ProposalKind, Status
+from .rules import ensure_default_rules
 
 logger = logging.getLogger(__name__)
 
@@ -68,16 +67,12 @@ def open_vote_for(task_state: CollectiveDecisionTaskState, user) -> Proposal | N
     the proposal stays a draft that coordinators open from the proposals page once fixed: the
     submission itself never fails half-way.
     """
-    from . import governance
-
     page = task_state.revision.content_object.specific
     bureau = bureau_of(page)
     if bureau is None:
         raise ValueError(f"{page!r} is not under a bureau: it cannot be decided by vote.")
     rule = DecisionRule.objects.filter(bureau=bureau, is_default=True).first()
     if rule is None:
-        from .rules import ensure_default_rules
-
         ensure_default_rules(bureau)
         rule = DecisionRule.objects.get(bureau=bureau, is_default=True)
     live_revision = page.live_revision if page.live else None
@@ -92,15 +87,21 @@ def open_vote_for(task_state: CollectiveDecisionTaskState, user) -> Proposal | N
                 "title": page.get_admin_display_title()
             }
     kind = getattr(page, "proposal_kind", ProposalKind.PUBLICATION)
-    proposal = governance.create_proposal(
-        bureau, user, title=title[:200], body=body, rule=rule, kind=kind, target=task_state.revision
+    proposal = actions.create_proposal(
+        bureau,
+        user,
+        title=title[:PROPOSAL_TITLE_MAX],
+        body=body,
+        rule=rule,
+        kind=kind,
+        target=task_state.revision,
     )
     task_state.proposal = proposal
     task_state.live_revision = live_revision
     task_state.save(update_fields=["proposal", "live_revision"])
     try:
-        governance.open_proposal(proposal, by=user)
-    except governance.GovernanceError as error:
+        actions.open_proposal(proposal, by=user)
+    except actions.GovernanceError as error:
         logger.warning("Vote on %s left as a draft: %s", page, error)
     return proposal
 
@@ -147,8 +148,7 @@ def _settle(task_state: CollectiveDecisionTaskState, decision) -> None:
             task_state.reject(user=None, comment=comment)
 
 
-@receiver(proposal_decided)
-def follow_the_vote(sender, proposal: Proposal, decision, **kwargs) -> None:
+def follow_the_vote(proposal: Proposal, decision) -> None:
     """Approve (and so publish) or reject the task whose vote just closed.
 
     The decision is already recorded: a failure here (a page that no longer validates, say) must
@@ -187,21 +187,17 @@ def settle_decided_submissions() -> int:
     return settled
 
 
-@receiver(task_cancelled, sender=CollectiveDecisionTaskState)
-def withdraw_on_cancel(sender, instance: CollectiveDecisionTaskState, user=None, **kwargs) -> None:
+def withdraw_on_cancel(task_state: CollectiveDecisionTaskState, user=None) -> None:
     """The editor cancelled (or restarted) the workflow: the vote on that revision stops."""
-    from . import governance
-
-    proposal = instance.proposal
+    proposal = task_state.proposal
     if proposal is None:
         return
     proposal.refresh_from_db(fields=["status", "closes_at"])
-    if proposal.status in (Status.DRAFT, Status.OPEN) and not proposal.is_due:
-        governance.withdraw_proposal(proposal, by=user)
+    if proposal.can_be_withdrawn:
+        actions.withdraw_proposal(proposal, by=user)
 
 
-@receiver(proposal_withdrawn)
-def cancel_on_withdrawal(sender, proposal: Proposal, by=None, **kwargs) -> None:
+def cancel_on_withdrawal(proposal: Proposal, by=None) -> None:
     """A proposal withdrawn on the proposals page cancels the workflow it was voting for."""
     task_state = (
         CollectiveDecisionTaskState.objects.filter(proposal=proposal, status=TaskState.STATUS_IN_PROGRESS)

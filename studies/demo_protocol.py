@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from wagtail.models import Revision
 
-from commons import governance
+from commons import actions
 from commons.models import Proposal
 from participants.models import ConsentForm, ConsentRecord, Informant
 
@@ -166,11 +166,11 @@ def ensure_protocol(study: StudyPage) -> ProtocolPage:
     proposal = _submit(page, u["lea"])
     for key, choice in (("camille", "for"), ("karim", "for"), ("lea", "for"), ("aminata", "for"),
                         ("hugo", "abstain"), ("ines", "for")):
-        governance.cast_ballot(proposal, u[key], choice=choice)
+        actions.cast_ballot(proposal, u[key], choice=choice)
     past = timezone.now() - timedelta(days=45)
     Proposal.objects.filter(pk=proposal.pk).update(opens_at=past - timedelta(days=7), closes_at=past,
                                                    created_at=past - timedelta(days=7))
-    governance.close_proposal(proposal.pk)
+    actions.close_proposal(proposal.pk)
     _backdate_version(current_version(page), 45)
 
     # v3: under vote now (Hugo widens the sample and adds a cost question).
@@ -181,7 +181,7 @@ def ensure_protocol(study: StudyPage) -> ProtocolPage:
     )
     proposal = _submit(page, u["hugo"])
     for key, choice in (("hugo", "for"), ("karim", "for"), ("ines", "against")):
-        governance.cast_ballot(proposal, u[key], choice=choice, reason="Élargir avant d'avoir fini le terrain "
+        actions.cast_ballot(proposal, u[key], choice=choice, reason="Élargir avant d'avoir fini le terrain "
                                "actuel me semble prématuré." if choice == "against" else "")
     return ProtocolPage.objects.get(pk=page.pk)
 

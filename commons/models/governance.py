@@ -1,7 +1,8 @@
 """Governance: decision rules, proposals, the electorate snapshot, ballots and their history.
 
-The arithmetic lives in `commons.voting` (pure); the state changes live in `commons.governance`
-(services). These models only hold data and its integrity constraints.
+The arithmetic lives in `commons.voting` (pure); the state changes live in `commons.actions`
+(services). These models hold the data, its integrity constraints and the facts that follow from
+one row alone (`Proposal.can_be_withdrawn`, the longest title or reason a field takes).
 """
 
 from __future__ import annotations
@@ -205,6 +206,15 @@ class Proposal(models.Model):
     def uses_options(self) -> bool:
         return self.rule.method == Method.MAJORITY_JUDGMENT
 
+    @property
+    def can_be_withdrawn(self) -> bool:
+        """A draft, or a vote still running: a due vote is decided by its ballots, not withdrawn.
+
+        The one statement of the rule: `actions.withdraw_proposal` enforces it, the proposal page
+        offers the button by it, and a cancelled workflow withdraws its vote only when it holds.
+        """
+        return self.status in (Status.DRAFT, Status.OPEN) and not self.is_due
+
 
 class ProposalOption(models.Model):
     """One of the options graded in a majority-judgment proposal."""
@@ -354,3 +364,10 @@ class Decision(models.Model):
     @property
     def adopted(self) -> bool:
         return self.outcome == "adopted"
+
+
+#: The longest proposal title, option label and ballot explanation: read from the fields, so that
+#: forms, actions, templates and error messages follow a change of the column.
+PROPOSAL_TITLE_MAX: int = Proposal._meta.get_field("title").max_length
+OPTION_LABEL_MAX: int = ProposalOption._meta.get_field("label").max_length
+BALLOT_REASON_MAX: int = Ballot._meta.get_field("reason").max_length

@@ -19,13 +19,29 @@ class Role(models.TextChoices):
 VOTING_ROLES = (Role.COORDINATOR, Role.MEMBER)
 
 
+def role_votes(role: str | None) -> bool:
+    """Whether a holder of `role` votes (and edits the bureau's pages): forms ask this of a role
+    chosen in a form, before any membership holds it."""
+    return role in VOTING_ROLES
+
+
+def role_coordinates(role: str | None) -> bool:
+    """Whether a holder of `role` coordinates the bureau (manages members, runs votes)."""
+    return role == Role.COORDINATOR
+
+
 class MembershipQuerySet(models.QuerySet):
     def active(self) -> MembershipQuerySet:
         """Memberships that have not ended."""
         return self.filter(left_at__isnull=True)
 
     def voting(self) -> MembershipQuerySet:
+        """Active memberships whose holders vote: the electorate of a vote opened now."""
         return self.active().filter(role__in=VOTING_ROLES)
+
+    def coordinating(self) -> MembershipQuerySet:
+        """Active memberships of the bureaus' coordinators."""
+        return self.active().filter(role=Role.COORDINATOR)
 
 
 class Membership(models.Model):
@@ -69,8 +85,15 @@ class Membership(models.Model):
 
     @property
     def is_coordinator(self) -> bool:
-        return self.is_active and self.role == Role.COORDINATOR
+        return self.is_active and role_coordinates(self.role)
 
     @property
     def votes(self) -> bool:
-        return self.is_active and self.role in VOTING_ROLES
+        return self.is_active and role_votes(self.role)
+
+    def is_last_coordinator(self) -> bool:
+        """True when ending or demoting this membership would leave the bureau without a coordinator."""
+        if not self.is_coordinator:
+            return False
+        others = Membership.objects.coordinating().filter(bureau_id=self.bureau_id).exclude(pk=self.pk)
+        return not others.exists()

@@ -1,7 +1,7 @@
 """The public decision register of a bureau: the list, the integrity check of its hash chain, a CSV export.
 
-Public by design (see `permissions.can_view_register`): a commons accounts for its decisions to
-everyone. Each decision records the rule as it was applied, so the register reads from the
+Public by design (`@public_register`, i.e. `permissions.can_view_register`): a commons accounts for
+its decisions to everyone. Each decision records the rule as it was applied, so the register reads from the
 decisions alone (one query per page), never from rules or proposals that may have changed since.
 """
 
@@ -13,15 +13,17 @@ from fractions import Fraction
 
 from django.core.paginator import Paginator
 from django.db.models import F
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.formats import number_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from wagtail.models import Site
 
-from .. import governance, permissions, voting
+from .. import actions, permissions, voting
 from ..models import BureauPage, Decision
 from ..models.governance import GRADE_LABELS, GRADE_SCALE, BallotChoice, Method, ProposalKind
+from ..permissions import public_register
 
 PER_PAGE = 50
 SHORT_HASH = 12
@@ -113,14 +115,14 @@ def _prepare(decision: Decision, page_of_sequence) -> Decision:
     decision.is_mj = rule.get("method") == Method.MAJORITY_JUDGMENT
     if decision.is_mj:
         decision.ranking_rows = [
-            (position, label, majority_grade(decision.counts.get(label, {})))
+            (position, label, grade_label(voting.majority_grade(decision.counts.get(label, {}), GRADE_SCALE)))
             for position, label in enumerate(decision.ranking or [], start=1)
         ]
     else:
         decision.tally_rows = [
             (choice.value, choice.label, (decision.counts or {}).get(choice.value, 0))
             for choice in BallotChoice
-            if choice != BallotChoice.BLOCK or rule.get("method") in (Method.CONSENT, Method.CONSENSUS)
+            if choice != BallotChoice.BLOCK or voting.allows_block(rule.get("method", ""))
         ]
     decision.share_label = percent_label(decision.score) if decision.score else ""
     decision.weighted = bool(decision.college_weights)
@@ -134,17 +136,13 @@ def _prepare(decision: Decision, page_of_sequence) -> Decision:
     return decision
 
 
-def majority_grade(distribution: dict) -> str:
-    """The lower median grade of an option's merit profile (the majority-judgment grade), translated."""
-    grades = [grade for grade in GRADE_SCALE for _n in range(int(distribution.get(grade, 0)))]
-    if not grades:
-        return ""
-    return str(GRADE_LABELS[grades[len(grades) // 2]])
+def grade_label(grade: str | None) -> str:
+    """A majority-judgment grade as people read it (translated); "" for none (an ungraded option)."""
+    return str(GRADE_LABELS[grade]) if grade in GRADE_LABELS else ""
 
 
+@public_register
 def register(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
-    if not permissions.can_view_register(request.user, bureau):  # public today; the policy says so
-        return HttpResponse(status=403)
     decisions = (
         Decision.objects.filter(bureau=bureau)
         .annotate(vote_deadline=F("proposal__closes_at"))
@@ -169,11 +167,10 @@ def register(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
     return render(request, "commons/decisions/register.html", context)
 
 
+@public_register
 def verify(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
-    if not permissions.can_view_register(request.user, bureau):
-        return HttpResponse(status=403)
     decisions = list(Decision.objects.filter(bureau=bureau).order_by("sequence"))
-    broken = governance.verify_chain(decisions)
+    broken = actions.verify_chain(decisions)
     context = {
         "page": bureau,
         "self": bureau,
@@ -189,9 +186,8 @@ def _cell(value) -> str:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
+@public_register
 def export_csv(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
-    if not permissions.can_view_register(request.user, bureau):
-        return HttpResponse(status=403)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"decisions-{slugify(bureau.slug) or bureau.pk}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -225,9 +221,6 @@ def export_csv(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
 
 def export_csv_by_path(request: HttpRequest, bureau_path: str) -> HttpResponse:
     """`<bureau>/decisions.csv`: find the live bureau at that path in the request's site, then export."""
-    from django.http import Http404
-    from wagtail.models import Site
-
     site = Site.find_for_request(request)
     if site is None:
         raise Http404

@@ -1,10 +1,12 @@
-"""The members page of a bureau: who is in it, in which role and college; coordinators manage it here."""
+"""The members page of a bureau: who is in it, in which role and college; coordinators manage it here.
+
+Access: the page is for the bureau's members (`@member_required`), its actions for coordinators
+(`@coordinator_required`); both from `commons.permissions`.
+"""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,16 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from participants.models import display_name
+
 from .. import invitations, permissions
-from ..forms import InvitationForm, MembershipForm, is_last_coordinator
+from ..forms import InvitationForm, MembershipForm
 from ..models import BureauPage, Invitation, Membership
-
-
-def _deny(request: HttpRequest) -> HttpResponse:
-    """Anonymous visitors are sent to the login page; signed-in outsiders get a 403."""
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    raise PermissionDenied(_("This page is reserved for the bureau's members."))
+from ..permissions import coordinator_required, member_required
 
 
 def _members_url(bureau: BureauPage) -> str:
@@ -65,22 +63,14 @@ def _render(
     return render(request, "commons/members.html", context, status=status)
 
 
+@member_required
 def members_page(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
-    if not permissions.can_view_members(request.user, bureau):
-        return _deny(request)
     return _render(request, bureau)
 
 
-def _manageable(request: HttpRequest, bureau: BureauPage) -> HttpResponse | None:
-    if not permissions.can_manage_members(request.user, bureau):
-        return _deny(request)
-    return None
-
-
 @require_POST
+@coordinator_required
 def invite(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
-    if denied := _manageable(request, bureau):
-        return denied
     form = InvitationForm(request.POST, bureau=bureau)
     if not form.is_valid():
         return _render(request, bureau, invite_form=form, status=400)
@@ -100,9 +90,8 @@ def _membership_or_404(bureau: BureauPage, membership_id: int) -> Membership:
 
 
 @require_POST
+@coordinator_required
 def edit_membership(request: HttpRequest, bureau: BureauPage, membership_id: int) -> HttpResponse:
-    if denied := _manageable(request, bureau):
-        return denied
     membership = _membership_or_404(bureau, membership_id)
     form = MembershipForm(request.POST, bureau=bureau, membership=membership, prefix=f"m{membership.pk}")
     if not form.is_valid():
@@ -117,12 +106,11 @@ def edit_membership(request: HttpRequest, bureau: BureauPage, membership_id: int
 
 
 @require_POST
+@coordinator_required
 def remove_membership(request: HttpRequest, bureau: BureauPage, membership_id: int) -> HttpResponse:
-    if denied := _manageable(request, bureau):
-        return denied
     with transaction.atomic():
         membership = _membership_or_404(bureau, membership_id)
-        if is_last_coordinator(membership):
+        if membership.is_last_coordinator():
             messages.error(request, _("The bureau needs at least one coordinator."))
             return redirect(_members_url(bureau))
         membership.left_at = timezone.now()
@@ -133,9 +121,8 @@ def remove_membership(request: HttpRequest, bureau: BureauPage, membership_id: i
 
 
 @require_POST
+@coordinator_required
 def revoke_invitation(request: HttpRequest, bureau: BureauPage, invitation_id: int) -> HttpResponse:
-    if denied := _manageable(request, bureau):
-        return denied
     updated = (
         Invitation.objects.pending().filter(bureau=bureau, pk=invitation_id).update(revoked_at=timezone.now())
     )
@@ -146,6 +133,4 @@ def revoke_invitation(request: HttpRequest, bureau: BureauPage, invitation_id: i
 
 
 def _display_name(membership: Membership) -> str:
-    from participants.models import display_name
-
     return display_name(membership.user)

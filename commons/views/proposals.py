@@ -1,8 +1,10 @@
 """Proposals of a bureau: the list, drafting, the proposal page with its discussion and ballot, vote actions.
 
-Every state change goes through `commons.governance`; a refusal there (`GovernanceError`) is shown
-to the person with the page re-rendered (status 400) and nothing changed. Access rules come from
-`commons.permissions`. Anonymous visitors are sent to the login page, signed-in outsiders get a 403.
+Every state change goes through `commons.actions`; a refusal there (`GovernanceError`) is shown
+to the person with the page re-rendered (status 400) and nothing changed. Each view states its access
+with one guard of `commons.permissions` (`member_required`, `voter_required`, `proposal_required`):
+anonymous visitors are sent to the login page, signed-in outsiders get a 403, a proposal the visitor
+may not see is a 404.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,8 +24,8 @@ from wagtail import hooks
 
 from participants.models import display_name
 
-from .. import governance, permissions
-from ..forms_governance import (
+from .. import actions, permissions, voting
+from ..forms import (
     CommentForm,
     ExtendForm,
     OpenForm,
@@ -34,19 +36,18 @@ from ..forms_governance import (
 )
 from ..models import Ballot, BallotChange, BureauPage, Comment, Decision, Elector, Proposal
 from ..models.governance import (
+    BALLOT_REASON_MAX,
     CLOSED_STATUSES,
     GRADE_LABELS,
     GRADE_SCALE,
     BallotChoice,
-    Method,
     ProposalKind,
     Status,
 )
-from .decisions import majority_grade, ratio_label
-from .members import _deny
+from ..permissions import member_required, proposal_required, voter_required
+from .decisions import grade_label, ratio_label
 
 PER_PAGE = 50
-MAX_REASON = 4000
 TABS = ("open", "waiting", "closed", "drafts")
 FINISHED_STATUSES = (*CLOSED_STATUSES, Status.WITHDRAWN)
 
@@ -68,10 +69,9 @@ def _count_of(model, **filters) -> Coalesce:
     return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), Value(0))
 
 
+@member_required
 def proposal_list(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
     membership = permissions.membership_for(request.user, bureau)
-    if not permissions.can_view_proposals(request.user, bureau, membership):
-        return _deny(request)
     user = request.user
     now = timezone.now()
     can_run = permissions.can_run_votes(user, bureau, membership)
@@ -150,16 +150,15 @@ def _my_ballot_status(proposal: Proposal, now) -> tuple[str, str]:
 # --- Drafting -----------------------------------------------------------------------------------
 
 
+@voter_required()
 def proposal_new(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
     membership = permissions.membership_for(request.user, bureau)
-    if not permissions.can_propose(request.user, bureau, membership):
-        return _deny(request)
     form = ProposalForm(request.POST or None, bureau=bureau)
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
             try:
-                proposal = governance.create_proposal(
+                proposal = actions.create_proposal(
                     bureau,
                     request.user,
                     title=data["title"],
@@ -168,7 +167,7 @@ def proposal_new(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
                     kind=data["kind"],
                     options=data["options"],
                 )
-            except governance.GovernanceError as error:
+            except actions.GovernanceError as error:
                 form.add_error(None, str(error))
             else:
                 messages.success(
@@ -185,38 +184,16 @@ def proposal_new(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
 # --- The proposal page --------------------------------------------------------------------------
 
 
-def _visible_proposal(request: HttpRequest, bureau: BureauPage, proposal_id: int, membership) -> Proposal:
-    """The bureau's proposal, or 404: another bureau's id, or a draft the visitor may not see."""
-    proposal = (
-        Proposal.objects.select_related("rule", "author", "author__bec_profile")
-        .filter(bureau=bureau, pk=proposal_id)
-        .first()
-    )
-    if proposal is None or not permissions.can_view_proposal(request.user, bureau, proposal, membership):
-        raise Http404(_("No such proposal in this bureau."))
-    proposal.bureau = bureau
-    return proposal
-
-
-def _guard(request: HttpRequest, bureau: BureauPage, proposal_id: int, policy):
-    """(membership, proposal, None) when `policy` allows the visitor, else (.., .., a denial response)."""
+@proposal_required(permissions.can_view_proposals)
+def proposal_detail(request: HttpRequest, bureau: BureauPage, proposal: Proposal) -> HttpResponse:
     membership = permissions.membership_for(request.user, bureau)
-    if not policy(request.user, bureau, membership):
-        return membership, None, _deny(request)
-    return membership, _visible_proposal(request, bureau, proposal_id, membership), None
-
-
-def proposal_detail(request: HttpRequest, bureau: BureauPage, proposal_id: int) -> HttpResponse:
-    membership, proposal, denied = _guard(request, bureau, proposal_id, permissions.can_view_proposals)
-    if denied:
-        return denied
     proposal = _close_lazily(proposal, bureau)
     return _render_detail(request, bureau, proposal, membership)
 
 
 def _close_lazily(proposal: Proposal, bureau: BureauPage) -> Proposal:
     if proposal.is_due:
-        proposal = governance.close_if_due(proposal)
+        proposal = actions.close_if_due(proposal)
         proposal.bureau = bureau
     return proposal
 
@@ -280,14 +257,15 @@ def _render_detail(
         "can_run_votes": can_run,
         "can_open": can_run and proposal.status == Status.DRAFT,
         "can_extend": can_run and proposal.accepts_ballots,
-        "can_withdraw": can_run and proposal.status in (Status.DRAFT, Status.OPEN) and not proposal.is_due,
+        "can_withdraw": permissions.can_withdraw(user, bureau, proposal, membership),
         "open_form": open_form or OpenForm(),
         "extend_form": extend_form or ExtendForm(initial={"closes_at": _local(proposal.closes_at)}),
         "results_visible": permissions.results_visible(proposal, user),
         "rule": proposal.rule,
         "quorum_label": ratio_label(proposal.rule.quorum),
         "threshold_label": ratio_label(proposal.rule.threshold),
-        "method_has_block": proposal.rule.method in (Method.CONSENT, Method.CONSENSUS),
+        "method_has_block": voting.allows_block(proposal.rule.method),
+        "reason_max": BALLOT_REASON_MAX,
         "now": timezone.now(),
         "author_name": display_name(proposal.author) if proposal.author else _("former member"),
         "kind_label": ProposalKind(proposal.kind).label
@@ -364,7 +342,7 @@ def _results(proposal: Proposal, options) -> dict:
             profiles.append(
                 {
                     "label": label,
-                    "majority_grade": majority_grade(row),
+                    "majority_grade": grade_label(voting.majority_grade(row, GRADE_SCALE)),
                     "grades": [
                         (
                             GRADE_LABELS[grade],
@@ -377,7 +355,7 @@ def _results(proposal: Proposal, options) -> dict:
                 }
             )
         return {"decision": decision, "profiles": profiles, "ranked": bool(decision and decision.ranking)}
-    counts = decision.counts if decision is not None else governance.tally(proposal)
+    counts = decision.counts if decision is not None else actions.tally(proposal)
     total = sum(counts.values()) or 1
     rows = [
         (
@@ -387,7 +365,7 @@ def _results(proposal: Proposal, options) -> dict:
             round(100 * counts.get(choice.value, 0) / total),
         )
         for choice in BallotChoice
-        if choice != BallotChoice.BLOCK or proposal.rule.method in (Method.CONSENT, Method.CONSENSUS)
+        if choice != BallotChoice.BLOCK or voting.allows_block(proposal.rule.method)
     ]
     return {"decision": decision, "tally_rows": rows}
 
@@ -401,10 +379,9 @@ def _refused(request, bureau, proposal, membership, message: str, **forms) -> Ht
 
 
 @require_POST
-def vote(request: HttpRequest, bureau: BureauPage, proposal_id: int) -> HttpResponse:
-    membership, proposal, denied = _guard(request, bureau, proposal_id, permissions.can_vote)
-    if denied:
-        return denied
+@proposal_required(permissions.can_vote, message=permissions.VOTERS_ONLY)
+def vote(request: HttpRequest, bureau: BureauPage, proposal: Proposal) -> HttpResponse:
+    membership = permissions.membership_for(request.user, bureau)
     option_ids = [option.pk for option in proposal.options.all()] if proposal.uses_options else []
     data = ballot_from_post(request.POST, option_ids)
     if proposal.status == Status.DRAFT:  # the service would answer « the vote is closed »: not yet, rather
@@ -412,15 +389,10 @@ def vote(request: HttpRequest, bureau: BureauPage, proposal_id: int) -> HttpResp
         return _refused(
             request, bureau, proposal, membership, message, ballot_error=message, ballot_data=data
         )
-    if len(data["reason"]) > MAX_REASON:
-        message = _("The explanation is too long (at most %(max)s characters).") % {"max": MAX_REASON}
-        return _refused(
-            request, bureau, proposal, membership, message, ballot_error=message, ballot_data=data
-        )
     try:
         # The voter is the signed-in person, never a field of the form.
-        governance.cast_ballot(proposal, request.user, **data)
-    except governance.GovernanceError as error:
+        actions.cast_ballot(proposal, request.user, **data)
+    except actions.GovernanceError as error:
         proposal = _close_lazily(proposal, bureau)
         return _refused(
             request, bureau, proposal, membership, str(error), ballot_error=str(error), ballot_data=data
@@ -430,10 +402,9 @@ def vote(request: HttpRequest, bureau: BureauPage, proposal_id: int) -> HttpResp
 
 
 @require_POST
-def comment(request: HttpRequest, bureau: BureauPage, proposal_id: int) -> HttpResponse:
-    membership, proposal, denied = _guard(request, bureau, proposal_id, permissions.can_comment)
-    if denied:
-        return denied
+@proposal_required(permissions.can_comment)
+def comment(request: HttpRequest, bureau: BureauPage, proposal: Proposal) -> HttpResponse:
+    membership = permissions.membership_for(request.user, bureau)
     form = CommentForm(request.POST)
     if not _discussion_open(proposal):
         return _refused(
@@ -454,18 +425,17 @@ def comment(request: HttpRequest, bureau: BureauPage, proposal_id: int) -> HttpR
 
 
 @require_POST
-def open_vote(request: HttpRequest, bureau: BureauPage, proposal_id: int) -> HttpResponse:
-    membership, proposal, denied = _guard(request, bureau, proposal_id, permissions.can_run_votes)
-    if denied:
-        return denied
+@proposal_required(permissions.can_run_votes, message=permissions.COORDINATORS_ONLY)
+def open_vote(request: HttpRequest, bureau: BureauPage, proposal: Proposal) -> HttpResponse:
+    membership = permissions.membership_for(request.user, bureau)
     form = OpenForm(request.POST)
     if not form.is_valid():
         return _refused(
             request, bureau, proposal, membership, _("Give a valid closing date."), open_form=form
         )
     try:
-        governance.open_proposal(proposal, request.user, form.cleaned_data["closes_at"])
-    except governance.GovernanceError as error:
+        actions.open_proposal(proposal, request.user, form.cleaned_data["closes_at"])
+    except actions.GovernanceError as error:
         return _refused(request, bureau, proposal, membership, str(error), open_form=form)
     messages.success(
         request, _("The vote is open. The electorate is fixed: the bureau's voting members now.")
@@ -474,10 +444,9 @@ def open_vote(request: HttpRequest, bureau: BureauPage, proposal_id: int) -> Htt
 
 
 @require_POST
-def extend_vote(request: HttpRequest, bureau: BureauPage, proposal_id: int) -> HttpResponse:
-    membership, proposal, denied = _guard(request, bureau, proposal_id, permissions.can_run_votes)
-    if denied:
-        return denied
+@proposal_required(permissions.can_run_votes, message=permissions.COORDINATORS_ONLY)
+def extend_vote(request: HttpRequest, bureau: BureauPage, proposal: Proposal) -> HttpResponse:
+    membership = permissions.membership_for(request.user, bureau)
     form = ExtendForm(request.POST)
     if not form.is_valid():
         proposal = _close_lazily(proposal, bureau)
@@ -485,8 +454,8 @@ def extend_vote(request: HttpRequest, bureau: BureauPage, proposal_id: int) -> H
             request, bureau, proposal, membership, _("Give a valid closing date."), extend_form=form
         )
     try:
-        governance.extend_proposal(proposal, request.user, form.cleaned_data["closes_at"])
-    except governance.GovernanceError as error:
+        actions.extend_proposal(proposal, request.user, form.cleaned_data["closes_at"])
+    except actions.GovernanceError as error:
         proposal = _close_lazily(proposal, bureau)
         return _refused(request, bureau, proposal, membership, str(error), extend_form=form)
     messages.success(request, _("The vote now closes later."))
@@ -494,13 +463,12 @@ def extend_vote(request: HttpRequest, bureau: BureauPage, proposal_id: int) -> H
 
 
 @require_POST
-def withdraw(request: HttpRequest, bureau: BureauPage, proposal_id: int) -> HttpResponse:
-    membership, proposal, denied = _guard(request, bureau, proposal_id, permissions.can_run_votes)
-    if denied:
-        return denied
+@proposal_required(permissions.can_run_votes, message=permissions.COORDINATORS_ONLY)
+def withdraw(request: HttpRequest, bureau: BureauPage, proposal: Proposal) -> HttpResponse:
+    membership = permissions.membership_for(request.user, bureau)
     try:
-        governance.withdraw_proposal(proposal, request.user)
-    except governance.GovernanceError as error:
+        actions.withdraw_proposal(proposal, request.user)
+    except actions.GovernanceError as error:
         proposal = _close_lazily(proposal, bureau)
         return _refused(request, bureau, proposal, membership, str(error))
     messages.success(request, _("The proposal is withdrawn."))

@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from commons import governance
+from commons import actions
 from commons.models import Decision, DecisionRule, Role
 from commons.models.governance import Method
 from tests.conftest import client_for, count_queries
@@ -42,16 +42,16 @@ def decide(bureau, author, voters, *, title: str = "Adopter la grille", choice: 
     """Draft, open, vote, then close at a frozen time after the deadline: one recorded decision."""
     rule = _rule(bureau, method, **rule_fields)
     options = ("Lyon", "Grenoble") if method == Method.MAJORITY_JUDGMENT else ()
-    proposal = governance.create_proposal(bureau, author, title=title, body="Texte", rule=rule, options=options)
-    proposal = governance.open_proposal(proposal, author, timezone.now() + timedelta(hours=1))
+    proposal = actions.create_proposal(bureau, author, title=title, body="Texte", rule=rule, options=options)
+    proposal = actions.open_proposal(proposal, author, timezone.now() + timedelta(hours=1))
     ids = [str(pk) for pk in proposal.options.values_list("pk", flat=True)]
     for voter in voters:
         if ids:
-            governance.cast_ballot(proposal, voter, grades=dict(zip(ids, ["good", "poor"], strict=True)))
+            actions.cast_ballot(proposal, voter, grades=dict(zip(ids, ["good", "poor"], strict=True)))
         else:
-            governance.cast_ballot(proposal, voter, choice=choice)
+            actions.cast_ballot(proposal, voter, choice=choice)
     with mock.patch("django.utils.timezone.now", return_value=proposal.closes_at + timedelta(minutes=1)):
-        return governance.close_proposal(proposal.pk)
+        return actions.close_proposal(proposal.pk)
 
 
 @pytest.fixture

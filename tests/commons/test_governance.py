@@ -23,8 +23,8 @@ from django.utils.translation import override
 from django_tasks import TaskResultStatus
 from wagtail.models import ModelLogEntry
 
-from commons import governance, voting
-from commons.governance import GovernanceError
+from commons import actions, voting
+from commons.actions import GovernanceError
 from commons.models import (
     Ballot,
     BallotChange,
@@ -57,7 +57,7 @@ def make_rule(bureau, method=Method.MAJORITY, **fields) -> DecisionRule:
 
 
 def draft(bureau, author, rule=None, *, title=None, options=()) -> Proposal:
-    return governance.create_proposal(
+    return actions.create_proposal(
         bureau,
         author,
         title=title or f"Proposition {next(_names)}",
@@ -69,7 +69,7 @@ def draft(bureau, author, rule=None, *, title=None, options=()) -> Proposal:
 
 def open_vote(bureau, author, rule=None, *, hours=48, **kwargs) -> Proposal:
     proposal = draft(bureau, author, rule, **kwargs)
-    return governance.open_proposal(proposal, author, closes_at=timezone.now() + timedelta(hours=hours))
+    return actions.open_proposal(proposal, author, closes_at=timezone.now() + timedelta(hours=hours))
 
 
 def after_deadline(proposal: Proposal):
@@ -78,7 +78,7 @@ def after_deadline(proposal: Proposal):
 
 def close_when_due(proposal: Proposal) -> Decision | None:
     with after_deadline(proposal):
-        return governance.close_proposal(proposal.pk)
+        return actions.close_proposal(proposal.pk)
 
 
 def vote_state() -> tuple[int, int]:
@@ -116,7 +116,7 @@ def voters(bureau, make_person) -> dict:
 
 def test_opening_freezes_the_voting_members_as_electorate(bureau, voters):
     before = timezone.now()
-    proposal = governance.open_proposal(draft(bureau, voters["coordinator"]), voters["coordinator"])
+    proposal = actions.open_proposal(draft(bureau, voters["coordinator"]), voters["coordinator"])
 
     proposal.refresh_from_db()
     assert proposal.status == Status.OPEN
@@ -134,7 +134,7 @@ def test_late_joiners_and_observers_cannot_vote(bureau, voters, make_person):
 
     for person in (late, voters["observer"]):
         with override("en"):
-            error = refused(governance.cast_ballot, proposal, person, choice="for")
+            error = refused(actions.cast_ballot, proposal, person, choice="for")
         assert "not in the electorate" in str(error)
     assert not proposal.electors.filter(user=late).exists()
 
@@ -148,8 +148,8 @@ def test_a_member_who_leaves_after_opening_stays_in_the_electorate(bureau, voter
     proposal = open_vote(bureau, voters["coordinator"])
     Membership.objects.filter(bureau=bureau, user=voters["m3"]).update(left_at=timezone.now())
 
-    governance.cast_ballot(proposal, voters["m3"], choice="against")
-    governance.cast_ballot(proposal, voters["m1"], choice="for")
+    actions.cast_ballot(proposal, voters["m3"], choice="against")
+    actions.cast_ballot(proposal, voters["m1"], choice="for")
     decision = close_when_due(proposal)
 
     assert decision.electorate_size == 4
@@ -173,9 +173,9 @@ def test_changing_colleges_after_opening_does_not_change_the_weighting(make_bure
     college_a.save()
     college_b.save()
 
-    governance.cast_ballot(proposal, a1, choice="for")
-    governance.cast_ballot(proposal, b1, choice="against")
-    governance.cast_ballot(proposal, b2, choice="against")
+    actions.cast_ballot(proposal, a1, choice="for")
+    actions.cast_ballot(proposal, b1, choice="against")
+    actions.cast_ballot(proposal, b2, choice="against")
     decision = close_when_due(proposal)
 
     # Snapshot: A (70) is 100 % for, B (30) is 0 % for -> 7/10. With the new colleges it would be 1/3.
@@ -199,7 +199,7 @@ def test_only_a_draft_can_be_opened(bureau, voters):
     proposal = open_vote(bureau, voters["coordinator"])
     closes_at = proposal.closes_at
     with pytest.raises(GovernanceError):
-        governance.open_proposal(proposal, voters["coordinator"], closes_at=closes_at + timedelta(days=3))
+        actions.open_proposal(proposal, voters["coordinator"], closes_at=closes_at + timedelta(days=3))
     proposal.refresh_from_db()
     assert proposal.closes_at == closes_at
     assert proposal.electors.count() == 4
@@ -210,7 +210,7 @@ def test_opening_refuses_a_closing_date_in_the_past(bureau, voters):
     proposal = draft(bureau, voters["coordinator"])
     for closes_at in (timezone.now() - timedelta(minutes=1), timezone.now() - timedelta(days=2)):
         with pytest.raises(GovernanceError):
-            governance.open_proposal(proposal, voters["coordinator"], closes_at=closes_at)
+            actions.open_proposal(proposal, voters["coordinator"], closes_at=closes_at)
     _nothing_opened(proposal)
 
 
@@ -220,7 +220,7 @@ def test_opening_refuses_a_bureau_without_voting_members(bureau, make_person):
     Membership.objects.filter(user=left).update(left_at=timezone.now())
     proposal = draft(bureau, observer)
     with pytest.raises(GovernanceError):
-        governance.open_proposal(proposal, observer)
+        actions.open_proposal(proposal, observer)
     _nothing_opened(proposal)
 
 
@@ -229,7 +229,7 @@ def test_opening_with_colleges_names_the_voting_members_without_college(bureau, 
     Membership.objects.filter(user=voters["observer"]).update(college=None)  # observers do not vote
     proposal = draft(bureau, voters["coordinator"], make_rule(bureau, use_colleges=True))
     with pytest.raises(GovernanceError) as info:
-        governance.open_proposal(proposal, voters["coordinator"])
+        actions.open_proposal(proposal, voters["coordinator"])
     assert voters["m2"].email in str(info.value)
     assert voters["observer"].email not in str(info.value)
     assert voters["m1"].email not in str(info.value)
@@ -243,14 +243,14 @@ def test_opening_with_colleges_names_the_voting_members_without_college(bureau, 
 def test_unknown_choice_is_refused(bureau, voters, method):
     proposal = open_vote(bureau, voters["coordinator"], make_rule(bureau, method))
     for choice in ("maybe", "", "FOR"):
-        refused(governance.cast_ballot, proposal, voters["m1"], choice=choice)
+        refused(actions.cast_ballot, proposal, voters["m1"], choice=choice)
 
 
 def test_a_block_needs_a_reason(bureau, voters):
     proposal = open_vote(bureau, voters["coordinator"], make_rule(bureau, Method.CONSENT))
     for reason in ("", "   \n"):
-        refused(governance.cast_ballot, proposal, voters["m1"], choice="block", reason=reason)
-    ballot = governance.cast_ballot(proposal, voters["m1"], choice="block", reason="  Risque RGPD.  ")
+        refused(actions.cast_ballot, proposal, voters["m1"], choice="block", reason=reason)
+    ballot = actions.cast_ballot(proposal, voters["m1"], choice="block", reason="  Risque RGPD.  ")
     assert (ballot.choice, ballot.reason) == ("block", "Risque RGPD.")
 
 
@@ -258,7 +258,7 @@ def test_a_block_needs_a_reason(bureau, voters):
                                          {"method": Method.QUALIFIED, "threshold": "2/3"}])
 def test_no_block_under_majority_rules(bureau, voters, rule_fields):
     proposal = open_vote(bureau, voters["coordinator"], make_rule(bureau, **rule_fields))
-    refused(governance.cast_ballot, proposal, voters["m1"], choice="block", reason="Je m'y oppose.")
+    refused(actions.cast_ballot, proposal, voters["m1"], choice="block", reason="Je m'y oppose.")
 
 
 @pytest.fixture
@@ -273,31 +273,31 @@ def _grades(proposal: Proposal, **by_label) -> dict[str, str]:
 
 def test_majority_judgment_ballots_are_validated(bureau, voters, mj):
     m1 = voters["m1"]
-    refused(governance.cast_ballot, mj, m1, grades=_grades(mj, Atelier="good", Enquête="superb", Podcast="poor"))
-    refused(governance.cast_ballot, mj, m1, grades=_grades(mj, Atelier="good", Enquête="fair"))  # missing
-    refused(governance.cast_ballot, mj, m1, grades={})
+    refused(actions.cast_ballot, mj, m1, grades=_grades(mj, Atelier="good", Enquête="superb", Podcast="poor"))
+    refused(actions.cast_ballot, mj, m1, grades=_grades(mj, Atelier="good", Enquête="fair"))  # missing
+    refused(actions.cast_ballot, mj, m1, grades={})
     other = open_vote(bureau, voters["coordinator"], make_rule(bureau, Method.MAJORITY_JUDGMENT),
                       options=["Atelier", "Enquête", "Podcast"])
     foreign = _grades(mj, Atelier="good", Enquête="fair") | {str(other.options.get(label="Podcast").pk): "poor"}
-    refused(governance.cast_ballot, mj, m1, grades=foreign)
+    refused(actions.cast_ballot, mj, m1, grades=foreign)
     extra = _grades(mj, Atelier="good", Enquête="fair", Podcast="poor") | {
         str(other.options.get(label="Podcast").pk): "poor"
     }
-    refused(governance.cast_ballot, mj, m1, grades=extra)
+    refused(actions.cast_ballot, mj, m1, grades=extra)
 
-    ballot = governance.cast_ballot(mj, m1, grades=_grades(mj, Atelier="good", Enquête="fair", Podcast="poor"))
+    ballot = actions.cast_ballot(mj, m1, grades=_grades(mj, Atelier="good", Enquête="fair", Podcast="poor"))
     assert set(ballot.grades.values()) == {"good", "fair", "poor"}
     assert ballot.choice == ""
 
 
 def test_a_ballot_after_the_deadline_is_refused_before_any_close(bureau, voters):
     proposal = open_vote(bureau, voters["coordinator"], hours=1)
-    governance.cast_ballot(proposal, voters["m1"], choice="for")
+    actions.cast_ballot(proposal, voters["m1"], choice="for")
     with at(proposal.closes_at):  # the deadline itself is already too late
-        refused(governance.cast_ballot, proposal, voters["m2"], choice="for")
+        refused(actions.cast_ballot, proposal, voters["m2"], choice="for")
     with after_deadline(proposal):
-        refused(governance.cast_ballot, proposal, voters["m2"], choice="for")
-        refused(governance.cast_ballot, proposal, voters["m1"], choice="against")  # no late change either
+        refused(actions.cast_ballot, proposal, voters["m2"], choice="for")
+        refused(actions.cast_ballot, proposal, voters["m1"], choice="against")  # no late change either
     proposal.refresh_from_db()
     assert proposal.status == Status.OPEN  # nothing closed it: the clock alone refused
     assert Ballot.objects.get(proposal=proposal).choice == "for"
@@ -305,11 +305,11 @@ def test_a_ballot_after_the_deadline_is_refused_before_any_close(bureau, voters)
 
 def test_no_ballot_on_a_withdrawn_or_draft_proposal(bureau, voters):
     withdrawn = open_vote(bureau, voters["coordinator"])
-    governance.withdraw_proposal(withdrawn, voters["coordinator"])
-    refused(governance.cast_ballot, withdrawn, voters["m1"], choice="for")
+    actions.withdraw_proposal(withdrawn, voters["coordinator"])
+    refused(actions.cast_ballot, withdrawn, voters["m1"], choice="for")
 
     still_draft = draft(bureau, voters["coordinator"])
-    refused(governance.cast_ballot, still_draft, voters["m1"], choice="for")
+    refused(actions.cast_ballot, still_draft, voters["m1"], choice="for")
 
 
 def test_changing_a_vote_keeps_one_ballot_and_the_history(bureau, voters):
@@ -318,9 +318,9 @@ def test_changing_a_vote_keeps_one_ballot_and_the_history(bureau, voters):
     times = [start + timedelta(minutes=n) for n in (1, 5, 30)]
     for moment, choice in zip(times, ("for", "against", "abstain"), strict=True):
         with at(moment):
-            governance.cast_ballot(proposal, voters["m1"], choice=choice)
+            actions.cast_ballot(proposal, voters["m1"], choice=choice)
     with at(times[-1] + timedelta(minutes=1)):
-        governance.cast_ballot(proposal, voters["m2"], choice="for")
+        actions.cast_ballot(proposal, voters["m2"], choice="for")
 
     ballot = Ballot.objects.get(proposal=proposal, voter=voters["m1"])
     assert (ballot.choice, ballot.cast_at, ballot.updated_at) == ("abstain", times[0], times[-1])
@@ -328,7 +328,7 @@ def test_changing_a_vote_keeps_one_ballot_and_the_history(bureau, voters):
     assert history == list(zip(("for", "against", "abstain"), times, strict=True))
     assert Ballot.objects.filter(proposal=proposal).count() == 2
     assert BallotChange.objects.filter(proposal=proposal).count() == 4
-    assert governance.tally(proposal) == {"for": 1, "against": 0, "abstain": 1, "block": 0}
+    assert actions.tally(proposal) == {"for": 1, "against": 0, "abstain": 1, "block": 0}
 
 
 # --- extending and withdrawing --------------------------------------------------------------------
@@ -340,7 +340,7 @@ def test_extending_pushes_the_deadline_and_is_logged(bureau, voters):
     previous = proposal.closes_at
     later = previous + timedelta(days=2)
 
-    governance.extend_proposal(proposal, voters["coordinator"], later)
+    actions.extend_proposal(proposal, voters["coordinator"], later)
 
     proposal.refresh_from_db()
     assert proposal.closes_at == later
@@ -349,7 +349,7 @@ def test_extending_pushes_the_deadline_and_is_logged(bureau, voters):
     assert entry.user_id == voters["coordinator"].pk
     assert entry.data == {"from": previous.isoformat(), "to": later.isoformat()}
     with at(previous + timedelta(hours=1)):  # the old deadline no longer applies
-        governance.cast_ballot(proposal, voters["m1"], choice="for")
+        actions.cast_ballot(proposal, voters["m1"], choice="for")
 
 
 def test_extending_only_later_and_only_while_running(bureau, voters):
@@ -358,14 +358,14 @@ def test_extending_only_later_and_only_while_running(bureau, voters):
     closes_at = proposal.closes_at
     for when in (closes_at, closes_at - timedelta(hours=1)):
         with pytest.raises(GovernanceError):
-            governance.extend_proposal(proposal, coordinator, when)
+            actions.extend_proposal(proposal, coordinator, when)
     with after_deadline(proposal), pytest.raises(GovernanceError):  # due but not closed yet
-        governance.extend_proposal(proposal, coordinator, closes_at + timedelta(days=1))
+        actions.extend_proposal(proposal, coordinator, closes_at + timedelta(days=1))
     with pytest.raises(GovernanceError):
-        governance.extend_proposal(draft(bureau, coordinator), coordinator, closes_at)
+        actions.extend_proposal(draft(bureau, coordinator), coordinator, closes_at)
     close_when_due(proposal)
     with pytest.raises(GovernanceError):
-        governance.extend_proposal(proposal, coordinator, closes_at + timedelta(days=1))
+        actions.extend_proposal(proposal, coordinator, closes_at + timedelta(days=1))
 
     proposal.refresh_from_db()
     assert proposal.closes_at == closes_at
@@ -373,13 +373,13 @@ def test_extending_only_later_and_only_while_running(bureau, voters):
 
 
 def _withdraw_and_check(proposal: Proposal, by) -> None:
-    governance.withdraw_proposal(proposal, by)
+    actions.withdraw_proposal(proposal, by)
     proposal.refresh_from_db()
     assert proposal.status == Status.WITHDRAWN
     assert log_actions(proposal)[-1] == "bec.proposal.withdraw"
     with pytest.raises(GovernanceError):  # not twice
-        governance.withdraw_proposal(proposal, by)
-    assert governance.close_proposal(proposal.pk) is None
+        actions.withdraw_proposal(proposal, by)
+    assert actions.close_proposal(proposal.pk) is None
     assert not Decision.objects.exists()
 
 
@@ -395,10 +395,10 @@ def test_withdrawing_is_refused_once_due_or_decided(bureau, voters):
     coordinator = voters["coordinator"]
     proposal = open_vote(bureau, coordinator)
     with after_deadline(proposal), pytest.raises(GovernanceError):
-        governance.withdraw_proposal(proposal, coordinator)
+        actions.withdraw_proposal(proposal, coordinator)
     close_when_due(proposal)
     with pytest.raises(GovernanceError):
-        governance.withdraw_proposal(proposal, coordinator)
+        actions.withdraw_proposal(proposal, coordinator)
     proposal.refresh_from_db()
     assert proposal.status == Status.REJECTED  # nobody voted
     assert "bec.proposal.withdraw" not in log_actions(proposal)
@@ -407,7 +407,7 @@ def test_withdrawing_is_refused_once_due_or_decided(bureau, voters):
 def test_the_lifecycle_is_in_wagtails_audit_log(bureau, voters):
     coordinator = voters["coordinator"]
     proposal = open_vote(bureau, coordinator)
-    governance.extend_proposal(proposal, coordinator, proposal.closes_at + timedelta(days=1))
+    actions.extend_proposal(proposal, coordinator, proposal.closes_at + timedelta(days=1))
     proposal.refresh_from_db()
     decision = close_when_due(proposal)
 
@@ -423,11 +423,11 @@ def test_the_lifecycle_is_in_wagtails_audit_log(bureau, voters):
 
 def test_closing_before_the_deadline_does_nothing(bureau, voters):
     proposal = open_vote(bureau, voters["coordinator"])
-    governance.cast_ballot(proposal, voters["m1"], choice="for")
-    assert governance.close_proposal(proposal.pk) is None
+    actions.cast_ballot(proposal, voters["m1"], choice="for")
+    assert actions.close_proposal(proposal.pk) is None
     with at(proposal.closes_at - timedelta(microseconds=1)):
-        assert governance.close_proposal(proposal.pk) is None
-    assert governance.close_proposal(draft(bureau, voters["coordinator"]).pk) is None
+        assert actions.close_proposal(proposal.pk) is None
+    assert actions.close_proposal(draft(bureau, voters["coordinator"]).pk) is None
     proposal.refresh_from_db()
     assert proposal.status == Status.OPEN
     assert not Decision.objects.exists()
@@ -437,14 +437,14 @@ def test_closing_before_the_deadline_does_nothing(bureau, voters):
 def test_closing_a_due_proposal_records_one_decision(bureau, voters):
     rule = make_rule(bureau, Method.MAJORITY, quorum="1/2")
     proposal = open_vote(bureau, voters["coordinator"], rule, title="Adopter le protocole v2")
-    governance.cast_ballot(proposal, voters["coordinator"], choice="for")
-    governance.cast_ballot(proposal, voters["m1"], choice="for")
-    governance.cast_ballot(proposal, voters["m2"], choice="against")
+    actions.cast_ballot(proposal, voters["coordinator"], choice="for")
+    actions.cast_ballot(proposal, voters["m1"], choice="for")
+    actions.cast_ballot(proposal, voters["m2"], choice="against")
 
     closed_at = proposal.closes_at + timedelta(seconds=1)
     with at(closed_at):
-        decision = governance.close_proposal(proposal.pk)
-        again = governance.close_proposal(proposal.pk)
+        decision = actions.close_proposal(proposal.pk)
+        again = actions.close_proposal(proposal.pk)
 
     assert Decision.objects.count() == 1
     assert again.pk == decision.pk
@@ -457,7 +457,7 @@ def test_closing_a_due_proposal_records_one_decision(bureau, voters):
     assert stored.closed_at == proposal.closes_at  # the vote ended at its deadline, not when the job ran
     assert stored.rule["method"] == "majority" and stored.rule["quorum"] == "1/2"
     assert (stored.sequence, stored.previous_hash, stored.ranking) == (1, "", [])
-    assert stored.hash == governance.hash_decision(stored)  # the hash survives the database round trip
+    assert stored.hash == actions.hash_decision(stored)  # the hash survives the database round trip
     proposal.refresh_from_db()
     assert proposal.status == Status.ADOPTED
 
@@ -478,7 +478,7 @@ def test_closing_a_due_proposal_records_one_decision(bureau, voters):
 def test_outcomes_follow_the_rule(bureau, voters, rule_fields, choices, outcome, reason, score):
     proposal = open_vote(bureau, voters["coordinator"], make_rule(bureau, **rule_fields))
     for who, choice in zip(("m1", "m2", "m3"), choices, strict=False):
-        governance.cast_ballot(proposal, voters[who], choice=choice)
+        actions.cast_ballot(proposal, voters[who], choice=choice)
     decision = close_when_due(proposal)
     assert (decision.outcome, decision.reason, decision.score) == (outcome, reason, score)
     proposal.refresh_from_db()
@@ -488,8 +488,8 @@ def test_outcomes_follow_the_rule(bureau, voters, rule_fields, choices, outcome,
 def test_consent_with_a_single_block_is_rejected(bureau, voters):
     proposal = open_vote(bureau, voters["coordinator"], make_rule(bureau, Method.CONSENT))
     for who in ("coordinator", "m1", "m2"):
-        governance.cast_ballot(proposal, voters[who], choice="for")
-    governance.cast_ballot(proposal, voters["m3"], choice="block", reason="Pas de consentement des enquêté·es.")
+        actions.cast_ballot(proposal, voters[who], choice="for")
+    actions.cast_ballot(proposal, voters["m3"], choice="block", reason="Pas de consentement des enquêté·es.")
     decision = close_when_due(proposal)
     assert decision.counts == {"for": 3, "against": 0, "abstain": 0, "block": 1}
     assert (decision.outcome, decision.reason, decision.score) == ("rejected", "blocked", "1")
@@ -505,7 +505,7 @@ def test_college_weighting_can_adopt_what_the_headcount_rejects(bureau, make_per
     people = [(make_person(bureau, Role.MEMBER, college=college[name]), choice) for name, choice in votes]
     proposal = open_vote(bureau, people[0][0], make_rule(bureau, Method.MAJORITY, use_colleges=True))
     for person, choice in people:
-        governance.cast_ballot(proposal, person, choice=choice)
+        actions.cast_ballot(proposal, person, choice=choice)
     decision = close_when_due(proposal)
 
     expected = (40 * Fraction(1, 1) + 30 * Fraction(0, 2) + 30 * Fraction(1, 2)) / (40 + 30 + 30)
@@ -523,7 +523,7 @@ def test_majority_judgment_ranks_the_options(bureau, voters, mj):
         "m3": {"Atelier": "poor", "Enquête": "good", "Podcast": "excellent"},
     }
     for who, grades in ballots.items():
-        governance.cast_ballot(mj, voters[who], grades=_grades(mj, **grades))
+        actions.cast_ballot(mj, voters[who], grades=_grades(mj, **grades))
     decision = close_when_due(mj)
 
     # By hand: medians Atelier=fair, Enquête=good, Podcast=good. Tie broken by removing one "good":
@@ -540,7 +540,7 @@ def test_majority_judgment_ranks_the_options(bureau, voters, mj):
 def test_majority_judgment_without_quorum_is_rejected_unranked(bureau, voters):
     proposal = open_vote(bureau, voters["coordinator"], make_rule(bureau, Method.MAJORITY_JUDGMENT, quorum="1/2"),
                          options=["Atelier", "Enquête"])
-    governance.cast_ballot(proposal, voters["m1"], grades=_grades(proposal, Atelier="good", Enquête="poor"))
+    actions.cast_ballot(proposal, voters["m1"], grades=_grades(proposal, Atelier="good", Enquête="poor"))
     decision = close_when_due(proposal)
     assert (decision.outcome, decision.reason, decision.ranking) == ("rejected", "no_quorum", [])
     proposal.refresh_from_db()
@@ -551,7 +551,7 @@ def test_each_bureau_has_its_own_chain(bureau, other_bureau, voters, make_person
     decisions = [close_when_due(open_vote(bureau, voters["coordinator"])) for _ in range(3)]
     assert [d.sequence for d in decisions] == [1, 2, 3]
     assert [d.previous_hash for d in decisions] == ["", decisions[0].hash, decisions[1].hash]
-    assert governance.verify_chain(list(Decision.objects.filter(bureau=bureau).order_by("sequence"))) is None
+    assert actions.verify_chain(list(Decision.objects.filter(bureau=bureau).order_by("sequence"))) is None
 
     other = make_person(other_bureau, Role.COORDINATOR)
     first_elsewhere = close_when_due(open_vote(other_bureau, other))
@@ -563,11 +563,11 @@ def test_each_bureau_has_its_own_chain(bureau, other_bureau, voters, make_person
 def test_viewing_a_due_proposal_closes_it(bureau, voters):
     """Lazy closing: deadlines hold even if no scheduler runs."""
     proposal = open_vote(bureau, voters["coordinator"])
-    governance.cast_ballot(proposal, voters["m1"], choice="for")
-    assert governance.close_if_due(proposal).status == Status.OPEN
+    actions.cast_ballot(proposal, voters["m1"], choice="for")
+    assert actions.close_if_due(proposal).status == Status.OPEN
     assert not Decision.objects.exists()
     with after_deadline(proposal):
-        proposal = governance.close_if_due(proposal)
+        proposal = actions.close_if_due(proposal)
     assert proposal.status == Status.ADOPTED
     assert Decision.objects.get().proposal_id == proposal.pk
 
@@ -599,7 +599,7 @@ def test_queryset_writes_are_refused_and_raw_sql_is_caught_by_the_register_check
 
     with connection.cursor() as cursor:
         cursor.execute("UPDATE commons_decision SET title = %s WHERE id = %s", ["Réécrit en douce", decision.pk])
-    assert governance.verify_chain(list(Decision.objects.filter(bureau=bureau))) == decision
+    assert actions.verify_chain(list(Decision.objects.filter(bureau=bureau))) == decision
     with pytest.raises(CommandError, match="#1"):
         call_command("verify_decisions", stdout=StringIO())
 
@@ -613,7 +613,7 @@ def due_and_running(bureau, voters):
     coordinator = voters["coordinator"]
     due = [open_vote(bureau, coordinator, hours=1), open_vote(bureau, coordinator, hours=1)]
     running = open_vote(bureau, coordinator, hours=72)
-    governance.cast_ballot(due[0], voters["m1"], choice="for")
+    actions.cast_ballot(due[0], voters["m1"], choice="for")
     return due, running
 
 
@@ -626,10 +626,10 @@ def _check_closed(due, running):
 
 def test_close_due_proposals_closes_every_due_one(due_and_running):
     due, running = due_and_running
-    assert governance.close_due_proposals() == 0
+    assert actions.close_due_proposals() == 0
     with at(timezone.now() + timedelta(hours=2)):
-        assert governance.close_due_proposals() == 2
-        assert governance.close_due_proposals() == 0
+        assert actions.close_due_proposals() == 2
+        assert actions.close_due_proposals() == 0
     _check_closed(due, running)
 
 
@@ -660,11 +660,11 @@ def test_proposal_decided_is_sent_once_with_the_decision(bureau, voters):
     proposal_decided.connect(receiver)
     try:
         proposal = open_vote(bureau, voters["coordinator"])
-        governance.cast_ballot(proposal, voters["m1"], choice="for")
-        assert governance.close_proposal(proposal.pk) is None
+        actions.cast_ballot(proposal, voters["m1"], choice="for")
+        assert actions.close_proposal(proposal.pk) is None
         decision = close_when_due(proposal)
         assert close_when_due(proposal) == decision
-        governance.close_due_proposals()
+        actions.close_due_proposals()
     finally:
         proposal_decided.disconnect(receiver)
     assert received == [(Proposal, proposal.pk, Status.ADOPTED, decision.pk)]
@@ -674,12 +674,12 @@ def test_proposal_decided_is_sent_once_with_the_decision(bureau, voters):
 def test_create_proposal_refuses_bad_fields(bureau, voters, fields):
     arguments = {"title": "Titre", "body": "Corps", "rule": make_rule(bureau), "kind": "free"} | fields
     with pytest.raises(GovernanceError):
-        governance.create_proposal(bureau, voters["coordinator"], **arguments)
+        actions.create_proposal(bureau, voters["coordinator"], **arguments)
     assert not Proposal.objects.exists()
 
 
 def test_overlong_ballot_explanation_is_refused(bureau, voters):
     proposal = open_vote(bureau, voters["coordinator"])
     with pytest.raises(GovernanceError):
-        governance.cast_ballot(proposal, voters["m1"], choice="against", reason="x" * 4001)
+        actions.cast_ballot(proposal, voters["m1"], choice="against", reason="x" * 4001)
     assert not Ballot.objects.exists() and not BallotChange.objects.exists()

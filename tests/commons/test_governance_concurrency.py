@@ -20,7 +20,7 @@ from django.db import connection
 from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
-from commons import governance
+from commons import actions
 from commons.models import Ballot, BallotChange, Decision, DecisionRule, Proposal, Role
 from commons.signals import proposal_decided
 
@@ -61,8 +61,8 @@ def run_concurrently(targets) -> list:
 
 
 def open_vote(bureau, author, rule) -> Proposal:
-    proposal = governance.create_proposal(bureau, author, title="Adopter le protocole", body="Texte.", rule=rule)
-    return governance.open_proposal(proposal, author, closes_at=timezone.now() + timedelta(hours=1))
+    proposal = actions.create_proposal(bureau, author, title="Adopter le protocole", body="Texte.", rule=rule)
+    return actions.open_proposal(proposal, author, closes_at=timezone.now() + timedelta(hours=1))
 
 
 def make_due(proposal: Proposal) -> None:
@@ -86,7 +86,7 @@ def test_concurrent_ballots_and_changes_keep_one_ballot_per_member(bureau, make_
     def voter(member):
         def cast_all():
             for choice in plans[member.pk]:
-                governance.cast_ballot(proposal, member, choice=choice)
+                actions.cast_ballot(proposal, member, choice=choice)
         return cast_all
 
     run_concurrently([voter(member) for member in members])
@@ -102,7 +102,7 @@ def test_concurrent_ballots_and_changes_keep_one_ballot_per_member(bureau, make_
     ):
         last_change[voter_id] = choice
     recount = Counter(last_change.values())
-    assert governance.tally(proposal) == {c: recount[c] for c in ("for", "against", "abstain", "block")}
+    assert actions.tally(proposal) == {c: recount[c] for c in ("for", "against", "abstain", "block")}
     for pk, plan in plans.items():
         history = list(BallotChange.objects.filter(proposal=proposal, voter_id=pk).order_by("at", "pk")
                        .values_list("choice", flat=True))
@@ -113,8 +113,8 @@ def test_one_due_proposal_closed_by_eight_workers_gets_one_decision(bureau, make
     coordinator = make_person(bureau, Role.COORDINATOR)
     member = make_person(bureau, Role.MEMBER)
     proposal = open_vote(bureau, coordinator, rule)
-    governance.cast_ballot(proposal, coordinator, choice="for")
-    governance.cast_ballot(proposal, member, choice="against")
+    actions.cast_ballot(proposal, coordinator, choice="for")
+    actions.cast_ballot(proposal, member, choice="against")
     make_due(proposal)
 
     signals = []
@@ -126,7 +126,7 @@ def test_one_due_proposal_closed_by_eight_workers_gets_one_decision(bureau, make
 
     proposal_decided.connect(receiver)
     try:
-        results = run_concurrently([lambda: governance.close_proposal(proposal.pk)] * 8)
+        results = run_concurrently([lambda: actions.close_proposal(proposal.pk)] * 8)
     finally:
         proposal_decided.disconnect(receiver)
 
@@ -145,16 +145,16 @@ def test_due_proposals_of_one_bureau_closed_at_once_chain_in_order(bureau, make_
     rules = [DecisionRule.objects.create(bureau=bureau, name=f"Règle {n}", method="majority") for n in range(4)]
     proposals = [open_vote(bureau, coordinator, rule) for rule in rules]
     for proposal in proposals:
-        governance.cast_ballot(proposal, coordinator, choice="for")
+        actions.cast_ballot(proposal, coordinator, choice="for")
         make_due(proposal)
 
-    results = run_concurrently([lambda pk=p.pk: governance.close_proposal(pk) for p in proposals])
+    results = run_concurrently([lambda pk=p.pk: actions.close_proposal(pk) for p in proposals])
 
     chain = list(Decision.objects.filter(bureau=bureau).order_by("sequence"))
     assert [d.sequence for d in chain] == [1, 2, 3, 4]
     assert sorted(d.proposal_id for d in chain) == sorted(p.pk for p in proposals)
     assert sorted(r.pk for r in results) == sorted(d.pk for d in chain)
-    assert governance.verify_chain(chain) is None
+    assert actions.verify_chain(chain) is None
 
 
 def test_ballots_racing_the_close_are_all_counted_or_all_refused(bureau, make_person, rule):
@@ -168,13 +168,13 @@ def test_ballots_racing_the_close_are_all_counted_or_all_refused(bureau, make_pe
         def cast_until_refused():
             for n in itertools.count():
                 try:
-                    governance.cast_ballot(proposal, member, choice=("for", "against")[n % 2])
-                except governance.GovernanceError:
+                    actions.cast_ballot(proposal, member, choice=("for", "against")[n % 2])
+                except actions.GovernanceError:
                     return n
         return cast_until_refused
 
     def closer():
-        while (decision := governance.close_proposal(proposal.pk)) is None:
+        while (decision := actions.close_proposal(proposal.pk)) is None:
             time.sleep(0.005)
         return decision
 
@@ -183,5 +183,5 @@ def test_ballots_racing_the_close_are_all_counted_or_all_refused(bureau, make_pe
     assert all(n > 0 for n in casts)
     assert BallotChange.objects.filter(proposal=proposal).count() == sum(casts)
     assert not BallotChange.objects.filter(proposal=proposal, at__gte=decision.closed_at).exists()
-    assert decision.counts == governance.tally(proposal)
+    assert decision.counts == actions.tally(proposal)
     assert decision.ballots_cast == len(members)

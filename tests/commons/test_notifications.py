@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, override
 
-from commons import governance
+from commons import actions
 from commons.models import DecisionRule, Membership, Proposal, Role
 from commons.notifications import send_vote_reminders
 from participants.models import MemberProfile
@@ -36,10 +36,10 @@ def at(moment):
 
 def open_vote(bureau, author, *, hours=72, title=None) -> Proposal:
     rule = DecisionRule.objects.create(bureau=bureau, name=f"Règle {next(_names)}", method="majority")
-    proposal = governance.create_proposal(
+    proposal = actions.create_proposal(
         bureau, author, title=title or f"Proposition {next(_names)}", body="Texte.", rule=rule
     )
-    return governance.open_proposal(proposal, author, closes_at=timezone.now() + timedelta(hours=hours))
+    return actions.open_proposal(proposal, author, closes_at=timezone.now() + timedelta(hours=hours))
 
 
 def french(msgid: str, **values) -> str:
@@ -98,13 +98,13 @@ def test_opening_emails_every_active_member_once_after_the_commit(bureau, crowd,
 
 
 def test_no_email_when_the_opening_is_rolled_back(bureau, crowd, django_capture_on_commit_callbacks):
-    proposal = governance.create_proposal(
+    proposal = actions.create_proposal(
         bureau, crowd["coordinator"], title="Annulée", body="Texte.",
         rule=DecisionRule.objects.create(bureau=bureau, name="Majorité", method="majority"),
     )
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with pytest.raises(RuntimeError), transaction.atomic():
-            governance.open_proposal(proposal, crowd["coordinator"])
+            actions.open_proposal(proposal, crowd["coordinator"])
             raise RuntimeError("something later in the same request failed")
     assert callbacks == []
     assert mail.outbox == []
@@ -114,7 +114,7 @@ def test_no_email_when_the_opening_is_rolled_back(bureau, crowd, django_capture_
 
 def test_reminders_go_once_to_electors_who_have_not_voted_in_the_last_24_hours(bureau, crowd, make_person):
     proposal = open_vote(bureau, crowd["coordinator"], hours=72, title="Publier le rapport")
-    governance.cast_ballot(proposal, crowd["member"], choice="for")
+    actions.cast_ballot(proposal, crowd["member"], choice="for")
     make_person(bureau, Role.MEMBER)  # joined after opening: not an elector
     Membership.objects.filter(user=crowd["no_profile"]).update(left_at=timezone.now())  # elector who left
     closes_at = proposal.closes_at
@@ -144,8 +144,8 @@ def test_extending_a_vote_rearms_its_reminder(bureau, crowd):
     proposal = open_vote(bureau, crowd["coordinator"], hours=20)
     assert send_vote_reminders() == 3  # coordinator, member, member without profile
     new_closes_at = proposal.closes_at + timedelta(days=2)
-    governance.extend_proposal(proposal, crowd["coordinator"], new_closes_at)
-    governance.cast_ballot(proposal, crowd["coordinator"], choice="for")
+    actions.extend_proposal(proposal, crowd["coordinator"], new_closes_at)
+    actions.cast_ballot(proposal, crowd["coordinator"], choice="for")
     mail.outbox.clear()
 
     assert send_vote_reminders() == 0  # the new deadline is more than 24 hours away
@@ -161,12 +161,12 @@ def test_extending_a_vote_rearms_its_reminder(bureau, crowd):
 def test_the_decision_is_emailed_with_its_outcome(bureau, crowd, django_capture_on_commit_callbacks,
                                                   choice, outcome, subject_msgid, body_msgid):
     proposal = open_vote(bureau, crowd["coordinator"], title="Changer le livre de codes")
-    governance.cast_ballot(proposal, crowd["member"], choice=choice)
+    actions.cast_ballot(proposal, crowd["member"], choice=choice)
     mail.outbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with at(proposal.closes_at + timedelta(minutes=1)):
-            decision = governance.close_proposal(proposal.pk)
+            decision = actions.close_proposal(proposal.pk)
         assert mail.outbox == []
     assert decision.outcome == outcome
     assert len(callbacks) == 1
@@ -181,7 +181,7 @@ def test_the_decision_is_emailed_with_its_outcome(bureau, crowd, django_capture_
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with at(proposal.closes_at + timedelta(minutes=2)):
-            assert governance.close_proposal(proposal.pk) == decision
+            assert actions.close_proposal(proposal.pk) == decision
     assert callbacks == [] and mail.outbox == []
 
 
@@ -193,6 +193,6 @@ def test_a_mail_failure_neither_undoes_nor_fails_the_action(bureau, make_person,
     with mock.patch("commons.notifications.send_mass_mail", side_effect=SMTPException("mail server down")):
         proposals = [open_vote(bureau, coordinator, hours=1) for _ in range(2)]
         with at(timezone.now() + timedelta(hours=2)):
-            assert governance.close_due_proposals() == 2
+            assert actions.close_due_proposals() == 2
     assert {p.status for p in Proposal.objects.filter(pk__in=[p.pk for p in proposals])} == {"rejected"}
     assert "mail server down" in caplog.text

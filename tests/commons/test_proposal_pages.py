@@ -15,7 +15,7 @@ from django.contrib.messages import get_messages
 from django.utils import timezone, translation
 from django.utils.html import escape
 
-from commons import governance
+from commons import actions
 from commons.models import (
     Ballot,
     BallotChange,
@@ -65,7 +65,7 @@ def _rule(bureau, method: str = Method.MAJORITY, **fields) -> DecisionRule:
 
 def _draft(bureau, author, *, method: str = Method.MAJORITY, title: str = "Adopter la grille v2", **rule_fields):
     options = ["Option A", "Option B", "Option C"] if method == Method.MAJORITY_JUDGMENT else ()
-    return governance.create_proposal(
+    return actions.create_proposal(
         bureau, author, title=title, body="Nous proposons **la grille v2**.", rule=_rule(bureau, method, **rule_fields),
         kind="protocol_amendment", options=options,
     )
@@ -73,7 +73,7 @@ def _draft(bureau, author, *, method: str = Method.MAJORITY, title: str = "Adopt
 
 def _running(bureau, people, *, hours: int = 48, **kwargs):
     proposal = _draft(bureau, people["member"], **kwargs)
-    return governance.open_proposal(proposal, people["coordinator"], timezone.now() + timedelta(hours=hours))
+    return actions.open_proposal(proposal, people["coordinator"], timezone.now() + timedelta(hours=hours))
 
 
 @pytest.fixture
@@ -188,7 +188,7 @@ def test_another_members_draft_is_hidden_from_a_member(client, people, bureau, m
 
 
 def test_a_proposal_of_another_bureau_is_not_found(client, people, bureau, other_bureau):
-    foreign = governance.create_proposal(other_bureau, people["other_member"], title="Ailleurs", body="x",
+    foreign = actions.create_proposal(other_bureau, people["other_member"], title="Ailleurs", body="x",
                                          rule=_rule(other_bureau))
     client.force_login(people["coordinator"])
     assert client.get(_url(bureau, f"{foreign.pk}/")).status_code == 404
@@ -395,7 +395,7 @@ def test_ballot_after_the_deadline_is_refused_even_before_the_close(client, peop
 
 
 def test_ballot_on_a_withdrawn_proposal_is_refused(client, people, bureau, running):
-    governance.withdraw_proposal(running, people["coordinator"])
+    actions.withdraw_proposal(running, people["coordinator"])
     client.force_login(people["member"])
     before = _state(running)
     _assert_refused(client.post(_url(bureau, f"{running.pk}/vote/"), {"choice": "for"}), running, before,
@@ -545,8 +545,8 @@ def test_new_majority_judgment_proposal_keeps_its_options_in_order(client, peopl
 
 def test_the_service_refusal_is_a_form_error(client, people, bureau):
     client.force_login(people["member"])
-    with mock.patch.object(governance, "create_proposal",
-                           side_effect=governance.GovernanceError("Refus du service")):
+    with mock.patch.object(actions, "create_proposal",
+                           side_effect=actions.GovernanceError("Refus du service")):
         response = _new(client, bureau)
     assert response.status_code == 400
     assert "Refus du service" in response.content.decode()
@@ -571,7 +571,7 @@ def test_empty_comment_and_comment_on_a_decided_proposal_are_refused(client, peo
     response = client.post(_url(bureau, f"{running.pk}/comment/"), {"body": "  "})
     assert response.status_code == 400
     assert response.context["comment_form"].errors
-    governance.withdraw_proposal(running, people["coordinator"])
+    actions.withdraw_proposal(running, people["coordinator"])
     before = _state(running)
     _assert_refused(client.post(_url(bureau, f"{running.pk}/comment/"), {"body": "Trop tard"}), running, before,
                     _fr("The discussion of this proposal is closed."))
@@ -581,8 +581,8 @@ def test_empty_comment_and_comment_on_a_decided_proposal_are_refused(client, peo
 
 
 def test_viewing_a_due_proposal_closes_it_once(client, people, bureau, running):
-    governance.cast_ballot(running, people["member"], choice="for")
-    governance.cast_ballot(running, people["coordinator"], choice="for")
+    actions.cast_ballot(running, people["member"], choice="for")
+    actions.cast_ballot(running, people["coordinator"], choice="for")
     client.force_login(people["observer"])
     with mock.patch("django.utils.timezone.now", return_value=running.closes_at + timedelta(hours=1)):
         listing = client.get(_url(bureau) + "?tab=open").content.decode()
@@ -601,7 +601,7 @@ def test_viewing_a_due_proposal_closes_it_once(client, people, bureau, running):
 
 def test_results_stay_hidden_until_the_close_when_the_rule_says_so(client, people, bureau):
     proposal = _running(bureau, people, results_visibility=ResultsVisibility.AFTER_CLOSE)
-    governance.cast_ballot(proposal, people["member"], choice="against")
+    actions.cast_ballot(proposal, people["member"], choice="against")
     for who in ("member", "coordinator", "observer"):
         client.force_login(people[who])
         response = client.get(_url(bureau, f"{proposal.pk}/"))
@@ -619,7 +619,7 @@ def test_results_stay_hidden_until_the_close_when_the_rule_says_so(client, peopl
 
 def test_live_results_are_shown_while_the_vote_runs(client, people, bureau):
     proposal = _running(bureau, people, results_visibility=ResultsVisibility.LIVE)
-    governance.cast_ballot(proposal, people["member"], choice="for")
+    actions.cast_ballot(proposal, people["member"], choice="for")
     client.force_login(people["observer"])
     response = client.get(_url(bureau, f"{proposal.pk}/"))
     assert 'data-results="tally"' in response.content.decode()
@@ -629,9 +629,9 @@ def test_live_results_are_shown_while_the_vote_runs(client, people, bureau):
 def test_majority_judgment_results_show_the_merit_profile_and_the_ranking(client, people, bureau):
     proposal = _running(bureau, people, method=Method.MAJORITY_JUDGMENT)
     a, b, c = proposal.options.all()
-    governance.cast_ballot(proposal, people["member"], grades={str(a.pk): "poor", str(b.pk): "excellent",
+    actions.cast_ballot(proposal, people["member"], grades={str(a.pk): "poor", str(b.pk): "excellent",
                                                                str(c.pk): "good"})
-    governance.cast_ballot(proposal, people["coordinator"], grades={str(a.pk): "fair", str(b.pk): "very_good",
+    actions.cast_ballot(proposal, people["coordinator"], grades={str(a.pk): "fair", str(b.pk): "very_good",
                                                                     str(c.pk): "good"})
     client.force_login(people["member"])
     assert 'data-results="merit"' not in client.get(_url(bureau, f"{proposal.pk}/")).content.decode()
@@ -651,10 +651,10 @@ def _add_proposals(bureau, people, n: int) -> None:
         kind = i % 3
         proposal = _draft(bureau, people["member"], title=f"Proposition {i}")
         if kind:
-            governance.open_proposal(proposal, people["coordinator"], timezone.now() + timedelta(days=2))
-            governance.cast_ballot(proposal, people["coordinator"], choice="for")
+            actions.open_proposal(proposal, people["coordinator"], timezone.now() + timedelta(days=2))
+            actions.cast_ballot(proposal, people["coordinator"], choice="for")
         if kind == 2:
-            governance.withdraw_proposal(proposal, people["coordinator"])
+            actions.withdraw_proposal(proposal, people["coordinator"])
         Comment.objects.create(proposal=proposal, author=people["observer"], body=f"Avis {i}")
 
 

@@ -17,7 +17,7 @@ from django.core.management.base import CommandError
 from django.db import connection, connections
 from django.utils import timezone
 
-from commons import governance
+from commons import actions
 from commons.models import Decision, DecisionRule, Role
 
 
@@ -32,11 +32,11 @@ def json_param(value):
 
 
 def close_vote(bureau, coordinator, rule, title: str, choice: str) -> Decision:
-    proposal = governance.create_proposal(bureau, coordinator, title=title, body="Texte.", rule=rule)
-    proposal = governance.open_proposal(proposal, coordinator, closes_at=timezone.now() + timedelta(hours=1))
-    governance.cast_ballot(proposal, coordinator, choice=choice)
+    proposal = actions.create_proposal(bureau, coordinator, title=title, body="Texte.", rule=rule)
+    proposal = actions.open_proposal(proposal, coordinator, closes_at=timezone.now() + timedelta(hours=1))
+    actions.cast_ballot(proposal, coordinator, choice=choice)
     with mock.patch("django.utils.timezone.now", return_value=proposal.closes_at + timedelta(seconds=1)):
-        return governance.close_proposal(proposal.pk)
+        return actions.close_proposal(proposal.pk)
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ def test_any_changed_field_is_detected(chain, column, value):
 def test_a_forged_hash_breaks_the_next_link(chain):
     """Rewriting a decision *and* its hash is caught by the next decision's `previous_hash`."""
     raw("UPDATE commons_decision SET outcome = %s WHERE id = %s", ["adopted", chain[1].pk])
-    forged = governance.hash_decision(Decision.objects.get(pk=chain[1].pk))
+    forged = actions.hash_decision(Decision.objects.get(pk=chain[1].pk))
     raw("UPDATE commons_decision SET hash = %s WHERE id = %s", [forged, chain[1].pk])
     with broken_at(chain[2]):
         verify()
@@ -112,7 +112,7 @@ def test_a_deleted_newest_decision_is_detected(chain):
     """Cutting off the end of a chain leaves it internally valid; the decided proposal without its
     decision gives it away."""
     raw("DELETE FROM commons_decision WHERE id = %s", [chain[2].pk])
-    assert governance.verify_chain(list(Decision.objects.order_by("sequence"))) is None
+    assert actions.verify_chain(list(Decision.objects.order_by("sequence"))) is None
     with pytest.raises(CommandError, match=rf"proposal {chain[2].proposal_id} .*missing from the register"):
         verify()
 

@@ -20,7 +20,9 @@ from commons.voting import (
     REASONS,
     Ballot,
     Outcome,
+    allows_block,
     decide,
+    majority_grade,
     majority_judgment,
 )
 
@@ -518,3 +520,33 @@ def test_a_dominating_option_is_never_ranked_below(
     grades = others | {"zz-dominant": better, "aa-dominated": worse}
     ranking = majority_judgment(grades, GRADE_SCALE)
     assert ranking.index("zz-dominant") < ranking.index("aa-dominated")
+
+
+# --- One home for the rules the pages show -----------------------------------------------------------
+
+
+def test_only_consent_and_consensus_allow_a_block() -> None:
+    assert {method for method in METHODS if allows_block(method)} == {"consent", "consensus"}
+    assert not allows_block("majority_judgment") and not allows_block("")
+
+
+def test_majority_grade_is_the_lower_median_of_a_merit_profile() -> None:
+    # 4 grades best first: excellent, excellent, poor, poor -> index 2 (the lower middle): poor.
+    assert majority_grade({"excellent": 2, "poor": 2}, SCALE) == "poor"
+    # 3 grades: excellent, good, fair -> index 1: good.
+    assert majority_grade({"excellent": 1, "good": 1, "fair": 1}, SCALE) == "good"
+    assert majority_grade({}, SCALE) is None
+    assert majority_grade({"good": 0, "unknown": 5}, SCALE) is None  # grades outside the scale are ignored
+
+
+@given(polls.filter(lambda grades: any(grades.values())))
+def test_majority_grade_is_the_grade_majority_judgment_ranks_first_by(grades: dict[str, list[str]]) -> None:
+    """The grade the pages show is the one the ranking sorts by first."""
+    profiles = {option: {g: values.count(g) for g in GRADE_SCALE} for option, values in grades.items()}
+    voters = max(len(values) for values in grades.values())
+    # majority_judgment counts a missing grade as the worst: so does the profile the pages show.
+    for option, values in grades.items():
+        profiles[option][GRADE_SCALE[-1]] += voters - len(values)
+    shown = {option: majority_grade(profile, GRADE_SCALE) for option, profile in profiles.items()}
+    ranks = [GRADE_SCALE.index(shown[option]) for option in majority_judgment(grades, GRADE_SCALE)]
+    assert ranks == sorted(ranks)  # the ranking never puts a worse majority grade above a better one

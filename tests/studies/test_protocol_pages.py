@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from commons import governance
+from commons import actions
 from commons.models import Decision, DecisionRule, Proposal
 from commons.rules import ensure_default_rules
 from commons.views.decisions import decision_url, register_url
@@ -60,9 +60,9 @@ def submit(page: ProtocolPage, user, **changes):
 def adopt(task_state, people) -> Decision:
     proposal = task_state.proposal
     for who in ("member", "coordinator"):
-        governance.cast_ballot(proposal, people[who], choice="for")
+        actions.cast_ballot(proposal, people[who], choice="for")
     Proposal.objects.filter(pk=proposal.pk).update(closes_at=timezone.now() - timedelta(seconds=1))
-    return governance.close_proposal(proposal.pk)
+    return actions.close_proposal(proposal.pk)
 
 
 @pytest.fixture
@@ -293,7 +293,7 @@ def test_the_proposal_page_shows_the_proposed_changes(client, people, protocol):
 def test_other_proposals_show_no_changes_block(client, people, bureau):
     ensure_default_rules(bureau)
     rule = DecisionRule.objects.get(bureau=bureau, is_default=True)
-    proposal = governance.create_proposal(bureau, people["member"], title="Une question", body="Libre.",
+    proposal = actions.create_proposal(bureau, people["member"], title="Une question", body="Libre.",
                                           rule=rule, kind="free")
     content = client_for(client, people["member"]).get(detail_url(bureau, proposal)).content.decode()
     assert 'id="changes"' not in content

@@ -4,7 +4,7 @@ from itertools import groupby
 
 from django.core.management.base import BaseCommand, CommandError
 
-from commons.governance import verify_chain
+from commons.actions import verify_chain
 from commons.models import Decision, Proposal
 from commons.models.governance import CLOSED_STATUSES
 

@@ -1,7 +1,7 @@
 """Forms of the proposal pages. Rules are limited to the bureau's own, so a forged id is a field error.
 
 The forms only shape and check what people type; the state changes and the voting rules (who is in
-the electorate, what a method allows, deadlines) stay in `commons.governance`, whose refusals the
+the electorate, what a method allows, deadlines) stay in `commons.actions`, whose refusals the
 views show as form errors.
 """
 
@@ -11,8 +11,17 @@ from django import forms
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from .models import BureauPage, DecisionRule
-from .models.governance import GRADE_LABELS, GRADE_SCALE, BallotChoice, Method, ProposalKind
+from .. import voting
+from ..models import BureauPage, DecisionRule
+from ..models.governance import (
+    GRADE_LABELS,
+    GRADE_SCALE,
+    OPTION_LABEL_MAX,
+    PROPOSAL_TITLE_MAX,
+    BallotChoice,
+    Method,
+    ProposalKind,
+)
 
 #: The HTML datetime-local input sends "2026-05-04T18:30" (seconds only when a step asks for them).
 DATETIME_LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
@@ -27,7 +36,7 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
 
 class ProposalForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=200)
+    title = forms.CharField(label=_("Title"), max_length=PROPOSAL_TITLE_MAX)
     body = forms.CharField(
         label=_("Proposal"),
         widget=forms.Textarea(attrs={"rows": 10}),
@@ -65,8 +74,10 @@ class ProposalForm(forms.Form):
         labels = [line.strip() for line in self.cleaned_data["options"].splitlines() if line.strip()]
         if len(labels) > MAX_OPTIONS:
             raise forms.ValidationError(_("At most %(max)s options.") % {"max": MAX_OPTIONS})
-        if any(len(label) > 200 for label in labels):
-            raise forms.ValidationError(_("An option is at most 200 characters long."))
+        if any(len(label) > OPTION_LABEL_MAX for label in labels):
+            raise forms.ValidationError(
+                _("An option is at most %(max)s characters long.") % {"max": OPTION_LABEL_MAX}
+            )
         return labels
 
     def clean(self) -> dict:
@@ -122,11 +133,12 @@ def rule_label(rule: DecisionRule) -> str:
 
 
 def ballot_choices(method: str) -> list[tuple[str, str]]:
-    """The choices a method offers: a block (an objection) only exists in consent and consensus."""
-    allowed = [BallotChoice.FOR, BallotChoice.AGAINST, BallotChoice.ABSTAIN]
-    if method in (Method.CONSENT, Method.CONSENSUS):
-        allowed.append(BallotChoice.BLOCK)
-    return [(choice.value, choice.label) for choice in allowed]
+    """The choices a method offers: a block (an objection) only where `voting.allows_block` says so."""
+    return [
+        (choice.value, choice.label)
+        for choice in BallotChoice
+        if choice != BallotChoice.BLOCK or voting.allows_block(method)
+    ]
 
 
 def grade_choices() -> list[tuple[str, str]]:
@@ -134,7 +146,7 @@ def grade_choices() -> list[tuple[str, str]]:
 
 
 def ballot_from_post(data, option_ids: list[int]) -> dict:
-    """What a ballot form sent, for `governance.cast_ballot`: choice, reason, and grades by option id.
+    """What a ballot form sent, for `actions.cast_ballot`: choice, reason, and grades by option id.
 
     Only these fields are read: the voter is always the signed-in user, never a field of the form.
     Unknown grade fields are passed on so the service refuses them (a forged option id).

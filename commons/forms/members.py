@@ -1,16 +1,22 @@
-"""Forms of the members page. Colleges are limited to the bureau's own, so a forged id is a field error."""
+"""Forms of the members page. Colleges are limited to the bureau's own, so a forged id is a field error.
+
+What a role allows is asked of the membership model (`role_votes`, `Membership.is_last_coordinator`):
+no role is spelled out here.
+"""
 
 from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import BureauPage, College, Membership, Role
-from .models.membership import VOTING_ROLES
+from ..models import BureauPage, College, Membership, Role
+from ..models.membership import role_coordinates, role_votes
 
 
 class _BureauRoleForm(forms.Form):
-    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.MEMBER)
+    role = forms.ChoiceField(
+        label=_("Role"), choices=Role.choices, initial=Membership._meta.get_field("role").default
+    )
     college = forms.ModelChoiceField(label=_("College"), queryset=College.objects.none(), required=False)
 
     def __init__(self, *args, bureau: BureauPage, colleges: list[College] | None = None, **kwargs) -> None:
@@ -25,7 +31,7 @@ class _BureauRoleForm(forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        if cleaned.get("role") in VOTING_ROLES and self.has_colleges and not cleaned.get("college"):
+        if role_votes(cleaned.get("role")) and self.has_colleges and not cleaned.get("college"):
             self.add_error("college", _("Members and coordinators vote: choose their college."))
         return cleaned
 
@@ -50,14 +56,7 @@ class MembershipForm(_BureauRoleForm):
 
     def clean_role(self) -> str:
         role = self.cleaned_data["role"]
-        if role != Role.COORDINATOR and is_last_coordinator(self.membership):
+        if not role_coordinates(role) and self.membership.is_last_coordinator():
             raise forms.ValidationError(_("The bureau needs at least one coordinator."))
         return role
 
-
-def is_last_coordinator(membership: Membership) -> bool:
-    """True when ending or demoting this membership would leave the bureau without a coordinator."""
-    if membership.role != Role.COORDINATOR:
-        return False
-    others = Membership.objects.active().filter(bureau_id=membership.bureau_id, role=Role.COORDINATOR)
-    return not others.exclude(pk=membership.pk).exists()

@@ -1,11 +1,16 @@
-"""Governance services: open, vote, extend, withdraw, close — the only code that changes a vote's state.
+"""Governance actions: open, vote, extend, withdraw, close — the only code that changes a vote's state.
 
-Why a service module: views, management commands, background tasks and the workflow task of
-later issues all need the same rules (deadlines by server time, the electorate snapshot, one
-ballot per member, one decision per proposal). Each function validates everything first, raises
-`GovernanceError` with a translated message and changes nothing when input is bad, and takes
-row locks so concurrent votes and closes stay consistent on PostgreSQL (SQLite serialises
-writers with IMMEDIATE transactions, see settings).
+Named `actions` as Wagtail names its own (`wagtail.actions`), and so as not to share a name with
+`commons.models.governance`, which holds the data. Why a service module: views, management
+commands, background tasks and the workflow task all need the same rules (deadlines by server
+time, the electorate snapshot, one ballot per member, one decision per proposal). Each function
+validates everything first, raises `GovernanceError` with a translated message and changes nothing
+when input is bad, and takes row locks so concurrent votes and closes stay consistent on PostgreSQL
+(SQLite serialises writers with IMMEDIATE transactions, see settings).
+
+Layering: actions use the models, `voting` (arithmetic), `notifications` (emails after commit) and
+announce what happened through `commons.signals`; they never import views, forms or
+`commons.workflow` (which sits above them and listens to the signals).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 from wagtail.models import Page
 
-from . import voting
+from . import notifications, voting
 from .models import (
     Ballot,
     BallotChange,
@@ -35,10 +40,16 @@ from .models import (
     Proposal,
     ProposalOption,
 )
-from .models.governance import GRADE_SCALE, BallotChoice, Method, ProposalKind, Status
-from .models.membership import VOTING_ROLES
-
-MAX_REASON = 4000
+from .models.governance import (
+    BALLOT_REASON_MAX,
+    GRADE_SCALE,
+    PROPOSAL_TITLE_MAX,
+    BallotChoice,
+    Method,
+    ProposalKind,
+    Status,
+)
+from .signals import proposal_decided, proposal_withdrawn
 
 
 class GovernanceError(Exception):
@@ -64,8 +75,10 @@ def create_proposal(
     if rule.bureau_id != bureau.pk:
         raise GovernanceError(_("This decision rule belongs to another bureau."))
     title = (title or "").strip()
-    if not title or len(title) > Proposal._meta.get_field("title").max_length:
-        raise GovernanceError(_("A proposal needs a title of at most 200 characters."))
+    if not title or len(title) > PROPOSAL_TITLE_MAX:
+        raise GovernanceError(
+            _("A proposal needs a title of at most %(max)s characters.") % {"max": PROPOSAL_TITLE_MAX}
+        )
     if kind not in ProposalKind.values:
         raise GovernanceError(_("Unknown kind of proposal."))
     labels = [label.strip() for label in options if label.strip()]
@@ -97,8 +110,8 @@ def open_proposal(proposal: Proposal, by, closes_at: datetime | None = None) -> 
     if closes_at <= now:
         raise GovernanceError(_("The closing date must be in the future."))
     memberships = list(
-        Membership.objects.active()
-        .filter(bureau_id=proposal.bureau_id, role__in=VOTING_ROLES)
+        Membership.objects.voting()
+        .filter(bureau_id=proposal.bureau_id)
         .select_related("college", "user")
     )
     if not memberships:
@@ -146,13 +159,11 @@ def extend_proposal(proposal: Proposal, by, closes_at: datetime) -> Proposal:
 @transaction.atomic
 def withdraw_proposal(proposal: Proposal, by) -> Proposal:
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
-    if proposal.status not in (Status.DRAFT, Status.OPEN) or proposal.is_due:
+    if not proposal.can_be_withdrawn:
         raise GovernanceError(_("Only a draft or a running vote can be withdrawn."))
     proposal.status = Status.WITHDRAWN
     proposal.save(update_fields=["status"])
     log(instance=proposal, action="bec.proposal.withdraw", user=by)
-    from .signals import proposal_withdrawn
-
     proposal_withdrawn.send(sender=Proposal, proposal=proposal, by=by)
     return proposal
 
@@ -161,8 +172,10 @@ def withdraw_proposal(proposal: Proposal, by) -> Proposal:
 
 
 def _validate_ballot(proposal: Proposal, choice: str, reason: str, grades: Mapping[str, str] | None) -> dict:
-    if len(reason or "") > MAX_REASON:
-        raise GovernanceError(_("Keep the explanation under 4000 characters."))
+    if len(reason or "") > BALLOT_REASON_MAX:
+        raise GovernanceError(
+            _("The explanation is too long (at most %(max)s characters).") % {"max": BALLOT_REASON_MAX}
+        )
     method = proposal.rule.method
     if method == Method.MAJORITY_JUDGMENT:
         option_ids = {str(pk) for pk in proposal.options.values_list("pk", flat=True)}
@@ -177,7 +190,7 @@ def _validate_ballot(proposal: Proposal, choice: str, reason: str, grades: Mappi
     if choice not in BallotChoice.values:
         raise GovernanceError(_("Unknown choice."))
     if choice == BallotChoice.BLOCK:
-        if method not in (Method.CONSENT, Method.CONSENSUS):
+        if not voting.allows_block(method):
             raise GovernanceError(_("This decision method has no block."))
         if not reason.strip():
             raise GovernanceError(_("A block is an objection: say why."))
@@ -356,21 +369,20 @@ def close_proposal(proposal_id: int) -> Decision | None:
             data={"outcome": decision.outcome, "sequence": decision.sequence},
         )
         _after_commit("notify_decided", decision.pk)
-    from .signals import proposal_decided
-
     proposal_decided.send(sender=Proposal, proposal=proposal, decision=decision)
     return decision
 
 
 def close_due_proposals() -> int:
-    """Close every due proposal; returns how many decisions were recorded."""
+    """Close every due proposal; returns how many decisions were recorded.
+
+    What a decision then does to a workflow waiting on it is the caller's next step
+    (`commons.tasks.close_due`): actions sit below `commons.workflow` and never call up into it.
+    """
     closed = 0
     for proposal_id in Proposal.objects.due().order_by("closes_at", "pk").values_list("pk", flat=True):
         if close_proposal(proposal_id) is not None:
             closed += 1
-    from .workflow import settle_decided_submissions
-
-    settle_decided_submissions()
     return closed
 
 
@@ -407,6 +419,4 @@ def _after_commit(function_name: str, pk: int) -> None:
     `robust`: the change is already committed, so a mail failure is logged rather than raised; it must
     not turn an opened vote into an error page nor stop `close_due_proposals` half-way.
     """
-    from . import notifications
-
     transaction.on_commit(lambda: getattr(notifications, function_name)(pk), robust=True)

@@ -1,0 +1,217 @@
+"""Every route of a bureau, for every kind of visitor: the one answer each gets.
+
+The walk iterates `BureauPage.get_subpage_urls()`, so a route added without an expectation here
+fails `test_every_route_is_walked`, and a route whose view does not state its access with a guard
+of `commons.permissions` fails `test_every_declared_route_states_its_access`.
+
+Speed: the bureaus, people and proposals are built once for the module, inside a transaction
+rolled back when the module ends (Django's `setUpTestData` pattern); every request runs in a
+savepoint rolled back after it, so a successful write by one visitor never changes what the next
+one meets.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.test import Client
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.translation import override
+
+from bec_site.models import HomePage
+from commons import actions
+from commons.models import BureauPage, College, DecisionRule, Invitation, Membership, Proposal, Role
+from commons.models.governance import Method
+from commons.permissions import COORDINATORS_ONLY, MEMBERS_ONLY, VOTERS_ONLY
+from participants.models import MemberProfile
+
+ROLES = ("anonymous", "outsider", "observer", "member", "coordinator", "other_member")
+
+LOGIN = "login"  # 302 to the login page, with ?next=
+DONE = "done"  # 302 somewhere else: the write was accepted
+#: 403 pages, by the reason they give (`commons.permissions`): outsiders, observers, non-coordinators.
+NOT_A_MEMBER, NOT_A_VOTER, NOT_A_COORDINATOR = "403 members only", "403 voters only", "403 coordinators only"
+REASONS = {NOT_A_MEMBER: MEMBERS_ONLY, NOT_A_VOTER: VOTERS_ONLY, NOT_A_COORDINATOR: COORDINATORS_ONLY}
+
+PUBLIC = dict.fromkeys(ROLES, 200)
+POST_ONLY = dict.fromkeys(ROLES, 405)
+MEMBERS_READ = {"anonymous": LOGIN, "outsider": NOT_A_MEMBER, "observer": 200, "member": 200, "coordinator": 200,
+                "other_member": NOT_A_MEMBER}
+VOTERS_READ = MEMBERS_READ | {"observer": NOT_A_VOTER}
+MEMBERS_WRITE = MEMBERS_READ | {"observer": DONE, "member": DONE, "coordinator": DONE}
+VOTERS_WRITE = MEMBERS_WRITE | {"observer": NOT_A_VOTER}
+COORDINATORS_WRITE = MEMBERS_WRITE | {"observer": NOT_A_COORDINATOR, "member": NOT_A_COORDINATOR}
+
+#: (route name, method) -> the answer of each visitor. Routes not in READ_ONLY are also POSTed.
+EXPECTED = {
+    ("index_route", "GET"): PUBLIC,
+    ("members", "GET"): MEMBERS_READ,
+    ("invite", "GET"): POST_ONLY,
+    ("invite", "POST"): COORDINATORS_WRITE,
+    ("edit_membership", "GET"): POST_ONLY,
+    ("edit_membership", "POST"): COORDINATORS_WRITE,
+    ("remove_membership", "GET"): POST_ONLY,
+    ("remove_membership", "POST"): COORDINATORS_WRITE,
+    ("revoke_invitation", "GET"): POST_ONLY,
+    ("revoke_invitation", "POST"): COORDINATORS_WRITE,
+    ("proposal_list", "GET"): MEMBERS_READ,
+    ("proposal_new", "GET"): VOTERS_READ,
+    ("proposal_new", "POST"): VOTERS_WRITE,
+    ("proposal_detail", "GET"): MEMBERS_READ,
+    ("proposal_vote", "GET"): POST_ONLY,
+    ("proposal_vote", "POST"): VOTERS_WRITE,
+    ("proposal_comment", "GET"): POST_ONLY,
+    ("proposal_comment", "POST"): MEMBERS_WRITE,  # observers take part in the discussion
+    ("proposal_open", "GET"): POST_ONLY,
+    ("proposal_open", "POST"): COORDINATORS_WRITE,
+    ("proposal_extend", "GET"): POST_ONLY,
+    ("proposal_extend", "POST"): COORDINATORS_WRITE,
+    ("proposal_withdraw", "GET"): POST_ONLY,
+    ("proposal_withdraw", "POST"): COORDINATORS_WRITE,
+    ("decision_register", "GET"): PUBLIC,
+    ("decision_verify", "GET"): PUBLIC,
+    ("decision_csv", "GET"): PUBLIC,
+}
+#: Routes that only read: their GET is walked, a POST to them is not a case of its own.
+READ_ONLY = {"index_route", "members", "proposal_list", "proposal_detail", "decision_register",
+             "decision_verify", "decision_csv"}
+
+ROUTES = [route.name for route in BureauPage.get_subpage_urls()]
+CASES = [(name, "GET") for name in ROUTES] + [(name, "POST") for name in ROUTES if name not in READ_ONLY]
+
+
+def _person(n: int, email: str, bureau: BureauPage | None = None, role: str | None = None,
+            college: College | None = None):
+    user = get_user_model().objects.create_user(username=f"walker{n}", email=email, password="x-walk-1234")
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    MemberProfile.objects.create(user=user, display_name=f"Marcheur {n}", category="researcher")
+    if bureau is not None:
+        Membership.objects.create(user=user, bureau=bureau, role=role, college=college)
+    return user
+
+
+def _bureau(home: HomePage, slug: str) -> tuple[BureauPage, College]:
+    bureau = BureauPage(title=f"Bureau {slug}", slug=slug, question="Q ?", charter="", governance="")
+    bureau.colleges.add(College(name="Tous", weight=100, sort_order=0))
+    home.add_child(instance=bureau)
+    bureau.save_revision().publish()
+    bureau.refresh_from_db()
+    return bureau, bureau.colleges.get()
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """Two bureaus, one person per kind of visitor, an open vote, a draft and a pending invitation."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        home = HomePage.objects.get()
+        bureau, college = _bureau(home, "marche")
+        other, other_college = _bureau(home, "ailleurs")
+        people = {
+            "anonymous": None,
+            "outsider": _person(1, "dehors@example.org"),
+            "observer": _person(2, "observe@example.org", bureau, Role.OBSERVER),
+            "member": _person(3, "membre@example.org", bureau, Role.MEMBER, college),
+            "coordinator": _person(4, "coordonne@example.org", bureau, Role.COORDINATOR, college),
+            "other_member": _person(5, "autre@example.org", other, Role.COORDINATOR, other_college),
+        }
+        rule = DecisionRule.objects.create(bureau=bureau, name="Majorité", method=Method.MAJORITY,
+                                           is_default=True)
+        running = actions.create_proposal(bureau, people["member"], title="En cours", body="Texte.", rule=rule)
+        running = actions.open_proposal(running, people["coordinator"], timezone.now() + timedelta(days=7))
+        draft = actions.create_proposal(bureau, people["coordinator"], title="Brouillon", body="Texte.",
+                                        rule=rule)
+        invitation, _token = Invitation.issue(email="invite@example.org", bureau=bureau, role=Role.MEMBER)
+        target = Membership.objects.get(user=people["member"], bureau=bureau)
+        later = timezone.localtime(running.closes_at + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+        routes = {  # route name -> (URL keyword arguments, POST data)
+            "invite": ({}, {"email": "nouvelle@example.org", "role": Role.MEMBER, "college": college.pk}),
+            "edit_membership": ({"membership_id": target.pk},
+                                {f"m{target.pk}-role": Role.MEMBER, f"m{target.pk}-college": college.pk}),
+            "remove_membership": ({"membership_id": target.pk}, {}),
+            "revoke_invitation": ({"invitation_id": invitation.pk}, {}),
+            "proposal_new": ({}, {"title": "Nouvelle", "body": "Texte.", "kind": "free", "rule": rule.pk,
+                                  "options": ""}),
+            "proposal_detail": ({"proposal_id": running.pk}, {}),
+            "proposal_vote": ({"proposal_id": running.pk}, {"choice": "for", "reason": ""}),
+            "proposal_comment": ({"proposal_id": running.pk}, {"body": "Un avis."}),
+            "proposal_open": ({"proposal_id": draft.pk}, {"closes_at": ""}),
+            "proposal_extend": ({"proposal_id": running.pk}, {"closes_at": later}),
+            "proposal_withdraw": ({"proposal_id": running.pk}, {}),
+        }
+        yield {"bureau": bureau, "people": people, "routes": routes}
+        transaction.set_rollback(True)
+
+
+def _answer(response) -> int | str:
+    if response.status_code == 302:
+        return LOGIN if response.url.startswith("/accounts/login/?next=") else DONE
+    if response.status_code == 403:
+        body = response.content.decode()
+        with override("fr"):  # the site's language, in which the request ran
+            given = [key for key, reason in REASONS.items() if escape(str(reason)) in body]
+        return given[0] if len(given) == 1 else f"403 saying {given or 'nothing known'}"
+    return response.status_code
+
+
+def test_every_route_is_walked():
+    """A new route must say, here, what each visitor gets."""
+    missing = [case for case in CASES if case not in EXPECTED]
+    assert not missing, f"routes without an expected answer: {missing}"
+    stale = [case for case in EXPECTED if case[0] not in ROUTES]
+    assert not stale, f"expectations for routes that no longer exist: {stale}"
+
+
+def test_every_declared_route_states_its_access():
+    """Each view of a declared route carries the guard it was decorated with (`bec_access`)."""
+    unguarded = []
+    for route in BureauPage.routes:
+        from django.utils.module_loading import import_string
+
+        view = import_string(route.callback.view_path)
+        if not getattr(view, "bec_access", None):
+            unguarded.append(route.name)
+    assert not unguarded, f"views that state no access: {unguarded}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "method"), CASES)
+def test_route_answers_each_visitor(world, name, method):
+    bureau, people = world["bureau"], world["people"]
+    kwargs, data = world["routes"].get(name, ({}, {}))
+    path = "" if name == "index_route" else bureau.reverse_subpage(name, kwargs=kwargs)
+    url = bureau.url + path
+    got = {}
+    for who in ROLES:
+        with transaction.atomic():
+            client = Client()
+            if people[who] is not None:
+                client.force_login(people[who])
+            response = client.post(url, data) if method == "POST" else client.get(url)
+            got[who] = _answer(response)
+            transaction.set_rollback(True)
+    assert got == EXPECTED[(name, method)], f"{method} {url}"
+
+
+@pytest.mark.django_db
+def test_a_draft_and_another_bureaus_proposal_are_not_found(world):
+    """Past the guard, a proposal the visitor may not see is a 404, never its page."""
+    bureau, people = world["bureau"], world["people"]
+    draft = Proposal.objects.get(bureau=bureau, title="Brouillon")
+    foreign_rule = DecisionRule.objects.create(bureau=people["other_member"].memberships.get().bureau,
+                                               name="Ailleurs", method=Method.MAJORITY)
+    foreign = actions.create_proposal(foreign_rule.bureau, people["other_member"], title="Ailleurs",
+                                      body="x", rule=foreign_rule)
+    answers = {}
+    for who, proposal in (("member", draft), ("observer", draft), ("coordinator", draft),
+                          ("coordinator", foreign)):
+        client = Client()
+        client.force_login(people[who])
+        url = bureau.url + bureau.reverse_subpage("proposal_detail", kwargs={"proposal_id": proposal.pk})
+        answers[(who, proposal.title)] = _answer(client.get(url))
+    assert answers == {("member", "Brouillon"): 404, ("observer", "Brouillon"): 404,
+                       ("coordinator", "Brouillon"): 200, ("coordinator", "Ailleurs"): 404}
