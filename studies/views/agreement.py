@@ -120,10 +120,9 @@ def compute(study: StudyPage, consented, coder_a: int, coder_b: int, codes: list
     return compare(data, coder_a, coder_b, codes), flagged
 
 
+@permissions.team_required
 def agreement(request: HttpRequest, study: StudyPage) -> HttpResponse:
     """GET: choose two coders (default: the two with the most excerpts) and see their agreement."""
-    if not permissions.is_team(request.user, study):
-        return permissions.deny(request)
     consented = Observation.objects.consented().filter(study=study)
     coders = _coders(study, consented)
     context: dict = {"page": study, "self": study, "coders": coders}

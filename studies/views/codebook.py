@@ -16,13 +16,13 @@ import re
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from participants.models import display_name
 
@@ -99,22 +99,7 @@ class MemoForm(forms.Form):
     )
 
 
-# --- Access ---------------------------------------------------------------------------------------
-
-
-def _guard(request: HttpRequest, study: StudyPage, *, write: str | None = None):
-    """(membership, denial response or None). `write` names the rule a POST needs."""
-    found = permissions.membership(request.user, study)
-    if not permissions.is_team(request.user, study, found):
-        return found, permissions.deny(request)
-    if write is None:
-        return found, None
-    if request.method != "POST":
-        return found, HttpResponseNotAllowed(["POST"])
-    rule = permissions.can_manage_codebook if write == "manage" else permissions.can_contribute
-    if not rule(request.user, study, found):
-        raise PermissionDenied(_("Observers read the codebook; they do not change it."))
-    return found, None
+_OBSERVERS_READ = gettext_lazy("Observers read the codebook; they do not change it.")
 
 
 def codebook_url(request: HttpRequest, study: StudyPage) -> str:
@@ -196,7 +181,6 @@ def _choices(ordered: list[Code], exclude: set[int] = frozenset()) -> list[tuple
 def _render(
     request: HttpRequest,
     study: StudyPage,
-    membership,
     *,
     new_form: CodeForm | None = None,
     bound: dict[tuple[str, int], forms.Form] | None = None,
@@ -205,8 +189,8 @@ def _render(
     codes = _load_codes(study)
     families, ordered = _tree(codes)
     by_id = {code.pk: code for code in codes}
-    can_manage = permissions.can_manage_codebook(request.user, study, membership)
-    can_write_memos = permissions.can_contribute(request.user, study, membership)
+    can_manage = permissions.can_manage_codebook(request.user, study)
+    can_write_memos = permissions.can_contribute(request.user, study)
     bound = bound or {}
     all_choices = _choices(ordered)
     for code in ordered:
@@ -236,7 +220,6 @@ def _render(
         "self": study,
         "study": study,
         "bureau": study.bureau,
-        "membership": membership,
         "families": families,
         "code_count": len(codes),
         "can_manage": can_manage,
@@ -252,13 +235,11 @@ def _refused(request: HttpRequest, form: forms.Form, name: str, error: str) -> N
     messages.error(request, _("« %(name)s » was not changed: %(error)s") % {"name": name, "error": error})
 
 
+@permissions.contributor_required(_OBSERVERS_READ, team_reads=True, policy=permissions.can_manage_codebook)
 def codebook(request: HttpRequest, study: StudyPage) -> HttpResponse:
     """GET: the codebook. POST: a new code (contributors)."""
-    membership, denied = _guard(request, study, write="manage" if request.method == "POST" else None)
-    if denied:
-        return denied
     if request.method != "POST":
-        return _render(request, study, membership)
+        return _render(request, study)
     codes = {code.pk: code for code in Code.objects.filter(study=study)}
     form = CodeForm(request.POST, prefix="new", codes=codes)
     if form.is_valid():
@@ -276,14 +257,13 @@ def codebook(request: HttpRequest, study: StudyPage) -> HttpResponse:
             return redirect(f"{codebook_url(request, study)}#code-{code.pk}")
     else:
         messages.error(request, _("The code was not created: see the errors in the form."))
-    return _render(request, study, membership, new_form=form, status=400)
+    return _render(request, study, new_form=form, status=400)
 
 
+@permissions.contributor_required(_OBSERVERS_READ, policy=permissions.can_manage_codebook)
+@require_POST
 def code_edit(request: HttpRequest, study: StudyPage, code_id: int) -> HttpResponse:
     """Rename, move, recolour and redefine a code, all at once or not at all."""
-    membership, denied = _guard(request, study, write="manage")
-    if denied:
-        return denied
     code = _code_or_404(study, code_id)
     name = code.name
     codes = {item.pk: item for item in Code.objects.filter(study=study)}
@@ -304,14 +284,13 @@ def code_edit(request: HttpRequest, study: StudyPage, code_id: int) -> HttpRespo
         messages.error(
             request, _("« %(name)s » was not changed: see the errors in the form.") % {"name": name}
         )
-    return _render(request, study, membership, bound={("edit", code.pk): form}, status=400)
+    return _render(request, study, bound={("edit", code.pk): form}, status=400)
 
 
+@permissions.contributor_required(_OBSERVERS_READ, policy=permissions.can_manage_codebook)
+@require_POST
 def code_merge(request: HttpRequest, study: StudyPage, code_id: int) -> HttpResponse:
     """Fold a code into another one: every coding, memo and sub-code moves; the code disappears."""
-    membership, denied = _guard(request, study, write="manage")
-    if denied:
-        return denied
     source = _code_or_404(study, code_id)
     codes = {item.pk: item for item in Code.objects.filter(study=study)}
     form = MergeForm(request.POST, prefix=f"merge{source.pk}", codes=codes)
@@ -334,14 +313,13 @@ def code_merge(request: HttpRequest, study: StudyPage, code_id: int) -> HttpResp
     else:
         messages.error(request, _("« %(name)s » was not merged: choose the code to merge it into.")
                        % {"name": source.name})
-    return _render(request, study, membership, bound={("merge", source.pk): form}, status=400)
+    return _render(request, study, bound={("merge", source.pk): form}, status=400)
 
 
+@permissions.contributor_required(_OBSERVERS_READ)
+@require_POST
 def code_memo(request: HttpRequest, study: StudyPage, code_id: int) -> HttpResponse:
     """A memo on a code (contributors)."""
-    membership, denied = _guard(request, study, write="contribute")
-    if denied:
-        return denied
     code = _code_or_404(study, code_id)
     form = MemoForm(request.POST, prefix=f"memo{code.pk}")
     if form.is_valid():
@@ -353,4 +331,4 @@ def code_memo(request: HttpRequest, study: StudyPage, code_id: int) -> HttpRespo
         else:
             messages.success(request, _("Memo added to « %(name)s ».") % {"name": code.name})
             return redirect(f"{codebook_url(request, study)}#code-{code.pk}")
-    return _render(request, study, membership, bound={("memo", code.pk): form}, status=400)
+    return _render(request, study, bound={("memo", code.pk): form}, status=400)

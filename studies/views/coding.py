@@ -39,7 +39,9 @@ from .. import permissions
 from ..codebook import MAX_MEMO
 from ..forms import safe_colour
 from ..models import Code, CodedObservation, Excerpt, Memo, Observation, Purpose, StudyPage
-from ..sources import KINDS, OBSERVATIONS, SourceKind
+from ..sources import OBSERVATIONS, SourceKind
+
+_OBSERVERS_DO_NOT_CODE = gettext_lazy("Observers read the study; they do not code it.")
 
 
 def detail_url(study: StudyPage, observation_id: int, anchor: str = "") -> str:
@@ -244,62 +246,32 @@ class MemoForm(forms.Form):
         return body
 
 
-# --- Access ---------------------------------------------------------------------------------------
-
-
-def _guard(request: HttpRequest, study: StudyPage, kind: SourceKind | str, source_id: int, *, write: bool):
-    """(membership, source, denial). Team only; writes need a contributor (403 for observers).
-
-    The source is looked up after the team check (outsiders learn nothing, not even a 404 reason)
-    and before the write check (a source that is not there is a 404 for observers too).
-    """
-    found = permissions.membership(request.user, study)
-    if not permissions.is_team(request.user, study, found):
-        return found, None, permissions.deny(request)
-    source = _kind(kind).get(study, source_id)
-    if write and not permissions.can_contribute(request.user, study, found):
-        raise PermissionDenied(_("Observers read the study; they do not code it."))
-    return found, source, None
-
-
-def _kind(kind: SourceKind | str) -> SourceKind:
-    """The routes name a kind by its slug (`StudyPage.routes`); the views work with the kind itself."""
-    return KINDS[kind] if isinstance(kind, str) else kind
-
-
 # --- The page -------------------------------------------------------------------------------------
 
 
+@permissions.source_required()
 @require_safe
-def source_detail(
-    request: HttpRequest, study: StudyPage, kind: SourceKind | str, source_id: int
-) -> HttpResponse:
+def source_detail(request: HttpRequest, study: StudyPage, *, kind: SourceKind, source) -> HttpResponse:
     """The page of a source that has no action of its own (an interview): read it, code it."""
-    found, source, denied = _guard(request, study, kind, source_id, write=False)
-    if denied:
-        return denied
-    return render_source(request, study, kind, source, found)
+    return render_source(request, study, kind, source)
 
 
-def observation_detail(request: HttpRequest, study: StudyPage, observation_id: int) -> HttpResponse:
-    found, observation, denied = _guard(
-        request, study, OBSERVATIONS, observation_id, write=request.method == "POST"
-    )
-    if denied:
-        return denied
+@permissions.source_required(_OBSERVERS_DO_NOT_CODE, team_reads=True)
+def observation_detail(request: HttpRequest, study: StudyPage, *, kind: SourceKind, source) -> HttpResponse:
+    """The observation's page; POST ``action=set_codes`` replaces the codes of the whole observation."""
     if request.method == "POST":
         if request.POST.get("action") == "set_codes":
-            return _set_codes(request, study, observation, found)
+            return _set_codes(request, study, source)
         messages.error(request, _("Unknown action."))
-        return render_source(request, study, OBSERVATIONS, observation, found, status=400)
-    return render_source(request, study, OBSERVATIONS, observation, found)
+        return render_source(request, study, kind, source, status=400)
+    return render_source(request, study, kind, source)
 
 
-def _set_codes(request: HttpRequest, study: StudyPage, observation: Observation, found) -> HttpResponse:
+def _set_codes(request: HttpRequest, study: StudyPage, observation: Observation) -> HttpResponse:
     form = ObservationCodesForm(request.POST, study=study)
     if not form.is_valid():
         messages.error(request, _("The codes were not changed."))
-        return render_source(request, study, OBSERVATIONS, observation, found, codes_form=form, status=400)
+        return render_source(request, study, OBSERVATIONS, observation, codes_form=form, status=400)
     codes = list(form.cleaned_data["codes"])
     with transaction.atomic():
         observation.codes.set(codes)
@@ -316,7 +288,6 @@ def render_source(
     study: StudyPage,
     kind: SourceKind,
     source,
-    found,
     *,
     excerpt_form: ExcerptForm | None = None,
     memo_form: MemoForm | None = None,
@@ -327,10 +298,8 @@ def render_source(
 
     `page_kwargs` go to the kind's `page_context` function (e.g. the observation's `codes_form`).
     """
-    context = coding_context(
-        request, study, kind, source, found, excerpt_form=excerpt_form, memo_form=memo_form
-    )
-    context.update(import_string(kind.page_context)(request, study, source, found, context, **page_kwargs))
+    context = coding_context(request, study, kind, source, excerpt_form=excerpt_form, memo_form=memo_form)
+    context.update(import_string(kind.page_context)(request, study, source, context, **page_kwargs))
     return render(request, kind.template, context, status=status)
 
 
@@ -339,7 +308,6 @@ def coding_context(
     study: StudyPage,
     kind: SourceKind,
     source,
-    found,
     *,
     excerpt_form: ExcerptForm | None = None,
     memo_form: MemoForm | None = None,
@@ -350,7 +318,7 @@ def coding_context(
     the memos with their authors.
     """
     user = request.user
-    can_code = permissions.can_contribute(user, study, found)
+    can_code = permissions.can_contribute(user, study)
     text = kind.plain_text(source)
     excerpts = list(
         Excerpt.objects.filter(**kind.of(source))
@@ -360,7 +328,7 @@ def coding_context(
     for excerpt in excerpts:
         excerpt.coder_name = display_name(excerpt.coder) if excerpt.coder else _("former member")
         excerpt.safe_colour = safe_colour(excerpt.code_list[0].colour if excerpt.code_list else None)
-        excerpt.can_delete = can_code and permissions.can_delete_excerpt(user, study, excerpt, found)
+        excerpt.can_delete = can_code and permissions.can_delete_excerpt(user, study, excerpt)
         for code in excerpt.code_list:
             code.safe_colour = safe_colour(code.colour)
     study_codes = code_tree(list(Code.objects.filter(study=study).only("pk", "name", "colour", "parent_id")))
@@ -408,7 +376,7 @@ def coding_context(
 
 
 def observation_context(
-    request: HttpRequest, study: StudyPage, observation: Observation, found, context: dict,
+    request: HttpRequest, study: StudyPage, observation: Observation, context: dict,
     *, codes_form: ObservationCodesForm | None = None,
 ) -> dict:
     """The observation page's own part: its facts and the codes of the whole observation."""
@@ -435,18 +403,13 @@ def observation_context(
 # --- Actions (every kind of source) ---------------------------------------------------------------
 
 
+@permissions.source_required(_OBSERVERS_DO_NOT_CODE)
 @require_POST
-def excerpt_create(
-    request: HttpRequest, study: StudyPage, kind: SourceKind | str, source_id: int
-) -> HttpResponse:
-    found, source, denied = _guard(request, study, kind, source_id, write=True)
-    if denied:
-        return denied
-    kind = _kind(kind)
+def excerpt_create(request: HttpRequest, study: StudyPage, *, kind: SourceKind, source) -> HttpResponse:
     form = ExcerptForm(request.POST, study=study, source=source, kind=kind)
     if not form.is_valid():
         messages.error(request, _("The excerpt was not saved: see the coding form."))
-        return render_source(request, study, kind, source, found, excerpt_form=form, status=400)
+        return render_source(request, study, kind, source, excerpt_form=form, status=400)
     data = form.cleaned_data
     with transaction.atomic():
         excerpt = (
@@ -472,36 +435,28 @@ def excerpt_create(
     return redirect(kind.url(study, source.pk, f"excerpt-{excerpt.pk}"))
 
 
+@permissions.source_required(_OBSERVERS_DO_NOT_CODE)
 @require_POST
 def excerpt_delete(
-    request: HttpRequest, study: StudyPage, kind: SourceKind | str, source_id: int, excerpt_id: int
+    request: HttpRequest, study: StudyPage, excerpt_id: int, *, kind: SourceKind, source
 ) -> HttpResponse:
-    found, source, denied = _guard(request, study, kind, source_id, write=True)
-    if denied:
-        return denied
-    kind = _kind(kind)
     excerpt = Excerpt.objects.filter(**kind.of(source), pk=excerpt_id).first()
     if excerpt is None:
         raise Http404(kind.wording["no_excerpt"])
-    if not permissions.can_delete_excerpt(request.user, study, excerpt, found):
+    if not permissions.can_delete_excerpt(request.user, study, excerpt):
         raise PermissionDenied(_("Only the excerpt's coder or a coordinator may delete it."))
     excerpt.delete()
     messages.success(request, _("Excerpt deleted."))
     return redirect(kind.url(study, source.pk, "excerpts"))
 
 
+@permissions.source_required(_OBSERVERS_DO_NOT_CODE)
 @require_POST
-def source_memo(
-    request: HttpRequest, study: StudyPage, kind: SourceKind | str, source_id: int
-) -> HttpResponse:
-    found, source, denied = _guard(request, study, kind, source_id, write=True)
-    if denied:
-        return denied
-    kind = _kind(kind)
+def source_memo(request: HttpRequest, study: StudyPage, *, kind: SourceKind, source) -> HttpResponse:
     form = MemoForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("The memo was not saved."))
-        return render_source(request, study, kind, source, found, memo_form=form, status=400)
+        return render_source(request, study, kind, source, memo_form=form, status=400)
     memo = Memo.objects.create(
         study=study, author=request.user, **kind.of(source), body=form.cleaned_data["body"]
     )

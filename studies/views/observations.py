@@ -26,6 +26,7 @@ from django.shortcuts import redirect, render
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from wagtail.search.backends import get_search_backend
 
 from commons.markup import render_markdown
@@ -47,22 +48,12 @@ def detail_url(study: StudyPage, observation: Observation) -> str:
     return study.url + study.reverse_subpage("observation_detail", args=[observation.pk])
 
 
-def _require_contributor(request: HttpRequest, study: StudyPage) -> HttpResponse | None:
-    return permissions.require_contributor(
-        request, study, _("Observers read the observations; they do not log or edit them.")
-    )
+_OBSERVERS_READ = gettext_lazy("Observers read the observations; they do not log or edit them.")
 
 
 def visible_observations(study: StudyPage):
     """The study's observations that may be shown: consented ones only."""
     return Observation.objects.consented().filter(study=study)
-
-
-def observation_detail(request: HttpRequest, study: StudyPage, observation_id: int) -> HttpResponse:
-    """The observation page belongs to the coding views (`studies.views.coding`)."""
-    from .coding import observation_detail as view
-
-    return view(request, study, observation_id)
 
 
 # --- The list -----------------------------------------------------------------------------------
@@ -116,9 +107,8 @@ def _matching(study: StudyPage, query: str):
     return [observation.pk for observation in results]
 
 
+@permissions.team_required
 def observation_list(request: HttpRequest, study: StudyPage) -> HttpResponse:
-    if denied := permissions.require_team(request, study):
-        return denied
     form = ObservationFilterForm(request.GET or None, study=study)
     filters = {}
     if form.is_bound:
@@ -187,9 +177,8 @@ def _save_codes(observation: Observation, codes) -> None:
     observation.codes.set(list(codes))
 
 
+@permissions.contributor_required(_OBSERVERS_READ)
 def observation_create(request: HttpRequest, study: StudyPage) -> HttpResponse:
-    if denied := _require_contributor(request, study):
-        return denied
     if request.method != "POST":
         return _render_form(request, study, ObservationForm(study=study))
     form = ObservationForm(request.POST, study=study)
@@ -221,9 +210,8 @@ def _editable(study: StudyPage, observation_id: int) -> Observation:
     return observation
 
 
+@permissions.contributor_required(_OBSERVERS_READ)
 def observation_edit(request: HttpRequest, study: StudyPage, observation_id: int) -> HttpResponse:
-    if denied := _require_contributor(request, study):
-        return denied
     observation = _editable(study, observation_id)
     if request.method != "POST":
         return _render_form(request, study, ObservationEditForm(instance=observation, study=study),
