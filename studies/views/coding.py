@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.db import transaction
@@ -36,9 +35,9 @@ from django.views.decorators.http import require_POST, require_safe
 from participants.models import display_name
 
 from .. import permissions
-from ..codebook import MAX_MEMO
-from ..forms import safe_colour
+from ..forms import ExcerptForm, MemoForm, ObservationCodesForm
 from ..models import Code, CodedObservation, Excerpt, Memo, Observation, Purpose, StudyPage
+from ..models.coding import code_tree, safe_colour
 from ..sources import OBSERVATIONS, SourceKind
 
 _OBSERVERS_DO_NOT_CODE = gettext_lazy("Observers read the study; they do not code it.")
@@ -114,136 +113,13 @@ def highlight_segments(text: str, excerpts) -> list[Segment]:
     return segments
 
 
-def code_tree(codes: list[Code]) -> list[Code]:
-    """The study's codes in tree order (families first, sub-codes under them), each with `.depth`."""
-    by_parent: dict[int | None, list[Code]] = {}
-    known = {code.pk for code in codes}
+def study_code_choices(study: StudyPage) -> list[Code]:
+    """The study's codes in tree order (`code_tree`), each with its checked colour and an indent
+    level for the pickers (``indent``: the depth, at most 4)."""
+    codes = code_tree(Code.objects.filter(study=study).only("pk", "name", "colour", "parent_id"))
     for code in codes:
-        parent = code.parent_id if code.parent_id in known else None
-        by_parent.setdefault(parent, []).append(code)
-    ordered: list[Code] = []
-    seen: set[int] = set()
-
-    def walk(parent: int | None, depth: int) -> None:
-        for code in sorted(by_parent.get(parent, []), key=lambda c: c.name.casefold()):
-            if code.pk in seen:  # a cycle slipped past validation: show it once
-                continue
-            seen.add(code.pk)
-            code.depth = min(depth, 4)
-            code.safe_colour = safe_colour(code.colour)
-            ordered.append(code)
-            walk(code.pk, depth + 1)
-
-    walk(None, 0)
-    for code in codes:  # anything unreachable (cycles) still shows
-        if code.pk not in seen:
-            code.depth, code.safe_colour = 0, safe_colour(code.colour)
-            ordered.append(code)
-    return ordered
-
-
-# --- Forms ----------------------------------------------------------------------------------------
-
-
-def _codes_field(study: StudyPage, *, required: bool) -> forms.ModelMultipleChoiceField:
-    return forms.ModelMultipleChoiceField(
-        queryset=Code.objects.filter(study=study),
-        required=required,
-        error_messages={
-            "required": gettext_lazy("Pick at least one code."),
-            "invalid_choice": gettext_lazy("This code is not in this study's codebook."),
-            "invalid_pk_value": gettext_lazy("This code is not in this study's codebook."),
-            "invalid_list": gettext_lazy("Pick codes from this study's codebook."),
-        },
-    )
-
-
-class ExcerptForm(forms.Form):
-    """A passage [start, end) of a source's plain text, its codes and an optional memo.
-
-    The messages naming the text (« the note », « the transcript ») come from the source's kind.
-    """
-
-    start = forms.IntegerField(
-        label=gettext_lazy("Start"),
-        min_value=0,
-        error_messages={
-            "invalid": gettext_lazy("The start of the passage must be a whole number."),
-            "min_value": gettext_lazy("The start of the passage cannot be negative."),
-        },
-    )
-    end = forms.IntegerField(
-        label=gettext_lazy("End"),
-        min_value=0,
-        error_messages={
-            "invalid": gettext_lazy("The end of the passage must be a whole number."),
-            "min_value": gettext_lazy("The end of the passage cannot be negative."),
-        },
-    )
-    memo = forms.CharField(
-        label=gettext_lazy("Memo (optional)"),
-        required=False,
-        max_length=MAX_MEMO,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    # What the browser showed as selected: refused if the text changed since the page was loaded.
-    selected_text = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
-    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
-
-    def __init__(self, *args, study: StudyPage, source, kind: SourceKind = OBSERVATIONS, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.source, self.kind = source, kind
-        self.fields["start"].error_messages["required"] = kind.wording["start_required"]
-        self.fields["end"].error_messages["required"] = kind.wording["end_required"]
-        self.fields["codes"] = _codes_field(study, required=True)
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("start"), data.get("end")
-        if start is None or end is None:
-            return data
-        text = self.kind.plain_text(self.source)
-        if end <= start:
-            message = _(
-                "The passage is empty or reversed: its end (%(end)s) must come after its start (%(start)s)."
-            )
-            raise forms.ValidationError(message % {"start": start, "end": end}, code="reversed")
-        if end > len(text):
-            message = str(self.kind.wording["out_of_range"])
-            raise forms.ValidationError(message % {"length": len(text)}, code="out_of_range")
-        passage = text[start:end]
-        expected = data.get("selected_text") or ""
-        version = data.get("version")
-        if (expected and expected != passage) or (
-            not expected and version is not None and version != self.source.version
-        ):
-            raise forms.ValidationError(self.kind.wording["stale"], code="stale")
-        if not passage.strip():
-            raise forms.ValidationError(_("The selected passage is only blank space."), code="blank")
-        data["text"] = passage
-        return data
-
-
-class ObservationCodesForm(forms.Form):
-    def __init__(self, *args, study: StudyPage, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["codes"] = _codes_field(study, required=False)
-
-
-class MemoForm(forms.Form):
-    body = forms.CharField(
-        label=gettext_lazy("New memo"),
-        max_length=MAX_MEMO,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=gettext_lazy("Markdown: **bold**, *italics*, lists, links."),
-        error_messages={"required": gettext_lazy("The memo is empty.")},
-    )
-
-    def clean_body(self) -> str:
-        body = self.cleaned_data["body"].strip()
-        if not body:
-            raise forms.ValidationError(_("The memo is empty."))
-        return body
+        code.safe_colour, code.indent = safe_colour(code.colour), min(code.depth, 4)
+    return codes
 
 
 # --- The page -------------------------------------------------------------------------------------
@@ -331,7 +207,7 @@ def coding_context(
         excerpt.can_delete = can_code and permissions.can_delete_excerpt(user, study, excerpt)
         for code in excerpt.code_list:
             code.safe_colour = safe_colour(code.colour)
-    study_codes = code_tree(list(Code.objects.filter(study=study).only("pk", "name", "colour", "parent_id")))
+    study_codes = study_code_choices(study)
     memos = list(Memo.objects.filter(**kind.of(source)).select_related("author", "author__bec_profile"))
     for memo in memos:
         memo.author_name = display_name(memo.author) if memo.author else _("former member")

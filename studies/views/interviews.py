@@ -16,8 +16,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -25,13 +24,13 @@ from django.utils.translation import gettext_lazy
 from wagtail.documents import get_document_model
 from wagtail.models import Collection
 
+from commons.queries import count_of
 from participants.models import display_name
 
 from .. import permissions
-from ..forms_interviews import InterviewForm, recording_formats, recording_max_bytes
+from ..forms import InterviewForm, recording_formats, recording_max_bytes
 from ..models import Excerpt, Interview, StudyPage
 from ..sources import INTERVIEWS
-from ..versions import version_in_force
 
 PER_PAGE = 25
 
@@ -46,11 +45,6 @@ _OBSERVERS_READ = gettext_lazy("Observers read the interviews; they do not add t
 # --- The list -----------------------------------------------------------------------------------
 
 
-def _excerpt_count() -> Coalesce:
-    rows = Excerpt.objects.filter(interview=OuterRef("pk")).order_by().values("interview")
-    return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), Value(0))
-
-
 @permissions.team_required
 def interview_list(request: HttpRequest, study: StudyPage) -> HttpResponse:
     """Consented interviews, newest first, a page at a time: three queries whatever their number."""
@@ -60,7 +54,7 @@ def interview_list(request: HttpRequest, study: StudyPage) -> HttpResponse:
         .defer(
             "transcript", "transcript_html", "plain_text", "protocol_version__grid", "protocol_version__guide"
         )
-        .annotate(excerpt_count=_excerpt_count())
+        .annotate(excerpt_count=count_of(Excerpt.objects.filter(interview=OuterRef("pk")), "interview"))
         .order_by("-conducted_on", "-pk")
     )
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
@@ -117,7 +111,7 @@ def _render_form(request: HttpRequest, study: StudyPage, form: InterviewForm, *,
         "page": study,
         "self": study,
         "form": form,
-        "protocol_version": version_in_force(study),
+        "protocol_version": form.protocol_version,
         "recording_formats": ", ".join(recording_formats()),
         "recording_max_bytes": recording_max_bytes(),
     }
@@ -135,8 +129,6 @@ def interview_create(request: HttpRequest, study: StudyPage) -> HttpResponse:
         interview = form.save(commit=False)
         interview.study = study
         interview.interviewer = request.user
-        # The guide followed is the one in force now; later versions do not rewrite the past.
-        interview.protocol_version = version_in_force(study)
         if upload := form.cleaned_data.get("recording"):
             interview.recording = _store_recording(study, interview.title, upload, request.user)
         interview.save()

@@ -580,7 +580,10 @@ def test_memo_bad_input_and_hostile_markdown(study, people, client):
     code = services.create_code(study, name="Usages")
     before = snapshot(study)
     response = _post(client, people["member"], url(study, f"{code.pk}/memos/"), {f"memo{code.pk}-body": "  "})
-    assert response.status_code == 400 and "cannot be empty" in response.content.decode()
+    # The same memo form as on a source's page: the error next to the field, the page's notice above.
+    assert response.status_code == 400 and response.context["families"][0].memo_form.has_error("body")
+    assert "The memo is empty." in response.content.decode()
+    assert "The memo was not saved." in response.content.decode()
     assert snapshot(study) == before
     response = _post(client, people["member"], url(study, f"{code.pk}/memos/"), {f"memo{code.pk}-body": HOSTILE})
     assert response.status_code == 302
