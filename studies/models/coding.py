@@ -87,13 +87,16 @@ class Code(TagBase):
 # --- The code tree: one walk for the codebook page, the coding pages and the services ---------------
 
 
-def _reading_key(code: Code) -> tuple[str, int]:
-    """Codes are read by name, without regard to case or accents' encoding (then by id, for ties).
+def _reading_key(code: Code) -> tuple[str, str, int]:
+    """Codes are read by name as a French reader expects: accents and case set aside first
+    (« Éthique » between « autre » and « zèle »), then the casefolded name, then the id for ties.
 
-    Sorted in Python, not by the database: SQLite's ``LOWER`` folds ASCII only (« Éthique » would
-    come after « zèle »), so the order would differ between engines.
+    Sorted in Python, not by the database: SQLite's ``LOWER`` folds ASCII only and PostgreSQL's
+    order depends on the database's collation, so the order would differ between engines.
     """
-    return unicodedata.normalize("NFC", code.name or "").casefold(), code.pk or 0
+    name = unicodedata.normalize("NFC", code.name or "").casefold()
+    bare = "".join(char for char in unicodedata.normalize("NFD", name) if not unicodedata.combining(char))
+    return bare, name, code.pk or 0
 
 
 def code_tree(codes: Iterable[Code]) -> list[Code]:
