@@ -8,4 +8,6 @@ class StudiesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import versions  # noqa: F401  (signal receivers)
+        from .signal_handlers import register_signal_handlers
+
+        register_signal_handlers()

@@ -10,14 +10,13 @@ Rules:
   compared without regard to case (« Usages » and « usages » clash; another study may use it);
   its slug follows the name and is unique within the study;
 - a parent belongs to the same study, and is neither the code itself nor one of its sub-codes;
-- a colour is written #RRGGBB;
+- a colour is written #RRGGBB (`studies.models.coding.is_colour`);
 - merging a code into another keeps every coding: whole-observation codings, excerpt codings,
   memos and sub-codes all move to the target before the source is deleted.
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -27,7 +26,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from .models import Code, CodedObservation, Excerpt, Memo, StudyPage
-from .models.coding import DEFAULT_COLOUR
+from .models.coding import DEFAULT_COLOUR, descendant_ids, is_colour
 
 __all__ = [
     "DEFAULT_COLOUR",
@@ -49,7 +48,6 @@ __all__ = [
 MAX_NAME = 100
 MAX_DEFINITION = 20_000
 MAX_MEMO = 20_000
-_COLOUR_RE = re.compile(r"#[0-9a-fA-F]{6}")
 
 
 class CodebookError(Exception):
@@ -113,7 +111,7 @@ def _unique_slug(study_id: int, name: str, exclude_pk: int | None = None) -> str
 
 def _clean_colour(colour: str | None) -> str:
     colour = (colour or "").strip()
-    if not _COLOUR_RE.fullmatch(colour):
+    if not is_colour(colour):
         raise CodebookError(
             _("A colour is written #RRGGBB (for example %(example)s).") % {"example": DEFAULT_COLOUR}
         )
@@ -128,21 +126,6 @@ def _clean_definition(text: str | None) -> str:
             % {"max": MAX_DEFINITION, "count": len(text)}
         )
     return text
-
-
-def descendant_ids(code: Code) -> set[int]:
-    """Ids of every sub-code of `code`, at any depth (one query over the study's codes)."""
-    children: dict[int, list[int]] = {}
-    for pk, parent_id in Code.objects.filter(study_id=code.study_id).values_list("pk", "parent_id"):
-        children.setdefault(parent_id, []).append(pk)
-    found: set[int] = set()
-    stack = list(children.get(code.pk, ()))
-    while stack:
-        pk = stack.pop()
-        if pk not in found:
-            found.add(pk)
-            stack.extend(children.get(pk, ()))
-    return found
 
 
 def _check_parent(study_id: int, parent: Code | None, code: Code | None = None) -> None:

@@ -3,7 +3,8 @@
 Readable by someone who has never seen a diff: each section of the protocol is compared as text
 (rich text reduced to its paragraphs; the grid and the guide written out as lines), and the
 changes are marked as words added and words removed within the section. Pure functions over
-protocol bodies; the templates render `SectionDiff.segments` with <ins> and <del>.
+protocol bodies; the templates render `SectionDiff.segments` with <ins> and <del>. The same word
+diff (`word_diff`, one tokeniser) shows an observation's edit conflict (`word_diff_html`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
-from django.utils.html import strip_tags
+from django.utils.html import format_html, format_html_join, strip_tags
+from django.utils.safestring import SafeString
 from django.utils.text import capfirst, normalize_newlines
 from django.utils.translation import gettext as _
 
@@ -125,6 +127,17 @@ def word_diff(old: str, new: str) -> list[Segment]:
             if j2 > j1:
                 add("insert", b[j1:j2])
     return merge_replacements(segments)
+
+
+def word_diff_html(old: str, new: str) -> SafeString:
+    """`new` compared with `old` as HTML, for a short text (a field, a note in an edit conflict):
+    removed words in <del>, added ones in <ins>, from the same `word_diff` as the protocol pages.
+
+    Every piece of text is escaped by `format_html`; only the <ins>/<del> tags are markup.
+    """
+    tags = {"equal": "{}", "delete": "<del>{}</del>", "insert": "<ins>{}</ins>"}
+    segments = word_diff(old or "", new or "")
+    return format_html_join("", "{}", ((format_html(tags[seg.op], seg.text),) for seg in segments))
 
 
 def merge_replacements(segments: list[Segment]) -> list[Segment]:

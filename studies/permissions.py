@@ -17,33 +17,38 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 
 from commons import permissions as commons_permissions
+from commons.models import Role
 
 from .models import StudyPage
+from .sources import KINDS
 
 
 def membership(user, study: StudyPage):
+    """The user's active membership in the study's bureau, or None (cached per request)."""
     return commons_permissions.membership_for(user, study.bureau)
 
 
-def is_team(user, study: StudyPage, found=commons_permissions._UNSET) -> bool:
+# The membership lookup is cached on the user object for the request
+# (`commons.permissions.membership_for`), so a view asking several questions pays one query: the
+# policies take no « already fetched membership » argument.
+
+
+def is_team(user, study: StudyPage) -> bool:
     """Reads team content: any active member of the bureau (observers included), or a platform admin."""
-    if commons_permissions.is_platform_admin(user):
-        return True
-    found = membership(user, study) if found is commons_permissions._UNSET else found
-    return found is not None
+    return commons_permissions.is_platform_admin(user) or membership(user, study) is not None
 
 
-def can_contribute(user, study: StudyPage, found=commons_permissions._UNSET) -> bool:
+def can_contribute(user, study: StudyPage) -> bool:
     """Logs observations, codes, writes memos: coordinators and members (not observers)."""
     if commons_permissions.is_platform_admin(user):
         return True
-    found = membership(user, study) if found is commons_permissions._UNSET else found
+    found = membership(user, study)
     return found is not None and found.votes
 
 
-def can_manage_codebook(user, study: StudyPage, found=commons_permissions._UNSET) -> bool:
+def can_manage_codebook(user, study: StudyPage) -> bool:
     """Creates, renames, moves and merges codes: contributors (codebook changes may later go to a vote)."""
-    return can_contribute(user, study, found)
+    return can_contribute(user, study)
 
 
 def deny(request: HttpRequest) -> HttpResponse:
@@ -53,29 +58,23 @@ def deny(request: HttpRequest) -> HttpResponse:
     raise Http404
 
 
-def require_team(request: HttpRequest, study: StudyPage) -> HttpResponse | None:
-    """None for the study team; else the login page (anonymous) or a 404 (`deny`)."""
-    if not is_team(request.user, study):
-        return deny(request)
-    return None
-
-
-def require_contributor(request: HttpRequest, study: StudyPage, observer_message: str) -> HttpResponse | None:
-    """As `require_team`, plus a 403 with `observer_message` for team observers (they read only)."""
-    if denied := require_team(request, study):
-        return denied
-    if not can_contribute(request.user, study):
-        raise PermissionDenied(observer_message)
-    return None
-
-
 # --- View decorators: a view states its access with one of these -----------------------------------
 #
 # A study view is called as ``view(request, study, **captured)`` (`commons.routing`). The decorators
-# run the policy before the view; the membership lookup is cached per request
-# (`commons.permissions.membership_for`), so a view asking again pays nothing.
+# run the policy before the view, in one order for the whole app: who may see the study's team
+# pages (anonymous visitors: the login page; outsiders: 404, whatever the method), then what the
+# route names (a source, 404 if it is not there), then whether this person may write (observers:
+# 403 with the decorator's message). HTTP method restrictions (`require_POST`) go *under* the access
+# decorator, so an outsider never learns more than a 404. Each decorator records what it checks in
+# the view's ``bec_access`` attribute; the route test (`tests/studies/test_route_access.py`) refuses
+# a route whose view has none.
 
 StudyView = Callable[..., HttpResponse]
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def _writes(request: HttpRequest, team_reads: bool) -> bool:
+    return not team_reads or request.method not in SAFE_METHODS
 
 
 def team_required(view: StudyView) -> StudyView:
@@ -87,21 +86,66 @@ def team_required(view: StudyView) -> StudyView:
             return deny(request)
         return view(request, study, *args, **kwargs)
 
+    guarded.bec_access = "team"  # type: ignore[attr-defined]
     return guarded
 
 
-def contributor_required(message: str) -> Callable[[StudyView], StudyView]:
-    """As `team_required`, plus a 403 saying `message` to team observers (they read only)."""
+def contributor_required(
+    message: str, *, team_reads: bool = False, policy: Callable[..., bool] | None = None
+) -> Callable[[StudyView], StudyView]:
+    """As `team_required`, plus a 403 saying `message` to team observers (they read only).
+
+    With ``team_reads=True`` the safe methods (GET, HEAD) are open to the whole team and only the
+    others (POST) need a contributor: one route that shows a page and takes its form. `policy`
+    names a narrower rule of this module than `can_contribute` (e.g. `can_manage_codebook`).
+    """
+    allowed = policy or can_contribute
 
     def decorator(view: StudyView) -> StudyView:
         @wraps(view)
         def guarded(request: HttpRequest, study: StudyPage, *args, **kwargs) -> HttpResponse:
             if not is_team(request.user, study):
                 return deny(request)
-            if not can_contribute(request.user, study):
+            if _writes(request, team_reads) and not allowed(request.user, study):
                 raise PermissionDenied(message)
             return view(request, study, *args, **kwargs)
 
+        access = "team reads, contributors write" if team_reads else "contributor"
+        guarded.bec_access = access  # type: ignore[attr-defined]
+        return guarded
+
+    return decorator
+
+
+def source_required(
+    message: str | None = None, *, team_reads: bool = False
+) -> Callable[[StudyView], StudyView]:
+    """For the routes of one codable source (``<kind>/<source_id>/...``): the study team only, and the
+    source must be one of the study's *consented* sources of the route's kind (else 404, for
+    everyone: a withdrawal hides it at once). The view receives ``kind`` (a `SourceKind`) and
+    ``source`` (the loaded object) instead of the route's ``kind`` slug and ``source_id``.
+
+    With `message`, writing needs a contributor (observers get a 403 saying it), checked once the
+    source is found: a source that is not there is a 404 for observers too. ``team_reads`` as in
+    `contributor_required`.
+    """
+
+    def decorator(view: StudyView) -> StudyView:
+        @wraps(view)
+        def guarded(
+            request: HttpRequest, study: StudyPage, *args, kind, source_id: int, **kwargs
+        ) -> HttpResponse:
+            if not is_team(request.user, study):
+                return deny(request)
+            source_kind = KINDS[kind] if isinstance(kind, str) else kind
+            source = source_kind.get(study, source_id)
+            writes = message is not None and _writes(request, team_reads)
+            if writes and not can_contribute(request.user, study):
+                raise PermissionDenied(message)
+            return view(request, study, *args, kind=source_kind, source=source, **kwargs)
+
+        access = "team, consented source" + (", contributors write" if message else "")
+        guarded.bec_access = access  # type: ignore[attr-defined]
         return guarded
 
     return decorator
@@ -110,33 +154,26 @@ def contributor_required(message: str) -> Callable[[StudyView], StudyView]:
 def public(view: StudyView) -> StudyView:
     """Open to everyone, anonymous visitors included (published protocol versions, the AI registry).
 
-    Says so explicitly, so that every view of the app states its access with one decorator.
+    Says so explicitly, so that every view of the app states its access with one decorator. A
+    protocol's versions, history and diffs are public (the DESIGN's rule): Wagtail serves only
+    live pages, and applies the page's own view restrictions before any route.
     """
     view.bec_access = "public"  # type: ignore[attr-defined]
     return view
 
 
-def can_delete_excerpt(user, study: StudyPage, excerpt, found=commons_permissions._UNSET) -> bool:
+def can_delete_excerpt(user, study: StudyPage, excerpt) -> bool:
     """Removes a coded excerpt: its coder (still a contributor), or a coordinator of the bureau."""
     if commons_permissions.is_platform_admin(user):
         return True
-    found = membership(user, study) if found is commons_permissions._UNSET else found
-    if not can_contribute(user, study, found):
+    if not can_contribute(user, study):
         return False
-    from commons.models import Role
-
-    return found.role == Role.COORDINATOR or (excerpt.coder_id is not None and excerpt.coder_id == user.pk)
-
-
-def can_view_protocol(user, protocol) -> bool:
-    """The published versions of a protocol, its history and its diffs: everyone (the DESIGN's rule).
-
-    Wagtail serves only live pages, and applies the page's own view restrictions before any route.
-    """
-    return True
+    return membership(user, study).role == Role.COORDINATOR or (
+        excerpt.coder_id is not None and excerpt.coder_id == user.pk
+    )
 
 
-def can_hear_recording(user, study: StudyPage, interview, found=commons_permissions._UNSET) -> bool:
+def can_hear_recording(user, study: StudyPage, interview) -> bool:
     """Opens an interview's recording: the study team only, and only while the informant's
     `interview` and `recording` consents are both in force (withdrawing either hides it at once).
 
@@ -145,7 +182,7 @@ def can_hear_recording(user, study: StudyPage, interview, found=commons_permissi
     """
     if interview.recording_id is None or interview.study_id != study.pk:
         return False
-    if not is_team(user, study, found):
+    if not is_team(user, study):
         return False
     from django.db.models import Exists, OuterRef
 

@@ -1,6 +1,7 @@
 """Protocol versions: every publication of a protocol page becomes the next numbered version.
 
-Recorded on Wagtail's `page_published` signal, so it does not matter what published the page —
+Recorded on Wagtail's `page_published` signal (`studies.signal_handlers`), so it does not matter
+what published the page —
 the bureau's vote through the workflow (the version then links to its decision) or a coordinator
 publishing the first version. Publishing the same revision twice records nothing new.
 """
@@ -9,11 +10,8 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.db.models import Max
-from django.db.models.signals import post_save
-from django.dispatch import receiver
 from django.utils import timezone
-from wagtail.models import Revision, TaskState, WorkflowPage
-from wagtail.signals import page_published
+from wagtail.models import Revision, TaskState
 
 from commons.models import CollectiveDecisionTaskState
 
@@ -85,20 +83,3 @@ def version_in_force(study) -> ProtocolVersion | None:
         .order_by("-number")
         .first()
     )
-
-
-@receiver(page_published)
-def on_publish(sender, instance, revision=None, **kwargs) -> None:
-    if kwargs.get("alias") or revision is None or not isinstance(instance, ProtocolPage):
-        return
-    record_version(instance, revision)
-
-
-@receiver(post_save, sender=ProtocolPage)
-def give_protocol_its_workflow(sender, instance: ProtocolPage, created: bool, raw: bool = False, **kwargs):
-    """A protocol is decided by its bureau: assign the bureau's collective-decision workflow."""
-    if raw or WorkflowPage.objects.filter(page_id=instance.pk).exists():
-        return
-    workflow = instance.bureau_workflow()
-    if workflow is not None:
-        WorkflowPage.objects.get_or_create(page_id=instance.pk, defaults={"workflow": workflow})

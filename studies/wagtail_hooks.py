@@ -97,9 +97,14 @@ def guard_interview_recordings(document, request):
 
 @hooks.register("before_delete_page")
 def keep_versioned_protocols(request, page):
-    """A page holding a versioned protocol (the protocol, its study, its bureau) is not deleted:
-    published versions are a public record that decisions and observations point at. It can be
-    unpublished instead. Without this, the deletion would fail on the protected versions."""
+    """A page holding a versioned protocol (its study, its bureau) is not deleted: published versions
+    are a public record that decisions and observations point at (without this hook, the deletion
+    would fail on the protected versions).
+
+    The protocol page itself never reaches this hook: `ProtocolPermissionTester` refuses to delete
+    or to unpublish a versioned protocol, superusers included. Its study or bureau may be
+    unpublished instead, as the message says; Wagtail then skips the protocol among the
+    descendants it unpublishes (it may not be unpublished), so the versions stay public."""
     from django.contrib import messages
     from django.shortcuts import redirect
     from django.utils.translation import gettext

@@ -7,6 +7,10 @@ and `slug` are redefined without `unique`, and constraints scope them to the stu
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -17,13 +21,30 @@ from taggit.models import TagBase, TaggedItemBase
 from commons.fields import MarkdownField, html_field
 
 DEFAULT_COLOUR = "#1d6b5f"
+_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+# --- The colour rule: one home for the model, the codebook services, the forms and the views ------
+
+
+def is_colour(value: str | None) -> bool:
+    """A code's colour is written #RRGGBB (six hexadecimal digits, either case)."""
+    return bool(value) and _COLOUR.fullmatch(value) is not None
 
 
 def validate_colour(value: str) -> None:
-    import re
-
-    if not re.fullmatch(r"#[0-9a-fA-F]{6}", value or ""):
+    """Model-field validator for `is_colour`."""
+    if not is_colour(value):
         raise ValidationError(_("A colour is written #RRGGBB."))
+
+
+def safe_colour(value: str | None) -> str:
+    """A code's colour fit for a style attribute: `#RRGGBB`, else the default colour.
+
+    Stored colours are validated, but rows written by other paths (imports, raw SQL, older data)
+    must never put arbitrary text into a ``style`` attribute.
+    """
+    return value if is_colour(value) else DEFAULT_COLOUR
 
 
 class Code(TagBase):
@@ -57,13 +78,72 @@ class Code(TagBase):
             return
         if self.parent.study_id != self.study_id:
             raise ValidationError({"parent": _("The parent code belongs to another study.")})
-        node = self.parent
-        while node is not None:
-            if node.pk == self.pk:
-                raise ValidationError(
-                    {"parent": _("A code cannot be placed under itself or one of its sub-codes.")}
-                )
-            node = node.parent
+        if self.pk is not None and (self.parent_id == self.pk or self.parent_id in descendant_ids(self)):
+            raise ValidationError(
+                {"parent": _("A code cannot be placed under itself or one of its sub-codes.")}
+            )
+
+
+# --- The code tree: one walk for the codebook page, the coding pages and the services ---------------
+
+
+def _reading_key(code: Code) -> tuple[str, str, int]:
+    """Codes are read by name as a French reader expects: accents and case set aside first
+    (« Éthique » between « autre » and « zèle »), then the casefolded name, then the id for ties.
+
+    Sorted in Python, not by the database: SQLite's ``LOWER`` folds ASCII only and PostgreSQL's
+    order depends on the database's collation, so the order would differ between engines.
+    """
+    name = unicodedata.normalize("NFC", code.name or "").casefold()
+    bare = "".join(char for char in unicodedata.normalize("NFD", name) if not unicodedata.combining(char))
+    return bare, name, code.pk or 0
+
+
+def code_tree(codes: Iterable[Code]) -> list[Code]:
+    """`codes` (one study's) in reading order: each family (top-level code) by name, followed by
+    its sub-codes depth first, siblings by name (`_reading_key`).
+
+    Sets on every code: ``depth`` (0 for a family), ``family`` (its top-level code) and
+    ``subtree`` (the ids of the code and all its sub-codes). A code whose parent is not among
+    `codes` counts as a family. A cycle cannot be saved (`Code.clean`, the codebook services), but
+    if corrupt data holds one, each code of it is still listed once, as a family.
+    """
+    codes = sorted(codes, key=_reading_key)
+    known = {code.pk for code in codes}
+    children: dict[int | None, list[Code]] = {}
+    for code in codes:
+        children.setdefault(code.parent_id if code.parent_id in known else None, []).append(code)
+    ordered: list[Code] = []
+    seen: set[int] = set()
+
+    def walk(code: Code, depth: int, family: Code) -> set[int]:
+        seen.add(code.pk)
+        code.depth, code.family = depth, family
+        ordered.append(code)
+        subtree = {code.pk}
+        for child in children.get(code.pk, ()):
+            if child.pk not in seen:
+                subtree |= walk(child, depth + 1, family)
+        code.subtree = subtree
+        return subtree
+
+    for root in children.get(None, ()):
+        walk(root, 0, root)
+    for code in codes:  # only reachable with corrupt data (a cycle)
+        if code.pk not in seen:
+            walk(code, 0, code)
+    return ordered
+
+
+def descendant_ids(code: Code) -> set[int]:
+    """Ids of every sub-code of `code`, at any depth (one query over its study's codes)."""
+    if code.pk is None:
+        return set()
+    codes = Code.objects.filter(study_id=code.study_id).only("pk", "name", "parent_id")
+    for node in code_tree(codes):
+        if node.pk == code.pk:
+            return node.subtree - {code.pk}
+    return set()
 
 
 class CodedObservation(TaggedItemBase):

@@ -13,14 +13,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef
 from django.db.models.functions import Length
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
 
 from commons.models import Membership
 from participants.models.profile import display_name
@@ -28,45 +25,9 @@ from participants.models.profile import display_name
 from .. import permissions
 from ..agreement import ObsData, Report
 from ..agreement import agreement as compare
-from ..forms import safe_colour
+from ..forms import CoderPairForm
 from ..models import Code, Excerpt, Observation, StudyPage
-
-COMPARE_ERROR = gettext_lazy(
-    "Choose a member of this bureau who has coded excerpts in this study (%(value)s is not one)."
-)
-
-
-class CoderPairForm(forms.Form):
-    """Two different coders among the bureau members who coded in the study (read from GET)."""
-
-    coder_a = forms.TypedChoiceField(
-        label=gettext_lazy("Coder A"), coerce=int, error_messages={"invalid_choice": COMPARE_ERROR}
-    )
-    coder_b = forms.TypedChoiceField(
-        label=gettext_lazy("Coder B"), coerce=int, error_messages={"invalid_choice": COMPARE_ERROR}
-    )
-
-    def __init__(self, *args, coders: list, **kwargs):
-        super().__init__(*args, **kwargs)
-        choices = [
-            (
-                str(coder.pk),
-                ngettext("%(name)s (%(count)s excerpt)", "%(name)s (%(count)s excerpts)", coder.excerpt_count)
-                % {"name": coder.name, "count": coder.excerpt_count},
-            )
-            for coder in coders
-        ]
-        for name in ("coder_a", "coder_b"):
-            self.fields[name].choices = choices
-
-    def clean(self):
-        data = super().clean()
-        if data.get("coder_a") is not None and data.get("coder_a") == data.get("coder_b"):
-            raise forms.ValidationError(
-                _("Choose two different coders: a coder's agreement with themselves means nothing."),
-                code="same_coder",
-            )
-        return data
+from ..models.coding import safe_colour
 
 
 def _coders(study: StudyPage, consented) -> list:
@@ -120,10 +81,9 @@ def compute(study: StudyPage, consented, coder_a: int, coder_b: int, codes: list
     return compare(data, coder_a, coder_b, codes), flagged
 
 
+@permissions.team_required
 def agreement(request: HttpRequest, study: StudyPage) -> HttpResponse:
     """GET: choose two coders (default: the two with the most excerpts) and see their agreement."""
-    if not permissions.is_team(request.user, study):
-        return permissions.deny(request)
     consented = Observation.objects.consented().filter(study=study)
     coders = _coders(study, consented)
     context: dict = {"page": study, "self": study, "coders": coders}

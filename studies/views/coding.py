@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.db import transaction
@@ -36,10 +35,12 @@ from django.views.decorators.http import require_POST, require_safe
 from participants.models import display_name
 
 from .. import permissions
-from ..codebook import MAX_MEMO
-from ..forms import safe_colour
+from ..forms import ExcerptForm, MemoForm, ObservationCodesForm
 from ..models import Code, CodedObservation, Excerpt, Memo, Observation, Purpose, StudyPage
-from ..sources import KINDS, OBSERVATIONS, SourceKind
+from ..models.coding import code_tree, safe_colour
+from ..sources import OBSERVATIONS, SourceKind
+
+_OBSERVERS_DO_NOT_CODE = gettext_lazy("Observers read the study; they do not code it.")
 
 
 def detail_url(study: StudyPage, observation_id: int, anchor: str = "") -> str:
@@ -112,194 +113,41 @@ def highlight_segments(text: str, excerpts) -> list[Segment]:
     return segments
 
 
-def code_tree(codes: list[Code]) -> list[Code]:
-    """The study's codes in tree order (families first, sub-codes under them), each with `.depth`."""
-    by_parent: dict[int | None, list[Code]] = {}
-    known = {code.pk for code in codes}
+def study_code_choices(study: StudyPage) -> list[Code]:
+    """The study's codes in tree order (`code_tree`), each with its checked colour and an indent
+    level for the pickers (``indent``: the depth, at most 4)."""
+    codes = code_tree(Code.objects.filter(study=study).only("pk", "name", "colour", "parent_id"))
     for code in codes:
-        parent = code.parent_id if code.parent_id in known else None
-        by_parent.setdefault(parent, []).append(code)
-    ordered: list[Code] = []
-    seen: set[int] = set()
-
-    def walk(parent: int | None, depth: int) -> None:
-        for code in sorted(by_parent.get(parent, []), key=lambda c: c.name.casefold()):
-            if code.pk in seen:  # a cycle slipped past validation: show it once
-                continue
-            seen.add(code.pk)
-            code.depth = min(depth, 4)
-            code.safe_colour = safe_colour(code.colour)
-            ordered.append(code)
-            walk(code.pk, depth + 1)
-
-    walk(None, 0)
-    for code in codes:  # anything unreachable (cycles) still shows
-        if code.pk not in seen:
-            code.depth, code.safe_colour = 0, safe_colour(code.colour)
-            ordered.append(code)
-    return ordered
-
-
-# --- Forms ----------------------------------------------------------------------------------------
-
-
-def _codes_field(study: StudyPage, *, required: bool) -> forms.ModelMultipleChoiceField:
-    return forms.ModelMultipleChoiceField(
-        queryset=Code.objects.filter(study=study),
-        required=required,
-        error_messages={
-            "required": gettext_lazy("Pick at least one code."),
-            "invalid_choice": gettext_lazy("This code is not in this study's codebook."),
-            "invalid_pk_value": gettext_lazy("This code is not in this study's codebook."),
-            "invalid_list": gettext_lazy("Pick codes from this study's codebook."),
-        },
-    )
-
-
-class ExcerptForm(forms.Form):
-    """A passage [start, end) of a source's plain text, its codes and an optional memo.
-
-    The messages naming the text (« the note », « the transcript ») come from the source's kind.
-    """
-
-    start = forms.IntegerField(
-        label=gettext_lazy("Start"),
-        min_value=0,
-        error_messages={
-            "invalid": gettext_lazy("The start of the passage must be a whole number."),
-            "min_value": gettext_lazy("The start of the passage cannot be negative."),
-        },
-    )
-    end = forms.IntegerField(
-        label=gettext_lazy("End"),
-        min_value=0,
-        error_messages={
-            "invalid": gettext_lazy("The end of the passage must be a whole number."),
-            "min_value": gettext_lazy("The end of the passage cannot be negative."),
-        },
-    )
-    memo = forms.CharField(
-        label=gettext_lazy("Memo (optional)"),
-        required=False,
-        max_length=MAX_MEMO,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    # What the browser showed as selected: refused if the text changed since the page was loaded.
-    selected_text = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
-    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
-
-    def __init__(self, *args, study: StudyPage, source, kind: SourceKind = OBSERVATIONS, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.source, self.kind = source, kind
-        self.fields["start"].error_messages["required"] = kind.wording["start_required"]
-        self.fields["end"].error_messages["required"] = kind.wording["end_required"]
-        self.fields["codes"] = _codes_field(study, required=True)
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("start"), data.get("end")
-        if start is None or end is None:
-            return data
-        text = self.kind.plain_text(self.source)
-        if end <= start:
-            message = _(
-                "The passage is empty or reversed: its end (%(end)s) must come after its start (%(start)s)."
-            )
-            raise forms.ValidationError(message % {"start": start, "end": end}, code="reversed")
-        if end > len(text):
-            message = str(self.kind.wording["out_of_range"])
-            raise forms.ValidationError(message % {"length": len(text)}, code="out_of_range")
-        passage = text[start:end]
-        expected = data.get("selected_text") or ""
-        version = data.get("version")
-        if (expected and expected != passage) or (
-            not expected and version is not None and version != self.source.version
-        ):
-            raise forms.ValidationError(self.kind.wording["stale"], code="stale")
-        if not passage.strip():
-            raise forms.ValidationError(_("The selected passage is only blank space."), code="blank")
-        data["text"] = passage
-        return data
-
-
-class ObservationCodesForm(forms.Form):
-    def __init__(self, *args, study: StudyPage, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["codes"] = _codes_field(study, required=False)
-
-
-class MemoForm(forms.Form):
-    body = forms.CharField(
-        label=gettext_lazy("New memo"),
-        max_length=MAX_MEMO,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=gettext_lazy("Markdown: **bold**, *italics*, lists, links."),
-        error_messages={"required": gettext_lazy("The memo is empty.")},
-    )
-
-    def clean_body(self) -> str:
-        body = self.cleaned_data["body"].strip()
-        if not body:
-            raise forms.ValidationError(_("The memo is empty."))
-        return body
-
-
-# --- Access ---------------------------------------------------------------------------------------
-
-
-def _guard(request: HttpRequest, study: StudyPage, kind: SourceKind | str, source_id: int, *, write: bool):
-    """(membership, source, denial). Team only; writes need a contributor (403 for observers).
-
-    The source is looked up after the team check (outsiders learn nothing, not even a 404 reason)
-    and before the write check (a source that is not there is a 404 for observers too).
-    """
-    found = permissions.membership(request.user, study)
-    if not permissions.is_team(request.user, study, found):
-        return found, None, permissions.deny(request)
-    source = _kind(kind).get(study, source_id)
-    if write and not permissions.can_contribute(request.user, study, found):
-        raise PermissionDenied(_("Observers read the study; they do not code it."))
-    return found, source, None
-
-
-def _kind(kind: SourceKind | str) -> SourceKind:
-    """The routes name a kind by its slug (`StudyPage.routes`); the views work with the kind itself."""
-    return KINDS[kind] if isinstance(kind, str) else kind
+        code.safe_colour, code.indent = safe_colour(code.colour), min(code.depth, 4)
+    return codes
 
 
 # --- The page -------------------------------------------------------------------------------------
 
 
+@permissions.source_required()
 @require_safe
-def source_detail(
-    request: HttpRequest, study: StudyPage, kind: SourceKind | str, source_id: int
-) -> HttpResponse:
+def source_detail(request: HttpRequest, study: StudyPage, *, kind: SourceKind, source) -> HttpResponse:
     """The page of a source that has no action of its own (an interview): read it, code it."""
-    found, source, denied = _guard(request, study, kind, source_id, write=False)
-    if denied:
-        return denied
-    return render_source(request, study, kind, source, found)
+    return render_source(request, study, kind, source)
 
 
-def observation_detail(request: HttpRequest, study: StudyPage, observation_id: int) -> HttpResponse:
-    found, observation, denied = _guard(
-        request, study, OBSERVATIONS, observation_id, write=request.method == "POST"
-    )
-    if denied:
-        return denied
+@permissions.source_required(_OBSERVERS_DO_NOT_CODE, team_reads=True)
+def observation_detail(request: HttpRequest, study: StudyPage, *, kind: SourceKind, source) -> HttpResponse:
+    """The observation's page; POST ``action=set_codes`` replaces the codes of the whole observation."""
     if request.method == "POST":
         if request.POST.get("action") == "set_codes":
-            return _set_codes(request, study, observation, found)
+            return _set_codes(request, study, source)
         messages.error(request, _("Unknown action."))
-        return render_source(request, study, OBSERVATIONS, observation, found, status=400)
-    return render_source(request, study, OBSERVATIONS, observation, found)
+        return render_source(request, study, kind, source, status=400)
+    return render_source(request, study, kind, source)
 
 
-def _set_codes(request: HttpRequest, study: StudyPage, observation: Observation, found) -> HttpResponse:
+def _set_codes(request: HttpRequest, study: StudyPage, observation: Observation) -> HttpResponse:
     form = ObservationCodesForm(request.POST, study=study)
     if not form.is_valid():
         messages.error(request, _("The codes were not changed."))
-        return render_source(request, study, OBSERVATIONS, observation, found, codes_form=form, status=400)
+        return render_source(request, study, OBSERVATIONS, observation, codes_form=form, status=400)
     codes = list(form.cleaned_data["codes"])
     with transaction.atomic():
         observation.codes.set(codes)
@@ -316,7 +164,6 @@ def render_source(
     study: StudyPage,
     kind: SourceKind,
     source,
-    found,
     *,
     excerpt_form: ExcerptForm | None = None,
     memo_form: MemoForm | None = None,
@@ -327,10 +174,8 @@ def render_source(
 
     `page_kwargs` go to the kind's `page_context` function (e.g. the observation's `codes_form`).
     """
-    context = coding_context(
-        request, study, kind, source, found, excerpt_form=excerpt_form, memo_form=memo_form
-    )
-    context.update(import_string(kind.page_context)(request, study, source, found, context, **page_kwargs))
+    context = coding_context(request, study, kind, source, excerpt_form=excerpt_form, memo_form=memo_form)
+    context.update(import_string(kind.page_context)(request, study, source, context, **page_kwargs))
     return render(request, kind.template, context, status=status)
 
 
@@ -339,7 +184,6 @@ def coding_context(
     study: StudyPage,
     kind: SourceKind,
     source,
-    found,
     *,
     excerpt_form: ExcerptForm | None = None,
     memo_form: MemoForm | None = None,
@@ -350,7 +194,7 @@ def coding_context(
     the memos with their authors.
     """
     user = request.user
-    can_code = permissions.can_contribute(user, study, found)
+    can_code = permissions.can_contribute(user, study)
     text = kind.plain_text(source)
     excerpts = list(
         Excerpt.objects.filter(**kind.of(source))
@@ -360,10 +204,10 @@ def coding_context(
     for excerpt in excerpts:
         excerpt.coder_name = display_name(excerpt.coder) if excerpt.coder else _("former member")
         excerpt.safe_colour = safe_colour(excerpt.code_list[0].colour if excerpt.code_list else None)
-        excerpt.can_delete = can_code and permissions.can_delete_excerpt(user, study, excerpt, found)
+        excerpt.can_delete = can_code and permissions.can_delete_excerpt(user, study, excerpt)
         for code in excerpt.code_list:
             code.safe_colour = safe_colour(code.colour)
-    study_codes = code_tree(list(Code.objects.filter(study=study).only("pk", "name", "colour", "parent_id")))
+    study_codes = study_code_choices(study)
     memos = list(Memo.objects.filter(**kind.of(source)).select_related("author", "author__bec_profile"))
     for memo in memos:
         memo.author_name = display_name(memo.author) if memo.author else _("former member")
@@ -408,7 +252,7 @@ def coding_context(
 
 
 def observation_context(
-    request: HttpRequest, study: StudyPage, observation: Observation, found, context: dict,
+    request: HttpRequest, study: StudyPage, observation: Observation, context: dict,
     *, codes_form: ObservationCodesForm | None = None,
 ) -> dict:
     """The observation page's own part: its facts and the codes of the whole observation."""
@@ -435,18 +279,13 @@ def observation_context(
 # --- Actions (every kind of source) ---------------------------------------------------------------
 
 
+@permissions.source_required(_OBSERVERS_DO_NOT_CODE)
 @require_POST
-def excerpt_create(
-    request: HttpRequest, study: StudyPage, kind: SourceKind | str, source_id: int
-) -> HttpResponse:
-    found, source, denied = _guard(request, study, kind, source_id, write=True)
-    if denied:
-        return denied
-    kind = _kind(kind)
+def excerpt_create(request: HttpRequest, study: StudyPage, *, kind: SourceKind, source) -> HttpResponse:
     form = ExcerptForm(request.POST, study=study, source=source, kind=kind)
     if not form.is_valid():
         messages.error(request, _("The excerpt was not saved: see the coding form."))
-        return render_source(request, study, kind, source, found, excerpt_form=form, status=400)
+        return render_source(request, study, kind, source, excerpt_form=form, status=400)
     data = form.cleaned_data
     with transaction.atomic():
         excerpt = (
@@ -472,36 +311,28 @@ def excerpt_create(
     return redirect(kind.url(study, source.pk, f"excerpt-{excerpt.pk}"))
 
 
+@permissions.source_required(_OBSERVERS_DO_NOT_CODE)
 @require_POST
 def excerpt_delete(
-    request: HttpRequest, study: StudyPage, kind: SourceKind | str, source_id: int, excerpt_id: int
+    request: HttpRequest, study: StudyPage, excerpt_id: int, *, kind: SourceKind, source
 ) -> HttpResponse:
-    found, source, denied = _guard(request, study, kind, source_id, write=True)
-    if denied:
-        return denied
-    kind = _kind(kind)
     excerpt = Excerpt.objects.filter(**kind.of(source), pk=excerpt_id).first()
     if excerpt is None:
         raise Http404(kind.wording["no_excerpt"])
-    if not permissions.can_delete_excerpt(request.user, study, excerpt, found):
+    if not permissions.can_delete_excerpt(request.user, study, excerpt):
         raise PermissionDenied(_("Only the excerpt's coder or a coordinator may delete it."))
     excerpt.delete()
     messages.success(request, _("Excerpt deleted."))
     return redirect(kind.url(study, source.pk, "excerpts"))
 
 
+@permissions.source_required(_OBSERVERS_DO_NOT_CODE)
 @require_POST
-def source_memo(
-    request: HttpRequest, study: StudyPage, kind: SourceKind | str, source_id: int
-) -> HttpResponse:
-    found, source, denied = _guard(request, study, kind, source_id, write=True)
-    if denied:
-        return denied
-    kind = _kind(kind)
+def source_memo(request: HttpRequest, study: StudyPage, *, kind: SourceKind, source) -> HttpResponse:
     form = MemoForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("The memo was not saved."))
-        return render_source(request, study, kind, source, found, memo_form=form, status=400)
+        return render_source(request, study, kind, source, memo_form=form, status=400)
     memo = Memo.objects.create(
         study=study, author=request.user, **kind.of(source), body=form.cleaned_data["body"]
     )

@@ -16,22 +16,21 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from wagtail.documents import get_document_model
 from wagtail.models import Collection
 
+from commons.queries import count_of
 from participants.models import display_name
 
 from .. import permissions
-from ..forms_interviews import InterviewForm, recording_formats, recording_max_bytes
+from ..forms import InterviewForm, recording_formats, recording_max_bytes
 from ..models import Excerpt, Interview, StudyPage
 from ..sources import INTERVIEWS
-from ..versions import version_in_force
-from . import coding
 
 PER_PAGE = 25
 
@@ -40,31 +39,22 @@ def interviews_url(study: StudyPage) -> str:
     return study.url + study.reverse_subpage("interview_list")
 
 
-def _require_contributor(request: HttpRequest, study: StudyPage) -> HttpResponse | None:
-    return permissions.require_contributor(
-        request, study, _("Observers read the interviews; they do not add them.")
-    )
+_OBSERVERS_READ = gettext_lazy("Observers read the interviews; they do not add them.")
 
 
 # --- The list -----------------------------------------------------------------------------------
 
 
-def _excerpt_count() -> Coalesce:
-    rows = Excerpt.objects.filter(interview=OuterRef("pk")).order_by().values("interview")
-    return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), Value(0))
-
-
+@permissions.team_required
 def interview_list(request: HttpRequest, study: StudyPage) -> HttpResponse:
     """Consented interviews, newest first, a page at a time: three queries whatever their number."""
-    if denied := permissions.require_team(request, study):
-        return denied
     rows = (
         INTERVIEWS.consented(study)
         .select_related("informant__collective", "interviewer__bec_profile", "protocol_version")
         .defer(
             "transcript", "transcript_html", "plain_text", "protocol_version__grid", "protocol_version__guide"
         )
-        .annotate(excerpt_count=_excerpt_count())
+        .annotate(excerpt_count=count_of(Excerpt.objects.filter(interview=OuterRef("pk")), "interview"))
         .order_by("-conducted_on", "-pk")
     )
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
@@ -121,16 +111,15 @@ def _render_form(request: HttpRequest, study: StudyPage, form: InterviewForm, *,
         "page": study,
         "self": study,
         "form": form,
-        "protocol_version": version_in_force(study),
+        "protocol_version": form.protocol_version,
         "recording_formats": ", ".join(recording_formats()),
         "recording_max_bytes": recording_max_bytes(),
     }
     return render(request, "studies/interviews/form.html", context, status=status)
 
 
+@permissions.contributor_required(_OBSERVERS_READ)
 def interview_create(request: HttpRequest, study: StudyPage) -> HttpResponse:
-    if denied := _require_contributor(request, study):
-        return denied
     if request.method != "POST":
         return _render_form(request, study, InterviewForm(study=study))
     form = InterviewForm(request.POST, request.FILES, study=study)
@@ -140,8 +129,6 @@ def interview_create(request: HttpRequest, study: StudyPage) -> HttpResponse:
         interview = form.save(commit=False)
         interview.study = study
         interview.interviewer = request.user
-        # The guide followed is the one in force now; later versions do not rewrite the past.
-        interview.protocol_version = version_in_force(study)
         if upload := form.cleaned_data.get("recording"):
             interview.recording = _store_recording(study, interview.title, upload, request.user)
         interview.save()
@@ -152,17 +139,14 @@ def interview_create(request: HttpRequest, study: StudyPage) -> HttpResponse:
 # --- Its page -----------------------------------------------------------------------------------
 
 
-def interview_detail(request: HttpRequest, study: StudyPage, interview_id: int) -> HttpResponse:
-    """The interview's page is the generic coding page (`studies.views.coding.source_detail`)."""
-    return coding.source_detail(request, study, INTERVIEWS, interview_id)
+# The interview's page is the generic coding page (`studies.views.coding.source_detail`, routed on
+# `StudyPage`); this is its own part.
 
 
-def detail_context(
-    request: HttpRequest, study: StudyPage, interview: Interview, found, context: dict
-) -> dict:
+def detail_context(request: HttpRequest, study: StudyPage, interview: Interview, context: dict) -> dict:
     """The interview page's own part (see `SourceKind.page_context`): facts, guide, recording."""
     version = interview.protocol_version
-    hear = permissions.can_hear_recording(request.user, study, interview, found)
+    hear = permissions.can_hear_recording(request.user, study, interview)
     interviewer = interview.interviewer
     return {
         "interview": interview,

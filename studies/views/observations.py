@@ -13,27 +13,25 @@ current version number, so they can merge and save again; nothing is lost, nothi
 
 from __future__ import annotations
 
-import difflib
-import re
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from wagtail.search.backends import get_search_backend
 
 from commons.markup import render_markdown
+from commons.queries import count_of
 from participants.models import display_name
 
 from .. import permissions
-from ..forms import ObservationEditForm, ObservationFilterForm, ObservationForm, safe_colour
+from ..diffing import word_diff_html
+from ..forms import ObservationEditForm, ObservationFilterForm, ObservationForm
 from ..models import CodedObservation, Excerpt, Observation, Purpose, StudyPage
+from ..models.coding import safe_colour
 
 PER_PAGE = 25
 PURPOSE_LABELS = dict(Purpose.choices)
@@ -47,10 +45,7 @@ def detail_url(study: StudyPage, observation: Observation) -> str:
     return study.url + study.reverse_subpage("observation_detail", args=[observation.pk])
 
 
-def _require_contributor(request: HttpRequest, study: StudyPage) -> HttpResponse | None:
-    return permissions.require_contributor(
-        request, study, _("Observers read the observations; they do not log or edit them.")
-    )
+_OBSERVERS_READ = gettext_lazy("Observers read the observations; they do not log or edit them.")
 
 
 def visible_observations(study: StudyPage):
@@ -58,19 +53,7 @@ def visible_observations(study: StudyPage):
     return Observation.objects.consented().filter(study=study)
 
 
-def observation_detail(request: HttpRequest, study: StudyPage, observation_id: int) -> HttpResponse:
-    """The observation page belongs to the coding views (`studies.views.coding`)."""
-    from .coding import observation_detail as view
-
-    return view(request, study, observation_id)
-
-
 # --- The list -----------------------------------------------------------------------------------
-
-
-def _excerpt_count() -> Coalesce:
-    rows = Excerpt.objects.filter(observation=OuterRef("pk")).order_by().values("observation")
-    return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), Value(0))
 
 
 def _filtered(study: StudyPage, filters: dict):
@@ -116,9 +99,8 @@ def _matching(study: StudyPage, query: str):
     return [observation.pk for observation in results]
 
 
+@permissions.team_required
 def observation_list(request: HttpRequest, study: StudyPage) -> HttpResponse:
-    if denied := permissions.require_team(request, study):
-        return denied
     form = ObservationFilterForm(request.GET or None, study=study)
     filters = {}
     if form.is_bound:
@@ -137,7 +119,7 @@ def observation_list(request: HttpRequest, study: StudyPage) -> HttpResponse:
             "body", "body_html", "plain_text", "grid_answers",
             "protocol_version__grid", "protocol_version__guide",
         )
-        .annotate(excerpt_count=_excerpt_count())
+        .annotate(excerpt_count=count_of(Excerpt.objects.filter(observation=OuterRef("pk")), "observation"))
         .order_by("-observed_on", "-pk")
     )
     if query := filters.get("q"):
@@ -187,9 +169,8 @@ def _save_codes(observation: Observation, codes) -> None:
     observation.codes.set(list(codes))
 
 
+@permissions.contributor_required(_OBSERVERS_READ)
 def observation_create(request: HttpRequest, study: StudyPage) -> HttpResponse:
-    if denied := _require_contributor(request, study):
-        return denied
     if request.method != "POST":
         return _render_form(request, study, ObservationForm(study=study))
     form = ObservationForm(request.POST, study=study)
@@ -221,9 +202,8 @@ def _editable(study: StudyPage, observation_id: int) -> Observation:
     return observation
 
 
+@permissions.contributor_required(_OBSERVERS_READ)
 def observation_edit(request: HttpRequest, study: StudyPage, observation_id: int) -> HttpResponse:
-    if denied := _require_contributor(request, study):
-        return denied
     observation = _editable(study, observation_id)
     if request.method != "POST":
         return _render_form(request, study, ObservationEditForm(instance=observation, study=study),
@@ -267,28 +247,6 @@ def observation_edit(request: HttpRequest, study: StudyPage, observation_id: int
 
 # --- Conflicts ----------------------------------------------------------------------------------
 
-_TOKEN = re.compile(r"\s+|\w+|[^\w\s]", re.UNICODE)
-
-
-def word_diff(before: str, after: str) -> SafeString:
-    """`after` compared with `before`, word by word: removed words in <del>, added ones in <ins>.
-
-    Every piece of text is escaped by `format_html`; only the <ins>/<del> tags are markup.
-    """
-    old, new = _TOKEN.findall(before or ""), _TOKEN.findall(after or "")
-    pieces = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
-        removed, added = "".join(old[i1:i2]), "".join(new[j1:j2])
-        if tag == "equal":
-            pieces.append(format_html("{}", removed))
-            continue
-        if removed:
-            pieces.append(format_html("<del>{}</del>", removed))
-        if added:
-            pieces.append(format_html("<ins>{}</ins>", added))
-    return format_html_join("", "{}", ((piece,) for piece in pieces))
-
-
 def _describe(observation: Observation | None, data: dict) -> dict[str, str]:
     """Readable values of the form's fields, from a stored observation or from cleaned form data."""
     if observation is not None:
@@ -328,16 +286,16 @@ def _conflict(request: HttpRequest, study: StudyPage, observation_id: int, form)
     field_labels = {name: form.fields[name].label for name in theirs}
     changed_fields = [
         {"label": field_labels[name], "stored": theirs[name], "yours": yours[name],
-         "diff": word_diff(yours[name], theirs[name])}
+         "diff": word_diff_html(yours[name], theirs[name])}
         for name in theirs
         if theirs[name] != yours[name]
     ]
     if base_body:
-        body_diff, body_diff_label = word_diff(base_body, current.body), _(
+        body_diff, body_diff_label = word_diff_html(base_body, current.body), _(
             "What changed in the note since you opened it"
         )
     else:
-        body_diff, body_diff_label = word_diff(mine.get("body", ""), current.body), _(
+        body_diff, body_diff_label = word_diff_html(mine.get("body", ""), current.body), _(
             "Differences between your note and the stored one"
         )
     data = request.POST.copy()

@@ -245,10 +245,9 @@ def _get_version(page: ProtocolPage, number: int) -> ProtocolVersion:
 # --- The views ------------------------------------------------------------------------------------
 
 
+@permissions.public
 def current(request: HttpRequest, page: ProtocolPage) -> HttpResponse:
     """The protocol in force: the live page (in the admin's preview, the draft being edited)."""
-    if not permissions.can_view_protocol(request.user, page):
-        raise Http404
     urls = _Urls(request, page)
     context = _base_context(request, page, urls)
     version = (
@@ -275,10 +274,9 @@ def current(request: HttpRequest, page: ProtocolPage) -> HttpResponse:
     return render(request, ProtocolPage.template, context)
 
 
+@permissions.public
 def history(request: HttpRequest, page: ProtocolPage) -> HttpResponse:
     """Every version, newest first: number, date, summary, the decision that adopted it."""
-    if not permissions.can_view_protocol(request.user, page):
-        raise Http404
     urls = _Urls(request, page)
     context = _base_context(request, page, urls)
     versions = list(
@@ -295,10 +293,9 @@ def history(request: HttpRequest, page: ProtocolPage) -> HttpResponse:
     return render(request, "studies/protocol/history.html", context)
 
 
+@permissions.public
 def version(request: HttpRequest, page: ProtocolPage, number: int) -> HttpResponse:
     """Version `number` as it was published."""
-    if not permissions.can_view_protocol(request.user, page):
-        raise Http404
     found = _get_version(page, number)
     urls = _Urls(request, page)
     context = _base_context(request, page, urls)
@@ -316,10 +313,9 @@ def version(request: HttpRequest, page: ProtocolPage, number: int) -> HttpRespon
     return render(request, "studies/protocol/version.html", context)
 
 
+@permissions.public
 def version_diff(request: HttpRequest, page: ProtocolPage, number: int) -> HttpResponse:
     """What version `number` changed from the one before it (v1: the initial text)."""
-    if not permissions.can_view_protocol(request.user, page):
-        raise Http404
     pair = {
         found.number: found
         for found in ProtocolVersion.objects.filter(protocol=page, number__in=[number - 1, number])

@@ -19,7 +19,9 @@ from .. import permissions
 from ..models import AITool, Interview, Observation, ProtocolPage, StudyPage
 
 
+@permissions.public
 def ai_tools(request: HttpRequest, study: StudyPage) -> HttpResponse:
+    """Every tool of the registry with its count of the study's consented observations (counts only)."""
     consented = Observation.objects.consented().filter(study=study).values("pk")
     tools = AITool.objects.annotate(
         mentions=Count("observations", filter=Q(observations__in=consented), distinct=True)

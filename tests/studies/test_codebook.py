@@ -580,10 +580,79 @@ def test_memo_bad_input_and_hostile_markdown(study, people, client):
     code = services.create_code(study, name="Usages")
     before = snapshot(study)
     response = _post(client, people["member"], url(study, f"{code.pk}/memos/"), {f"memo{code.pk}-body": "  "})
-    assert response.status_code == 400 and "cannot be empty" in response.content.decode()
+    # The same memo form as on a source's page: the error next to the field, the page's notice above.
+    assert response.status_code == 400 and response.context["families"][0].memo_form.has_error("body")
+    assert "The memo is empty." in response.content.decode()
+    assert "The memo was not saved." in response.content.decode()
     assert snapshot(study) == before
     response = _post(client, people["member"], url(study, f"{code.pk}/memos/"), {f"memo{code.pk}-body": HOSTILE})
     assert response.status_code == 302
     memo = Memo.objects.get(code=code)
     assert memo.author == people["member"] and memo.study_id == study.pk
     assert_harmless(memo.body_html)
+
+
+# --- One walk of the code tree, one colour rule ----------------------------------------------------
+
+
+def _code(pk: int, name: str, parent: int | None = None) -> Code:
+    return Code(pk=pk, name=name, parent_id=parent, colour="#123456")
+
+
+def test_code_tree_reads_by_name_without_case_or_accent_encoding_and_survives_a_cycle():
+    """One order for every page, in Python: accents and case set aside (« Éthique », written here with
+    a combining accent, between « autre » and « zèle »), not the database's LOWER (SQLite folds ASCII
+    only). Codes caught in a cycle come last, each once, as families."""
+    from studies.models.coding import code_tree
+
+    codes = [
+        _code(1, "zèle"), _code(2, "E\u0301thique"), _code(3, "autre"), _code(4, "Bis", parent=3),
+        _code(5, "ancre", parent=3), _code(6, "profond", parent=5), _code(7, "orphelin", parent=99),
+        _code(8, "boucle A", parent=9), _code(9, "boucle B", parent=8),  # corrupt data: a cycle
+    ]
+    ordered = code_tree(codes)
+    assert [code.pk for code in ordered] == [3, 5, 6, 4, 2, 7, 1, 8, 9]
+    assert [code.depth for code in ordered] == [0, 1, 2, 1, 0, 0, 0, 0, 1]
+    by_pk = {code.pk: code for code in ordered}
+    assert by_pk[3].subtree == {3, 4, 5, 6} and by_pk[5].subtree == {5, 6} and by_pk[6].subtree == {6}
+    assert by_pk[6].family is by_pk[3] and by_pk[7].family is by_pk[7]  # a missing parent: a family
+    assert len(ordered) == len(codes)  # every code once, the cycle included
+
+
+def test_descendants_and_model_validation_use_the_same_walk(study):
+    from django.core.exceptions import ValidationError
+
+    from studies.models.coding import descendant_ids
+
+    family = services.create_code(study, name="Famille")
+    child = services.create_code(study, name="Enfant", parent=family)
+    grandchild = services.create_code(study, name="Petit-enfant", parent=child)
+    assert descendant_ids(family) == {child.pk, grandchild.pk} and descendant_ids(grandchild) == set()
+    family.parent = grandchild
+    with pytest.raises(ValidationError) as refused:
+        family.clean()
+    assert "parent" in refused.value.message_dict
+    family.parent = None
+    family.clean()  # a family again: fine
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [("#A1b2C3", True), ("#1d6b5f", True), ("1d6b5f", False), ("#1d6b5", False), ("#1d6b5fa", False),
+     ("red", False), ("", False), (None, False), ('#123456" onmouseover="x', False)],
+)
+def test_one_colour_rule_for_model_services_forms_and_views(study, value, valid):
+    from django.core.exceptions import ValidationError
+
+    from studies.models.coding import DEFAULT_COLOUR, is_colour, safe_colour, validate_colour
+
+    assert is_colour(value) is valid
+    assert safe_colour(value) == (value if valid else DEFAULT_COLOUR)
+    if valid:
+        validate_colour(value)
+        assert services.create_code(study, name=f"Code {value}", colour=value).colour == value.lower()
+    else:
+        with pytest.raises(ValidationError):
+            validate_colour(value)
+        with pytest.raises(services.CodebookError):
+            services.create_code(study, name="Refusé", colour=value)

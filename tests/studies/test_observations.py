@@ -15,8 +15,8 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 
 from participants.models import ConsentScope
+from studies.diffing import word_diff_html as word_diff
 from studies.models import AITool, Code, Excerpt, Observation
-from studies.views.observations import word_diff
 from tests.conftest import client_for, count_queries
 
 VISITORS = ["anonymous", "outsider", "observer", "member", "coordinator", "other_member"]

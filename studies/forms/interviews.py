@@ -20,8 +20,8 @@ from django.utils.translation import gettext_lazy as _
 
 from participants.models import ConsentRecord, ConsentScope, Informant
 
-from .forms import DateInput
-from .models import Interview, StudyPage
+from ..models import Interview, StudyPage
+from .base import DateInput, FollowsProtocolVersion
 
 #: Sound and video formats a recording may have (further limited to WAGTAILDOCS_EXTENSIONS if set).
 RECORDING_FORMATS = ("mp3", "m4a", "aac", "ogg", "oga", "opus", "wav", "flac", "webm", "mp4")
@@ -71,8 +71,9 @@ class InformantChoiceField(forms.ModelChoiceField):
         return label
 
 
-class InterviewForm(forms.ModelForm):
-    """Add an interview. `study` scopes the informants; consent is checked on the informant."""
+class InterviewForm(FollowsProtocolVersion, forms.ModelForm):
+    """Add an interview. `study` scopes the informants; consent is checked on the informant; the
+    interview follows the guide of the protocol version in force (`FollowsProtocolVersion`)."""
 
     recording = forms.FileField(
         label=_("recording"),
@@ -114,6 +115,7 @@ class InterviewForm(forms.ModelForm):
     def __init__(self, *args, study: StudyPage, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.study = study
+        self.follow_protocol(study)
         self.fields["informant"].queryset = bureau_informants(study)
         self.fields["informant"].empty_label = _("Choose an informant")
         self.fields["transcript"].required = True

@@ -1,4 +1,4 @@
-"""Forms of a study's pages: logging and editing an observation, filtering the list of observations.
+"""Logging and editing an observation, filtering the list of observations.
 
 Every choice offered is scoped to the study: its bureau's collectives, its own codes. An id forged
 from another bureau or study is not in the field's queryset, so it is refused as a field error.
@@ -7,8 +7,6 @@ Consent is checked here as well as hidden in lists: logging against a collective
 """
 
 from __future__ import annotations
-
-import re
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -20,16 +18,10 @@ from wagtail.models import Page
 from commons.models import Membership
 from participants.models import Collective, ConsentRecord, ConsentScope, display_name
 
-from . import grid
-from .models import AITool, Code, Observation, ProtocolVersion, Purpose, StudyPage
-from .models.coding import DEFAULT_COLOUR
-
-_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
-
-
-def safe_colour(value: str | None) -> str:
-    """A code's colour fit for a style attribute: `#RRGGBB`, else the default colour."""
-    return value if value and _COLOUR.fullmatch(value) else DEFAULT_COLOUR
+from .. import grid
+from ..models import AITool, Code, Observation, ProtocolVersion, Purpose, StudyPage
+from ..models.coding import safe_colour
+from .base import DateInput, FollowsProtocolVersion
 
 
 def bureau_collectives(study: StudyPage):
@@ -60,14 +52,7 @@ class CodeChoiceField(forms.ModelMultipleChoiceField):
     iterator = CodeChoiceIterator
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
-
-
-class ObservationForm(forms.ModelForm):
+class ObservationForm(FollowsProtocolVersion, forms.ModelForm):
     """Log an observation. `study` scopes the collectives and codes; consent is checked on the collective."""
 
     purposes = forms.MultipleChoiceField(
@@ -132,14 +117,10 @@ class ObservationForm(forms.ModelForm):
         """The questions of the grid in force, after the common fields (`studies.grid`).
 
         A new observation follows the live protocol version; an edited one keeps the version it
-        was logged under, so its answers are edited against the questions they answered.
+        was logged under, so its answers are edited against the questions they answered
+        (`FollowsProtocolVersion`).
         """
-        from .versions import version_in_force
-
-        if self.instance.pk:
-            self.protocol_version = self.instance.protocol_version
-        else:
-            self.protocol_version = version_in_force(study)
+        self.follow_protocol(study)
         self.grid = self.protocol_version.grid if self.protocol_version else []
         self.fields.update(grid.form_fields(self.grid))
         if self.instance.pk and not self.is_bound:
@@ -154,7 +135,6 @@ class ObservationForm(forms.ModelForm):
         return [field for field in self.visible_fields() if field.name.startswith(grid.PREFIX)]
 
     def save(self, commit: bool = True) -> Observation:
-        self.instance.protocol_version = self.protocol_version
         self.instance.grid_answers = grid.answers_from(self.cleaned_data, self.grid)
         return super().save(commit=commit)
 

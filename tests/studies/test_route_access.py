@@ -1,0 +1,241 @@
+"""Every route of `StudyPage` and `ProtocolPage`, for every kind of visitor, answers ONE expected status.
+
+The routes are read from the page models (`get_subpage_urls()`), so a route added without an
+expectation here fails `test_every_route_has_an_expectation`, and a view that does not state its access
+with a decorator of `studies.permissions` fails `test_every_view_states_its_access`.
+
+One world for the whole module (built once with `django_db_blocker`, rolled back at the end); each
+request runs in a savepoint that is rolled back, so a write of one visitor never changes what the
+next one meets. Writes are posted empty: a contributor gets the form's 400 (nothing saved), except
+the excerpt deletion, which needs no data (302).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.test import Client
+from django.utils.module_loading import import_string
+
+from bec_site.models import HomePage
+from commons.models import BureauPage, College, Membership, Role
+from participants.models import Collective, ConsentForm, ConsentRecord, ConsentScope, Informant, MemberProfile
+from studies.models import Code, Excerpt, Interview, Observation, ProtocolPage, StudyPage
+from tests.conftest import protocol_body
+
+VISITORS = ("anonymous", "outsider", "observer", "member", "coordinator", "other_member")
+LOGIN = "/accounts/login/"
+
+# What each kind of route answers, per visitor. "login" is a 302 to the login page.
+PUBLIC = dict.fromkeys(VISITORS, 200)
+_OUTSIDE = {"anonymous": "login", "outsider": 404, "other_member": 404}
+TEAM = {**_OUTSIDE, "observer": 200, "member": 200, "coordinator": 200}
+CONTRIBUTORS = {**_OUTSIDE, "observer": 403, "member": 200, "coordinator": 200}
+POST_ONLY_GET = {**_OUTSIDE, "observer": 403, "member": 405, "coordinator": 405}
+BAD_WRITE = {**_OUTSIDE, "observer": 403, "member": 400, "coordinator": 400}
+GOOD_WRITE = {**_OUTSIDE, "observer": 403, "member": 302, "coordinator": 302}
+TEAM_NO_POST = {**_OUTSIDE, "observer": 405, "member": 405, "coordinator": 405}
+
+# route name -> (GET expectation, POST expectation or None for a read-only route)
+STUDY_ROUTES: dict[str, tuple[dict, dict | None]] = {
+    "index_route": (PUBLIC, None),  # the study's own page (Wagtail's default route)
+    "ai_tools": (PUBLIC, None),
+    "observation_list": (TEAM, None),
+    "observation_create": (CONTRIBUTORS, BAD_WRITE),
+    "observation_detail": (TEAM, BAD_WRITE),  # POST without a known action: 400
+    "observation_edit": (CONTRIBUTORS, BAD_WRITE),
+    "excerpt_create": (POST_ONLY_GET, BAD_WRITE),
+    "excerpt_delete": (POST_ONLY_GET, GOOD_WRITE),
+    "observation_memo": (POST_ONLY_GET, BAD_WRITE),
+    "interview_list": (TEAM, None),
+    "interview_create": (CONTRIBUTORS, BAD_WRITE),
+    "interview_detail": (TEAM, TEAM_NO_POST),
+    "interview_excerpt_create": (POST_ONLY_GET, BAD_WRITE),
+    "interview_excerpt_delete": (POST_ONLY_GET, GOOD_WRITE),
+    "interview_memo": (POST_ONLY_GET, BAD_WRITE),
+    "codebook": (TEAM, BAD_WRITE),
+    "code_edit": (POST_ONLY_GET, BAD_WRITE),
+    "code_merge": (POST_ONLY_GET, BAD_WRITE),
+    "code_memo": (POST_ONLY_GET, BAD_WRITE),
+    "agreement": (TEAM, None),
+}
+PROTOCOL_ROUTES: dict[str, tuple[dict, dict | None]] = {
+    "current": (PUBLIC, None),
+    "versions": (PUBLIC, None),
+    "version": (PUBLIC, None),
+    "version_diff": (PUBLIC, None),
+    "index_route": (PUBLIC, None),  # Wagtail's default "" route, shadowed by `current`
+}
+NOT_FOUND = {"version": 99, "version_diff": 99}
+
+_counter = itertools.count(1)
+
+
+def _person(bureau: BureauPage | None = None, role: str | None = None):
+    n = next(_counter)
+    user = get_user_model().objects.create_user(username=f"route{n}", email=f"route{n}@example.org")
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    MemberProfile.objects.create(user=user, display_name=f"Personne {n}", category="researcher")
+    if bureau is not None:
+        college = None if role == Role.OBSERVER else bureau.colleges.first()
+        Membership.objects.create(user=user, bureau=bureau, role=role, college=college)
+    return user
+
+
+def _bureau(home: HomePage, title: str) -> BureauPage:
+    n = next(_counter)
+    bureau = BureauPage(title=title, slug=f"route-bureau-{n}", question="?", charter="c", governance="g")
+    bureau.colleges.add(College(name="Tous", weight=100, sort_order=0))
+    home.add_child(instance=bureau)
+    bureau.save_revision().publish()
+    bureau.refresh_from_db()
+    return bureau
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """A bureau with a person in every role, a study with a published protocol (v1), an observation
+    and an interview (both consented), each with an excerpt coded by the member, and a code."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        home = HomePage.objects.get()
+        bureau, other = _bureau(home, "BEC des routes"), _bureau(home, "Autre BEC")
+        people = {
+            "anonymous": None,
+            "outsider": _person(),
+            "observer": _person(bureau, Role.OBSERVER),
+            "member": _person(bureau, Role.MEMBER),
+            "coordinator": _person(bureau, Role.COORDINATOR),
+            "other_member": _person(other, Role.COORDINATOR),
+        }
+        study = StudyPage(title="Étude des routes", slug="etude-des-routes", research_question="?", context="c")
+        bureau.add_child(instance=study)
+        study.save_revision().publish()
+        study.refresh_from_db()
+        protocol = ProtocolPage(title="Protocole", slug="protocole", body=protocol_body(),
+                                change_summary="Version initiale.", live=False)
+        study.add_child(instance=protocol)
+        protocol.save_revision().publish()
+        protocol.refresh_from_db()
+
+        form = ConsentForm.objects.create(bureau=bureau, title="Consentement", version=1, text="Texte.")
+        collective = Collective.objects.create(bureau=bureau, name="Collectif réel", legal_form="association")
+        ConsentRecord.objects.create(form=form, collective=collective, scopes=list(ConsentScope.values))
+        informant = Informant.objects.create(collective=collective, pseudonym="Camille")
+        ConsentRecord.objects.create(form=form, informant=informant, scopes=list(ConsentScope.values))
+        member = people["member"]
+        observation = Observation.objects.create(
+            study=study, collective=collective, observer=member, setting="online", title="Atelier",
+            body="Le groupe teste un outil de traduction.",
+        )
+        interview = Interview.objects.create(
+            study=study, informant=informant, interviewer=member, title="Entretien", mode="video",
+            transcript="On rédige les demandes avec ChatGPT.",
+        )
+        code = Code.objects.create(study=study, name="usages", slug="usages")
+        excerpts = {}
+        for source in (observation, interview):
+            field = "observation" if source is observation else "interview"
+            excerpt = Excerpt.objects.create(**{field: source}, coder=member, start=0, end=9,
+                                             text=source.plain_text[:9])
+            excerpt.codes.add(code)
+            excerpts[field] = excerpt
+        yield {
+            "people": people, "study": study, "protocol": protocol, "observation": observation,
+            "interview": interview, "code": code, "excerpts": excerpts,
+        }
+        transaction.set_rollback(True)
+
+
+def _study_args(name: str, world: dict) -> list:
+    """The captured arguments of a study route, pointing at the world's objects."""
+    observation, interview, code = world["observation"], world["interview"], world["code"]
+    return {
+        "observation_detail": [observation.pk],
+        "observation_edit": [observation.pk],
+        "excerpt_create": [observation.pk],
+        "excerpt_delete": [observation.pk, world["excerpts"]["observation"].pk],
+        "observation_memo": [observation.pk],
+        "interview_detail": [interview.pk],
+        "interview_excerpt_create": [interview.pk],
+        "interview_excerpt_delete": [interview.pk, world["excerpts"]["interview"].pk],
+        "interview_memo": [interview.pk],
+        "code_edit": [code.pk],
+        "code_merge": [code.pk],
+        "code_memo": [code.pk],
+    }.get(name, [])
+
+
+def _route_url(page, name: str, args: list) -> str:
+    return page.url + page.reverse_subpage(name, args=args)
+
+
+def _answer(url: str, method: str, user) -> tuple[int, str]:
+    """(status, redirect location) of one request, whose database changes are rolled back."""
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    with transaction.atomic():
+        response = getattr(client, method)(url)
+        transaction.set_rollback(True)
+    return response.status_code, response.get("Location", "")
+
+
+def _check(url: str, method: str, expected: dict, people: dict) -> None:
+    answers = {visitor: _answer(url, method, people[visitor]) for visitor in VISITORS}
+    wrong = {}
+    for visitor, (status, location) in answers.items():
+        want = expected[visitor]
+        if want == "login":
+            if status != 302 or not location.startswith(LOGIN):
+                wrong[visitor] = (status, location)
+        elif status != want:
+            wrong[visitor] = (status, location)
+    assert not wrong, f"{method.upper()} {url}: expected {expected}, got {wrong}"
+
+
+def _names(page_class) -> list[str]:
+    return [route.name for route in page_class.get_subpage_urls()]
+
+
+def test_every_route_has_an_expectation():
+    assert sorted(_names(StudyPage)) == sorted(STUDY_ROUTES)
+    assert sorted(_names(ProtocolPage)) == sorted(PROTOCOL_ROUTES)
+
+
+@pytest.mark.parametrize("page_class", [StudyPage, ProtocolPage])
+def test_every_view_states_its_access(page_class):
+    """Each declared route's view carries the mark of a `studies.permissions` decorator."""
+    unmarked = []
+    for route in page_class.get_subpage_urls():
+        view_path = getattr(route.callback, "view_path", None)
+        if view_path is None:  # Wagtail's own default route: the page itself, public
+            assert route.name == "index_route"
+            continue
+        if not getattr(import_string(view_path), "bec_access", None):
+            unmarked.append(view_path)
+    assert not unmarked
+
+
+@pytest.mark.parametrize("name", sorted(STUDY_ROUTES))
+def test_study_route(world, db, name):
+    get, post = STUDY_ROUTES[name]
+    url = _route_url(world["study"], name, _study_args(name, world))
+    _check(url, "get", get, world["people"])
+    if post is not None:
+        _check(url, "post", post, world["people"])
+
+
+@pytest.mark.parametrize("name", sorted(PROTOCOL_ROUTES))
+def test_protocol_route(world, db, name):
+    get, post = PROTOCOL_ROUTES[name]
+    protocol = world["protocol"]
+    args = [1] if name in NOT_FOUND else []
+    _check(_route_url(protocol, name, args), "get", get, world["people"])
+    assert post is None
+    if name in NOT_FOUND:  # a version that does not exist: 404 for everyone
+        _check(_route_url(protocol, name, [NOT_FOUND[name]]), "get", dict.fromkeys(VISITORS, 404),
+               world["people"])
