@@ -1,4 +1,5 @@
-"""Admin registration for commons: memberships and invitations as read-mostly viewsets."""
+"""Admin registration for commons: memberships and invitations as read-mostly viewsets, and the
+bureau-scoped admin of collectives, informants and consent (`commons.admin_participants`)."""
 
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -6,8 +7,15 @@ from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
+from wagtail.snippets.models import register_snippet
 
+from .admin_participants.scoping import SCOPES, BureauScopedPermissionPolicy
+from .admin_participants.viewsets import ParticipantsViewSetGroup
 from .models import Decision, DecisionRule, Invitation, Membership, Proposal
+
+# Registered before any viewset, so Wagtail never creates its unscoped fallback policy for them.
+for _model in SCOPES:
+    register_permission_policy(_model, BureauScopedPermissionPolicy(_model))
 
 
 class MembershipViewSet(ModelViewSet):
@@ -107,6 +115,10 @@ class CommonsViewSetGroup(ViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_viewsets():
     return CommonsViewSetGroup()
+
+
+# The « Participants » menu: collectives, informants and consent, each scoped to the bureaus coordinated.
+register_snippet(ParticipantsViewSetGroup)
 
 
 @hooks.register("after_create_page")
