@@ -11,6 +11,7 @@ from wagtail.snippets.models import register_snippet
 
 from .admin_participants.scoping import SCOPES, BureauScopedPermissionPolicy
 from .admin_participants.viewsets import ParticipantsViewSetGroup
+from .admin_scope import SCOPED_BULK_ACTIONS
 from .models import Decision, DecisionRule, Invitation, Membership, Proposal
 
 # Registered before any viewset, so Wagtail never creates its unscoped fallback policy for them.
@@ -116,6 +117,11 @@ class CommonsViewSetGroup(ViewSetGroup):
 def register_viewsets():
     return CommonsViewSetGroup()
 
+
+# Bulk-action pages name only what the person may see (`commons.admin_scope`). Registered after
+# Wagtail's own (a higher order), so the registry keeps these for every (model, action).
+for _action in SCOPED_BULK_ACTIONS:
+    hooks.register("register_bulk_action", _action, order=1000)
 
 # The « Participants » menu: collectives, informants and consent, each scoped to the bureaus coordinated.
 register_snippet(ParticipantsViewSetGroup)

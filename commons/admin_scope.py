@@ -1,0 +1,108 @@
+"""What an admin page may name: the objects the person may see in the listing, and nothing else.
+
+Wagtail's bulk-action pages (`/admin/bulk/<app>/<model>/<action>/?id=…`) look the ids up in the
+whole table and list the objects the person may not act on « for information », by name: another
+bureau's informants, consent records, recordings' titles, pages. Ids can be enumerated that way.
+Here every bulk action registered by Wagtail is replaced (through Wagtail's own
+`register_bulk_action` hook, see `commons.wagtail_hooks`) by a subclass whose lookup starts from
+`visible_in_admin(model, user)`, the scope of the model's listing: an object outside it is not
+acted on, not counted and not named, and a request naming only such objects is a 404 — the same
+answer as for an id that does not exist.
+
+`visible_in_admin` asks the model's registered permission policy, the one its listing, chooser and
+object views use (the bureau-scoped policy of collectives, informants and consent; the collection
+policy of documents and images; Wagtail's page policy), so that the rule lives in one place.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db.models import Model, QuerySet
+from django.http import Http404
+from wagtail.admin.views.bulk_action import BulkAction
+from wagtail.admin.views.pages.bulk_actions.delete import DeleteBulkAction as PageDelete
+from wagtail.admin.views.pages.bulk_actions.move import MoveBulkAction as PageMove
+from wagtail.admin.views.pages.bulk_actions.publish import PublishBulkAction as PagePublish
+from wagtail.admin.views.pages.bulk_actions.unpublish import UnpublishBulkAction as PageUnpublish
+from wagtail.documents.views.bulk_actions.add_tags import AddTagsBulkAction as DocumentAddTags
+from wagtail.documents.views.bulk_actions.add_to_collection import (
+    AddToCollectionBulkAction as DocumentAddToCollection,
+)
+from wagtail.documents.views.bulk_actions.delete import DeleteBulkAction as DocumentDelete
+from wagtail.images.views.bulk_actions.add_tags import AddTagsBulkAction as ImageAddTags
+from wagtail.images.views.bulk_actions.add_to_collection import (
+    AddToCollectionBulkAction as ImageAddToCollection,
+)
+from wagtail.images.views.bulk_actions.delete import DeleteBulkAction as ImageDelete
+from wagtail.models import Page
+from wagtail.permissions import page_permission_policy, policy_registry
+from wagtail.snippets.bulk_actions.delete import DeleteBulkAction as SnippetDelete
+from wagtail.users.views.bulk_actions.assign_role import AssignRoleBulkAction as UserAssignRole
+from wagtail.users.views.bulk_actions.delete import DeleteBulkAction as UserDelete
+from wagtail.users.views.bulk_actions.set_active_state import SetActiveStateBulkAction as UserSetActiveState
+
+#: A person « sees » an object in the admin when they may do any of these with it (for documents and
+#: images, `choose` is what their chooser shows; for snippets, `view` is what their listing shows).
+SEEING_ACTIONS = ("view", "change", "delete", "choose")
+
+
+def visible_in_admin(model: type[Model], user) -> QuerySet:
+    """The objects of `model` that `user` may see in the admin: the scope of its listing and chooser.
+
+    Pages: those the person may explore (Wagtail's page policy: their subtree and its ancestors).
+    Every other model: those its registered permission policy grants any of `SEEING_ACTIONS` on.
+    """
+    if issubclass(model, Page):
+        return page_permission_policy.explorable_instances(user)
+    return policy_registry.get_by_type(model).instances_user_has_any_permission_for(user, SEEING_ACTIONS)
+
+
+class ScopedBulkActionMixin:
+    """Looks the requested ids up among the objects the person may see (`visible_in_admin`) only.
+
+    Wagtail's `BulkAction.get_queryset` is a class method taking no request; it is shadowed here by
+    an instance method, which `BulkAction.get_actionable_objects` calls as ``self.get_queryset``.
+    """
+
+    request = None
+    model: type[Model]
+
+    def get_queryset(self, model: type[Model], object_ids) -> list[Model]:
+        visible = visible_in_admin(model, self.request.user)
+        try:
+            objects = list(visible.filter(pk__in=list(object_ids)))
+        except (TypeError, ValueError, ValidationError) as error:  # a malformed id: as if unknown
+            raise Http404 from error
+        if not objects:
+            raise Http404
+        return objects
+
+
+#: Every bulk action Wagtail registers: each is replaced by its scoped subclass.
+WAGTAIL_BULK_ACTIONS: tuple[type[BulkAction], ...] = (
+    PageDelete,
+    PageMove,
+    PagePublish,
+    PageUnpublish,
+    DocumentAddTags,
+    DocumentAddToCollection,
+    DocumentDelete,
+    ImageAddTags,
+    ImageAddToCollection,
+    ImageDelete,
+    SnippetDelete,
+    UserAssignRole,
+    UserDelete,
+    UserSetActiveState,
+)
+
+
+def scoped(action_class: type[BulkAction]) -> type[BulkAction]:
+    """`action_class` with the lookup of `ScopedBulkActionMixin` (same action type, same models)."""
+    return type(f"Scoped{action_class.__name__}", (ScopedBulkActionMixin, action_class), {
+        "__module__": __name__,
+        "__doc__": f"{action_class.__doc__ or action_class.__name__} Scoped by `visible_in_admin`.",
+    })
+
+
+SCOPED_BULK_ACTIONS: tuple[type[BulkAction], ...] = tuple(scoped(cls) for cls in WAGTAIL_BULK_ACTIONS)
