@@ -17,7 +17,8 @@ policy of documents and images; Wagtail's page policy), so that the rule lives i
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db.models import Model, QuerySet
+from django.db import connection
+from django.db.models import IntegerField, Model, QuerySet
 from django.http import Http404
 from wagtail.admin.views.bulk_action import BulkAction
 from wagtail.admin.views.pages.bulk_actions.delete import DeleteBulkAction as PageDelete
@@ -68,14 +69,34 @@ class ScopedBulkActionMixin:
     model: type[Model]
 
     def get_queryset(self, model: type[Model], object_ids) -> list[Model]:
-        visible = visible_in_admin(model, self.request.user)
-        try:
-            objects = list(visible.filter(pk__in=list(object_ids)))
-        except (TypeError, ValueError, ValidationError) as error:  # a malformed id: as if unknown
-            raise Http404 from error
+        if not isinstance(object_ids, QuerySet):  # « all » gives a queryset of the listing's ids
+            object_ids = valid_ids(model, object_ids)
+        objects = list(visible_in_admin(model, self.request.user).filter(pk__in=object_ids))
         if not objects:
             raise Http404
         return objects
+
+
+def valid_ids(model: type[Model], raw_ids) -> list:
+    """The ids of `raw_ids` that could be primary keys of `model`; a malformed one is as if unknown.
+
+    A word, or a number too large for the column, would otherwise reach the database and fail there
+    (a 500 on SQLite's `OverflowError`, PostgreSQL's out-of-range error).
+    """
+    field = model._meta.pk
+    low, high = connection.ops.integer_field_range(field.get_internal_type()) if isinstance(
+        field, IntegerField
+    ) else (None, None)
+    ids = []
+    for raw in raw_ids:
+        try:
+            value = field.to_python(raw)
+        except (TypeError, ValueError, ValidationError):
+            continue
+        if value is None or (low is not None and value < low) or (high is not None and value > high):
+            continue
+        ids.append(value)
+    return ids
 
 
 #: Every bulk action Wagtail registers: each is replaced by its scoped subclass.
