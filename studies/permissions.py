@@ -117,6 +117,19 @@ def public(view: StudyView) -> StudyView:
     return view
 
 
+def can_see_identities(user, study: StudyPage, found=commons_permissions._UNSET) -> bool:
+    """Real names of collectives and informants' identifying details: the study team proper only.
+
+    Coordinators and members (and platform admins) see them; observers follow the study under
+    pseudonyms only (a collective's code, an informant's pseudonym), like everyone outside the
+    team. Every page, list, filter, form and export that could name a party asks this.
+    """
+    if commons_permissions.is_platform_admin(user):
+        return True
+    found = membership(user, study) if found is commons_permissions._UNSET else found
+    return found is not None and found.votes
+
+
 def can_delete_excerpt(user, study: StudyPage, excerpt, found=commons_permissions._UNSET) -> bool:
     """Removes a coded excerpt: its coder (still a contributor), or a coordinator of the bureau."""
     if commons_permissions.is_platform_admin(user):

@@ -120,6 +120,8 @@ def observation_list(request: HttpRequest, study: StudyPage) -> HttpResponse:
     if denied := permissions.require_team(request, study):
         return denied
     form = ObservationFilterForm(request.GET or None, study=study)
+    if not permissions.can_see_identities(request.user, study):
+        form.fields["collective"].label_from_instance = lambda collective: collective.code
     filters = {}
     if form.is_bound:
         form.is_valid()  # invalid values are shown as errors and dropped; the valid filters apply
