@@ -9,6 +9,12 @@ Here every bulk action registered by Wagtail is replaced (through Wagtail's own
 acted on, not counted and not named, and a request naming only such objects is a 404 — the same
 answer as for an id that does not exist.
 
+The site history report (Reports › Site history) lists log entries of every model the person holds
+a model-wide permission on, whatever the object: a coordinator would read the labels of another
+bureau's collectives, informants and consent records there. `ScopedLogEntriesView` keeps the log
+entries of objects inside `visible_in_admin` only (`commons.admin_urls` serves it at Wagtail's own
+address, so every link and export goes through it).
+
 `visible_in_admin` asks the model's registered permission policy, the one its listing, chooser and
 object views use (the bureau-scoped policy of collectives, informants and consent; the collection
 policy of documents and images; Wagtail's page policy), so that the rule lives in one place.
@@ -16,15 +22,18 @@ policy of documents and images; Wagtail's page policy), so that the rule lives i
 
 from __future__ import annotations
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import IntegerField, Model, QuerySet
+from django.db.models import CharField, IntegerField, Model, Q, QuerySet
+from django.db.models.functions import Cast
 from django.http import Http404
 from wagtail.admin.views.bulk_action import BulkAction
 from wagtail.admin.views.pages.bulk_actions.delete import DeleteBulkAction as PageDelete
 from wagtail.admin.views.pages.bulk_actions.move import MoveBulkAction as PageMove
 from wagtail.admin.views.pages.bulk_actions.publish import PublishBulkAction as PagePublish
 from wagtail.admin.views.pages.bulk_actions.unpublish import UnpublishBulkAction as PageUnpublish
+from wagtail.admin.views.reports.audit_logging import LogEntriesView
 from wagtail.documents.views.bulk_actions.add_tags import AddTagsBulkAction as DocumentAddTags
 from wagtail.documents.views.bulk_actions.add_to_collection import (
     AddToCollectionBulkAction as DocumentAddToCollection,
@@ -35,7 +44,7 @@ from wagtail.images.views.bulk_actions.add_to_collection import (
     AddToCollectionBulkAction as ImageAddToCollection,
 )
 from wagtail.images.views.bulk_actions.delete import DeleteBulkAction as ImageDelete
-from wagtail.models import Page
+from wagtail.models import ModelLogEntry, Page
 from wagtail.permissions import page_permission_policy, policy_registry
 from wagtail.snippets.bulk_actions.delete import DeleteBulkAction as SnippetDelete
 from wagtail.users.views.bulk_actions.assign_role import AssignRoleBulkAction as UserAssignRole
@@ -127,3 +136,37 @@ def scoped(action_class: type[BulkAction]) -> type[BulkAction]:
 
 
 SCOPED_BULK_ACTIONS: tuple[type[BulkAction], ...] = tuple(scoped(cls) for cls in WAGTAIL_BULK_ACTIONS)
+
+
+# --- Site history ----------------------------------------------------------------------------------
+
+
+def named_log_entries(user) -> Q:
+    """A filter on `ModelLogEntry` keeping the entries about objects `user` may see (`visible_in_admin`).
+
+    Wagtail shows a model's log entries to whoever holds any model-wide permission on it; this narrows
+    each content type to the visible objects (one subquery per content type the person may read).
+    An entry about a deleted object is kept for platform admins only.
+    """
+    if user.is_active and user.is_superuser:
+        return Q()
+    condition = Q(pk__in=[])
+    entries = ModelLogEntry.objects.viewable_by_user(user).order_by()
+    readable = entries.values_list("content_type_id", flat=True).distinct()
+    for content_type_id in readable:
+        model = ContentType.objects.get_for_id(content_type_id).model_class()
+        if model is None:
+            continue
+        visible = visible_in_admin(model, user).order_by().annotate(key=Cast("pk", CharField())).values("key")
+        condition |= Q(content_type_id=content_type_id, object_id__in=visible)
+    return condition
+
+
+class ScopedLogEntriesView(LogEntriesView):
+    """Wagtail's site history, naming only the objects the person may see (pages were already scoped)."""
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if issubclass(queryset.model, ModelLogEntry):
+            queryset = queryset.filter(named_log_entries(self.request.user))
+        return queryset

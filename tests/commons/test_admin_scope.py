@@ -167,3 +167,39 @@ def test_pages_of_another_bureau_are_not_named(client, people, objects, action):
     response = client.get(address)
     assert response.status_code == 200
     assert "Étude confidentielle" in response.content.decode()
+
+
+# --- Site history ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def logged(objects, people, other_bureau, make_collective):
+    """Log entries about bureau objects, and one about a collective of the other bureau."""
+    from wagtail.log_actions import log
+
+    theirs = make_collective(other_bureau, "Leur collectif")
+    informant = Informant.objects.create(collective=theirs, pseudonym="Pseudo-Leur")
+    for obj in (objects["collective"], objects["informant"], objects["consentrecord"], informant):
+        log(obj, "wagtail.edit", user=people["coordinator"])
+    return {"ours": objects["informant"], "theirs": informant}
+
+
+@pytest.mark.parametrize("suffix", ["", "results/", "?export=csv"])
+def test_site_history_names_only_what_the_person_may_see(client, people, logged, suffix):
+    address = f"/admin/reports/site-history/{suffix}"
+    client_for(client, people["other_member"])  # coordinates the other bureau
+    response = client.get(address)
+    assert response.status_code == 200
+    body = (b"".join(response.streaming_content) if response.streaming else response.content).decode()
+    assert "Pseudo-Leur" in body
+    assert "Pseudo-Alix" not in body
+    client_for(client, people["coordinator"])
+    response = client.get(address)
+    body = (b"".join(response.streaming_content) if response.streaming else response.content).decode()
+    assert "Pseudo-Alix" in body and "Pseudo-Leur" not in body
+
+
+def test_site_history_is_whole_for_platform_admins(client, make_person, logged):
+    client_for(client, make_person(is_superuser=True, is_staff=True))
+    body = client.get("/admin/reports/site-history/").content.decode()
+    assert "Pseudo-Alix" in body and "Pseudo-Leur" in body
