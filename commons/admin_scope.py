@@ -34,6 +34,7 @@ from wagtail.admin.views.pages.bulk_actions.move import MoveBulkAction as PageMo
 from wagtail.admin.views.pages.bulk_actions.publish import PublishBulkAction as PagePublish
 from wagtail.admin.views.pages.bulk_actions.unpublish import UnpublishBulkAction as PageUnpublish
 from wagtail.admin.views.reports.audit_logging import LogEntriesView
+from wagtail.admin.views.reports.page_types_usage import PageTypesUsageReportView
 from wagtail.documents.views.bulk_actions.add_tags import AddTagsBulkAction as DocumentAddTags
 from wagtail.documents.views.bulk_actions.add_to_collection import (
     AddToCollectionBulkAction as DocumentAddToCollection,
@@ -170,3 +171,33 @@ class ScopedLogEntriesView(LogEntriesView):
         if issubclass(queryset.model, ModelLogEntry):
             queryset = queryset.filter(named_log_entries(self.request.user))
         return queryset
+
+
+# --- Page types usage, page choosers ----------------------------------------------------------------
+
+
+class ScopedPageTypesUsageReportView(PageTypesUsageReportView):
+    """Wagtail's page types report: counts stay (they name nothing), the « last edited page » is shown
+    only when the person may explore it (another bureau's draft would be named otherwise)."""
+
+    def decorate_paginated_queryset(self, page_types):
+        page_types = super().decorate_paginated_queryset(page_types)
+        shown = [item.last_edited_page.pk for item in page_types if item.last_edited_page is not None]
+        explorable = visible_in_admin(Page, self.request.user).filter(pk__in=shown)
+        visible = set(explorable.values_list("pk", flat=True))
+        for item in page_types:
+            if item.last_edited_page is not None and item.last_edited_page.pk not in visible:
+                item.last_edited_page = None
+        return page_types
+
+
+def choosable_pages(pages: QuerySet, request) -> QuerySet:
+    """The page chooser (a link to a page) offers the pages the person may explore, and public live
+    pages (anyone can read them on the site); another bureau's drafts and private pages are not named.
+    Wagtail's `construct_page_chooser_queryset` hook (`commons.wagtail_hooks`)."""
+    user = request.user
+    if user.is_active and user.is_superuser:
+        return pages
+    explorable = visible_in_admin(Page, user).values("pk")
+    public = Page.objects.live().public().values("pk")
+    return pages.filter(Q(pk__in=explorable) | Q(pk__in=public))

@@ -6,7 +6,7 @@ Wagtail's addresses and under Wagtail's URL names' paths: every menu entry, link
 
 from django.urls import path
 
-from .admin_scope import ScopedLogEntriesView
+from .admin_scope import ScopedLogEntriesView, ScopedPageTypesUsageReportView
 
 urlpatterns = [
     path("reports/site-history/", ScopedLogEntriesView.as_view(), name="bec_site_history"),
@@ -14,5 +14,11 @@ urlpatterns = [
         "reports/site-history/results/",
         ScopedLogEntriesView.as_view(results_only=True),
         name="bec_site_history_results",
+    ),
+    path("reports/page-types-usage/", ScopedPageTypesUsageReportView.as_view(), name="bec_page_types_usage"),
+    path(
+        "reports/page-types-usage/results/",
+        ScopedPageTypesUsageReportView.as_view(results_only=True),
+        name="bec_page_types_usage_results",
     ),
 ]

@@ -11,7 +11,7 @@ from wagtail.snippets.models import register_snippet
 
 from .admin_participants.scoping import SCOPES, BureauScopedPermissionPolicy
 from .admin_participants.viewsets import ParticipantsViewSetGroup
-from .admin_scope import SCOPED_BULK_ACTIONS
+from .admin_scope import SCOPED_BULK_ACTIONS, choosable_pages
 from .models import Decision, DecisionRule, Invitation, Membership, Proposal
 
 # Registered before any viewset, so Wagtail never creates its unscoped fallback policy for them.
@@ -122,6 +122,9 @@ def register_viewsets():
 # Wagtail's own (a higher order), so the registry keeps these for every (model, action).
 for _action in SCOPED_BULK_ACTIONS:
     hooks.register("register_bulk_action", _action, order=1000)
+
+# The page chooser names only pages the person may explore, and public live pages.
+hooks.register("construct_page_chooser_queryset", choosable_pages)
 
 # The « Participants » menu: collectives, informants and consent, each scoped to the bureaus coordinated.
 register_snippet(ParticipantsViewSetGroup)

@@ -203,3 +203,38 @@ def test_site_history_is_whole_for_platform_admins(client, make_person, logged):
     client_for(client, make_person(is_superuser=True, is_staff=True))
     body = client.get("/admin/reports/site-history/").content.decode()
     assert "Pseudo-Alix" in body and "Pseudo-Leur" in body
+
+
+# --- Page choosers and the page types report ---------------------------------------------------------
+
+
+@pytest.fixture
+def draft(bureau, make_study):
+    page = make_study(bureau, "Brouillon discret du bureau")
+    page.unpublish()
+    return page
+
+
+@pytest.mark.parametrize("address", ["/admin/choose-page/search/?q=discret", "/admin/choose-page/{parent}/"])
+def test_page_chooser_does_not_name_another_bureau_drafts(client, people, bureau, draft, address):
+    address = address.format(parent=bureau.pk)
+    response = client_for(client, people["other_member"]).get(address)
+    assert response.status_code == 200
+    assert "Brouillon discret" not in response.content.decode()
+    response = client_for(client, people["member"]).get(address)
+    assert "Brouillon discret" in response.content.decode()
+
+
+def test_page_chooser_still_offers_public_pages_of_other_bureaus(client, people, objects):
+    response = client_for(client, people["other_member"]).get("/admin/choose-page/search/?q=confidentielle")
+    assert "Étude confidentielle" in response.content.decode()  # live and public: anyone can read it
+
+
+@pytest.mark.parametrize("suffix", ["", "results/"])
+def test_page_types_report_names_only_explorable_pages(client, people, draft, suffix):
+    address = f"/admin/reports/page-types-usage/{suffix}"
+    response = client_for(client, people["other_member"]).get(address)
+    assert response.status_code == 200
+    assert "Brouillon discret" not in response.content.decode()
+    response = client_for(client, people["member"]).get(address)
+    assert "Brouillon discret" in response.content.decode()
