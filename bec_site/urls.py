@@ -17,6 +17,7 @@ def admin_login(request):
 urlpatterns = [
     path("admin/login/", admin_login, name="bec_admin_login"),
     path("admin/logout/", RedirectView.as_view(pattern_name="account_logout", query_string=True)),
+    path("admin/", include("commons.admin_urls")),  # Wagtail views served scoped (before Wagtail's own)
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/profile/", include("participants.urls")),

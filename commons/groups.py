@@ -73,7 +73,7 @@ def ensure_participant_permissions(coordinators_group: Group) -> None:
     """Let the coordination group manage collectives, informants and consent in the admin (idempotent).
 
     These are model-wide Django permissions: the admin itself narrows every list, form and object
-    to the bureaus the person coordinates (`participants.admin_scoping`).
+    to the bureaus the person coordinates (`commons.admin_participants.scoping`).
     """
     permissions = Permission.objects.filter(
         content_type__app_label="participants",

@@ -168,7 +168,7 @@ def can_view_register(user: User, bureau: BureauPage) -> bool:
 def coordinated_bureau_ids(user: User):
     """Ids of the bureaus where the user is an active coordinator, as a lazy subquery.
 
-    The admin of collectives, informants and consent (`participants.admin_scoping`) shows and
+    The admin of collectives, informants and consent (`commons.admin_participants.scoping`) shows and
     accepts only these bureaus' records; superusers see every bureau there (`is_platform_admin`).
     """
     if not user.is_authenticated:

@@ -1,4 +1,5 @@
-"""Admin registration for commons: memberships and invitations as read-mostly viewsets."""
+"""Admin registration for commons: memberships and invitations as read-mostly viewsets, and the
+bureau-scoped admin of collectives, informants and consent (`commons.admin_participants`)."""
 
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -6,8 +7,16 @@ from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
+from wagtail.snippets.models import register_snippet
 
+from .admin_participants.scoping import SCOPES, BureauScopedPermissionPolicy
+from .admin_participants.viewsets import ParticipantsViewSetGroup
+from .admin_scope import SCOPED_BULK_ACTIONS, choosable_pages
 from .models import Decision, DecisionRule, Invitation, Membership, Proposal
+
+# Registered before any viewset, so Wagtail never creates its unscoped fallback policy for them.
+for _model in SCOPES:
+    register_permission_policy(_model, BureauScopedPermissionPolicy(_model))
 
 
 class MembershipViewSet(ModelViewSet):
@@ -107,6 +116,18 @@ class CommonsViewSetGroup(ViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_viewsets():
     return CommonsViewSetGroup()
+
+
+# Bulk-action pages name only what the person may see (`commons.admin_scope`). Registered after
+# Wagtail's own (a higher order), so the registry keeps these for every (model, action).
+for _action in SCOPED_BULK_ACTIONS:
+    hooks.register("register_bulk_action", _action, order=1000)
+
+# The page chooser names only pages the person may explore, and public live pages.
+hooks.register("construct_page_chooser_queryset", choosable_pages)
+
+# The « Participants » menu: collectives, informants and consent, each scoped to the bureaus coordinated.
+register_snippet(ParticipantsViewSetGroup)
 
 
 @hooks.register("after_create_page")

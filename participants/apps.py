@@ -8,4 +8,11 @@ class ParticipantsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401
+        from django.conf import settings
+        from django.db.models.signals import pre_save
+
+        from .signal_handlers import lowercase_email
+
+        pre_save.connect(
+            lowercase_email, sender=settings.AUTH_USER_MODEL, dispatch_uid="participants.lowercase_email"
+        )

@@ -4,7 +4,8 @@ The study team is the owning bureau's active members: everyone on it reads obser
 the codebook, excerpts and agreement; observers read only; coordinators and members write. Outsiders
 never see team content: anonymous visitors are sent to the login page, signed-in outsiders get 404
 (the team pages of a study are not advertised). An interview's recording is for the team only,
-and only while the informant's `recording` consent is in force (`can_hear_recording`).
+and only while the informant's and their collective's `recording` consents are in force
+(`can_hear_recording`).
 """
 
 from __future__ import annotations
@@ -162,6 +163,19 @@ def public(view: StudyView) -> StudyView:
     return view
 
 
+def can_see_identities(user, study: StudyPage) -> bool:
+    """Real names of collectives and informants' identifying details: the study team proper only.
+
+    Coordinators and members (and platform admins) see them; observers follow the study under
+    pseudonyms only (a collective's code, an informant's pseudonym), like everyone outside the
+    team. Every page, list, filter, form and export that could name a party asks this.
+    """
+    if commons_permissions.is_platform_admin(user):
+        return True
+    found = membership(user, study)
+    return found is not None and found.votes
+
+
 def can_delete_excerpt(user, study: StudyPage, excerpt) -> bool:
     """Removes a coded excerpt: its coder (still a contributor), or a coordinator of the bureau."""
     if commons_permissions.is_platform_admin(user):
@@ -174,21 +188,20 @@ def can_delete_excerpt(user, study: StudyPage, excerpt) -> bool:
 
 
 def can_hear_recording(user, study: StudyPage, interview) -> bool:
-    """Opens an interview's recording: the study team only, and only while the informant's
-    `interview` and `recording` consents are both in force (withdrawing either hides it at once).
+    """Opens an interview's recording: the study team only, and only while the `interview` and
+    `recording` consents of the informant and of their collective are all in force (withdrawing any
+    of them hides it at once).
 
-    One query (after the membership): the consent rule is `Interview.objects.consented()` plus the
-    same « in force, covering the scope » rule for `recording`.
+    One query (after the membership): the consent rule is `Interview.objects.consented()`, asked for
+    both scopes.
     """
     if interview.recording_id is None or interview.study_id != study.pk:
         return False
     if not is_team(user, study):
         return False
-    from django.db.models import Exists, OuterRef
-
-    from participants.models import ConsentRecord, ConsentScope
+    from participants.models import ConsentScope
 
     from .models import Interview
 
-    recording = ConsentRecord.objects.in_force(ConsentScope.RECORDING, informant=OuterRef("informant"))
-    return Interview.objects.consented().filter(pk=interview.pk).filter(Exists(recording)).exists()
+    heard = Interview.objects.consented().consented(scope=ConsentScope.RECORDING)
+    return heard.filter(pk=interview.pk).exists()

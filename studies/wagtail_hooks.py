@@ -78,7 +78,8 @@ def protocol_changes(request, proposal):
 
 @hooks.register("before_serve_document")
 def guard_interview_recordings(document, request):
-    """An interview's recording is served to the study team only, while the informant consents to it.
+    """An interview's recording is served to the study team only, while its informant and their
+    collective consent to it.
 
     Wagtail serves documents to anyone who has their URL; a document that is some interview's
     recording goes through `studies.permissions.can_hear_recording` first (login page for

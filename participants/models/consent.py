@@ -1,15 +1,15 @@
 """Consent: versioned forms, and who consented to what, when — and when they withdrew.
 
-Withdrawal takes effect at once: every list, count and page asks `ConsentRecord.objects.current()`
-(given and not withdrawn), so a withdrawn collective's material disappears everywhere on the
-next request without anything being deleted.
+Withdrawal takes effect at once: every list, count and page asks `ConsentRecord.objects.given_for()`
+(given, not withdrawn, covering the scope; for an informant, their collective's consent too), so a
+withdrawn party's material disappears everywhere on the next request without anything being deleted.
 """
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -63,6 +63,25 @@ class ConsentRecordQuerySet(models.QuerySet):
         """The rule in one call: consents current at `at` (default now), covering `scope`, given by
         `party` (``collective=…`` or ``informant=…``, an instance or an ``OuterRef``)."""
         return self.current(at).covering(scope).filter(**party)
+
+    def given_for(
+        self, scope: str, at=None, *, collective: str | None = None, informant: str | None = None
+    ) -> Q:
+        """A filter keeping the rows whose party consents to `scope` (at `at`, default now).
+
+        `collective` or `informant` is the lookup path from the filtered model to the party
+        (``"collective"`` on an observation, ``"informant"`` on an interview, ``"pk"`` on the party's
+        own table). The rule of the DESIGN lives here: material about an informant needs both the
+        informant's consent and their collective's — a withdrawal by either hides it at once.
+        """
+        if (collective is None) == (informant is None):
+            raise TypeError("given_for() takes a collective or an informant path (one of the two).")
+        if collective is not None:
+            return Q(Exists(self.in_force(scope, at, collective=OuterRef(collective))))
+        their_collective = "collective" if informant == "pk" else f"{informant}__collective"
+        return Q(Exists(self.in_force(scope, at, informant=OuterRef(informant)))) & Q(
+            Exists(self.in_force(scope, at, collective=OuterRef(their_collective)))
+        )
 
 
 class ConsentRecord(models.Model):
@@ -123,6 +142,10 @@ class ConsentRecord(models.Model):
 def has_consent(
     *, scope: str, collective: Collective | None = None, informant: Informant | None = None
 ) -> bool:
-    """Is there a consent in force for `scope`? The one rule every view and form calls."""
-    party = {"collective": collective} if collective is not None else {"informant": informant}
-    return ConsentRecord.objects.in_force(scope, **party).exists()
+    """Is there a consent in force for `scope`? For an informant, their collective's is needed too
+    (`ConsentRecordQuerySet.given_for`, the same rule as the querysets)."""
+    if collective is not None:
+        return ConsentRecord.objects.in_force(scope, collective=collective).exists()
+    return Informant.objects.filter(pk=informant.pk).filter(
+        ConsentRecord.objects.given_for(scope, informant="pk")
+    ).exists()

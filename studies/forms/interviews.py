@@ -13,7 +13,7 @@ import os
 
 from django import forms
 from django.conf import settings
-from django.db.models import Exists, OuterRef
+from django.db.models import BooleanField, ExpressionWrapper
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -43,8 +43,9 @@ def recording_max_bytes() -> int:
 def bureau_informants(study: StudyPage):
     """Informants of the study's bureau's collectives, annotated with their consents in force now."""
 
-    def consent(scope: str) -> Exists:
-        return Exists(ConsentRecord.objects.in_force(scope, informant=OuterRef("pk")))
+    def consent(scope: str):
+        # The informant's and their collective's: the rule of `Interview.objects.consented()`.
+        return ExpressionWrapper(ConsentRecord.objects.given_for(scope, informant="pk"), BooleanField())
 
     return (
         Informant.objects.filter(collective__bureau_id=study.bureau.pk)
@@ -126,6 +127,16 @@ class InterviewForm(FollowsProtocolVersion, forms.ModelForm):
         informant = self.cleaned_data["informant"]
         # The choice comes from `bureau_informants`, annotated with its consents under the same rule.
         if informant is not None and not informant.interview_consent:
+            collective = informant.collective
+            if not ConsentRecord.objects.in_force(ConsentScope.INTERVIEW, collective=collective).exists():
+                raise forms.ValidationError(
+                    _(
+                        "The collective %(code)s has no (or no longer any) « interview » consent in force: "
+                        "its informants cannot be interviewed for the study until it consents."
+                    ),
+                    code="no_consent",
+                    params={"code": informant.collective.code},
+                )
             raise forms.ValidationError(
                 _(
                     "%(pseudonym)s (%(code)s) has no (or no longer any) « interview » consent in force: "

@@ -2,9 +2,9 @@
 
 An interview is a codable source like an observation (`studies.sources`): excerpts point into its
 `plain_text` by character offsets and carry the study's codes. Consent is enforced in one place,
-`Interview.objects.consented()`: without the informant's current `interview` consent the interview
-leaves every list, count and page at once. The recording is shown to the team only, and only while
-the informant's `recording` consent is in force.
+`Interview.objects.consented()`: without the current `interview` consent of the informant *and* of
+their collective, the interview leaves every list, count and page at once. The recording is shown
+to the team only, and only while both also consent to `recording`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ class InterviewMode(models.TextChoices):
 
 
 class InterviewQuerySet(ConsentedQuerySet):
-    """`consented()`: the informant has an `interview` consent in force."""
+    """`consented()`: the informant and their collective both have an `interview` consent in force."""
 
     consent_scope = ConsentScope.INTERVIEW
     consent_party = "informant"

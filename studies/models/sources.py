@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 from django.db import models
-from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 from wagtail.search import index
 
@@ -14,23 +13,26 @@ from wagtail.search import index
 class ConsentedQuerySet(models.QuerySet):
     """`consented()`: the one place that hides a source whose party no longer consents.
 
-    Subclasses name the consent scope and the field pointing at the consenting party (a collective
-    for observations, an informant for interviews).
+    Subclasses name the consent scope and the field pointing at the consenting party: a collective
+    for observations, an informant for interviews — and an informant's material needs their
+    collective's consent too (`ConsentRecord.objects.given_for`, the rule's one home).
     """
 
     consent_scope: ClassVar[str]
+    #: The foreign key to the party, named as on `ConsentRecord`: ``"collective"`` or ``"informant"``.
     consent_party: ClassVar[str]
 
-    def consented(self, at=None):
-        """Only rows whose party has a consent in force for `consent_scope` (at `at`, default now).
+    def consented(self, at=None, scope: str | None = None):
+        """Only rows whose party consents to `scope` (default `consent_scope`) at `at` (default now).
 
         Every list, count and page goes through this, so a withdrawal removes the material
-        everywhere at once (the rows stay until erased).
+        everywhere at once (the rows stay until erased). Chained with another scope
+        (``consented().consented(scope="recording")``) it asks for both.
         """
         from participants.models import ConsentRecord
 
-        party = {self.consent_party: OuterRef(self.consent_party)}
-        return self.filter(Exists(ConsentRecord.objects.in_force(self.consent_scope, at, **party)))
+        party = {self.consent_party: self.consent_party}
+        return self.filter(ConsentRecord.objects.given_for(scope or self.consent_scope, at, **party))
 
 
 class CodableSource(index.Indexed, models.Model):

@@ -102,6 +102,8 @@ def _matching(study: StudyPage, query: str):
 @permissions.team_required
 def observation_list(request: HttpRequest, study: StudyPage) -> HttpResponse:
     form = ObservationFilterForm(request.GET or None, study=study)
+    if not permissions.can_see_identities(request.user, study):
+        form.fields["collective"].label_from_instance = lambda collective: collective.code
     filters = {}
     if form.is_bound:
         form.is_valid()  # invalid values are shown as errors and dropped; the valid filters apply

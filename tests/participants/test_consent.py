@@ -68,13 +68,31 @@ def test_has_consent_for_a_collective_per_scope(form, collective, make_collectiv
 
 def test_has_consent_for_an_informant_per_scope(form, collective, informant):
     ConsentRecord.objects.create(form=form, informant=informant, scopes=["interview", "recording"])
+    # An informant of a collective needs both parties' consent: theirs alone is not enough.
+    assert not has_consent(scope="interview", informant=informant)
+    ConsentRecord.objects.create(form=form, collective=collective, scopes=["interview", "recording", "quotation"])
     assert has_consent(scope="interview", informant=informant)
     assert has_consent(scope="recording", informant=informant)
+    # The collective's consent does not stand for the informant's.
     assert not has_consent(scope="quotation", informant=informant)
-    # An informant's consent is not the collective's, nor the other way round.
-    assert not has_consent(scope="interview", collective=collective)
-    ConsentRecord.objects.create(form=form, collective=collective, scopes=["quotation"])
-    assert not has_consent(scope="quotation", informant=informant)
+    assert not has_consent(scope="observation", informant=informant)
+
+
+def test_an_informant_loses_consent_when_their_collective_withdraws(form, collective, informant):
+    ConsentRecord.objects.create(form=form, informant=informant, scopes=["interview"])
+    theirs = ConsentRecord.objects.create(form=form, collective=collective, scopes=["interview"])
+    assert has_consent(scope="interview", informant=informant)
+    theirs.withdrawn_at = timezone.now()
+    theirs.save()
+    assert not has_consent(scope="interview", informant=informant)
+    assert has_consent(scope="interview", collective=collective) is False
+
+
+def test_given_for_takes_one_party_path():
+    with pytest.raises(TypeError):
+        ConsentRecord.objects.given_for("interview")
+    with pytest.raises(TypeError):
+        ConsentRecord.objects.given_for("interview", collective="collective", informant="informant")
 
 
 def test_withdrawal_takes_effect_at_once(form, collective):

@@ -241,9 +241,10 @@ def test_page_shows_the_observation_and_its_coding(client, people, study, observ
     Memo.objects.create(study=study, observation=observation, author=people["member"], body="Mémo **gras**")
     response = client_for(client, people["observer"]).get(_url(study, observation.pk))
     page = response.content.decode()
-    for expected in ("Réunion de bureau", observation.collective.code, "Les Ateliers du Rhône", "Le Chat",
+    for expected in ("Réunion de bureau", observation.collective.code, "Le Chat",
                      "#c0392b", "tensions", "Mémo <strong>gras</strong>", "Relecture &lt;b&gt;systématique&lt;/b&gt;"):
         assert expected in page
+    assert "Les Ateliers du Rhône" not in page  # observers see the collective's code, not its real name
     # The note for coding is the plain text exactly, the excerpt highlighted.
     inner = _coding_text(response)
     assert _unescape_text(inner) == PLAIN

@@ -555,6 +555,66 @@ def test_withdrawn_interview_consent_hides_the_interview_everywhere(client, peop
     assert re.search(r'data-count="excerpts">0<', codebook)
 
 
+def _interview_count(page: str) -> int:
+    return int(re.search(r'interviews/">[^<]*<span class="count">(\d+)</span>', page).group(1))
+
+
+def test_withdrawal_by_the_collective_hides_its_informants_interviews_everywhere(
+    client, people, bureau, study, collective, informant, recorded, codes
+):
+    excerpt = _excerpt(recorded, people["member"], "ChatGPT", codes["usages"])
+    client_for(client, people["coordinator"])
+    assert recorded.title in _page(client.get(_url(study)))
+    assert collective.name in _page(client.get(_url(study, f"{recorded.pk}/")))
+    assert _interview_count(_page(client.get(study.url))) == 1
+    assert client.get(recorded.recording.url).status_code == 200
+
+    collective.consents.update(withdrawn_at=timezone.now())  # the informant's own consent still holds
+    assert ConsentRecord.objects.in_force(ConsentScope.INTERVIEW, informant=informant).exists()
+    before = _state()
+    listing = _page(client.get(_url(study)))
+    assert recorded.title not in listing and collective.name not in listing
+    assert _fr("No interview has been added yet.") in listing
+    assert client.get(_url(study, f"{recorded.pk}/")).status_code == 404
+    assert _post_excerpt(client, study, recorded, "relit", codes=[codes["usages"]]).status_code == 404
+    assert client.post(_url(study, f"{recorded.pk}/excerpts/{excerpt.pk}/delete/")).status_code == 404
+    assert client.post(_url(study, f"{recorded.pk}/memos/"), {"body": "x"}).status_code == 404
+    assert _state() == before
+    assert _interview_count(_page(client.get(study.url))) == 0
+    codebook = client.get(f"{study.url}codebook/").content.decode()
+    assert re.search(r'data-count="excerpts">0<', codebook)
+    agreement = _page(client.get(f"{study.url}agreement/"))
+    assert recorded.title not in agreement and collective.name not in agreement
+    assert client.get(recorded.recording.url).status_code == 404
+    assert not INTERVIEWS.consented(study).exists()
+
+
+def test_the_recording_needs_the_collective_recording_consent_too(client, people, bureau, study, collective,
+                                                                 informant, recorded):
+    collective.consents.update(withdrawn_at=timezone.now())
+    form = ConsentForm.objects.get(bureau=bureau, title="Consentement")
+    ConsentRecord.objects.create(form=form, collective=collective, scopes=[ConsentScope.INTERVIEW])
+    client_for(client, people["coordinator"])
+    page = _page(client.get(_url(study, f"{recorded.pk}/")))
+    assert recorded.title in page  # the interview stays: both consent to it
+    assert recorded.recording.url not in page and "<audio" not in page
+    assert client.get(recorded.recording.url).status_code == 404
+    ConsentRecord.objects.create(form=form, collective=collective, scopes=[ConsentScope.RECORDING])
+    assert recorded.recording.url in _page(client.get(_url(study, f"{recorded.pk}/")))
+    assert client.get(recorded.recording.url).status_code == 200
+
+
+def test_an_informant_whose_collective_withdrew_cannot_be_interviewed(client, people, study, collective, informant):
+    collective.consents.update(withdrawn_at=timezone.now())
+    response = client_for(client, people["member"]).post(_url(study, "new/"), _post_data(informant))
+    assert response.status_code == 400
+    assert _fr(
+        "The collective %(code)s has no (or no longer any) « interview » consent in force: its informants cannot "
+        "be interviewed for the study until it consents.", code=collective.code
+    ) in _page(response)
+    assert not Interview.objects.exists()
+
+
 # --- Coding a transcript --------------------------------------------------------------------------
 
 

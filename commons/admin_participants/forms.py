@@ -1,7 +1,7 @@
 """Admin forms and listing filters for collectives, informants and consent.
 
 Every choice of a bureau, collective, informant or consent form is limited to what the person
-manages (`participants.admin_scoping`): an id of another bureau's object, even forged in the POST,
+manages (`commons.admin_participants.scoping`): an id of another bureau's object, even forged in the POST,
 is an invalid choice and nothing is saved.
 """
 
@@ -11,12 +11,14 @@ import django_filters
 from django import forms
 from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.widgets import BooleanRadioSelect
 
-from .admin_scoping import bureaus_for, collectives_for, consent_forms_for, informants_for
-from .models import Collective, ConsentForm, ConsentRecord, ConsentScope, Informant
+from participants.models import Collective, ConsentForm, ConsentRecord, ConsentScope, Informant
+
+from .scoping import bureaus_for, collectives_for, consent_forms_for, informants_for
 
 
 def _collective_label(collective: Collective) -> str:
@@ -196,7 +198,7 @@ class ConsentRecordFilterSet(WagtailFilterSet):
         empty_label=_("All"),
     )
     withdrawn = django_filters.BooleanFilter(
-        label=_("withdrawn"), method="filter_withdrawn", widget=BooleanRadioSelect
+        label=pgettext_lazy("consent", "withdrawn"), method="filter_withdrawn", widget=BooleanRadioSelect
     )
     form = django_filters.ModelChoiceFilter(label=_("form version"), queryset=_consent_forms)
 

@@ -4,10 +4,11 @@ A coordinator manages those of the bureaus they coordinate (`commons.permissions
 the one query for it); a superuser manages every bureau's. Everything the admin shows or accepts goes
 through `scoped_queryset()`: the listings, the object views (edit, delete, history, usage… — an object
 of another bureau is a 404), the choosers, the bulk actions (through the permission policy) and the
-choices of the forms (`participants.admin_forms`), so a forged id is an invalid choice.
+choices of the forms (`commons.admin_participants.forms`), so a forged id is an invalid choice.
 
 The bureau's coordination group holds the model-wide Django permissions (`commons.groups`); this module
-narrows them to the bureau. This is the admin layer: unlike `participants.models`, it may use `commons`.
+narrows them to the bureau. It lives in `commons`, not in `participants`: the bureau is a `commons`
+notion, and `participants` depends on neither `commons` nor `studies` (participants <- commons <- studies).
 """
 
 from __future__ import annotations
@@ -29,10 +30,10 @@ from wagtail.snippets.views.chooser import (
 )
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from commons.models import BureauPage
-from commons.permissions import coordinated_bureau_ids, is_platform_admin
+from participants.models import Collective, ConsentForm, ConsentRecord, Informant
 
-from .models import Collective, ConsentForm, ConsentRecord, Informant
+from ..models import BureauPage
+from ..permissions import coordinated_bureau_ids, is_platform_admin
 
 
 def managed_bureau_ids(user):
