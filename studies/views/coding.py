@@ -242,7 +242,7 @@ def coding_context(
         "selected_codes": selected_codes,
         "memos": memos,
         "can_code": can_code,
-        "show_identities": permissions.can_see_identities(user, study, found),
+        "show_identities": permissions.can_see_identities(user, study),
         "excerpt_form": excerpt_form,
         "memo_form": memo_form or MemoForm(),
         "text_length": len(text),
