@@ -25,6 +25,16 @@ PASSWORD = "correct-horse-battery-staple"
 _counter = itertools.count(1)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (`make test`), browser tests share one worker (`--dist loadgroup`): one
+    chromium at a time next to the other worker's tests, instead of two competing for the cores."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        if item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """allauth's rate limits live in the cache: start every test with a clean slate."""
