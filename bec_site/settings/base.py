@@ -203,6 +203,9 @@ ACCOUNT_RATE_LIMITS = {
     "manage_email": "10/m/user",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[BEC] "
+# A changed primary address, a changed or reset password, a removed address: the account's
+# (old) address is told, so a hijacked session cannot quietly take the account over.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = os.environ.get("MFA_TOTP_ISSUER", "wagtail-bec")
 
@@ -211,6 +214,12 @@ WAGTAIL_SITE_NAME = os.environ.get("WAGTAIL_SITE_NAME", "wagtail-bec")
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILADMIN_LOGIN_URL = "account_login"
 WAGTAIL_FRONTEND_LOGIN_URL = "account_login"
+# Email addresses and passwords are allauth's (verification, notification to the old address,
+# rate limits): the admin's account page keeps the name only and links to allauth's pages
+# (bec_site.wagtail_hooks); its password-reset pages redirect to allauth's (bec_site.urls).
+WAGTAIL_EMAIL_MANAGEMENT_ENABLED = False
+WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False
+WAGTAIL_PASSWORD_RESET_ENABLED = False
 WAGTAIL_I18N_ENABLED = False
 WAGTAILADMIN_PERMITTED_LANGUAGES = [("fr", "Français"), ("en", "English")]
 WAGTAIL_ENABLE_UPDATE_CHECK = False
