@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# make test runs the suite on every core (pytest-xdist, one database per worker); TEST_WORKERS=0 runs it serially.
+TEST_WORKERS ?= auto
 
 .PHONY: demo test lint bench install install-dev messages serve clean
 
@@ -31,9 +33,9 @@ demo: install
 	@echo "Site : http://$(HOST):$(PORT)/   Administration : http://$(HOST):$(PORT)/admin/"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-## make test: install the dev dependencies and run the whole suite (PostgreSQL when DATABASE_URL is set)
+## make test: install the dev dependencies and run the whole suite in parallel (PostgreSQL when DATABASE_URL is set)
 test: install-dev
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 lint: install-dev
 	$(PY) -m ruff check .

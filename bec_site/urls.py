@@ -1,6 +1,5 @@
 from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
@@ -8,15 +7,16 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from commons.views import decisions, invitations
 
-
-def admin_login(request):
-    """The Wagtail admin signs in through allauth, so rate limits and MFA protect it too."""
-    return redirect_to_login(request.GET.get("next") or "/admin/")
-
+from . import views
 
 urlpatterns = [
-    path("admin/login/", admin_login, name="bec_admin_login"),
+    # Every way into a session is allauth's (verified address, rate limits, second factor): the
+    # login and password-reset pages that Wagtail registers are shadowed here, before its own
+    # routes, and only redirect (tests/site/test_auth_routes.py walks every registered one).
+    path("admin/login/", views.to_allauth_admin_login, name="bec_admin_login"),
     path("admin/logout/", RedirectView.as_view(pattern_name="account_logout", query_string=True)),
+    re_path(r"^admin/password_reset/", views.to_allauth_password_reset, name="bec_admin_password_reset"),
+    path("_util/login/", views.to_allauth_login, name="bec_util_login"),
     path("admin/", include("commons.admin_urls")),  # Wagtail views served scoped (before Wagtail's own)
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
@@ -30,18 +30,11 @@ urlpatterns = [
 
 if settings.DEBUG:
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns
-    from django.urls import re_path
-    from django.views.static import serve
 
     urlpatterns += staticfiles_urlpatterns()
-    # Images only: documents (interview recordings among them) are served by Wagtail's document
-    # view, which applies the consent check (`studies.wagtail_hooks`), never straight from disk.
-    urlpatterns += [
-        re_path(
-            rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>(?!documents/).*)$",
-            serve,
-            {"document_root": settings.MEDIA_ROOT},
-        )
-    ]
+    # Images and other media, never documents (interview recordings among them): those are served
+    # by Wagtail's document view, which applies the consent check (`studies.wagtail_hooks`).
+    # `serve_media` refuses the documents folder after normalising the path, whatever its spelling.
+    urlpatterns += [re_path(rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.*)$", views.serve_media)]
 
 urlpatterns += [path("", include(wagtail_urls))]

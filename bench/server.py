@@ -31,7 +31,9 @@ def bench_env(workdir: Path, database_url: str) -> dict[str, str]:
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
-            "SECRET_KEY": "bench",
+            "SECRET_KEY": "bench-only-not-secret-" + "x" * 50,  # production settings want >= 50 characters
+            "EMAIL_URL": "console://",
+            "WAGTAILADMIN_BASE_URL": "http://127.0.0.1",
             "DEBUG": "0",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "SECURE_SSL_REDIRECT": "0",

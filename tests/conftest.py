@@ -7,6 +7,7 @@ query-count tests.
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -18,9 +19,20 @@ from django.test.utils import CaptureQueriesContext
 from bec_site.models import HomePage
 from commons.models import BureauPage, College, Membership, Role
 from participants.models import MemberProfile
+from tests.shared import require_shared
 
 PASSWORD = "correct-horse-battery-staple"
 _counter = itertools.count(1)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (`make test`), browser tests share one worker (`--dist loadgroup`): one
+    chromium at a time next to the other worker's tests, instead of two competing for the cores."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        if item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +41,15 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The project's shared/ folder (XSS corpus, REFI-QDA samples): skips where absent, fails in CI.
+
+    See tests/shared.py; tests needing one file call `require_shared("corpora", "x.txt")` instead.
+    """
+    return require_shared()
 
 
 @pytest.fixture

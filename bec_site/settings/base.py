@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "django_tasks",
+    "csp",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -68,6 +70,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "bec_site.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "bec_site.middleware.FrenchFirstLocaleMiddleware",
@@ -81,6 +84,36 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "bec_site.urls"
+
+# --- Content-Security-Policy (django-csp) on every response: only this site's own files run.
+# No inline script anywhere on the public site (an injected <script> or onclick= does not run).
+# Inline *style attributes* are allowed (`style-src-attr`), not <style> elements: templates colour
+# codes with `style="--c: #hex"` (values checked by the models); a style attribute cannot run code
+# and url() in it may only load from this site (img-src). Under /admin/ Wagtail needs inline
+# scripts and styles (bec_site.middleware.ContentSecurityPolicyMiddleware).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "media-src": [SELF],
+        "frame-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [SELF],
+    }
+}
+BEC_ADMIN_CSP_PREFIX = "/admin/"
+BEC_ADMIN_CSP_UPDATE = {
+    "script-src": [UNSAFE_INLINE],
+    "style-src": [UNSAFE_INLINE],
+    "img-src": ["blob:"],
+}
 
 TEMPLATES = [
     {
@@ -203,6 +236,9 @@ ACCOUNT_RATE_LIMITS = {
     "manage_email": "10/m/user",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[BEC] "
+# A changed primary address, a changed or reset password, a removed address: the account's
+# (old) address is told, so a hijacked session cannot quietly take the account over.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = os.environ.get("MFA_TOTP_ISSUER", "wagtail-bec")
 
@@ -211,6 +247,12 @@ WAGTAIL_SITE_NAME = os.environ.get("WAGTAIL_SITE_NAME", "wagtail-bec")
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILADMIN_LOGIN_URL = "account_login"
 WAGTAIL_FRONTEND_LOGIN_URL = "account_login"
+# Email addresses and passwords are allauth's (verification, notification to the old address,
+# rate limits): the admin's account page keeps the name only and links to allauth's pages
+# (bec_site.wagtail_hooks); its password-reset pages redirect to allauth's (bec_site.urls).
+WAGTAIL_EMAIL_MANAGEMENT_ENABLED = False
+WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False
+WAGTAIL_PASSWORD_RESET_ENABLED = False
 WAGTAIL_I18N_ENABLED = False
 WAGTAILADMIN_PERMITTED_LANGUAGES = [("fr", "Français"), ("en", "English")]
 WAGTAIL_ENABLE_UPDATE_CHECK = False

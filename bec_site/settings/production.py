@@ -1,4 +1,6 @@
-"""Production: everything secure by default; the environment must provide SECRET_KEY and ALLOWED_HOSTS.
+"""Production: everything secure by default; the environment must provide SECRET_KEY, ALLOWED_HOSTS,
+EMAIL_URL and WAGTAILADMIN_BASE_URL (the server refuses to start without them: a short key, emails
+printed to a log instead of sent, links in emails pointing at 127.0.0.1 are all silent failures).
 
 Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER=1 so Django trusts X-Forwarded-Proto.
 """
@@ -11,8 +13,22 @@ from .base import *  # noqa: F403
 from .base import env_bool
 
 DEBUG = False
-if not SECRET_KEY:  # noqa: F405
-    raise ImproperlyConfigured("SECRET_KEY must be set in the environment in production.")
+MIN_SECRET_KEY_LENGTH = 50
+if len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH:  # noqa: F405
+    raise ImproperlyConfigured(
+        f"SECRET_KEY must be set in the environment in production, at least {MIN_SECRET_KEY_LENGTH} "
+        "random characters (python -c 'import secrets; print(secrets.token_urlsafe(64))')."
+    )
+if not os.environ.get("EMAIL_URL", "").strip():
+    raise ImproperlyConfigured(
+        "EMAIL_URL must be set in production (smtp+tls://user:password@host:587): without it, "
+        "invitations, address confirmations and password resets would only be printed to the log."
+    )
+if not os.environ.get("WAGTAILADMIN_BASE_URL", "").strip().startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        "WAGTAILADMIN_BASE_URL must be set in production to the site's public address "
+        "(https://bec.example.org): the links in emails are built from it."
+    )
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365)))

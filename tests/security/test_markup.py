@@ -11,15 +11,13 @@ import re
 import time
 import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import html5lib
 import pytest
 from django.utils.safestring import SafeString
 
 from commons.markup import plain_text, render_markdown
-
-CORPUS = Path("/work/shared/corpora/xss-payload-list.txt")
+from tests.shared import require_shared
 
 FORBIDDEN_ELEMENTS = frozenset(
     {
@@ -115,8 +113,10 @@ def text_of(html: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _corpus_lines() -> tuple[list[str], int]:
-    raw = CORPUS.read_bytes()
+@pytest.fixture(scope="module")
+def corpus() -> tuple[list[str], int]:
+    """The corpus's lines and its count of non-empty lines (skipped where shared/ is absent)."""
+    raw = require_shared("corpora", "xss-payload-list.txt").read_bytes()
     # Count independently from the bytes (what `grep -c .` would say) to prove nothing is skipped.
     expected = sum(1 for line in raw.split(b"\n") if line.rstrip(b"\r"))
     text = raw.decode("utf-8", errors="replace")
@@ -125,8 +125,8 @@ def _corpus_lines() -> tuple[list[str], int]:
     return [line.removesuffix("\r") for line in text.split("\n")], expected
 
 
-def test_xss_corpus_every_line_is_neutralised() -> None:
-    lines, expected = _corpus_lines()
+def test_xss_corpus_every_line_is_neutralised(corpus) -> None:
+    lines, expected = corpus
     assert expected > 6000, "corpus unexpectedly small: wrong file?"
     failures: list[str] = []
     checked = 0
@@ -145,10 +145,10 @@ def test_xss_corpus_every_line_is_neutralised() -> None:
     assert elapsed < 30, f"corpus took {elapsed:.1f}s"
 
 
-def test_xss_corpus_as_one_document() -> None:
+def test_xss_corpus_as_one_document(corpus) -> None:
     """Payloads can combine across lines (an unclosed tag or code fence on one line, the attack
     on a later one), so the whole corpus is also rendered as a single Markdown document."""
-    lines, _ = _corpus_lines()
+    lines, _ = corpus
     out = render_markdown("\n".join(lines))
     assert len(out) > 10_000
     problems = assert_safe(out)

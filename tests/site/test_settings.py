@@ -19,18 +19,84 @@ def _run(*args: str, **env: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120)
 
 
+#: The documented production variables (README, .ci/run), as `check --deploy` is run with them.
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "bec_site.settings.production",
+    "SECRET_KEY": "a-long-random-production-secret-key-0123456789-abcdefghijklmnop",
+    "ALLOWED_HOSTS": "bec.example.org",
+    "EMAIL_URL": "smtp+tls://bec:secret@mail.example.org:587",
+    "WAGTAILADMIN_BASE_URL": "https://bec.example.org",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+}
+
+
+def _without(*names: str, **changes: str) -> dict[str, str]:
+    return {**{k: v for k, v in PRODUCTION.items() if k not in names}, **changes}
+
+
 def test_production_settings_pass_check_deploy():
-    result = _run("check", "--deploy", "--fail-level", "WARNING",
-                  DJANGO_SETTINGS_MODULE="bec_site.settings.production",
-                  SECRET_KEY="a-long-random-production-secret-key-0123456789-abcdefghijklmnop",
-                  ALLOWED_HOSTS="bec.example.org")
+    result = _run("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert result.returncode == 0, result.stderr + result.stdout
 
 
-def test_production_refuses_to_start_without_a_secret_key():
-    result = _run("check", DJANGO_SETTINGS_MODULE="bec_site.settings.production", SECRET_KEY="")
+def _import_production(env: dict[str, str]) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    for name in PRODUCTION:
+        environment.pop(name, None)  # a variable of the caller's shell must not fill a gap
+    environment.update(env)
+    return subprocess.run([sys.executable, "-c", "import bec_site.settings.production"], cwd=ROOT,
+                          env=environment, capture_output=True, text=True, timeout=120)
+
+
+def test_production_settings_import_with_the_documented_variables():
+    result = _import_production(PRODUCTION)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("env, variable", [
+    (_without("SECRET_KEY"), "SECRET_KEY"),
+    (_without(SECRET_KEY=""), "SECRET_KEY"),
+    (_without(SECRET_KEY="x" * 49), "SECRET_KEY"),
+    (_without("EMAIL_URL"), "EMAIL_URL"),
+    (_without(EMAIL_URL="  "), "EMAIL_URL"),
+    (_without("WAGTAILADMIN_BASE_URL"), "WAGTAILADMIN_BASE_URL"),
+    (_without(WAGTAILADMIN_BASE_URL="bec.example.org"), "WAGTAILADMIN_BASE_URL"),
+], ids=["no-key", "empty-key", "short-key", "no-email", "blank-email", "no-base-url", "base-url-not-a-url"])
+def test_production_refuses_to_start_without_a_required_setting(env, variable):
+    result = _import_production(env)
+
     assert result.returncode != 0
-    assert "SECRET_KEY" in result.stderr
+    assert "ImproperlyConfigured" in result.stderr
+    assert f"{variable} must be set" in result.stderr
+
+
+def test_check_deploy_warns_without_a_shared_cache():
+    result = _run("check", "--deploy", "--fail-level", "WARNING", **_without("REDIS_URL"))
+
+    assert result.returncode != 0
+    assert "bec_site.W001" in result.stderr + result.stdout
+    assert "REDIS_URL" in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("backend, warned", [
+    ("django.core.cache.backends.locmem.LocMemCache", True),
+    ("django.core.cache.backends.dummy.DummyCache", True),
+    ("django.core.cache.backends.redis.RedisCache", False),
+    ("django.core.cache.backends.db.DatabaseCache", False),
+])
+def test_shared_cache_check(settings, backend, warned):
+    from bec_site.checks import shared_cache_check
+
+    settings.CACHES = {"default": {"BACKEND": backend, "LOCATION": "x"}}
+
+    assert [m.id for m in shared_cache_check()] == (["bec_site.W001"] if warned else [])
+
+
+def test_shared_cache_check_runs_only_with_deploy():
+    from django.core.checks import registry
+
+    assert "bec_site.W001" not in {m.id for m in registry.run_checks(include_deployment_checks=False)}
+    assert "bec_site.W001" in {m.id for m in registry.run_checks(include_deployment_checks=True)}
 
 
 @pytest.mark.parametrize("url, expected", [
