@@ -75,9 +75,6 @@ class ScopedBulkActionMixin:
     an instance method, which `BulkAction.get_actionable_objects` calls as ``self.get_queryset``.
     """
 
-    request = None
-    model: type[Model]
-
     def get_queryset(self, model: type[Model], object_ids) -> list[Model]:
         if not isinstance(object_ids, QuerySet):  # « all » gives a queryset of the listing's ids
             object_ids = valid_ids(model, object_ids)
@@ -94,9 +91,9 @@ def valid_ids(model: type[Model], raw_ids) -> list:
     (a 500 on SQLite's `OverflowError`, PostgreSQL's out-of-range error).
     """
     field = model._meta.pk
-    low, high = connection.ops.integer_field_range(field.get_internal_type()) if isinstance(
-        field, IntegerField
-    ) else (None, None)
+    low, high = None, None
+    if isinstance(field, IntegerField):
+        low, high = connection.ops.integer_field_range(field.get_internal_type())
     ids = []
     for raw in raw_ids:
         try:

@@ -173,7 +173,8 @@ COLLECTIVES = {
         "sector": "Numérique solidaire",
         "size_band": "1-9",
         "territory": "Lyon, Croix-Rousse",
-        "scopes": BASE_SCOPES,
+        # Its informant is interviewed: the collective's « interview » consent is needed as well as his.
+        "scopes": [*BASE_SCOPES, "interview"],
         "informants": [("Théo", "bénévole du fablab")],
     },
     "scenes": {
