@@ -15,11 +15,21 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from bec_site.models import HomePage
 from commons.models import BureauPage, College, Membership, Role
 from participants.models import MemberProfile
 from tests.shared import require_shared
+
+# Property tests check properties, not speed: on a loaded machine (two xdist workers on two cores,
+# next to other work) Hypothesis's wall-clock deadline and "input generation is slow" health check
+# fail tests whose examples are all correct. The number of examples is unchanged.
+hypothesis_settings.register_profile(
+    "bec", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("bec")
 
 PASSWORD = "correct-horse-battery-staple"
 _counter = itertools.count(1)
