@@ -15,11 +15,21 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from bec_site.models import HomePage
 from commons.models import BureauPage, College, Membership, Role
 from participants.models import MemberProfile
 from tests.shared import require_shared
+
+# Property tests check properties, not speed: on a loaded machine (two xdist workers on two cores,
+# next to other work) Hypothesis's wall-clock deadline and "input generation is slow" health check
+# fail tests whose examples are all correct. The number of examples is unchanged.
+hypothesis_settings.register_profile(
+    "bec", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("bec")
 
 PASSWORD = "correct-horse-battery-staple"
 _counter = itertools.count(1)
@@ -33,6 +43,35 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("e2e"):
             item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+def _is_transactional(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")):
+        return True
+    return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    """After a transactional test, put back what the migrations created (home page, site, groups).
+
+    A transactional test ends by emptying the database; Django's `serialized_rollback` reloads the
+    migrations' data only at the start of the *next transactional* test, and counts on transactional
+    tests running last. Under pytest-xdist a worker runs a whole module or group, so an ordinary
+    test can follow one (and would find no home page): reload the data as soon as one ends.
+    """
+    yield
+    if not _is_transactional(item):
+        return
+    from django.db import connections
+    from pytest_django.plugin import blocking_manager_key
+
+    with item.config.stash[blocking_manager_key].unblock():
+        for connection_ in connections.all(initialized_only=True):
+            contents = getattr(connection_, "_test_serialized_contents", None)
+            if contents:
+                connection_.creation.deserialize_db_from_string(contents)
 
 
 @pytest.fixture(autouse=True)

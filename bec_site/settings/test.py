@@ -12,3 +12,11 @@ STORAGES["staticfiles"] = {  # noqa: F405
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 WAGTAILADMIN_BASE_URL = "http://testserver"
+
+# One test database per checkout on a shared PostgreSQL server (pytest-xdist adds _gw0, _gw1...):
+# two clones or worktrees testing at once would otherwise drop each other's database.
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
+    import zlib
+
+    _checkout = f"{zlib.crc32(str(BASE_DIR).encode()):08x}"  # noqa: F405
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = f"test_{DATABASES['default']['NAME']}_{_checkout}"  # noqa: F405

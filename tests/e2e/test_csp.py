@@ -58,10 +58,12 @@ def test_injected_inline_script_does_not_run_on_the_public_site(home, live_serve
     assert any("Content Security Policy" in text for text in messages), messages
 
     # The site's own script (static file) does run: the language switcher submits on change.
+    from playwright.sync_api import expect
+
     page.unroute("**/accounts/login/")
-    page.select_option("select#language", "en")
-    page.wait_for_load_state()
-    assert page.locator("html").get_attribute("lang") == "en"
+    with page.expect_navigation():
+        page.select_option("select#language", "en")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
 
 
 def test_admin_pages_work_under_the_admin_policy(editor, live_server, chromium_page):
