@@ -73,6 +73,8 @@ def _finish(chart, title: str, description: str) -> SafeString:
         f'<desc id="chart-desc-{number}">{escape(description)}</desc>'
     )
     svg = re.sub(r"<!--.*?-->", "", svg, flags=re.S)
+    # pygal always writes its tooltip configuration as a <script>, even without scripts to run.
+    svg = re.sub(r"<script\b.*?</script>", "", svg, flags=re.S)
     svg = svg.replace("<svg ", f'<svg role="img" aria-labelledby="{labels}" ', 1)
     svg = re.sub(r"(<svg[^>]*>)", lambda match: match.group(1) + head, svg, count=1)
     return mark_safe(svg)  # noqa: S308 - pygal escapes its labels; ours are escaped above
