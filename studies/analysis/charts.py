@@ -90,6 +90,9 @@ def bar(
 ) -> SafeString:
     """A bar chart: one bar per label and series (horizontal by default: code names are long)."""
     kind = pygal.HorizontalBar if horizontal else pygal.Bar
+    if horizontal:  # pygal draws the first label at the bottom: the reader expects it on top
+        labels = list(reversed(labels))
+        series = [(name, list(reversed(values))) for name, values in series]
     chart = kind(
         **_config(
             height=max(260, 40 + 28 * len(labels) * max(len(series), 1)) if horizontal else 420,

@@ -23,6 +23,16 @@ def options(form: forms.Form) -> dict:
     }
 
 
+def bound(form_class: type[forms.Form], query) -> forms.Form:
+    """`form_class` bound to the query string, its initial values standing in for missing options
+    (so the form shows the option in use)."""
+    data = query.copy()
+    for name, field in form_class.base_fields.items():
+        if name not in data and field.initial not in (None, ""):
+            data[name] = field.initial
+    return form_class(data)
+
+
 class SegmentPageForm(forms.Form):
     after = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     before = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)

@@ -39,7 +39,8 @@ class Row:
     code: Code
     own: Counts
     rolled: Counts | None  # with the descendants; None for a code without sub-codes
-    share: Fraction | None = None  # share of the filtered sources coded with it (rolled up)
+    share: Fraction | None = None  # share of the filtered sources coded with it
+    rolled_share: Fraction | None = None  # the same, with its sub-codes
     children: list[int] = field(default_factory=list)
 
     @property
@@ -49,6 +50,10 @@ class Row:
     @property
     def share_percent(self) -> float | None:
         return None if self.share is None else float(self.share * 100)
+
+    @property
+    def rolled_share_percent(self) -> float | None:
+        return None if self.rolled_share is None else float(self.rolled_share * 100)
 
 
 def _aggregates(prefix: str = "", condition: Q | None = None) -> dict:
@@ -92,7 +97,9 @@ def table(scope: Scope, sort: str = "tree") -> tuple[list[Row], int]:
     rows = []
     for code in scope.codes.values():
         item = Row(code=code, own=own.get(code.pk, Counts()), rolled=rolled.get(code.pk))
-        item.share = Fraction(item.total.sources, sources) if sources else None
+        if sources:
+            item.share = Fraction(item.own.sources, sources)
+            item.rolled_share = Fraction(item.rolled.sources, sources) if item.rolled else None
         rows.append(item)
     if sort in METRICS:
         rows.sort(key=lambda item: (-getattr(item.total, sort), item.code.path.lower()))
@@ -116,6 +123,7 @@ HEADER = (
     "sources_with_subcodes",
     "collectives_with_subcodes",
     "coders_with_subcodes",
+    "share_of_sources_with_subcodes",
 )
 
 
@@ -136,9 +144,15 @@ def rows(table_rows: list[Row]) -> list[tuple]:
                 own.coders,
                 None if item.share is None else round(float(item.share), 4),
                 *(
-                    (rolled.excerpts, rolled.sources, rolled.collectives, rolled.coders)
+                    (
+                        rolled.excerpts,
+                        rolled.sources,
+                        rolled.collectives,
+                        rolled.coders,
+                        None if item.rolled_share is None else round(float(item.rolled_share), 4),
+                    )
                     if rolled
-                    else ("",) * 4
+                    else ("",) * 5
                 ),
             )
         )

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.text import slugify
+from django.utils.text import capfirst, slugify
 from django.utils.translation import gettext as _
 
 from commons.spreadsheets import csv_response, xlsx_response
@@ -30,6 +30,7 @@ from ..analysis.forms import (
     FrequencyForm,
     SegmentPageForm,
     TimelineForm,
+    bound,
     options,
 )
 from ..models import StudyPage
@@ -171,7 +172,7 @@ def segments(request: HttpRequest, study: StudyPage, fmt: str = "html") -> HttpR
 def codes(request: HttpRequest, study: StudyPage, fmt: str = "html") -> HttpResponse:
     """Per code, and per family with its sub-codes: excerpts, sources, collectives, coders."""
     form, scope = scope_for(study, request.GET)
-    table_form = FrequencyForm(request.GET)
+    table_form = bound(FrequencyForm, request.GET)
     sort = options(table_form)["sort"]
     rows, sources = frequencies.table(scope, sort)
     if fmt != "html":
@@ -216,7 +217,7 @@ def codes(request: HttpRequest, study: StudyPage, fmt: str = "html") -> HttpResp
 def cooccurrence_page(request: HttpRequest, study: StudyPage, fmt: str = "html") -> HttpResponse:
     """The code × code matrix (overlapping excerpts or same source), Jaccard index, links to segments."""
     form, scope = scope_for(study, request.GET)
-    table_form = CooccurrenceForm(request.GET)
+    table_form = bound(CooccurrenceForm, request.GET)
     chosen = options(table_form)
     unit = chosen["unit"] if chosen["unit"] in cooccurrence.UNITS else "excerpt"
     if fmt != "html":
@@ -270,13 +271,13 @@ def _crosstab_link(request, study, query: dict, result: crosstab.Table, row, col
 def crosstab_page(request: HttpRequest, study: StudyPage, fmt: str = "html") -> HttpResponse:
     """Sources counted by two dimensions, with row and column percentages; cells link to segments."""
     form, scope = scope_for(study, request.GET)
-    table_form = CrosstabForm(request.GET)
+    table_form = bound(CrosstabForm, request.GET)
     chosen = options(table_form)
     rows_key = chosen["rows"] if chosen["rows"] in crosstab.DIMENSIONS else "ai_tool"
     columns_key = chosen["columns"] if chosen["columns"] in crosstab.DIMENSIONS else "purpose"
     limit = chosen["limit"] if fmt == "html" else 10_000  # a download holds every value
     result = crosstab.table(scope, rows_key, columns_key, limit)
-    title = f"{str(result.rows.label).capitalize()} × {result.columns.label}"
+    title = f"{capfirst(result.rows.label)} × {result.columns.label}"
     if fmt != "html":
         return _download(study, form, fmt, "crosstab", title, crosstab.rows(result))
     context = _context(request, study, form, "analysis_crosstab", {"rows": 1, "columns": 1, "limit": 1})
@@ -330,7 +331,7 @@ def crosstab_page(request: HttpRequest, study: StudyPage, fmt: str = "html") -> 
 def time_page(request: HttpRequest, study: StudyPage, fmt: str = "html") -> HttpResponse:
     """Sources and coded segments per month, optionally split by purpose, AI tool or code."""
     form, scope = scope_for(study, request.GET)
-    table_form = TimelineForm(request.GET)
+    table_form = bound(TimelineForm, request.GET)
     split = options(table_form)["split"]
     result = timeline.timeline(scope, split)
     if fmt != "html":

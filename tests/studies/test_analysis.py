@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from fractions import Fraction
 
 import pytest
 from django.http import QueryDict
@@ -176,6 +177,7 @@ def check_frequencies(study):
     for row in rows:
         own = {name: getattr(row.own, name) for name in frequencies.METRICS}
         assert own == ref.frequencies(row.code.pk), row.code.name
+        assert row.share == Fraction(own["sources"], sources)
         if row.rolled:
             assert {name: getattr(row.rolled, name) for name in frequencies.METRICS} == ref.frequencies(
                 row.code.pk, rolled=True)
