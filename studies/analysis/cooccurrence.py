@@ -50,22 +50,32 @@ def counts(scope: Scope, unit: str) -> tuple[dict[int, int], dict[tuple[int, int
     quote = connection.ops.quote_name
     excerpts = quote(Excerpt._meta.db_table)
     links = quote(Excerpt.codes.through._meta.db_table)
-    key = "a.id" if unit == "excerpt" else "a.src"
-    on = "a.start_ < b.end_ AND b.start_ < a.end_" if unit == "excerpt" else "a.code_id <= b.code_id"
-    sql = f"""
-        WITH links AS (
+    links_cte = f"""
+        links AS (
             SELECT e.id AS id, COALESCE(e.observation_id, -e.interview_id) AS src,
                    e.{quote("start")} AS start_, e.{quote("end")} AS end_, l.code_id AS code_id
             FROM {excerpts} e JOIN {links} l ON l.excerpt_id = e.id
             WHERE e.id IN ({excerpt_sql})
-        )
-        SELECT CASE WHEN a.code_id < b.code_id THEN a.code_id ELSE b.code_id END AS low,
-               CASE WHEN a.code_id < b.code_id THEN b.code_id ELSE a.code_id END AS high,
-               COUNT(DISTINCT {key}),
-               COUNT(DISTINCT CASE WHEN a.id = b.id THEN a.id END)
-        FROM links a JOIN links b ON a.src = b.src AND {on}
-        GROUP BY 1, 2
-    """  # identifiers are the models' own table names; every value is a parameter
+        )"""
+    low_high = """
+        CASE WHEN a.code_id < b.code_id THEN a.code_id ELSE b.code_id END AS low,
+        CASE WHEN a.code_id < b.code_id THEN b.code_id ELSE a.code_id END AS high"""
+    if unit == "excerpt":
+        sql = f"""
+            WITH {links_cte}
+            SELECT {low_high}, COUNT(DISTINCT a.id), COUNT(DISTINCT CASE WHEN a.id = b.id THEN a.id END)
+            FROM links a JOIN links b ON a.src = b.src AND a.start_ < b.end_ AND b.start_ < a.end_
+            GROUP BY 1, 2
+        """
+    else:  # (source, code) pairs made distinct first: the join and the count then need no DISTINCT
+        sql = f"""
+            WITH {links_cte},
+            coded AS (SELECT DISTINCT src, code_id FROM links)
+            SELECT {low_high}, COUNT(*), 0
+            FROM coded a JOIN coded b ON a.src = b.src AND a.code_id <= b.code_id
+            GROUP BY 1, 2
+        """
+    # identifiers are the models' own table names; every value is a parameter
     diagonal: dict[int, int] = {}
     pairs: dict[tuple[int, int], tuple[int, int]] = {}
     with connection.cursor() as cursor:

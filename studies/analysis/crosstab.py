@@ -104,8 +104,12 @@ def _applies(dimension: Dimension, paths: KindPaths) -> bool:
     return dimension.path(paths) is not None
 
 
-def _count(queryset, dimensions: list[Dimension], paths: KindPaths) -> dict[tuple, int]:
-    """Distinct sources per combination of values of `dimensions` (values None are dropped)."""
+def _count(queryset, dimensions: list[Dimension], paths: KindPaths, distinct: bool) -> dict[tuple, int]:
+    """Sources per combination of values of `dimensions` (values None are dropped).
+
+    `distinct`: a source can appear on several rows of one group (codes go through its excerpts);
+    without it (AI tools, attributes, month…) a plain COUNT is exact and much cheaper.
+    """
     grouped = [d for d in dimensions if d.flags is None]
     flagged = [d for d in dimensions if d.flags is not None]
     combos = list(product(*(d.flags for d in flagged)))
@@ -115,7 +119,7 @@ def _count(queryset, dimensions: list[Dimension], paths: KindPaths) -> dict[tupl
         condition = Q()
         for dimension, value in zip(flagged, combo, strict=True):
             condition &= Q(purpose_q(dimension.path(paths), value))
-        return Count("pk", distinct=True, filter=condition if flagged else None)
+        return Count("pk", distinct=distinct, filter=condition if flagged else None)
 
     aggregates = {names[combo]: counted(combo) for combo in combos}
     result: dict[tuple, int] = {}
@@ -182,14 +186,16 @@ def table(scope: Scope, rows: str, columns: str, limit: int = 20, row_limit: int
         if not (_applies(row_dim, paths) and _applies(column_dim, paths)):
             continue
         sources = scope.sources(paths)
-        if row_dim.key == "code" or column_dim.key == "code":
+        codes = "code" in (row_dim.key, column_dim.key)
+        joined = codes and scope.codes_filtered()
+        if joined:
             # Codes of the source's passing excerpts only (a coder filter, a text filter…).
             sources = sources.filter(excerpts__in=scope.excerpts().values("pk"))
-        for key, count in _count(sources, [row_dim, column_dim], paths).items():
+        for key, count in _count(sources, [row_dim, column_dim], paths, codes).items():
             cells[key] += count
-        for (value,), count in _count(sources, [row_dim], paths).items():
+        for (value,), count in _count(sources, [row_dim], paths, joined or row_dim.key == "code").items():
             row_totals[value] += count
-        for (value,), count in _count(sources, [column_dim], paths).items():
+        for (value,), count in _count(sources, [column_dim], paths, joined or column_dim.key == "code").items():
             column_totals[value] += count
         total += scope.sources(paths).count()
     row_order = _order(row_totals, row_dim, scope)

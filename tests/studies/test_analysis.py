@@ -465,3 +465,19 @@ def test_query_counts_do_not_grow_with_the_data(client, people, bureau, study, m
     at_big = count_queries(client, url(big_study, name, q))
     assert at_big == at_small, (at_small, at_big)
     assert at_small <= 40
+
+
+def test_crosstab_with_a_coder_filter_counts_codes_of_that_coder_only(world):
+    """Codes × legal form under a coder filter: a source counts for a code only through that coder's
+    excerpts; totals count each source once."""
+    ref = Reference(world.study)
+    coder = world.coders[0]
+    _form, found = scope(world.study, f"coders={coder.pk}")
+    result = crosstab.table(found, "code", "legal_form", limit=50)
+    got = {(row, cell.column): cell.count for (row, _l), line in zip(result.row_values, result.cells, strict=True)
+           for cell in line if cell.count}
+    ref.excerpts = [e for e in ref.excerpts if e.coder_id == coder.pk]
+    assert got == ref.crosstab_codes_legal_forms()
+    for (value, _label), total in zip(result.column_values, result.column_totals, strict=True):
+        assert total == len({e.source_key for e in ref.excerpts
+                             if (e.observation or e.interview.informant).collective.legal_form == value})
