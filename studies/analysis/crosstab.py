@@ -195,7 +195,8 @@ def table(scope: Scope, rows: str, columns: str, limit: int = 20, row_limit: int
             cells[key] += count
         for (value,), count in _count(sources, [row_dim], paths, joined or row_dim.key == "code").items():
             row_totals[value] += count
-        for (value,), count in _count(sources, [column_dim], paths, joined or column_dim.key == "code").items():
+        column_counts = _count(sources, [column_dim], paths, joined or column_dim.key == "code")
+        for (value,), count in column_counts.items():
             column_totals[value] += count
         total += scope.sources(paths).count()
     row_order = _order(row_totals, row_dim, scope)
