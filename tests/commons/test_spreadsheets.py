@@ -17,8 +17,8 @@ HOSTILE = [
     ("+33 6", "'+33 6"),
     ("-2+3", "'-2+3"),
     ("@SUM(A1:A2)", "'@SUM(A1:A2)"),
-    ("\t=1", "'\t=1"),
-    ("\r=1", "'\r=1"),
+    ("\t=1", "'\t'=1"),  # a tab is a separator too (TSV): the formula after it is neutralised as well
+    ("\r=1", "'\r'=1"),
     ("Budget 2027;=1+1;", "Budget 2027;'=1+1;"),
     ("a,=1", "a,'=1"),
     ("a, =1", "a, '=1"),
