@@ -78,7 +78,30 @@ def default_targets(urls: dict[str, str]) -> list[Target]:
         Target("list", observations, member=True),
         Target(f"list-p{LIST_PAGE}", f"{observations}?page={LIST_PAGE}", member=True),
         Target("list-filter", f"{observations}?{LIST_FILTER}", member=True),
+        *analysis_targets(urls["study"]),
     ]
+
+
+#: The study's analysis pages (team-only): label -> path under the study.
+ANALYSIS_PAGES = {
+    "segments": "analysis/segments/",
+    "codes": "analysis/codes/",
+    "cooccurrence": "analysis/cooccurrence/",
+    "crosstab": "analysis/crosstab/",
+    "crosstab-codes": "analysis/crosstab/?rows=code&columns=legal_form",
+    "time": "analysis/time/",
+}
+
+
+def analysis_targets(study: str) -> list[Target]:
+    """Each analysis table as the member: segments, frequencies, co-occurrence, two crosstabs, time."""
+    return [
+        Target(f"analysis-{label}", f"{study}{path}", member=True) for label, path in ANALYSIS_PAGES.items()
+    ]
+
+
+def is_analysis_page(path: str) -> bool:
+    return "/analysis/" in urlsplit(path).path
 
 
 def parse_targets(value: str) -> list[Target]:
@@ -123,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=parse_targets,
         default=None,
         help="comma-separated label=/path/ or label=member:/path/ (signed in as --member); default: "
-        "bureau, bare, bare-member, list, list-p50 and list-filter (see bench/README.md)",
+        "bureau, bare, bare-member, list, list-p50, list-filter and the analysis pages (see bench/README.md)",
     )
     parser.add_argument("--baseline", default="bare", help="label the others are compared to (default: bare)")
     parser.add_argument(
@@ -245,6 +268,8 @@ def preflight(
             problems.append(
                 f"{label} {path}: not signed in (no sign-out link): the session cookie is ignored"
             )
+        if is_analysis_page(path) and 'class="analysis-tabs"' not in html:
+            problems.append(f"{label} {path}: no analysis navigation: not the team-only analysis page")
         if is_observation_list(path) and study is not None:
             if not target.member:
                 problems.append(f"{label} {path}: the observation list is team-only: use {MEMBER_PREFIX}")

@@ -7,7 +7,7 @@ decisions alone (one query per page), never from rules or proposals that may hav
 
 from __future__ import annotations
 
-import csv
+import itertools
 from datetime import timedelta
 from fractions import Fraction
 
@@ -24,12 +24,11 @@ from .. import actions, permissions, voting
 from ..models import BureauPage, Decision
 from ..models.governance import GRADE_LABELS, GRADE_SCALE, BallotChoice, Method, ProposalKind
 from ..permissions import public_register
+from ..spreadsheets import csv_response
 
 PER_PAGE = 50
 SHORT_HASH = 12
 LATE_RECORD = timedelta(hours=1)
-#: Spreadsheets run a cell starting with one of these as a formula (OWASP "CSV injection").
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = [
     "sequence", "closed_at", "title", "kind", "outcome", "reason", "method", "quorum", "threshold",
     "for", "against", "abstain", "block", "ranking", "electorate_size", "ballots_cast",
@@ -181,24 +180,19 @@ def verify(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
     return render(request, "commons/decisions/verify.html", context)
 
 
-def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
 @public_register
 def export_csv(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"decisions-{slugify(bureau.slug) or bureau.pk}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.write("\ufeff")  # a BOM, so spreadsheet software reads the accents as UTF-8
-    writer = csv.writer(response)
-    writer.writerow(CSV_COLUMNS)
+    return csv_response(filename, itertools.chain([CSV_COLUMNS], _csv_rows(bureau)))
+
+
+def _csv_rows(bureau: BureauPage):
+    """The register's rows, oldest first, streamed from the database in chunks."""
     for decision in Decision.objects.filter(bureau=bureau).order_by("sequence").iterator(chunk_size=500):
         rule = decision.rule or {}
         counts = decision.counts or {}
         is_mj = rule.get("method") == Method.MAJORITY_JUDGMENT
-        row = [
+        yield [
             decision.sequence,
             decision.closed_at.isoformat(),
             decision.title,
@@ -215,8 +209,6 @@ def export_csv(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
             decision.previous_hash,
             decision.hash,
         ]
-        writer.writerow([_cell(value) for value in row])
-    return response
 
 
 def export_csv_by_path(request: HttpRequest, bureau_path: str) -> HttpResponse:

@@ -23,6 +23,9 @@ class StudyStatus(models.TextChoices):
 # The coding views serve every kind of source; a route names its kind (`studies.sources.KINDS`).
 _NOTES = {"kind": "observations"}
 _TRANSCRIPTS = {"kind": "interviews"}
+# The analysis tables answer as a page, or as a download in one of these formats.
+_CSV = {"fmt": "csv"}
+_XLSX = {"fmt": "xlsx"}
 
 
 class StudyPage(DeclaredRoutesMixin, Page):
@@ -81,6 +84,22 @@ class StudyPage(DeclaredRoutesMixin, Page):
         ("codebook/<int:code_id>/merge/", "codebook.code_merge", "code_merge"),
         ("codebook/<int:code_id>/memos/", "codebook.code_memo", "code_memo"),
         ("agreement/", "agreement.agreement", "agreement"),
+        ("analysis/", "analysis.overview", "analysis"),
+        ("analysis/segments/", "analysis.segments", "analysis_segments"),
+        ("analysis/segments/csv/", "analysis.segments", "analysis_segments_csv", _CSV),
+        ("analysis/segments/xlsx/", "analysis.segments", "analysis_segments_xlsx", _XLSX),
+        ("analysis/codes/", "analysis.codes", "analysis_codes"),
+        ("analysis/codes/csv/", "analysis.codes", "analysis_codes_csv", _CSV),
+        ("analysis/codes/xlsx/", "analysis.codes", "analysis_codes_xlsx", _XLSX),
+        ("analysis/cooccurrence/", "analysis.cooccurrence_page", "analysis_cooccurrence"),
+        ("analysis/cooccurrence/csv/", "analysis.cooccurrence_page", "analysis_cooccurrence_csv", _CSV),
+        ("analysis/cooccurrence/xlsx/", "analysis.cooccurrence_page", "analysis_cooccurrence_xlsx", _XLSX),
+        ("analysis/crosstab/", "analysis.crosstab_page", "analysis_crosstab"),
+        ("analysis/crosstab/csv/", "analysis.crosstab_page", "analysis_crosstab_csv", _CSV),
+        ("analysis/crosstab/xlsx/", "analysis.crosstab_page", "analysis_crosstab_xlsx", _XLSX),
+        ("analysis/time/", "analysis.time_page", "analysis_time"),
+        ("analysis/time/csv/", "analysis.time_page", "analysis_time_csv", _CSV),
+        ("analysis/time/xlsx/", "analysis.time_page", "analysis_time_xlsx", _XLSX),
     )
 
 

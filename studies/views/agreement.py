@@ -25,6 +25,7 @@ from participants.models.profile import display_name
 from .. import permissions
 from ..agreement import ObsData, Report
 from ..agreement import agreement as compare
+from ..analysis.reliability import alpha_for
 from ..forms import CoderPairForm
 from ..models import Code, Excerpt, Observation, StudyPage
 from ..models.coding import safe_colour
@@ -111,12 +112,17 @@ def _report_context(request: HttpRequest, study: StudyPage, consented, data: dic
     coder_a, coder_b = data["coder_a"], data["coder_b"]
     report, flagged = compute(study, consented, coder_a, coder_b, list(names))
     by_pk = {coder.pk: coder for coder in coders}
+    # Krippendorff's alpha beside kappa: for the pair, and for every coder of the study (`alpha_for`).
+    alpha_pair = alpha_for(study, consented, [coder_a, coder_b], list(names))
+    alpha_all = alpha_for(study, consented, [coder.pk for coder in coders], list(names))
     return {
+        "alpha_pair": alpha_pair,
+        "alpha_all": alpha_all,
         "report": report,
         "flagged": flagged,
         "coder_a": by_pk[coder_a],
         "coder_b": by_pk[coder_b],
-        "code_rows": [(row, *names[row.code_id]) for row in report.codes],
+        "code_rows": [(row, *names[row.code_id], alpha_pair.codes.get(row.code_id)) for row in report.codes],
         "unused_codes": [names[pk][0] for pk in report.unused_codes],
         "disagreements": [
             (item, [(part, *names[part.code_id]) for part in item.per_code])

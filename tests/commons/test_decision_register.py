@@ -250,3 +250,26 @@ def test_decisions_csv_of_an_unknown_or_unpublished_bureau_is_404(client, bureau
 
 def test_register_links_to_the_csv(client, bureau, decisions):
     assert f'href="{bureau.url}decisions.csv"' in client.get(_url(bureau)).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Budget 2027;=1+1;", "Budget 2027;'=1+1;"),
+        ("Budget, +33 6 12; -2 | @SUM(A1)", "Budget, '+33 6 12; '-2 | '@SUM(A1)"),
+        ("a;\t=1", "a;'\t'=1"),
+    ],
+)
+def test_csv_neutralises_formulas_after_a_separator(client, people, bureau, voters, title, expected):
+    """A spreadsheet set to split on `;` (or `,`) would run `=1+1` as its own cell (issue 10, item 8)."""
+    decide(bureau, people["coordinator"], voters, title=title)
+    assert _csv(client.get(_url(bureau, "csv/")))[1][2] == expected
+
+
+def test_csv_quotes_every_cell(client, bureau, decisions):
+    """Every cell is quoted, numbers included: no reader splits a text on its own separator."""
+    text = client.get(_url(bureau, "csv/")).content.decode("utf-8").removeprefix("\ufeff")
+    for line in text.splitlines():
+        cells = line.split('","')
+        assert line.startswith('"') and line.endswith('"'), line
+        assert len(cells) == 18, line

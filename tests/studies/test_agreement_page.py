@@ -273,3 +273,26 @@ def test_query_count_does_not_grow_with_the_data(client, make_bureau, make_study
         assert len(response.context["disagreements"]) == min(n, 10)
         counts.append(count_queries(visitor, url(study)))
     assert counts[0] == counts[1], counts
+
+
+def test_alpha_is_shown_next_to_kappa_for_the_pair_and_for_all_coders(client, bureau, study, make_person, make_collective):
+    """Three coders: the pair's alpha and the all-coders alpha are those of `studies.agreement.alpha`."""
+    from studies.agreement import ObsData, alpha
+
+    collective = make_collective(bureau)
+    coders = [make_person(bureau, Role.MEMBER) for _ in range(3)]
+    code = Code.objects.create(study=study, name="Usages", slug="usages")
+    note = observe(study, collective, 20)
+    spans = [(0, 10), (5, 15), (0, 12)]
+    for coder, (start, end) in zip(coders, spans, strict=True):
+        Excerpt.objects.create(observation=note, coder=coder, start=start, end=end, text="x").codes.add(code)
+    data = [ObsData(note.pk, note.title, 20, [(c.pk, s, e, [code.pk]) for c, (s, e) in zip(coders, spans, strict=True)])]
+    response = client_for(client, coders[0]).get(url(study) + f"?coder_a={coders[0].pk}&coder_b={coders[1].pk}")
+    assert response.status_code == 200
+    pair = alpha(data, [coders[0].pk, coders[1].pk], [code.pk])
+    every = alpha(data, [c.pk for c in coders], [code.pk])
+    assert response.context["alpha_pair"].pooled == pair.pooled and pair.pooled is not None
+    assert response.context["alpha_all"].pooled == every.pooled and every.pooled != pair.pooled
+    html = response.content.decode()
+    assert f"{float(pair.pooled):.2f}" in html and f"{float(every.pooled):.2f}" in html
+    assert 'class="overall-alpha"' in html and 'class="all-coders-alpha"' in html

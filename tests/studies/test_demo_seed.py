@@ -160,3 +160,22 @@ def test_bec_seed_indexes_for_search_only_when_asked(db, index):
     word = some.title.split()[0]
     found = list(get_search_backend().search(word, observations))
     assert (some in found) is index
+
+
+def test_demo_gives_the_analysis_something_to_say(demo_study):
+    """A co-occurrence a researcher would comment on, and an AI tools × purposes crosstab."""
+    from django.http import QueryDict
+
+    from studies.analysis import cooccurrence, crosstab
+    from studies.analysis.filters import scope_for
+
+    _form, scope = scope_for(demo_study, QueryDict(""))
+    _diagonal, pairs = cooccurrence.counts(scope, "excerpt")
+    (low, high), (count, _both) = max(pairs.items(), key=lambda item: item[1][0])
+    assert count >= 4, (scope.codes[low].name, scope.codes[high].name, count)
+    assert {scope.codes[low].name, scope.codes[high].name} == {"Emploi", "Gain de temps"}
+    table = crosstab.table(scope, "ai_tool", "purpose")
+    filled = [cell for line in table.cells for cell in line if cell.count]
+    assert len(table.row_values) >= 5 and len(table.column_values) >= 5 and len(filled) >= 15
+    chatgpt = dict(table.row_values)
+    assert "ChatGPT" in chatgpt.values()

@@ -1,0 +1,130 @@
+"""Charts drawn on the server as SVG (pygal): bar, stacked bar and line, inlined in the page.
+
+Why on the server: the figure needs no JavaScript and no CDN, prints, and the same function can
+draw it into a published report. pygal's own scripts (tooltips) are switched off (`js=[]`); the
+SVG carries a `<title>` and a `<desc>` (read by screen readers, `role="img"`), and the page shows
+the data table beside it. Labels are user text (code names): pygal writes them through lxml,
+which escapes them; the title and description added here are escaped too.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+
+import pygal
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from pygal.style import Style
+
+_ids = itertools.count(1)
+
+STYLE = Style(
+    background="transparent",
+    plot_background="transparent",
+    foreground="#1f2a2e",
+    foreground_strong="#1f2a2e",
+    foreground_subtle="#c9d3d1",
+    font_family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
+    title_font_size=18,
+    label_font_size=13,
+    major_label_font_size=13,
+    legend_font_size=13,
+    value_font_size=12,
+    colors=(
+        "#1d6b5f",
+        "#c2572b",
+        "#3b5ba9",
+        "#b8860b",
+        "#7a3e9d",
+        "#2e8b57",
+        "#a23b5b",
+        "#5b6770",
+        "#0f8fa8",
+        "#8c6d1f",
+    ),
+)
+
+
+def _config(**options) -> dict:
+    return {
+        "style": STYLE,
+        "js": [],  # no script in the page: the data table next to the chart carries the numbers
+        "disable_xml_declaration": True,
+        "show_legend": True,
+        "legend_at_bottom": True,
+        "truncate_label": 40,
+        "truncate_legend": 40,
+        "print_values": False,
+        "width": 800,
+        "height": 420,
+        **options,
+    }
+
+
+def _finish(chart, title: str, description: str) -> SafeString:
+    """The SVG with an accessible name and description, ready to inline."""
+    svg = chart.render(is_unicode=True)
+    number = next(_ids)
+    labels = f"chart-title-{number} chart-desc-{number}"
+    head = (
+        f'<title id="chart-title-{number}">{escape(title)}</title>'
+        f'<desc id="chart-desc-{number}">{escape(description)}</desc>'
+    )
+    svg = re.sub(r"<!--.*?-->", "", svg, flags=re.S)
+    # pygal always writes its tooltip configuration as a <script>, even without scripts to run.
+    svg = re.sub(r"<script\b.*?</script>", "", svg, flags=re.S)
+    svg = svg.replace("<svg ", f'<svg role="img" aria-labelledby="{labels}" ', 1)
+    svg = re.sub(r"(<svg[^>]*>)", lambda match: match.group(1) + head, svg, count=1)
+    return mark_safe(svg)  # noqa: S308 - pygal escapes its labels; ours are escaped above
+
+
+def bar(
+    title: str,
+    description: str,
+    labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[int]]],
+    *,
+    horizontal: bool = True,
+) -> SafeString:
+    """A bar chart: one bar per label and series (horizontal by default: code names are long)."""
+    kind = pygal.HorizontalBar if horizontal else pygal.Bar
+    if horizontal:  # pygal draws the first label at the bottom: the reader expects it on top
+        labels = list(reversed(labels))
+        series = [(name, list(reversed(values))) for name, values in series]
+    chart = kind(
+        **_config(
+            height=max(260, 40 + 28 * len(labels) * max(len(series), 1)) if horizontal else 420,
+            show_legend=len(series) > 1,
+        )
+    )
+    chart.title = title
+    chart.x_labels = list(labels)
+    for name, values in series:
+        chart.add(name, list(values))
+    return _finish(chart, title, description)
+
+
+def stacked_bar(
+    title: str, description: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]]
+) -> SafeString:
+    """Stacked bars: one bar per label, one colour per series."""
+    chart = pygal.StackedBar(**_config(x_label_rotation=30 if len(labels) > 6 else 0))
+    chart.title = title
+    chart.x_labels = list(labels)
+    for name, values in series:
+        chart.add(name, list(values))
+    return _finish(chart, title, description)
+
+
+def line(
+    title: str, description: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]]
+) -> SafeString:
+    """Lines over time: one point per label (month), one line per series."""
+    chart = pygal.Line(**_config(x_label_rotation=30 if len(labels) > 8 else 0, show_dots=len(labels) < 40))
+    chart.title = title
+    chart.x_labels = list(labels)
+    for name, values in series:
+        chart.add(name, list(values))
+    return _finish(chart, title, description)

@@ -1,0 +1,64 @@
+"""`commons.spreadsheets`: the one helper behind every CSV and XLSX the project writes."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime
+from fractions import Fraction
+
+import pytest
+from openpyxl import load_workbook
+
+from commons.spreadsheets import csv_response, neutralise, xlsx_bytes, xlsx_response
+
+HOSTILE = [
+    ("=1+1", "'=1+1"),
+    ("+33 6", "'+33 6"),
+    ("-2+3", "'-2+3"),
+    ("@SUM(A1:A2)", "'@SUM(A1:A2)"),
+    ("\t=1", "'\t'=1"),  # a tab is a separator too (TSV): the formula after it is neutralised as well
+    ("\r=1", "'\r'=1"),
+    ("Budget 2027;=1+1;", "Budget 2027;'=1+1;"),
+    ("a,=1", "a,'=1"),
+    ("a, =1", "a, '=1"),
+    ("a|@x", "a|'@x"),
+    ("ligne\n=cmd", "ligne\n'=cmd"),
+    ("a;\t=1", "a;'\t'=1"),
+]
+
+
+@pytest.mark.parametrize(("value", "expected"), HOSTILE)
+def test_formula_starts_are_neutralised_at_the_start_and_after_separators(value, expected):
+    assert neutralise(value) == expected
+
+
+@pytest.mark.parametrize("value", ["Élargir l'étude — « 2026 »", "C-07", "1 + 1 = 2", "e-mail", "a;b,c"])
+def test_ordinary_text_is_untouched(value):
+    assert neutralise(value) == value
+
+
+def test_numbers_and_dates_stay_values():
+    assert neutralise(-3) == -3 and neutralise(2.5) == 2.5 and neutralise(None) == ""
+    assert neutralise(Fraction(1, 4)) == 0.25 and neutralise(date(2026, 1, 2)) == date(2026, 1, 2)
+    assert neutralise(datetime(2026, 1, 2, tzinfo=UTC)) == "2026-01-02T00:00:00+00:00"
+
+
+def test_csv_quotes_every_cell_and_reads_back():
+    response = csv_response("x y;=z.csv", [["a", 1, "=1+1"], ["Budget;=2", -4, None]])
+    assert response["Content-Disposition"] == 'attachment; filename="x-y--z.csv"'
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")
+    assert text.removeprefix("\ufeff").splitlines() == ['"a","1","\'=1+1"', '"Budget;\'=2","-4",""']
+    assert list(csv.reader(io.StringIO(text.removeprefix("\ufeff")))) == [
+        ["a", "1", "'=1+1"], ["Budget;'=2", "-4", ""]]
+
+
+def test_xlsx_writes_values_never_formulas():
+    data = xlsx_bytes([["titre", "n"], ["=HYPERLINK(\"x\")", 3], ["a;@b\x00\x07", -1.5]], title="Codes: [1]")
+    sheet = load_workbook(io.BytesIO(data)).active
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows == [["titre", "n"], ["'=HYPERLINK(\"x\")", 3], ["a;'@b", -1.5]]
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    assert sheet.title == "Codes   1 "
+    assert xlsx_response("t.xlsx", [["a"]])["Content-Type"].startswith("application/vnd.openxml")
