@@ -8,4 +8,6 @@ class CommonsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import signals, workflow  # noqa: F401
+        from . import lookups, signals, workflow  # noqa: F401
+
+        lookups.register()

@@ -17,6 +17,7 @@ from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import Page
 
+from commons.formfields import SearchQueryField
 from commons.models import Membership
 from participants.models import Collective, ConsentRecord, ConsentScope, display_name
 
@@ -201,7 +202,7 @@ class ObservationEditForm(ObservationForm):
 class ObservationFilterForm(forms.Form):
     """The list's filters (GET). Invalid values are reported and ignored; the valid ones still apply."""
 
-    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    q = SearchQueryField(label=_("Search"), required=False, max_length=200)
     collective = CollectiveChoiceField(
         label=_("Collective"), queryset=Collective.objects.none(), required=False
     )
