@@ -5,11 +5,12 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import BureauPage, College, Membership, Role
+from .formfields import VisibleTextMixin, column_max_length
+from .models import BureauPage, College, Invitation, Membership, Role
 from .models.membership import VOTING_ROLES
 
 
-class _BureauRoleForm(forms.Form):
+class _BureauRoleForm(VisibleTextMixin, forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.MEMBER)
     college = forms.ModelChoiceField(label=_("College"), queryset=College.objects.none(), required=False)
 
@@ -31,7 +32,8 @@ class _BureauRoleForm(forms.Form):
 
 
 class InvitationForm(_BureauRoleForm):
-    email = forms.EmailField(label=_("Email address"))
+    # The column's limit (254): a longer address is a form error, not a database error.
+    email = forms.EmailField(label=_("Email address"), max_length=column_max_length(Invitation, "email"))
     field_order = ["email", "role", "college"]
 
     def clean_email(self) -> str:

@@ -11,8 +11,10 @@ from django import forms
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from .models import BureauPage, DecisionRule
+from .formfields import VisibleTextMixin, column_max_length
+from .models import BureauPage, DecisionRule, Proposal, ProposalOption
 from .models.governance import GRADE_LABELS, GRADE_SCALE, BallotChoice, Method, ProposalKind
+from .text import is_blank, visible
 
 #: The HTML datetime-local input sends "2026-05-04T18:30" (seconds only when a step asks for them).
 DATETIME_LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
@@ -26,8 +28,8 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(attrs, format="%Y-%m-%dT%H:%M")
 
 
-class ProposalForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=200)
+class ProposalForm(VisibleTextMixin, forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=column_max_length(Proposal, "title"))
     body = forms.CharField(
         label=_("Proposal"),
         widget=forms.Textarea(attrs={"rows": 10}),
@@ -62,10 +64,11 @@ class ProposalForm(forms.Form):
             self.initial.setdefault("rule", default.pk)
 
     def clean_options(self) -> list[str]:
-        labels = [line.strip() for line in self.cleaned_data["options"].splitlines() if line.strip()]
+        lines = self.cleaned_data["options"].splitlines()
+        labels = [visible(line) for line in lines if not is_blank(line)]
         if len(labels) > MAX_OPTIONS:
             raise forms.ValidationError(_("At most %(max)s options.") % {"max": MAX_OPTIONS})
-        if any(len(label) > 200 for label in labels):
+        if any(len(label) > column_max_length(ProposalOption, "label") for label in labels):
             raise forms.ValidationError(_("An option is at most 200 characters long."))
         return labels
 
@@ -88,7 +91,7 @@ class ProposalForm(forms.Form):
         return cleaned
 
 
-class CommentForm(forms.Form):
+class CommentForm(VisibleTextMixin, forms.Form):
     body = forms.CharField(
         label=_("Your comment"),
         widget=forms.Textarea(attrs={"rows": 4}),

@@ -37,6 +37,7 @@ from .models import (
 )
 from .models.governance import GRADE_SCALE, BallotChoice, Method, ProposalKind, Status
 from .models.membership import VOTING_ROLES
+from .text import is_blank, visible
 
 MAX_REASON = 4000
 
@@ -63,12 +64,12 @@ def create_proposal(
     """Create a draft. Majority-judgment rules need at least two distinct options."""
     if rule.bureau_id != bureau.pk:
         raise GovernanceError(_("This decision rule belongs to another bureau."))
-    title = (title or "").strip()
+    title = visible(title)
     if not title or len(title) > Proposal._meta.get_field("title").max_length:
         raise GovernanceError(_("A proposal needs a title of at most 200 characters."))
     if kind not in ProposalKind.values:
         raise GovernanceError(_("Unknown kind of proposal."))
-    labels = [label.strip() for label in options if label.strip()]
+    labels = [visible(label) for label in options if not is_blank(label)]
     if rule.method == Method.MAJORITY_JUDGMENT:
         if len(labels) < 2:
             raise GovernanceError(_("A majority judgment needs at least two options."))
@@ -179,7 +180,7 @@ def _validate_ballot(proposal: Proposal, choice: str, reason: str, grades: Mappi
     if choice == BallotChoice.BLOCK:
         if method not in (Method.CONSENT, Method.CONSENSUS):
             raise GovernanceError(_("This decision method has no block."))
-        if not reason.strip():
+        if is_blank(reason):  # zero-width or other invisible characters say nothing either
             raise GovernanceError(_("A block is an objection: say why."))
     return {"choice": choice, "reason": reason.strip(), "grades": {}}
 

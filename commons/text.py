@@ -36,13 +36,20 @@ def is_blank(text: str | None) -> bool:
 
 
 def visible(text: str | None) -> str:
-    """`text` without leading and trailing invisible characters (whitespace included)."""
+    """`text` without leading and trailing invisible characters (whitespace included).
+
+    Combining marks right after the last visible character stay: they belong to it (« e\u0301 »).
+    """
     if not text:
         return ""
-    chars = list(text)
-    start = next((i for i, char in enumerate(chars) if _shows_something(char)), len(chars))
-    end = next((i for i in range(len(chars) - 1, -1, -1) if _shows_something(chars[i])), -1)
-    return text[start : end + 1] if end >= start else ""
+    start = next((i for i, char in enumerate(text) if _shows_something(char)), len(text))
+    last = next((i for i in range(len(text) - 1, -1, -1) if _shows_something(text[i])), -1)
+    if last < start:
+        return ""
+    end = last + 1
+    while end < len(text) and unicodedata.category(text[end]) in _MARKS:
+        end += 1
+    return text[start:end]
 
 
 #: More words than this in one search is not a question anyone types.

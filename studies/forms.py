@@ -17,7 +17,7 @@ from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import Page
 
-from commons.formfields import SearchQueryField
+from commons.formfields import SearchQueryField, VisibleTextMixin
 from commons.models import Membership
 from participants.models import Collective, ConsentRecord, ConsentScope, display_name
 
@@ -68,7 +68,7 @@ class DateInput(forms.DateInput):
         super().__init__(attrs, format="%Y-%m-%d")
 
 
-class ObservationForm(forms.ModelForm):
+class ObservationForm(VisibleTextMixin, forms.ModelForm):
     """Log an observation. `study` scopes the collectives and codes; consent is checked on the collective."""
 
     purposes = forms.MultipleChoiceField(

@@ -18,6 +18,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from commons.formfields import VisibleTextMixin
 from participants.models import ConsentRecord, ConsentScope, Informant
 
 from .forms import DateInput
@@ -71,7 +72,7 @@ class InformantChoiceField(forms.ModelChoiceField):
         return label
 
 
-class InterviewForm(forms.ModelForm):
+class InterviewForm(VisibleTextMixin, forms.ModelForm):
     """Add an interview. `study` scopes the informants; consent is checked on the informant."""
 
     recording = forms.FileField(

@@ -24,6 +24,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from commons.formfields import column_max_length
 from participants.models import display_name
 
 from .. import codebook as services
@@ -60,7 +61,9 @@ class _StudyCodesForm(forms.Form):
 
 
 class CodeForm(_StudyCodesForm):
-    name = forms.CharField(label=gettext_lazy("Name"), required=False, max_length=300)
+    name = forms.CharField(
+        label=gettext_lazy("Name"), required=False, max_length=column_max_length(Code, "name")
+    )
     parent = _CodeChoiceField(label=gettext_lazy("Placed under"), required=False)
     colour = forms.CharField(
         label=gettext_lazy("Colour"), required=False, initial=DEFAULT_COLOUR,

@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
+from commons.text import is_blank
 from participants.models import display_name
 
 from .. import permissions
@@ -216,7 +217,7 @@ class ExcerptForm(forms.Form):
             not expected and version is not None and version != self.source.version
         ):
             raise forms.ValidationError(self.kind.wording["stale"], code="stale")
-        if not passage.strip():
+        if is_blank(passage):
             raise forms.ValidationError(_("The selected passage is only blank space."), code="blank")
         data["text"] = passage
         return data
@@ -239,7 +240,7 @@ class MemoForm(forms.Form):
 
     def clean_body(self) -> str:
         body = self.cleaned_data["body"].strip()
-        if not body:
+        if is_blank(body):
             raise forms.ValidationError(_("The memo is empty."))
         return body
 
