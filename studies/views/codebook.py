@@ -67,6 +67,7 @@ class CodeForm(_StudyCodesForm):
     parent = _CodeChoiceField(label=gettext_lazy("Placed under"), required=False)
     colour = forms.CharField(
         label=gettext_lazy("Colour"), required=False, initial=DEFAULT_COLOUR,
+        max_length=column_max_length(Code, "colour"),
         widget=forms.TextInput(attrs={"type": "color"}),
     )
     definition = forms.CharField(
