@@ -269,6 +269,8 @@ STORAGES = {
 
 # --- Invitations
 BEC_INVITATION_DAYS = int(os.environ.get("BEC_INVITATION_DAYS", "14"))
+# The largest interview recording accepted, in megabytes (studies.uploads).
+BEC_RECORDING_MAX_BYTES = int(os.environ.get("BEC_MAX_RECORDING_MB", "200")) * 1024 * 1024
 
 LOGGING = {
     "version": 1,

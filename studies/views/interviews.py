@@ -27,9 +27,10 @@ from wagtail.models import Collection
 from participants.models import display_name
 
 from .. import permissions
-from ..forms_interviews import InterviewForm, recording_formats, recording_max_bytes
+from ..forms_interviews import InterviewForm
 from ..models import Excerpt, Interview, StudyPage
 from ..sources import INTERVIEWS
+from ..uploads import recording_formats, recording_max_bytes
 from ..versions import version_in_force
 from . import coding
 
