@@ -14,16 +14,12 @@ from django.utils import translation
 from studies.models import Interview
 from studies.uploads import check_recording, recording_formats, sniffed_type
 from tests.conftest import client_for
-from tests.studies.test_interviews import (  # noqa: F401 — fixtures used by the tests below
-    _page,
-    _post_data,
-    _recording,
-    _state,
-    _url,
-    collective,
-    informant,
-    make_informant,
-    media,
+from tests.studies import test_interviews as interviews
+from tests.studies.test_interviews import _page, _post_data, _recording, _state, _url
+
+# The interview tests' fixtures: a collective, an informant with every consent, a media folder.
+collective, informant, make_informant, media = (
+    interviews.collective, interviews.informant, interviews.make_informant, interviews.media
 )
 
 HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>"
