@@ -28,6 +28,8 @@ from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 from wagtail.models import Page
 
+from participants.text import is_blank, visible
+
 from . import notifications, voting
 from .models import (
     Ballot,
@@ -74,14 +76,14 @@ def create_proposal(
     """Create a draft. Majority-judgment rules need at least two distinct options."""
     if rule.bureau_id != bureau.pk:
         raise GovernanceError(_("This decision rule belongs to another bureau."))
-    title = (title or "").strip()
+    title = visible(title)
     if not title or len(title) > PROPOSAL_TITLE_MAX:
         raise GovernanceError(
             _("A proposal needs a title of at most %(max)s characters.") % {"max": PROPOSAL_TITLE_MAX}
         )
     if kind not in ProposalKind.values:
         raise GovernanceError(_("Unknown kind of proposal."))
-    labels = [label.strip() for label in options if label.strip()]
+    labels = [visible(label) for label in options if not is_blank(label)]
     if rule.method == Method.MAJORITY_JUDGMENT:
         if len(labels) < 2:
             raise GovernanceError(_("A majority judgment needs at least two options."))
@@ -192,7 +194,7 @@ def _validate_ballot(proposal: Proposal, choice: str, reason: str, grades: Mappi
     if choice == BallotChoice.BLOCK:
         if not voting.allows_block(method):
             raise GovernanceError(_("This decision method has no block."))
-        if not reason.strip():
+        if is_blank(reason):  # zero-width or other invisible characters say nothing either
             raise GovernanceError(_("A block is an objection: say why."))
     return {"choice": choice, "reason": reason.strip(), "grades": {}}
 

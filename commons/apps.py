@@ -8,6 +8,8 @@ class CommonsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from . import lookups
         from .signal_handlers import register_signal_handlers
 
         register_signal_handlers()
+        lookups.register()

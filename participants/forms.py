@@ -5,15 +5,20 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .formfields import VisibleTextMixin, column_max_length
 from .models import MemberProfile, StakeholderCategory
 
 
-class SignupProfileForm(forms.Form):
+class SignupProfileForm(VisibleTextMixin, forms.Form):
     """The profile fields asked at sign-up; allauth calls `signup()` once the user exists."""
 
-    display_name = forms.CharField(label=_("Name shown to other members"), max_length=120)
+    display_name = forms.CharField(
+        label=_("Name shown to other members"), max_length=column_max_length(MemberProfile, "display_name")
+    )
     category = forms.ChoiceField(label=_("You are"), choices=StakeholderCategory.choices)
-    organisation = forms.CharField(label=_("Organisation"), max_length=200, required=False)
+    organisation = forms.CharField(
+        label=_("Organisation"), max_length=column_max_length(MemberProfile, "organisation"), required=False
+    )
 
     def signup(self, request, user) -> None:
         MemberProfile.objects.update_or_create(
@@ -26,7 +31,7 @@ class SignupProfileForm(forms.Form):
         )
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(VisibleTextMixin, forms.ModelForm):
     class Meta:
         model = MemberProfile
         fields = ["display_name", "category", "organisation", "bio", "email_notifications"]

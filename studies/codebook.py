@@ -25,6 +25,8 @@ from django.db.models import Exists, OuterRef
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from participants.text import is_blank, visible
+
 from .models import Code, CodedObservation, Excerpt, Memo, StudyPage
 from .models.coding import DEFAULT_COLOUR, descendant_ids, is_colour
 
@@ -72,7 +74,7 @@ def _comparable(name: str) -> str:
 
 
 def _clean_name(name: str | None) -> str:
-    name = unicodedata.normalize("NFC", (name or "").strip())
+    name = unicodedata.normalize("NFC", visible(name))
     if not name:
         raise CodebookError(_("A code needs a name."))
     if len(name) > MAX_NAME:
@@ -292,7 +294,7 @@ def merge_codes(source: Code, target: Code) -> MergeResult:
 def add_code_memo(code: Code, author, body: str) -> Memo:
     """A memo (Markdown, stored sanitised) on a code."""
     body = (body or "").strip()
-    if not body:
+    if is_blank(body):
         raise CodebookError(_("A memo cannot be empty."))
     if len(body) > MAX_MEMO:
         raise CodebookError(

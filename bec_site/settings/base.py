@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "bec_site.middleware.FrenchFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "bec_site.request_checks.RejectNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -310,6 +311,8 @@ STORAGES = {
 
 # --- Invitations
 BEC_INVITATION_DAYS = int(os.environ.get("BEC_INVITATION_DAYS", "14"))
+# The largest interview recording accepted, in megabytes (studies.uploads).
+BEC_RECORDING_MAX_BYTES = int(os.environ.get("BEC_MAX_RECORDING_MB", "200")) * 1024 * 1024
 
 LOGGING = {
     "version": 1,

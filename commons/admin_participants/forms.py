@@ -16,6 +16,7 @@ from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.widgets import BooleanRadioSelect
 
+from participants.formfields import VisibleTextMixin
 from participants.models import Collective, ConsentForm, ConsentRecord, ConsentScope, Informant
 
 from .scoping import bureaus_for, collectives_for, consent_forms_for, informants_for
@@ -29,7 +30,7 @@ def _informant_label(informant: Informant) -> str:
     return f"{informant.pseudonym} — {_collective_label(informant.collective)}"
 
 
-class BureauScopedForm(WagtailAdminModelForm):
+class BureauScopedForm(VisibleTextMixin, WagtailAdminModelForm):
     """Limits the model choice fields named in `scoped_fields` to what `for_user` manages."""
 
     #: field name -> function of the user returning the queryset of allowed choices

@@ -30,6 +30,7 @@ from wagtail.snippets.views.chooser import (
 )
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from participants.admin_views import ProtectedDeleteView
 from participants.models import Collective, ConsentForm, ConsentRecord, Informant
 
 from ..models import BureauPage
@@ -157,6 +158,7 @@ class BureauScopedSnippetViewSet(SnippetViewSet):
     search_backend_name = None  # plain database search over `search_fields`
     copy_view_enabled = False  # a copy would carry the pseudonym code; add a new one instead
     chooser_viewset_class = ScopedChooserViewSet
+    delete_view_class = ProtectedDeleteView  # a record others depend on: a message, not a 500
 
     def get_queryset(self, request):
         return scoped_queryset(self.model, request.user).select_related(*self.list_select_related)

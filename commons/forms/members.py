@@ -9,11 +9,13 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ..models import BureauPage, College, Membership, Role
+from participants.formfields import VisibleTextMixin, column_max_length
+
+from ..models import BureauPage, College, Invitation, Membership, Role
 from ..models.membership import role_coordinates, role_votes
 
 
-class _BureauRoleForm(forms.Form):
+class _BureauRoleForm(VisibleTextMixin, forms.Form):
     role = forms.ChoiceField(
         label=_("Role"), choices=Role.choices, initial=Membership._meta.get_field("role").default
     )
@@ -37,7 +39,8 @@ class _BureauRoleForm(forms.Form):
 
 
 class InvitationForm(_BureauRoleForm):
-    email = forms.EmailField(label=_("Email address"))
+    # The column's limit (254): a longer address is a form error, not a database error.
+    email = forms.EmailField(label=_("Email address"), max_length=column_max_length(Invitation, "email"))
     field_order = ["email", "role", "college"]
 
     def clean_email(self) -> str:

@@ -11,6 +11,9 @@ from django import forms
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from participants.formfields import VisibleTextMixin
+from participants.text import is_blank, visible
+
 from .. import voting
 from ..models import BureauPage, DecisionRule
 from ..models.governance import (
@@ -35,7 +38,7 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(attrs, format="%Y-%m-%dT%H:%M")
 
 
-class ProposalForm(forms.Form):
+class ProposalForm(VisibleTextMixin, forms.Form):
     title = forms.CharField(label=_("Title"), max_length=PROPOSAL_TITLE_MAX)
     body = forms.CharField(
         label=_("Proposal"),
@@ -71,7 +74,8 @@ class ProposalForm(forms.Form):
             self.initial.setdefault("rule", default.pk)
 
     def clean_options(self) -> list[str]:
-        labels = [line.strip() for line in self.cleaned_data["options"].splitlines() if line.strip()]
+        lines = self.cleaned_data["options"].splitlines()
+        labels = [visible(line) for line in lines if not is_blank(line)]
         if len(labels) > MAX_OPTIONS:
             raise forms.ValidationError(_("At most %(max)s options.") % {"max": MAX_OPTIONS})
         if any(len(label) > OPTION_LABEL_MAX for label in labels):
@@ -99,7 +103,7 @@ class ProposalForm(forms.Form):
         return cleaned
 
 
-class CommentForm(forms.Form):
+class CommentForm(VisibleTextMixin, forms.Form):
     body = forms.CharField(
         label=_("Your comment"),
         widget=forms.Textarea(attrs={"rows": 4}),

@@ -12,13 +12,9 @@ from .codebook import CODE_MEMO_HELP, CodeForm, MergeForm
 from .coding import ExcerptForm, MemoForm, ObservationCodesForm
 from .interviews import (
     MAX_DURATION,
-    RECORDING_FORMATS,
-    RECORDING_MAX_BYTES,
     InformantChoiceField,
     InterviewForm,
     bureau_informants,
-    recording_formats,
-    recording_max_bytes,
 )
 from .observations import (
     CodeChoiceField,
@@ -33,8 +29,6 @@ __all__ = [
     "CODE_MEMO_HELP",
     "COMPARE_ERROR",
     "MAX_DURATION",
-    "RECORDING_FORMATS",
-    "RECORDING_MAX_BYTES",
     "CodeChoiceField",
     "CodeForm",
     "CoderPairForm",
@@ -52,6 +46,4 @@ __all__ = [
     "ObservationForm",
     "bureau_collectives",
     "bureau_informants",
-    "recording_formats",
-    "recording_max_bytes",
 ]

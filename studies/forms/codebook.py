@@ -11,6 +11,8 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from participants.formfields import column_max_length
+
 from ..models import Code
 from ..models.coding import DEFAULT_COLOUR
 
@@ -40,10 +42,13 @@ class _StudyCodesForm(forms.Form):
 
 
 class CodeForm(_StudyCodesForm):
-    name = forms.CharField(label=gettext_lazy("Name"), required=False, max_length=300)
+    name = forms.CharField(
+        label=gettext_lazy("Name"), required=False, max_length=column_max_length(Code, "name")
+    )
     parent = _CodeChoiceField(label=gettext_lazy("Placed under"), required=False)
     colour = forms.CharField(
         label=gettext_lazy("Colour"), required=False, initial=DEFAULT_COLOUR,
+        max_length=column_max_length(Code, "colour"),
         widget=forms.TextInput(attrs={"type": "color"}),
     )
     definition = forms.CharField(

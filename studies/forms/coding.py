@@ -11,6 +11,8 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from participants.text import is_blank
+
 from ..codebook import MAX_MEMO
 from ..models import Code, StudyPage
 from ..sources import OBSERVATIONS, SourceKind
@@ -89,7 +91,7 @@ class ExcerptForm(forms.Form):
             not expected and version is not None and version != self.source.version
         ):
             raise forms.ValidationError(self.kind.wording["stale"], code="stale")
-        if not passage.strip():
+        if is_blank(passage):
             raise forms.ValidationError(_("The selected passage is only blank space."), code="blank")
         data["text"] = passage
         return data
@@ -122,6 +124,6 @@ class MemoForm(forms.Form):
 
     def clean_body(self) -> str:
         body = self.cleaned_data["body"].strip()
-        if not body:
+        if is_blank(body):
             raise forms.ValidationError(_("The memo is empty."))
         return body

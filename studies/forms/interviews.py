@@ -9,35 +9,20 @@ recording is refused unless the informant's `recording` consent is in force as w
 
 from __future__ import annotations
 
-import os
-
 from django import forms
-from django.conf import settings
 from django.db.models import BooleanField, ExpressionWrapper
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from participants.formfields import VisibleTextMixin
 from participants.models import ConsentRecord, ConsentScope, Informant
 
 from ..models import Interview, StudyPage
+from ..uploads import check_recording, recording_formats
 from .base import DateInput, FollowsProtocolVersion
 
-#: Sound and video formats a recording may have (further limited to WAGTAILDOCS_EXTENSIONS if set).
-RECORDING_FORMATS = ("mp3", "m4a", "aac", "ogg", "oga", "opus", "wav", "flac", "webm", "mp4")
-#: The largest recording accepted (bytes); `BEC_RECORDING_MAX_BYTES` in the settings overrides it.
-RECORDING_MAX_BYTES = 500 * 1024 * 1024
 #: An interview longer than a day is a typing error.
 MAX_DURATION = 24 * 60
-
-
-def recording_formats() -> list[str]:
-    allowed = getattr(settings, "WAGTAILDOCS_EXTENSIONS", None)
-    return [ext for ext in RECORDING_FORMATS if allowed is None or ext in allowed]
-
-
-def recording_max_bytes() -> int:
-    return getattr(settings, "BEC_RECORDING_MAX_BYTES", RECORDING_MAX_BYTES)
 
 
 def bureau_informants(study: StudyPage):
@@ -72,7 +57,7 @@ class InformantChoiceField(forms.ModelChoiceField):
         return label
 
 
-class InterviewForm(FollowsProtocolVersion, forms.ModelForm):
+class InterviewForm(VisibleTextMixin, FollowsProtocolVersion, forms.ModelForm):
     """Add an interview. `study` scopes the informants; consent is checked on the informant; the
     interview follows the guide of the protocol version in force (`FollowsProtocolVersion`)."""
 
@@ -165,24 +150,8 @@ class InterviewForm(FollowsProtocolVersion, forms.ModelForm):
 
     def clean_recording(self):
         upload = self.cleaned_data.get("recording")
-        if not upload:
-            return None
-        extension = os.path.splitext(upload.name)[1].lower().lstrip(".")
-        formats = recording_formats()
-        if extension not in formats:
-            raise forms.ValidationError(
-                _("A recording is a sound or video file (%(formats)s); « %(name)s » is not one of them."),
-                code="format",
-                params={"formats": ", ".join(formats), "name": upload.name},
-            )
-        limit = recording_max_bytes()
-        if upload.size > limit:
-            raise forms.ValidationError(
-                _("The recording is too large (%(size)s; at most %(limit)s)."),
-                code="too_large",
-                params={"size": filesizeformat(upload.size), "limit": filesizeformat(limit)},
-            )
-        return upload
+        # Extension, size and content (sniffed from the first bytes): `studies.uploads`.
+        return check_recording(upload) if upload else None
 
     def clean(self) -> dict:
         data = super().clean()

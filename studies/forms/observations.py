@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.models import Page
 
 from commons.models import Membership
+from participants.formfields import SearchQueryField, VisibleTextMixin
 from participants.models import Collective, ConsentRecord, ConsentScope, display_name
 
 from .. import grid
@@ -52,7 +53,7 @@ class CodeChoiceField(forms.ModelMultipleChoiceField):
     iterator = CodeChoiceIterator
 
 
-class ObservationForm(FollowsProtocolVersion, forms.ModelForm):
+class ObservationForm(VisibleTextMixin, FollowsProtocolVersion, forms.ModelForm):
     """Log an observation. `study` scopes the collectives and codes; consent is checked on the collective."""
 
     purposes = forms.MultipleChoiceField(
@@ -181,7 +182,7 @@ class ObservationEditForm(ObservationForm):
 class ObservationFilterForm(forms.Form):
     """The list's filters (GET). Invalid values are reported and ignored; the valid ones still apply."""
 
-    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    q = SearchQueryField(label=_("Search"), required=False, max_length=200)
     collective = CollectiveChoiceField(
         label=_("Collective"), queryset=Collective.objects.none(), required=False
     )

@@ -28,9 +28,10 @@ from commons.queries import count_of
 from participants.models import display_name
 
 from .. import permissions
-from ..forms import InterviewForm, recording_formats, recording_max_bytes
+from ..forms import InterviewForm
 from ..models import Excerpt, Interview, StudyPage
 from ..sources import INTERVIEWS
+from ..uploads import recording_formats, recording_max_bytes
 
 PER_PAGE = 25
 
