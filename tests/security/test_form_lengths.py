@@ -23,17 +23,20 @@ APPS = ("participants", "commons", "studies", "bec_site")
 
 #: Plain forms (not model forms) and the model whose columns their text fields fill (same names).
 PLAIN_FORMS = {
-    "commons.forms.InvitationForm": ("commons", "Invitation"),
-    "commons.forms_governance.ProposalForm": ("commons", "Proposal"),
-    "commons.forms_governance.CommentForm": ("commons", "Comment"),
+    "commons.forms.members.InvitationForm": ("commons", "Invitation"),
+    "commons.forms.proposals.ProposalForm": ("commons", "Proposal"),
+    "commons.forms.proposals.CommentForm": ("commons", "Comment"),
     "participants.forms.SignupProfileForm": ("participants", "MemberProfile"),
-    "studies.views.codebook.CodeForm": ("studies", "Code"),
-    "studies.views.codebook.MemoForm": ("studies", "Memo"),
-    "studies.views.coding.MemoForm": ("studies", "Memo"),
-    "studies.views.coding.ExcerptForm": ("studies", "Excerpt"),
+    "studies.forms.codebook.CodeForm": ("studies", "Code"),
+    "studies.forms.coding.MemoForm": ("studies", "Memo"),
+    "studies.forms.coding.ExcerptForm": ("studies", "Excerpt"),
 }
 #: Plain forms whose text fields fill no column (search boxes, hidden check values).
-NO_COLUMN = {"studies.forms.ObservationFilterForm", "studies.forms.ObservationEditForm"}
+NO_COLUMN = {
+    "studies.forms.observations.ObservationFilterForm",
+    "studies.forms.observations.ObservationEditForm",
+    "studies.analysis.filters.FilterForm",  # the analysis pages' filters (GET)
+}
 
 
 def _modules():
@@ -72,8 +75,8 @@ def _text_fields(cls: type) -> dict[str, forms.CharField]:
 
 def test_the_walk_finds_the_forms():
     classes = _form_classes()
-    for path in ("commons.forms.InvitationForm", "studies.forms.ObservationForm",
-                 "studies.forms_interviews.InterviewForm", "participants.forms.ProfileForm"):
+    for path in ("commons.forms.members.InvitationForm", "studies.forms.observations.ObservationForm",
+                 "studies.forms.interviews.InterviewForm", "participants.forms.ProfileForm"):
         assert path in classes, path
 
 

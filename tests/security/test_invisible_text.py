@@ -8,10 +8,10 @@ what shows nothing; the services and every form with required text use it.
 from __future__ import annotations
 
 import pytest
-from commons.forms_governance import CommentForm, ProposalForm
 from django import forms
 
-from commons import governance
+from commons import actions as governance
+from commons.forms import CommentForm, ProposalForm
 from commons.models import Ballot, Role
 from commons.models.governance import Method
 from participants.formfields import VisibleTextMixin
@@ -129,9 +129,7 @@ def test_signup_refuses_an_invisible_name():
 
 
 def test_observation_and_interview_forms_refuse_invisible_titles(study, bureau, make_collective):
-    from studies.forms_interviews import InterviewForm
-
-    from studies.forms import ObservationForm
+    from studies.forms import InterviewForm, ObservationForm
 
     collective = make_collective(bureau)
     form = ObservationForm({"observed_on": "2026-03-01", "collective": collective.pk, "setting": "meeting",
