@@ -27,8 +27,9 @@ from django.test.utils import override_settings
 from django.urls import NoReverseMatch, get_resolver, reverse
 
 from bec_site.models import HomePage
+from commons import actions as governance
 from commons import demo as commons_demo
-from commons import demo_governance, governance
+from commons import demo_governance
 from commons.models import BureauPage, Membership, Proposal, Role
 from commons.models.governance import ProposalKind, ProposalOption, Status
 from participants.models import Collective, ConsentForm, ConsentRecord, Informant, MemberProfile

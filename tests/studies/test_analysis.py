@@ -366,6 +366,9 @@ def test_bad_filters_give_a_form_error_and_the_unfiltered_table(client, people, 
     plain = client.get(url(world.study, name))
     for query in BAD:
         response = client.get(url(world.study, name, query))
+        if "%00" in query:  # a NUL is refused before any view (bec_site.request_checks): 400, no table
+            assert response.status_code == 400, query
+            continue
         assert response.status_code == 200, query
         if name == "analysis_segments":
             assert response.context["result"].total == plain.context["result"].total, query
