@@ -236,6 +236,8 @@ ACCOUNT_RATE_LIMITS = {
     "manage_email": "10/m/user",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[BEC] "
+# allauth names people (« Connecté en tant que … », emails) by their display name, as the site does.
+ACCOUNT_USER_DISPLAY = "participants.models.display_name"
 # A changed primary address, a changed or reset password, a removed address: the account's
 # (old) address is told, so a hijacked session cannot quietly take the account over.
 ACCOUNT_EMAIL_NOTIFICATIONS = True
