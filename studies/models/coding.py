@@ -47,6 +47,41 @@ def safe_colour(value: str | None) -> str:
     return value if is_colour(value) else DEFAULT_COLOUR
 
 
+DARK_INK = "#1f2430"
+LIGHT_INK = "#ffffff"
+
+
+def _relative_luminance(rgb: tuple[float, float, float]) -> float:
+    """WCAG 2.1 relative luminance of an sRGB colour given as 0–255 channels."""
+    def linear(channel: float) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(c) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _contrast(a: float, b: float) -> float:
+    light, dark = max(a, b), min(a, b)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def ink_on(colour: str | None, tint: float = 1.0) -> str:
+    """The text colour to write on a code's colour: dark ink or white, whichever contrasts more.
+
+    `tint` is how much of the colour is mixed with white behind the text (1 = the colour itself), as
+    CSS ``color-mix(in srgb, colour tint, #fff)`` draws it. Why: codes carry any colour a user picks,
+    and text drawn on it must stay readable (WCAG 2.1 AA) whatever it is — the one place that decides,
+    used by every template that draws a user colour behind text (`studies_colours.code_colours`).
+    """
+    hex_value = safe_colour(colour).lstrip("#")
+    rgb = tuple(int(hex_value[i : i + 2], 16) * tint + 255 * (1 - tint) for i in (0, 2, 4))
+    background = _relative_luminance(rgb)
+    dark = _contrast(background, _relative_luminance((0x1F, 0x24, 0x30)))
+    light = _contrast(background, 1.0)
+    return DARK_INK if dark >= light else LIGHT_INK
+
+
 class Code(TagBase):
     study = models.ForeignKey("studies.StudyPage", on_delete=models.CASCADE, related_name="codes")
     name = models.CharField(_("name"), max_length=100)
