@@ -82,6 +82,26 @@ def ink_on(colour: str | None, tint: float = 1.0) -> str:
     return DARK_INK if dark >= light else LIGHT_INK
 
 
+def readable_colours(colour: str | None) -> tuple[str, str]:
+    """(background, ink) to draw text on a code's colour at WCAG 2.1 AA (4.5:1).
+
+    The ink is `ink_on` the colour; when even the better ink falls short (mid tones such as
+    ``#8e6cc0``), the background is the colour darkened (for white ink) or lightened (for dark ink)
+    just enough, so the code stays recognisable and its name readable.
+    """
+    checked = safe_colour(colour)
+    ink = ink_on(checked)
+    rgb = [int(checked[i : i + 2], 16) for i in (1, 3, 5)]
+    target = 0 if ink == LIGHT_INK else 255
+    ink_luminance = 1.0 if ink == LIGHT_INK else _relative_luminance((0x1F, 0x24, 0x30))
+    for step in range(21):
+        share = step / 20
+        mixed = tuple(round(c * (1 - share) + target * share) for c in rgb)
+        if _contrast(_relative_luminance(mixed), ink_luminance) >= 4.5:
+            return "#{:02x}{:02x}{:02x}".format(*mixed), ink
+    return ("#000000" if target == 0 else "#ffffff"), ink
+
+
 class Code(TagBase):
     study = models.ForeignKey("studies.StudyPage", on_delete=models.CASCADE, related_name="codes")
     name = models.CharField(_("name"), max_length=100)

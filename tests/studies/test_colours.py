@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from studies.models import Code, CodedObservation, Observation
-from studies.models.coding import DARK_INK, LIGHT_INK, _contrast, _relative_luminance, ink_on
+from studies.models.coding import (
+    DARK_INK,
+    LIGHT_INK,
+    _contrast,
+    _relative_luminance,
+    ink_on,
+    readable_colours,
+)
 from studies.templatetags.studies_colours import code_colours
 from tests.conftest import client_for
 
@@ -31,7 +38,16 @@ def test_extremes_and_bad_input():
     assert ink_on("#000000") == LIGHT_INK and ink_on("#ffffff") == DARK_INK and ink_on("#ffff00") == DARK_INK
     assert ink_on("#000080") == LIGHT_INK
     assert ink_on("#000000", tint=0.14) == DARK_INK  # a light tint of black still takes dark ink
-    assert code_colours("red; background: url(x)") == f"--c: #1d6b5f; --c-ink: {ink_on('#1d6b5f')}"
+    assert code_colours("red; background: url(x)").startswith("--c: #1d6b5f; --c-bg: #")
+
+
+@pytest.mark.parametrize("colour", ["#8e6cc0", "#d1495b", "#2f6fb0", "#c46a00", "#8a93a3", "#808080", "#00ff00",
+                                    "#000000", "#ffffff", "#ff0000", "#0000ff"])
+def test_readable_colours_always_reach_aa(colour):
+    background, ink = readable_colours(colour)
+    assert ink == ink_on(colour)
+    ratio = _contrast(_relative_luminance(_rgb(background)), _relative_luminance(_rgb(ink)))
+    assert ratio >= 4.5, (colour, background, ink, ratio)
 
 
 @pytest.mark.django_db
@@ -45,5 +61,5 @@ def test_chips_on_pages_carry_the_ink_of_their_colour(client, bureau, study, mak
     client_for(client, people["member"])
     for url in (f"{study.url}observations/{observation.pk}/", f"{study.url}observations/"):
         html = client.get(url).content.decode()
-        assert "--c: #000080; --c-ink: #ffffff" in html, url
-        assert f"--c: #ffff00; --c-ink: {DARK_INK}" in html, url
+        assert "--c: #000080; --c-bg: #000080; --c-ink: #ffffff" in html, url
+        assert f"--c: #ffff00; --c-bg: #ffff00; --c-ink: {DARK_INK}" in html, url
