@@ -292,7 +292,9 @@ TASKS = {
 # --- Internationalisation: French first.
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "bec_site" / "locale"]
+# The site's own catalogue (first: `makemessages` writes there), then allauth's strings in the site's
+# French (« courriel »); both win over allauth's own catalogue.
+LOCALE_PATHS = [BASE_DIR / "bec_site" / "locale", BASE_DIR / "bec_site" / "locale_allauth"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Paris")
 USE_I18N = True
 USE_TZ = True
