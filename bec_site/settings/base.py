@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "bec_site.middleware.SiteErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "bec_site.urls"
