@@ -108,6 +108,7 @@ def test_main_pages_fit_at_390_and_1280_and_the_coding_button_is_reachable(demo_
     # 1280x900: after a selection the button is in view, inside the sticky panel, even scrolled down.
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"{base}{demo_site['observation with coding']}")
+    page.evaluate("document.getElementById('note').scrollIntoView()")  # where a reader selects
     page.evaluate(SELECT_JS)
     page.wait_for_function("!document.getElementById('selection-preview').hidden")
     assert page.evaluate(BUTTON_SHOWN_JS) == ""
