@@ -39,3 +39,36 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         if not report_only and request.path_info.startswith(settings.BEC_ADMIN_CSP_PREFIX):
             parts.update = {**settings.BEC_ADMIN_CSP_UPDATE, **(parts.update or {})}
         return parts
+
+
+class SiteErrorPagesMiddleware:
+    """With ``SITE_ERROR_PAGES_IN_DEBUG``, a missing page or a crash shows the site's own French
+    404 and 500 pages even when ``DEBUG`` is on, instead of Django's technical pages.
+
+    Why: the demo runs with ``DEBUG`` (development settings) and is walked by people who are not
+    developers; a mistyped address must look like the site, in French. The exception is still
+    logged with its traceback, and developers turn this off (``SITE_ERROR_PAGES_IN_DEBUG=0``) to
+    see the technical pages. Without ``DEBUG``, Django already serves these templates.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        import logging
+
+        from django.core.exceptions import PermissionDenied
+        from django.http import Http404
+        from django.shortcuts import render
+
+        if not (settings.DEBUG and getattr(settings, "SITE_ERROR_PAGES_IN_DEBUG", False)):
+            return None
+        if isinstance(exception, Http404):
+            return render(request, "404.html", status=404)
+        if isinstance(exception, PermissionDenied):
+            return None  # Django renders the site's 403 page whatever DEBUG says
+        logging.getLogger("django.request").exception("Server error at %s", request.path, exc_info=exception)
+        return render(request, "500.html", status=500)

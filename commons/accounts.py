@@ -19,6 +19,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from . import invitations
+from .emails import render_text, site_url
 from .models import Invitation
 
 
@@ -73,3 +74,32 @@ class InvitationAccountAdapter(DefaultAccountAdapter):
             ) from error
         request.session.pop(invitations.SESSION_KEY, None)
         return user
+
+    # --- Emails: plain-text subjects, links from the site's configured root (`commons.emails`). ---
+
+    def render_mail(self, template_prefix: str, email, context: dict, headers=None):
+        """allauth's emails, rendered like every other email of the site: autoescape off, so a site or
+        person name with « & » or an apostrophe reads as typed, and every link on the configured root."""
+        from django.core.mail import EmailMessage
+        from django.template import TemplateDoesNotExist
+
+        def on_site_root(key: str, value):
+            is_link = key.endswith("_url") and isinstance(value, str) and "://" in value
+            return site_url(value) if is_link else value
+
+        context = {key: on_site_root(key, value) for key, value in context.items()}
+        subject = " ".join(render_text(f"{template_prefix}_subject.txt", context).splitlines()).strip()
+        subject = self.format_email_subject(subject)
+        try:
+            body = render_text(f"{template_prefix}_message.txt", context).strip()
+        except TemplateDoesNotExist:
+            # No text body: allauth's own rendering (an HTML-only email, escaped as HTML should be).
+            return super().render_mail(template_prefix, email, context, headers=headers)
+        to = [email] if isinstance(email, str) else email
+        return EmailMessage(subject, body, self.get_from_email(), to, headers=headers)
+
+    def get_email_confirmation_url(self, request, emailconfirmation) -> str:
+        return site_url(super().get_email_confirmation_url(request, emailconfirmation))
+
+    def get_reset_password_from_key_url(self, key: str) -> str:
+        return site_url(super().get_reset_password_from_key_url(key))

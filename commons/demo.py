@@ -7,10 +7,12 @@ Idempotent: running it again finds what exists and creates only what is missing,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from participants.models import MemberProfile
@@ -18,6 +20,8 @@ from participants.models import MemberProfile
 from .models import BureauPage, College, Invitation, Membership, Role
 
 DEMO_PASSWORD = "demo-bec-2026"
+#: How long ago the demo's people joined: before every dated event of the demo (votes, protocol, interviews).
+DAYS_A_MEMBER = 180
 BUREAU_SLUG = "bec-ia-generative-ess"
 
 
@@ -187,14 +191,18 @@ def build(home) -> dict:
     bureau = ensure_bureau(home)
     colleges = {college.name: college for college in bureau.colleges.all()}
     accounts = []
+    # Everyone joined long before the demo's first vote (« Membre depuis » precedes their ballots).
+    joined = timezone.now() - timedelta(days=DAYS_A_MEMBER)
     for person in PEOPLE:
         user = ensure_person(person)
+        Membership.objects.filter(user=user, bureau=bureau, joined_at__gt=joined).update(joined_at=joined)
         if not Membership.objects.active().filter(user=user, bureau=bureau).exists():
             Membership.objects.create(
                 user=user,
                 bureau=bureau,
                 role=person.role,
                 college=colleges.get(person.college) if person.college else None,
+                joined_at=joined,
             )
         accounts.append((person.email, DEMO_PASSWORD, str(Role(person.role).label), person.name))
     admin = ensure_person(

@@ -72,7 +72,7 @@ def build(bureau: BureauPage) -> list[Proposal]:
             title=ODBL,
             kind=ProposalKind.FREE,
             rule=_rule(bureau, Method.MAJORITY),
-            days_ago=40,
+            days_ago=75,
             body=(
                 "Nous proposons de publier le jeu de données des observations **anonymisées** (codes de "
                 "collectifs, outils, usages) sous licence [ODbL](https://opendatacommons.org/licenses/odbl/).\n\n"
@@ -95,7 +95,7 @@ def build(bureau: BureauPage) -> list[Proposal]:
             title=REPORT,
             kind=ProposalKind.PUBLICATION,
             rule=_rule(bureau, Method.CONSENT),
-            days_ago=20,
+            days_ago=65,
             body="Le rapport intermédiaire (12 pages) présente les premiers usages observés dans six collectifs.",
             ballots=[
                 (camille, "for"),
@@ -120,7 +120,7 @@ def build(bureau: BureauPage) -> list[Proposal]:
             kind=ProposalKind.FREE,
             rule=_rule(bureau, Method.MAJORITY_JUDGMENT),
             options=options,
-            days_ago=10,
+            days_ago=55,
             body="Trois options pour transcrire les entretiens enregistrés (avec consentement « enregistrement »).",
             ballots=[
                 (camille, {w: "very_good", s: "poor", m: "good"}),

@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .emails import render_email, site_url
 from .models import BureauPage, College, Invitation, Membership
 
 SESSION_KEY = "bec_invitation_token"
@@ -41,11 +41,12 @@ def invite(
         invitation, token = Invitation.issue(
             email=email, bureau=bureau, role=role, college=college, invited_by=request.user
         )
-    link = request.build_absolute_uri(reverse("invitation_accept", args=[token]))
+    link = site_url(reverse("invitation_accept", args=[token]))
     context = {"invitation": invitation, "link": link, "inviter": request.user, "bureau": bureau}
+    subject, body = render_email("commons/email/invitation", context)
     send_mail(
-        subject=render_to_string("commons/email/invitation_subject.txt", context).strip(),
-        message=render_to_string("commons/email/invitation_body.txt", context),
+        subject=subject,
+        message=body,
         from_email=None,
         recipient_list=[email],
     )

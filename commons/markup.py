@@ -47,7 +47,7 @@ from markdown.extensions import Extension
 from markdown.extensions.tables import TableExtension
 from markdown.treeprocessors import Treeprocessor
 
-__all__ = ["ALLOWED_PROTOCOLS", "ALLOWED_TAGS", "plain_text", "render_markdown"]
+__all__ = ["ALLOWED_PROTOCOLS", "ALLOWED_TAGS", "collapse_whitespace", "plain_text", "render_markdown"]
 
 #: URL schemes allowed in href attributes. Scheme-less URLs (relative paths, ``#fn:1``) are
 #: always kept by bleach: they cannot run script.
@@ -235,20 +235,40 @@ def render_markdown(source: str | None) -> SafeString:
     return mark_safe(_cleaner().clean(rendered))
 
 
-def plain_text(source: str | None) -> str:
-    """Plain text of a Markdown note: rendered, all tags stripped, entities decoded, whitespace
-    collapsed to single spaces.
+_WHITESPACE_RE = re.compile(r"\s+")
 
-    Later features (excerpt highlighting with character offsets, full-text search, previews,
-    e-mail notifications) need the text as a reader sees it, not the Markdown source with its
-    ``**`` and ``[...](...)`` noise. Offsets are stable because the result is deterministic for a
-    given source. Note the result is NOT HTML: it must be escaped again when put into a page
-    (Django's autoescape does this), never passed to ``mark_safe``.
+
+def _normalise_whitespace(match: re.Match) -> str:
+    newlines = match.group().count("\n")
+    return " " if newlines == 0 else "\n" if newlines == 1 else "\n\n"
+
+
+def plain_text(source: str | None) -> str:
+    """Plain text of a Markdown note, as a reader sees it: rendered, all tags stripped, entities
+    decoded, paragraphs and line breaks kept.
+
+    Excerpt highlighting (character offsets), full-text search and the coding view need the text a
+    reader sees, not the Markdown source with its ``**`` and ``[...](...)`` noise — and researchers
+    read a note by its paragraphs, list items and speaker turns, so those are kept: a run of
+    whitespace holding two line breaks or more (between paragraphs, list items, quotes) becomes a
+    blank line ``"\\n\\n"``, one line break (a line break in a paragraph, a speaker turn) stays
+    ``"\\n"``, any other run becomes one space, and the ends are stripped. Only whitespace is
+    changed, so collapsing the result's whitespace gives exactly the former single-line plain text
+    (`collapse_whitespace`), which the data migration relies on to move existing excerpts.
+    Offsets are stable because the result is deterministic for a given source. The result is NOT
+    HTML: it must be escaped again when put
+    into a page (Django's autoescape does this), never passed to ``mark_safe``.
     """
     if not source:
         return ""
-    stripped = _text_cleaner().clean(str(render_markdown(source)))
-    return " ".join(html.unescape(stripped).split())
+    text = html.unescape(_text_cleaner().clean(str(render_markdown(source)))).strip()
+    return _WHITESPACE_RE.sub(_normalise_whitespace, text)
+
+
+def collapse_whitespace(text: str) -> str:
+    """`text` on one line, every run of whitespace one space: the plain text as it was stored before
+    line breaks were kept (and the form to compare two texts whatever their line breaks)."""
+    return " ".join(text.split())
 
 
 def stored_html(value: str | None) -> SafeString:

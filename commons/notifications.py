@@ -10,10 +10,10 @@ from datetime import timedelta
 
 from django.core.mail import get_connection, send_mass_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import override
 
+from .emails import render_email, site_url
 from .models import Decision, Membership, Proposal
 from .models.governance import Status
 
@@ -33,16 +33,13 @@ def _send(template: str, context: dict, emails: list[str]) -> int:
     if not emails:
         return 0
     with override("fr"):
-        subject = render_to_string(f"commons/email/{template}_subject.txt", context).strip()
-        body = render_to_string(f"commons/email/{template}_body.txt", context)
+        subject, body = render_email(f"commons/email/{template}", context)
     messages = [(subject, body, None, [email]) for email in emails]
     return send_mass_mail(messages, fail_silently=False, connection=get_connection())
 
 
 def _link(proposal: Proposal) -> str:
-    from django.conf import settings
-
-    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + proposal.bureau.url + f"proposals/{proposal.pk}/"
+    return site_url(proposal.bureau.url + f"proposals/{proposal.pk}/")
 
 
 def notify_opened(proposal_id: int) -> int:

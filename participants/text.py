@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["MAX_SEARCH_TERMS", "is_blank", "search_terms", "visible"]
+__all__ = ["MAX_SEARCH_TERMS", "is_blank", "search_terms", "shorten_at_word", "visible"]
 
 #: Categories that show nothing: separators (Zs, Zl, Zp), control (Cc), format (Cf: zero-width
 #: space and joiners, word joiner, BOM, bidi marks...) and lone surrogates.
@@ -69,3 +69,23 @@ def search_terms(query: str | None) -> str:
     empty result means « search for nothing ».
     """
     return " ".join(_WORD.findall(query or "")[:MAX_SEARCH_TERMS])
+
+
+ELLIPSIS = "…"
+
+
+def shorten_at_word(text: str, limit: int) -> str:
+    """`text` on one line, at most `limit` characters, cut after the last whole word that fits, with « … ».
+
+    Why: a title cut at a fixed length reads « …du champ « Outil héberg »; a reader should see whole
+    words. The full text is kept elsewhere (a proposal's body); only what must fit is shortened. A
+    single word longer than `limit` is cut (there is no boundary to honour).
+    """
+    text = " ".join((text or "").split())
+    if len(text) <= limit:
+        return text
+    room = limit - len(ELLIPSIS)
+    cut = text[: room + 1]
+    boundary = cut.rfind(" ")
+    head = cut[:boundary] if boundary > 0 else text[:room]
+    return head.rstrip(" ,;:—-–«(") + ELLIPSIS

@@ -20,13 +20,14 @@ frequent characters are exactly the ones the heuristic would ignore).
 
 from __future__ import annotations
 
+import re
 from difflib import SequenceMatcher
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .models import Observation
 
-__all__ = ["map_offset", "reanchor_excerpts"]
+__all__ = ["map_offset", "move_to_line_breaks", "reanchor_excerpts"]
 
 Opcodes = list[tuple[str, int, int, int, int]]
 
@@ -114,3 +115,76 @@ def reanchor_excerpts(observation: Observation, old_text: str) -> dict[str, int]
     if changed:
         type(changed[0]).objects.bulk_update(changed, ["start", "end", "needs_review"])
     return counts
+
+
+def _collapsed_map(text: str) -> tuple[str, list[int], list[int]]:
+    """`text` with its whitespace collapsed (`commons.markup.collapse_whitespace`), and where each
+    position of the collapsed text starts and ends in `text`.
+
+    ``starts[i]`` is where collapsed character ``i`` begins in `text`, ``ends[i]`` where it ends (a
+    collapsed space stands for a whole run of whitespace); both have one extra entry for the end.
+    """
+    collapsed: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    stripped_start = len(text) - len(text.lstrip())
+    body = text.strip()
+    for match in re.finditer(r"\s+|\S+", body):
+        at = stripped_start + match.start()
+        if match.group()[0].isspace():
+            collapsed.append(" ")
+            starts.append(at)
+            ends.append(stripped_start + match.end())
+        else:
+            collapsed.append(match.group())
+            starts.extend(range(at, at + len(match.group())))
+            ends.extend(range(at + 1, at + len(match.group()) + 1))
+    end = stripped_start + len(body)
+    starts.append(end)
+    ends.append(end)
+    return "".join(collapsed), starts, ends
+
+
+def move_to_line_breaks(excerpts: list, old_text: str, new_text: str) -> list:
+    """Put excerpts coded on `old_text` (a plain text on one line) onto the same words of `new_text`
+    (the same note's plain text with its line breaks kept); return the excerpts changed.
+
+    Why: keeping line breaks in the plain text (paragraphs, list items, speaker turns) shifts every
+    offset after the first break, and an excerpt spanning a break now covers ``"…\\n…"`` where its
+    text said ``"… …"``. The data migration calls this with the rows as stored. `new_text` with its
+    whitespace collapsed normally *is* `old_text`; the excerpts are then re-anchored on that
+    collapsed text as after an edit (kept, moved or flagged — a note edited without its plain text
+    being refreshed still lands on its words or is flagged, never shifted silently), and their
+    offsets carried over exactly to `new_text`. `Excerpt.text` becomes the new slice (the same
+    words), except for a flagged excerpt, whose coded words are kept for the reviewer.
+    Works on unsaved objects with `start`, `end`, `text` and `needs_review`; the caller saves.
+    """
+    collapsed, starts, ends = _collapsed_map(new_text)
+    opcodes: Opcodes | None = None
+    changed = []
+    for excerpt in excerpts:
+        before = (excerpt.start, excerpt.end, excerpt.text, excerpt.needs_review)
+        needle = " ".join((excerpt.text or "").split())
+        start, end = excerpt.start, excerpt.end
+        if not (needle and collapsed[start:end] == needle and old_text == collapsed):
+            if opcodes is None:
+                opcodes = _opcodes(old_text, collapsed)
+            mapped_start = _map(opcodes, start, len(collapsed))
+            occurrences = _occurrences(collapsed, needle) if needle else []
+            if occurrences:
+                start = min(occurrences, key=lambda at: (abs(at - mapped_start), at))
+                end = start + len(needle)
+            else:
+                mapped_end = _map(opcodes, end, len(collapsed), end=True)
+                if mapped_end > mapped_start:
+                    start, end = mapped_start, mapped_end
+                excerpt.needs_review = True
+        start = min(start, len(collapsed))
+        end = min(end, len(collapsed))
+        if end > start:
+            excerpt.start, excerpt.end = starts[start], ends[end - 1]
+            if not excerpt.needs_review:
+                excerpt.text = new_text[excerpt.start : excerpt.end]
+        if (excerpt.start, excerpt.end, excerpt.text, excerpt.needs_review) != before:
+            changed.append(excerpt)
+    return changed

@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "bec_site.middleware.SiteErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "bec_site.urls"
@@ -237,6 +238,8 @@ ACCOUNT_RATE_LIMITS = {
     "manage_email": "10/m/user",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[BEC] "
+# allauth names people (« Connecté en tant que … », emails) by their display name, as the site does.
+ACCOUNT_USER_DISPLAY = "participants.models.display_name"
 # A changed primary address, a changed or reset password, a removed address: the account's
 # (old) address is told, so a hijacked session cannot quietly take the account over.
 ACCOUNT_EMAIL_NOTIFICATIONS = True
@@ -291,7 +294,9 @@ TASKS = {
 # --- Internationalisation: French first.
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "bec_site" / "locale"]
+# The site's own catalogue (first: `makemessages` writes there), then allauth's strings in the site's
+# French (« courriel »); both win over allauth's own catalogue.
+LOCALE_PATHS = [BASE_DIR / "bec_site" / "locale", BASE_DIR / "bec_site" / "locale_allauth"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Paris")
 USE_I18N = True
 USE_TZ = True

@@ -73,6 +73,8 @@ def members_page(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
 def invite(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
     form = InvitationForm(request.POST, bureau=bureau)
     if not form.is_valid():
+        # A message at the top of the page, the errors next to the form (the form posts to « #invite »).
+        messages.error(request, _("The invitation was not sent: see the form « Invite someone » below."))
         return _render(request, bureau, invite_form=form, status=400)
     data = form.cleaned_data
     invitations.invite(request, bureau, data["email"], data["role"], data["college"])

@@ -18,6 +18,7 @@ from wagtail.models import Page
 from commons.models import Membership
 from participants.formfields import SearchQueryField, VisibleTextMixin
 from participants.models import Collective, ConsentRecord, ConsentScope, display_name
+from studies.models.observations import CODED_WITH_DEFINITION
 
 from .. import grid
 from ..models import AITool, Code, Observation, ProtocolVersion, Purpose, StudyPage
@@ -188,7 +189,8 @@ class ObservationFilterForm(forms.Form):
     )
     ai_tool = forms.ModelChoiceField(label=_("AI tool"), queryset=AITool.objects.none(), required=False)
     purpose = forms.ChoiceField(label=_("Purpose"), required=False)
-    code = forms.ModelChoiceField(label=_("Code"), queryset=Code.objects.none(), required=False)
+    code = forms.ModelChoiceField(label=_("Code"), queryset=Code.objects.none(), required=False,
+                                  help_text=CODED_WITH_DEFINITION)
     observer = forms.ModelChoiceField(label=_("Observer"), queryset=None, required=False)
     protocol_version = forms.ModelChoiceField(
         label=_("Protocol version"), queryset=ProtocolVersion.objects.none(), required=False

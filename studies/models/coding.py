@@ -47,6 +47,61 @@ def safe_colour(value: str | None) -> str:
     return value if is_colour(value) else DEFAULT_COLOUR
 
 
+DARK_INK = "#1f2430"
+LIGHT_INK = "#ffffff"
+
+
+def _relative_luminance(rgb: tuple[float, float, float]) -> float:
+    """WCAG 2.1 relative luminance of an sRGB colour given as 0–255 channels."""
+    def linear(channel: float) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(c) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _contrast(a: float, b: float) -> float:
+    light, dark = max(a, b), min(a, b)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def ink_on(colour: str | None, tint: float = 1.0) -> str:
+    """The text colour to write on a code's colour: dark ink or white, whichever contrasts more.
+
+    `tint` is how much of the colour is mixed with white behind the text (1 = the colour itself), as
+    CSS ``color-mix(in srgb, colour tint, #fff)`` draws it. Why: codes carry any colour a user picks,
+    and text drawn on it must stay readable (WCAG 2.1 AA) whatever it is — the one place that decides,
+    used by every template that draws a user colour behind text (`studies_colours.code_colours`).
+    """
+    hex_value = safe_colour(colour).lstrip("#")
+    rgb = tuple(int(hex_value[i : i + 2], 16) * tint + 255 * (1 - tint) for i in (0, 2, 4))
+    background = _relative_luminance(rgb)
+    dark = _contrast(background, _relative_luminance((0x1F, 0x24, 0x30)))
+    light = _contrast(background, 1.0)
+    return DARK_INK if dark >= light else LIGHT_INK
+
+
+def readable_colours(colour: str | None) -> tuple[str, str]:
+    """(background, ink) to draw text on a code's colour at WCAG 2.1 AA (4.5:1).
+
+    The ink is `ink_on` the colour; when even the better ink falls short (mid tones such as
+    ``#8e6cc0``), the background is the colour darkened (for white ink) or lightened (for dark ink)
+    just enough, so the code stays recognisable and its name readable.
+    """
+    checked = safe_colour(colour)
+    ink = ink_on(checked)
+    rgb = [int(checked[i : i + 2], 16) for i in (1, 3, 5)]
+    target = 0 if ink == LIGHT_INK else 255
+    ink_luminance = 1.0 if ink == LIGHT_INK else _relative_luminance((0x1F, 0x24, 0x30))
+    for step in range(21):
+        share = step / 20
+        mixed = tuple(round(c * (1 - share) + target * share) for c in rgb)
+        if _contrast(_relative_luminance(mixed), ink_luminance) >= 4.5:
+            return "#{:02x}{:02x}{:02x}".format(*mixed), ink
+    return ("#000000" if target == 0 else "#ffffff"), ink
+
+
 class Code(TagBase):
     study = models.ForeignKey("studies.StudyPage", on_delete=models.CASCADE, related_name="codes")
     name = models.CharField(_("name"), max_length=100)

@@ -52,6 +52,39 @@ class ObservationQuerySet(ConsentedQuerySet):
     consent_scope = ConsentScope.OBSERVATION
     consent_party = "collective"
 
+    def coded_with(self, code) -> ObservationQuerySet:
+        """Observations coded with `code`: applied to the whole note, or to at least one of its excerpts.
+
+        The one definition of « the observations of a code » (`CODED_WITH_DEFINITION` says it on the
+        pages): the codebook's per-code count and the observation list's code filter both use it, so
+        they cannot disagree. `code` is a code, its id, or ``OuterRef("pk")`` when counting per code
+        in a subquery (it is then passed one level further out, past this method's own subqueries).
+        """
+        from django.db.models import Exists, OuterRef
+
+        from .coding import CodedObservation, Excerpt
+
+        target = OuterRef(code) if isinstance(code, OuterRef) else code
+        return self.filter(
+            Exists(CodedObservation.objects.filter(content_object=OuterRef("pk"), tag=target))
+            | Exists(Excerpt.objects.filter(observation=OuterRef("pk"), codes=target))
+        )
+
+    def count_subquery(self):
+        """This queryset's row count as a subquery expression (0 when empty), to annotate an outer list."""
+        from django.db.models import Count, IntegerField, Subquery, Value
+        from django.db.models.functions import Coalesce
+
+        counted = self.order_by().annotate(one=Value(1)).values("one").annotate(n=Count("pk")).values("n")
+        return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+#: What « observations coded with a code » means, said on the codebook and the observation list.
+CODED_WITH_DEFINITION = _(
+    "An observation counts for a code when the code is applied to the whole note or to at least one "
+    "of its passages; the observation list's code filter uses the same definition."
+)
+
 
 class Observation(CodableSource, ClusterableModel):
     text_field = "body"

@@ -136,6 +136,9 @@ class ProtocolPage(DeclaredRoutesMixin, Page):
         """Title and Markdown body of the proposal that puts `revision` to the vote."""
         from django.utils.translation import gettext
 
+        from commons.models.governance import PROPOSAL_TITLE_MAX
+        from participants.text import shorten_at_word
+
         from ..diffing import diff_bodies, summary_markdown
         from ..versions import current_version, revision_body, revision_summary
 
@@ -146,6 +149,8 @@ class ProtocolPage(DeclaredRoutesMixin, Page):
         title = gettext("Protocol v%(n)s of « %(study)s »") % {"n": number, "study": self.study.title}
         if summary:
             title += " — " + summary
+        # The title must fit the proposal's: shortened at a word boundary; the body keeps the whole summary.
+        title = shorten_at_word(title, PROPOSAL_TITLE_MAX)
         sections = diff_bodies(
             revision_body(live_revision) if live_revision is not None else None, revision_body(revision)
         )

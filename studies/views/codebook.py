@@ -27,8 +27,9 @@ from participants.models import display_name
 from .. import codebook as services
 from .. import permissions
 from ..forms import CODE_MEMO_HELP, CodeForm, MemoForm, MergeForm
-from ..models import Code, CodedObservation, Excerpt, Memo, Observation, StudyPage
+from ..models import Code, Excerpt, Memo, Observation, StudyPage
 from ..models.coding import DEFAULT_COLOUR, code_tree, safe_colour
+from ..models.observations import CODED_WITH_DEFINITION
 from ..sources import consented_excerpts_q
 
 _OBSERVERS_READ = gettext_lazy("Observers read the codebook; they do not change it.")
@@ -49,8 +50,8 @@ def _code_or_404(study: StudyPage, code_id: int) -> Code:
 
 
 def _load_codes(study: StudyPage) -> list[Code]:
-    consented = Observation.objects.consented().filter(study=study).values("pk")
-    observations = CodedObservation.objects.filter(tag=OuterRef("pk"), content_object__in=consented)
+    # Consented observations coded with the code, as a whole or by an excerpt: the list's filter.
+    observations = Observation.objects.consented().filter(study=study).coded_with(OuterRef("pk"))
     # Excerpts of every codable source (observations and interview transcripts), consented ones only.
     excerpts = Excerpt.codes.through.objects.filter(
         consented_excerpts_q(study, "excerpt__"), code=OuterRef("pk")
@@ -58,7 +59,7 @@ def _load_codes(study: StudyPage) -> list[Code]:
     memos = Memo.objects.select_related("author", "author__bec_profile").order_by("created_at", "pk")
     return list(
         Code.objects.filter(study=study)
-        .annotate(observation_count=count_of(observations, "tag"), excerpt_count=count_of(excerpts, "code"))
+        .annotate(observation_count=observations.count_subquery(), excerpt_count=count_of(excerpts, "code"))
         .prefetch_related(Prefetch("memos", queryset=memos, to_attr="memo_list"))
     )
 
@@ -124,6 +125,8 @@ def _render(
         "bureau": study.bureau,
         "families": families,
         "code_count": len(codes),
+        "coded_with_definition": CODED_WITH_DEFINITION,
+        "observation_list_url": study.get_url(request) + study.reverse_subpage("observation_list"),
         "can_manage": can_manage,
         "can_write_memos": can_write_memos,
         "new_form": new_form,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import OuterRef, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -66,11 +66,7 @@ def _filtered(study: StudyPage, filters: dict):
         # JSON list of choice values: match the quoted value (works on SQLite and PostgreSQL alike).
         rows = rows.filter(purposes__icontains=f'"{purpose}"')
     if code := filters.get("code"):
-        # Coded on the whole note or on one of its excerpts.
-        rows = rows.filter(
-            Exists(CodedObservation.objects.filter(content_object=OuterRef("pk"), tag=code))
-            | Exists(Excerpt.objects.filter(observation=OuterRef("pk"), codes=code))
-        )
+        rows = rows.coded_with(code)  # the codebook's count uses the same definition
     if observer := filters.get("observer"):
         rows = rows.filter(observer=observer)
     if version := filters.get("protocol_version"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core import mail
 
@@ -204,3 +206,20 @@ def test_bureau_without_colleges_does_not_ask_for_one(client, make_bureau, make_
     response = client.post(f"{members_url(bureau)}invite/", {"email": "a@example.org", "role": "member"})
     assert response.status_code == 302
     assert College.objects.filter(bureau=bureau).count() == 0
+
+
+def test_refused_invitation_shows_a_message_at_the_top_and_the_errors_next_to_the_form(client, people, bureau):
+    """Issue 11 item 12: the page reloads with a message at the top and the errors in the form, which
+    it scrolls to (the form posts to « …/invite/#invite »); no table header is left empty."""
+    client.force_login(people["coordinator"])
+    response = client.post(f"{members_url(bureau)}invite/", {"email": "not-an-address", "role": "member"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    top = [str(message) for message in response.context["messages"]]
+    assert top and all("invitation" in text.lower() for text in top)
+    section = html[html.index('id="invite"'):]
+    section = section[: section.index("</section>")]
+    assert 'action="' in section and 'invite/#invite"' in section
+    assert 'role="alert"' in section and "errorlist" in section
+    assert Invitation.objects.filter(email="not-an-address").count() == 0
+    assert not re.search(r"<th[^>]*>\s*</th>", html)

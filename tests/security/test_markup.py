@@ -445,7 +445,7 @@ def test_empty_input(source: str | None) -> None:
 
 def test_plain_text_strips_tags_and_keeps_text() -> None:
     source = "# Titre\n\nDu **gras**, de l'*italique* et [un lien](https://e.x)."
-    assert plain_text(source) == "Titre Du gras, de l'italique et un lien."
+    assert plain_text(source) == "Titre\n\nDu gras, de l'italique et un lien."
 
 
 def test_plain_text_unescapes_entities() -> None:
@@ -454,7 +454,10 @@ def test_plain_text_unescapes_entities() -> None:
 
 
 def test_plain_text_normalises_whitespace() -> None:
-    assert plain_text("un\n\n\ndeux\n  trois\t quatre\n\n* cinq\n* six") == "un deux trois quatre cinq six"
+    """Paragraphs and list items end with a blank line, a line break stays one; other runs are one space."""
+    text = plain_text("un\n\n\ndeux\n  trois\t quatre\n\n* cinq\n* six")
+    assert text == "un\n\ndeux\ntrois quatre\n\ncinq\n\nsix"
+    assert " ".join(text.split()) == "un deux trois quatre cinq six"
 
 
 def test_plain_text_drops_markup_of_dangerous_input() -> None:

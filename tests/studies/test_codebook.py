@@ -656,3 +656,29 @@ def test_one_colour_rule_for_model_services_forms_and_views(study, value, valid)
             validate_colour(value)
         with pytest.raises(services.CodebookError):
             services.create_code(study, name="Refusé", colour=value)
+
+
+def test_codebook_count_and_list_filter_count_the_same_observations(bureau, study, people, make_collective,
+                                                                    observation_factory, client):
+    """Issue 11 item 9: one definition (whole note or an excerpt), stated on the page, used by both."""
+    refus = services.create_code(study, name="Refus")
+    whole_only = [observation_factory() for _ in range(2)]
+    excerpt_only = [observation_factory() for _ in range(3)]
+    both = observation_factory()
+    observation_factory()  # not coded
+    for observation in (*whole_only, both):
+        CodedObservation.objects.create(tag=refus, content_object=observation)
+    for observation in (*excerpt_only, both):
+        excerpt(observation, refus)
+    excerpt(both, refus, start=2, end=6)  # two excerpts on one observation count it once
+
+    client_for(client, people["member"])
+    html = client.get(url(study)).content.decode()
+    item = re.search(rf'id="code-{refus.pk}".*?(?=<li class="code"|</section>)', html, re.S).group(0)
+    codebook_count = int(re.search(r'data-count="observations">(\d+)<', item).group(1))
+    assert codebook_count == 6
+    assert "applied to the whole note or to at least one" in html or "à au moins un" in html
+    listed = client.get(study.url + study.reverse_subpage("observation_list") + f"?code={refus.pk}")
+    assert listed.context["observations"].paginator.count == codebook_count
+    assert f"?code={refus.pk}" in item, "the count links to the filtered list"
+    assert Observation.objects.consented().coded_with(refus).count() == codebook_count

@@ -179,3 +179,23 @@ def test_demo_gives_the_analysis_something_to_say(demo_study):
     assert len(table.row_values) >= 5 and len(table.column_values) >= 5 and len(filled) >= 15
     chatgpt = dict(table.row_values)
     assert "ChatGPT" in chatgpt.values()
+
+
+def test_demo_story_holds_together(db, capsys):
+    """Issue 11 item 16: decisions numbered in date order, members joined before their first ballot,
+    and the printed summary counts what the site shows."""
+    from commons.models import Ballot, BureauPage, Decision, Membership, Proposal
+    from commons.models.governance import Status
+
+    call_command("bec_demo")
+    out = capsys.readouterr().out
+    bureau = BureauPage.objects.get()
+    decisions = list(Decision.objects.filter(bureau=bureau).order_by("sequence"))
+    assert len(decisions) >= 4
+    assert [d.closed_at for d in decisions] == sorted(d.closed_at for d in decisions), "numbered in date order"
+    for ballot in Ballot.objects.select_related("proposal"):
+        joined = Membership.objects.filter(user_id=ballot.voter_id, bureau=bureau).order_by("joined_at").first()
+        assert joined.joined_at < ballot.proposal.opens_at, "« Membre depuis » before the member's votes"
+    proposals = Proposal.objects.filter(bureau=bureau)
+    assert f"{proposals.count()}, " in out or f"{proposals.count()} " in out
+    assert f"{proposals.filter(status=Status.OPEN).count()} " in out and f"{len(decisions)} décisions" in out

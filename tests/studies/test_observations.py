@@ -497,7 +497,7 @@ def test_rows_show_codes_not_real_names(client, people, study, corpus):
     assert corpus["one"].code in content and corpus["two"].code in content
     table = content.split('<table class="observations">')[1]
     assert "Un</" not in table and "Deux</" not in table  # real names are not in the rows
-    assert 'style="--c: #aa3355"' in table and "appropriation" in table
+    assert 'style="--c: #aa3355; --c-bg: ' in table and "appropriation" in table
     assert "ChatGPT" in table and "Personne" in table
 
 

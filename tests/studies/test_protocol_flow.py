@@ -120,3 +120,30 @@ def test_members_reach_the_editor_from_the_protocol_page(protocol, people):
     for who in ("observer", "outsider", "other_member"):
         assert edit not in logged_in(people[who]).get(protocol.url).content.decode(), who
     assert edit not in Client().get(protocol.url).content.decode()
+
+
+def test_a_long_summary_gives_a_title_cut_at_a_word_boundary_and_the_whole_summary_in_the_body(bureau, protocol,
+                                                                                                 people):
+    """Issue 11 item 14: the register's titles are never cut mid-word; the full text is kept in the body."""
+    from commons.models.governance import PROPOSAL_TITLE_MAX
+
+    summary = ("Le champ « Outil hébergé » de la grille devient une liste de choix, avec les hébergeurs "
+               "européens, associatifs et auto-hébergés, et une question sur la durée de conservation des données "
+               "par les outils hébergés hors de l'Union européenne")
+    proposal = submit_in_admin(protocol, people["member"], "Comprendre les usages.", summary)
+    assert len(proposal.title) <= PROPOSAL_TITLE_MAX and proposal.title.endswith("…")
+    shown = proposal.title[:-1]
+    full = proposal.title.split(" — ", 1)[0] + " — " + summary
+    assert full.startswith(shown) and full[len(shown)] == " ", "cut between two words"
+    assert summary in proposal.body
+
+
+def test_shorten_at_word():
+    from participants.text import shorten_at_word
+
+    assert shorten_at_word("Outil  hébergé\nen Europe", 100) == "Outil hébergé en Europe"
+    assert shorten_at_word("du champ « Outil hébergé »", 20) == "du champ « Outil…"
+    assert shorten_at_word("anticonstitutionnellement", 10) == "anticonst…"
+    for limit in range(5, 40):
+        short = shorten_at_word("Le champ « Outil hébergé » de la grille devient une liste", limit)
+        assert len(short) <= limit

@@ -26,7 +26,7 @@ class Command(BaseCommand):
         bureau = result["bureau"]
         # The demo's past votes would email every member; nobody needs those.
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
-            proposals = demo_governance.build(bureau)
+            demo_governance.build(bureau)
         study = studies_demo.build(bureau)
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
             protocol = demo_protocol.build(study)
@@ -39,9 +39,15 @@ class Command(BaseCommand):
         for email, password, role, name in result["accounts"]:
             self.stdout.write(f"  {email.ljust(width)}  {password}  {role:<18} {name}")
         self.stdout.write("")
+        # Counted as the site counts them (the protocol's votes included), not as the builders made them.
+        from commons.models import Proposal
+        from commons.models.governance import Status
+
+        all_proposals = Proposal.objects.filter(bureau=bureau)
         self.stdout.write(
-            _("Proposals: %(count)s (one of them open) — register: %(url)s")
-            % {"count": len(proposals), "url": f"{bureau.url}decisions/"}
+            _("Proposals: %(count)s, %(open)s open, %(decided)s decisions — register: %(url)s")
+            % {"count": all_proposals.count(), "open": all_proposals.filter(status=Status.OPEN).count(),
+               "decided": bureau.decisions.count(), "url": f"{bureau.url}decisions/"}
         )
         self.stdout.write(
             _("Study: %(title)s — %(count)s observations, %(codes)s codes — %(url)s")

@@ -18,7 +18,8 @@ through-model rows included. `bulk_create` bypasses `Observation.save()`, so `pl
 `body_html` are set here. The notes are plain paragraphs of sentences from the phrase banks, with
 no Markdown syntax at all, so:
 
-- the plain text is the note with its whitespace collapsed — what `commons.markup.plain_text` returns;
+- the plain text is the note's paragraphs separated by a blank line, each on one line — what
+  `commons.markup.plain_text` returns;
 - the HTML is each paragraph in `<p>…</p>`, each sentence rendered once by
   `commons.markup.render_markdown` and cached (most sentences recur).
 
@@ -85,7 +86,7 @@ EXTRA_COLOURS = [
 ]
 
 # --- Phrase banks. No Markdown syntax anywhere (no * _ # ` < > & [ ], no digit or dash at the start
-# of a sentence), so the plain text of a note is the note itself with its whitespace collapsed. ----
+# of a sentence), so the plain text of a note is the note itself (paragraphs kept, one line each). --
 TOOL_NAMES = {
     "ChatGPT": "ChatGPT",
     "Le Chat": "Le Chat de Mistral",
@@ -453,6 +454,7 @@ class Generator:
             if len(current) >= rng.randint(2, 4):
                 paragraphs.append(current)
                 current = []
+                offset += 1  # paragraphs are separated by a blank line ("\n\n") in the plain text
         if current:
             paragraphs.append(current)
         whole = list(
@@ -749,7 +751,7 @@ class Command(BaseCommand):
         for _n in range(size):
             paragraphs, spans, meta = generator.note()
             body = "\n\n".join(" ".join(paragraph) for paragraph in paragraphs)
-            plain = " ".join(" ".join(paragraph) for paragraph in paragraphs)
+            plain = "\n\n".join(" ".join(paragraph) for paragraph in paragraphs)
             rows.append(
                 Observation(
                     study=study,
