@@ -147,3 +147,8 @@ def register_governance_log_actions(actions):
     actions.register_action("bec.proposal.extend", _("Extend a vote"), _("Vote extended"))
     actions.register_action("bec.proposal.withdraw", _("Withdraw a proposal"), _("Proposal withdrawn"))
     actions.register_action("bec.proposal.decide", _("Record a decision"), _("Decision recorded"))
+    actions.register_action(
+        "bec.proposal.everyone_voted", _("End a vote when everyone has voted"), _("Everyone has voted")
+    )
+    actions.register_action("bec.proposal.close_early", _("Close a vote early"), _("Vote closed early"))
+    actions.register_action("bec.proposal.edit", _("Edit a draft proposal"), _("Draft edited"))

@@ -107,6 +107,8 @@ class BureauPage(DeclaredRoutesMixin, Page):
         context["can_view_members"] = permissions.can_view_members(request.user, self, membership)
         context["can_view_proposals"] = permissions.can_view_proposals(request.user, self, membership)
         context["colleges"] = list(self.colleges.all())
+        # The table the votes follow, so that the page cannot say one thing while the votes do another.
+        context["kind_rules"] = list(self.kind_rules.select_related("rule").order_by("pk"))
         context["member_count"] = self.memberships.active().count()
         # The bureau's published studies (generic pages: `commons` does not import `studies`).
         context["studies"] = list(Page.objects.child_of(self).live().public().order_by("path"))

@@ -166,6 +166,7 @@ def proposal_new(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
                     rule=data["rule"],
                     kind=data["kind"],
                     options=data["options"],
+                    proposed_rules=data["proposed_rules"],
                 )
             except actions.GovernanceError as error:
                 form.add_error(None, str(error))
