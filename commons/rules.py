@@ -85,8 +85,14 @@ def ensure_default_rules(bureau: BureauPage) -> None:
 
 
 def kind_table(bureau: BureauPage) -> dict[str, DecisionRule]:
-    """The bureau's table {kind: rule}, in the order of `ProposalKind` (one query)."""
+    """The bureau's table {kind: rule}, in the order of `ProposalKind` (one query once it exists).
+
+    A bureau without a table (created outside the admin) gets its default one on first use.
+    """
     rows = {row.kind: row.rule for row in KindRule.objects.filter(bureau=bureau).select_related("rule")}
+    if not rows:
+        ensure_default_rules(bureau)
+        rows = {row.kind: row.rule for row in KindRule.objects.filter(bureau=bureau).select_related("rule")}
     return {kind: rows[kind] for kind in ProposalKind.values if kind in rows}
 
 

@@ -131,6 +131,7 @@ class BureauPage(DeclaredRoutesMixin, Page):
         ("proposals/<int:proposal_id>/open/", "proposals.open_vote", "proposal_open"),
         ("proposals/<int:proposal_id>/extend/", "proposals.extend_vote", "proposal_extend"),
         ("proposals/<int:proposal_id>/withdraw/", "proposals.withdraw", "proposal_withdraw"),
+        ("proposals/<int:proposal_id>/close/", "proposals.close_early", "proposal_close"),
         ("decisions/", "decisions.register", "decision_register"),
         ("decisions/verify/", "decisions.verify", "decision_verify"),
         ("decisions/csv/", "decisions.export_csv", "decision_csv"),

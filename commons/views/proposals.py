@@ -10,6 +10,7 @@ may not see is a 404.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -19,7 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from wagtail import hooks
 
 from participants.models import display_name
@@ -45,6 +46,7 @@ from ..models.governance import (
     Status,
 )
 from ..permissions import member_required, proposal_required, voter_required
+from .confirm import confirm_page
 from .decisions import grade_label, ratio_label
 
 PER_PAGE = 50
@@ -258,6 +260,10 @@ def _render_detail(
         "can_run_votes": can_run,
         "can_open": can_run and proposal.status == Status.DRAFT,
         "can_extend": can_run and proposal.accepts_ballots,
+        "can_close_early": can_run and proposal.accepts_ballots,
+        "early_close_from": proposal.opens_at + timedelta(days=proposal.rule.min_days_before_early_close)
+        if proposal.opens_at
+        else None,
         "can_withdraw": permissions.can_withdraw(user, bureau, proposal, membership),
         "open_form": open_form or OpenForm(),
         "extend_form": extend_form or ExtendForm(initial={"closes_at": _local(proposal.closes_at)}),
@@ -398,6 +404,11 @@ def vote(request: HttpRequest, bureau: BureauPage, proposal: Proposal) -> HttpRe
         return _refused(
             request, bureau, proposal, membership, str(error), ballot_error=str(error), ballot_data=data
         )
+    proposal.refresh_from_db(fields=["closes_at", "status"])
+    if proposal.is_due:  # the whole electorate has voted: the vote ends now
+        actions.close_if_due(proposal)
+        messages.success(request, _("Your ballot is recorded. Everyone has voted: the vote is closed."))
+        return redirect(detail_url(bureau, proposal))
     messages.success(request, _("Your ballot is recorded. You can change it until the vote closes."))
     return redirect(detail_url(bureau, proposal) + "#ballot")
 
@@ -465,8 +476,41 @@ def extend_vote(request: HttpRequest, bureau: BureauPage, proposal: Proposal) ->
 
 @require_POST
 @proposal_required(permissions.can_run_votes, message=permissions.COORDINATORS_ONLY)
-def withdraw(request: HttpRequest, bureau: BureauPage, proposal: Proposal) -> HttpResponse:
+def close_early(request: HttpRequest, bureau: BureauPage, proposal: Proposal) -> HttpResponse:
+    """A coordinator ends the vote before its deadline, with a reason the register keeps."""
     membership = permissions.membership_for(request.user, bureau)
+    try:
+        actions.close_early(proposal, request.user, request.POST.get("reason", ""))
+    except actions.GovernanceError as error:
+        proposal = _close_lazily(proposal, bureau)
+        return _refused(request, bureau, proposal, membership, str(error))
+    messages.success(request, _("The vote is closed early; the reason is in the register."))
+    return redirect(detail_url(bureau, proposal))
+
+
+@require_http_methods(["GET", "POST"])
+@proposal_required(permissions.can_run_votes, message=permissions.COORDINATORS_ONLY)
+def withdraw(request: HttpRequest, bureau: BureauPage, proposal: Proposal) -> HttpResponse:
+    """GET asks first (what withdrawing does); POST withdraws."""
+    membership = permissions.membership_for(request.user, bureau)
+    if request.method == "GET":
+        if not proposal.can_be_withdrawn:
+            return _refused(
+                request, bureau, proposal, membership, _("This proposal can no longer be withdrawn.")
+            )
+        consequence = (
+            _("The vote stops: the ballots already cast are not counted and no decision is recorded.")
+            if proposal.status == Status.OPEN
+            else _("The draft will never be put to the vote.")
+        )
+        return confirm_page(
+            request,
+            bureau,
+            title=_("Withdraw « %(title)s »") % {"title": proposal.title},
+            consequence=consequence + " " + _("This cannot be undone."),
+            confirm_label=_("Yes, withdraw the proposal"),
+            cancel_url=detail_url(bureau, proposal),
+        )
     try:
         actions.withdraw_proposal(proposal, request.user)
     except actions.GovernanceError as error:

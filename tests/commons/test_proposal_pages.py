@@ -131,13 +131,13 @@ def test_proposal_list_access(client, people, bureau, running, who):
 @pytest.mark.parametrize("who", VISITORS)
 def test_new_proposal_page_access(client, people, bureau, who):
     rule = _rule(bureau)
-    data = {"title": "Nouvelle proposition", "body": "Texte", "kind": "free", "rule": rule.pk}
+    data = {"title": "Nouvelle proposition", "body": "Texte", "kind": "free"}
     client = client_for(client, people[who])
     get, post = client.get(_url(bureau, "new/")), client.post(_url(bureau, "new/"), data)
     if who in VOTERS:
         assert get.status_code == 200
-        assert get.context["form"]["rule"].value() == rule.pk  # the bureau's default rule is preselected
-        assert rule.is_default
+        assert "rule" not in get.context["form"].fields  # the kind chooses the rule: no free pairing
+        assert rule.is_default  # free questions follow the bureau's default rule
         assert post.status_code == 302
         created = Proposal.objects.get(title="Nouvelle proposition")
         assert (created.bureau_id, created.author, created.status, created.rule) == (
@@ -502,7 +502,8 @@ def test_withdrawing_a_draft_never_fails_with_a_server_error(client, people, bur
 
 
 def _new(client, bureau, **overrides):
-    data = {"title": "Titre", "body": "Texte", "kind": "free", "rule": _rule(bureau).pk, **overrides}
+    _rule(bureau)  # the default rule, created first
+    data = {"title": "Titre", "body": "Texte", "kind": "free", **overrides}
     return client.post(_url(bureau, "new/"), data)
 
 
@@ -510,33 +511,35 @@ def _new(client, bureau, **overrides):
     ({"title": ""}, "title"),
     ({"body": ""}, "body"),
     ({"kind": "coup_d_etat"}, "kind"),
-    ({"rule": "999999"}, "rule"),
-    ({"options": "Seule option"}, "options"),  # majority judgment needs two
-    ({"options": "A\nA"}, "options"),
+    ({"kind": "choice", "options": "Seule option"}, "options"),  # majority judgment needs two
+    ({"kind": "choice", "options": "A\nA"}, "options"),
     ({"options": "A\nB"}, "options"),  # options under a simple majority
 ])
 def test_new_proposal_errors_change_nothing(client, people, bureau, overrides, field):
     client.force_login(people["member"])
-    if overrides.get("options") in ("Seule option", "A\nA"):
-        overrides["rule"] = _rule(bureau, Method.MAJORITY_JUDGMENT).pk
+    _rule(bureau)
+    _rule(bureau, Method.MAJORITY_JUDGMENT)
     response = _new(client, bureau, **overrides)
     assert response.status_code == 400
     assert field in response.context["form"].errors
     assert not Proposal.objects.exists()
 
 
-def test_new_proposal_with_a_rule_of_another_bureau_is_refused(client, people, bureau, other_bureau):
+def test_a_posted_rule_is_ignored_the_kind_decides(client, people, bureau, other_bureau):
     client.force_login(people["member"])
     foreign = _rule(other_bureau)
+    qualified = _rule(bureau, Method.QUALIFIED, threshold="2/3")
     response = _new(client, bureau, rule=foreign.pk)
-    assert response.status_code == 400
-    assert "rule" in response.context["form"].errors
-    assert not Proposal.objects.exists()
+    assert response.status_code == 302
+    proposal = Proposal.objects.get()
+    assert proposal.rule.bureau_id == bureau.pk and proposal.rule.is_default and proposal.rule != qualified
 
 
 def test_new_majority_judgment_proposal_keeps_its_options_in_order(client, people, bureau):
     client.force_login(people["member"])
-    response = _new(client, bureau, rule=_rule(bureau, Method.MAJORITY_JUDGMENT).pk,
+    _rule(bureau)
+    _rule(bureau, Method.MAJORITY_JUDGMENT)
+    response = _new(client, bureau, kind="choice",
                     options="Lyon\n\n  Villeurbanne \nVénissieux")
     assert response.status_code == 302
     proposal = Proposal.objects.get()

@@ -1,0 +1,163 @@
+"""Issue 11, governance: the rule follows the kind (the bureau's table), votes that can end early.
+
+Item 1: the table « kind → rule » is set at creation, shown on the bureau page, used by the
+new-proposal page and the workflow, and changed only by an adopted « change of the decision rules ».
+Item 2: a vote ends when the whole electorate has voted; a coordinator closes it early with a reason
+(recorded in the register) only after the rule's minimum period.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.utils import timezone
+
+from commons import actions
+from commons.models import Decision, DecisionRule, KindRule, Proposal, Role
+from commons.models.governance import Method, ProposalKind, Status
+from commons.rules import ensure_default_rules, kind_table, rule_for
+from tests.conftest import client_for
+
+
+@pytest.fixture
+def voters(bureau, make_person):
+    ensure_default_rules(bureau)
+    return [make_person(bureau, Role.COORDINATOR), make_person(bureau, Role.MEMBER), make_person(bureau, Role.MEMBER)]
+
+
+def _open(bureau, author, kind=ProposalKind.FREE, **kwargs):
+    proposal = actions.create_proposal(bureau, author, title="Essai", body="Texte", kind=kind, **kwargs)
+    return actions.open_proposal(proposal, author)
+
+
+# --- Item 1: the table ----------------------------------------------------------------------------
+
+
+def test_default_table_follows_the_charter(bureau):
+    ensure_default_rules(bureau)
+    table = kind_table(bureau)
+    assert table[ProposalKind.PROTOCOL].method == Method.QUALIFIED
+    assert table[ProposalKind.PROTOCOL].threshold == "2/3"
+    assert table[ProposalKind.PUBLICATION].method == Method.CONSENT
+    assert table[ProposalKind.CODEBOOK].method == Method.MAJORITY
+    assert table[ProposalKind.MEMBERSHIP].method == Method.MAJORITY
+    assert table[ProposalKind.FREE].is_default
+    assert table[ProposalKind.CHOICE].method == Method.MAJORITY_JUDGMENT
+    assert table[ProposalKind.RULES].method == Method.QUALIFIED
+    ensure_default_rules(bureau)  # idempotent
+    assert KindRule.objects.filter(bureau=bureau).count() == len(table)
+
+
+def test_bureau_page_shows_the_table_the_votes_apply(client, bureau):
+    ensure_default_rules(bureau)
+    body = client.get(bureau.url).content.decode()
+    assert 'id="rules"' in body
+    for row in KindRule.objects.filter(bureau=bureau).select_related("rule"):
+        assert row.rule.name in body
+
+
+def test_service_takes_the_rule_from_the_kind(bureau, voters):
+    proposal = actions.create_proposal(bureau, voters[0], title="P", body="B", kind=ProposalKind.PUBLICATION)
+    assert proposal.rule == rule_for(bureau, ProposalKind.PUBLICATION)
+    assert proposal.rule.method == Method.CONSENT
+
+
+def test_new_proposal_page_pairs_kind_and_rule(client, bureau, voters):
+    client = client_for(client, voters[1])
+    page = client.get(f"{bureau.url}proposals/new/")
+    assert "rule" not in page.context["form"].fields
+    response = client.post(
+        f"{bureau.url}proposals/new/",
+        {"title": "Changer la grille", "body": "Texte", "kind": ProposalKind.PROTOCOL,
+         "rule": DecisionRule.objects.get(bureau=bureau, is_default=True).pk},
+    )
+    assert response.status_code == 302
+    proposal = Proposal.objects.get(title="Changer la grille")
+    assert proposal.rule.method == Method.QUALIFIED  # the 2/3 rule, whatever was posted
+
+
+def test_rules_change_applies_the_new_table_only_when_adopted(bureau, voters):
+    consent = rule_for(bureau, ProposalKind.PUBLICATION)
+    with pytest.raises(actions.GovernanceError):  # no table: refused
+        actions.create_proposal(bureau, voters[0], title="R", body="B", kind=ProposalKind.RULES)
+    with pytest.raises(actions.GovernanceError):  # a graded rule for a yes/no kind: refused
+        actions.create_proposal(
+            bureau, voters[0], title="R", body="B", kind=ProposalKind.RULES,
+            proposed_rules={ProposalKind.CODEBOOK: rule_for(bureau, ProposalKind.CHOICE).pk},
+        )
+    proposal = _open(bureau, voters[0], ProposalKind.RULES, proposed_rules={ProposalKind.CODEBOOK: consent.pk})
+    assert rule_for(bureau, ProposalKind.CODEBOOK).method == Method.MAJORITY  # not before the decision
+    for voter in voters:
+        actions.cast_ballot(proposal, voter, choice="for")
+    decision = actions.close_proposal(proposal.pk)
+    assert decision is not None and decision.adopted
+    assert rule_for(bureau, ProposalKind.CODEBOOK) == consent
+
+
+def test_rejected_rules_change_leaves_the_table(bureau, voters):
+    consent = rule_for(bureau, ProposalKind.PUBLICATION)
+    proposal = _open(bureau, voters[0], ProposalKind.RULES, proposed_rules={ProposalKind.CODEBOOK: consent.pk})
+    for voter in voters:
+        actions.cast_ballot(proposal, voter, choice="against")
+    assert not actions.close_proposal(proposal.pk).adopted
+    assert rule_for(bureau, ProposalKind.CODEBOOK).method == Method.MAJORITY
+
+
+def test_the_table_is_not_editable_in_the_admin(admin_client):
+    response = admin_client.get("/admin/commons/kindrule/")
+    assert response.status_code == 404
+
+
+# --- Item 2: votes that end -------------------------------------------------------------------------
+
+
+def test_vote_ends_when_everyone_has_voted(client, bureau, voters):
+    proposal = _open(bureau, voters[0])
+    actions.cast_ballot(proposal, voters[0], choice="for")
+    actions.cast_ballot(proposal, voters[1], choice="for")
+    proposal.refresh_from_db()
+    assert proposal.accepts_ballots
+    client = client_for(client, voters[2])
+    client.post(f"{bureau.url}proposals/{proposal.pk}/vote/", {"choice": "against"})
+    proposal.refresh_from_db()
+    assert proposal.status == Status.ADOPTED
+    decision = Decision.objects.get(proposal=proposal)
+    assert decision.early_close["how"] == "everyone_voted"
+    assert decision.counts["for"] == 2 and decision.counts["against"] == 1
+    assert actions.verify_chain(list(Decision.objects.filter(bureau=bureau))) is None
+
+
+def test_coordinator_closes_early_with_a_reason_after_the_minimum(client, bureau, voters):
+    proposal = _open(bureau, voters[0])
+    actions.cast_ballot(proposal, voters[1], choice="for")
+    url = f"{bureau.url}proposals/{proposal.pk}/close/"
+    client = client_for(client, voters[0])
+    response = client.post(url, {"reason": "Urgence"})  # too early: the rule says 2 days
+    assert response.status_code == 400
+    proposal.refresh_from_db()
+    assert proposal.status == Status.OPEN
+    later = timezone.now() + timedelta(days=proposal.rule.min_days_before_early_close, minutes=1)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        assert client.post(url, {"reason": ""}).status_code == 400  # a reason is required
+        response = client.post(url, {"reason": "Le lieu ferme : décision nécessaire avant."})
+    assert response.status_code == 302
+    decision = Decision.objects.get(proposal=proposal)
+    assert decision.early_close["how"] == "coordinator"
+    assert decision.early_close["reason"] == "Le lieu ferme : décision nécessaire avant."
+    assert decision.early_close["by"]
+    register = client.get(f"{bureau.url}decisions/").content.decode()
+    assert "Le lieu ferme" in register
+
+
+def test_member_cannot_close_early(client, bureau, voters):
+    proposal = _open(bureau, voters[0])
+    later = timezone.now() + timedelta(days=30)
+    with mock.patch("django.utils.timezone.now", return_value=later - timedelta(days=25)):
+        response = client_for(client, voters[1]).post(
+            f"{bureau.url}proposals/{proposal.pk}/close/", {"reason": "x"}
+        )
+    assert response.status_code == 403
+    proposal.refresh_from_db()
+    assert proposal.status == Status.OPEN
