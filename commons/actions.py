@@ -83,6 +83,28 @@ def create_proposal(
     callers that build test or seed data. A « change of the decision rules » carries the table it
     proposes (`proposed_rules`, {kind: rule id}), applied by `close_proposal` if adopted.
     """
+    title, rule, labels, table = _checked_draft(bureau, title, kind, rule, options, proposed_rules)
+    proposal = Proposal(
+        bureau=bureau, author=author, title=title, body=body, rule=rule, kind=kind, proposed_rules=table
+    )
+    if target is not None:
+        proposal.target = target
+    proposal.save()
+    ProposalOption.objects.bulk_create(
+        ProposalOption(proposal=proposal, label=label, position=i) for i, label in enumerate(labels)
+    )
+    return proposal
+
+
+def _checked_draft(
+    bureau: BureauPage,
+    title: str,
+    kind: str,
+    rule: DecisionRule | None,
+    options: Sequence[str],
+    proposed_rules: Mapping[str, int] | None,
+) -> tuple[str, DecisionRule, list[str], dict]:
+    """What a draft may hold, checked the same way on creation and on edit: (title, rule, options, table)."""
     from .rules import rule_for
 
     if kind not in ProposalKind.values:
@@ -107,16 +129,52 @@ def create_proposal(
             raise GovernanceError(_("Two options have the same label."))
     elif labels:
         raise GovernanceError(_("Options are only used with majority judgment."))
-    proposal = Proposal(
-        bureau=bureau, author=author, title=title, body=body, rule=rule, kind=kind, proposed_rules=table
-    )
-    if target is not None:
-        proposal.target = target
+    return title, rule, labels, table
+
+
+@transaction.atomic
+def update_draft(
+    proposal: Proposal,
+    by,
+    *,
+    title: str,
+    body: str,
+    kind: str,
+    options: Sequence[str] = (),
+    proposed_rules: Mapping[str, int] | None = None,
+) -> Proposal:
+    """The author changes their draft before it opens; the rule follows the (possibly new) kind.
+
+    Refused once the vote has opened (or the proposal was withdrawn), for anyone but the author, and
+    for a draft the workflow opened (its text is the submitted page: edit the page instead).
+    """
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    _check_own_draft(proposal, by)
+    title, rule, labels, table = _checked_draft(proposal.bureau, title, kind, None, options, proposed_rules)
+    proposal.title, proposal.body, proposal.kind, proposal.rule = title, body, kind, rule
+    proposal.proposed_rules = table
     proposal.save()
+    proposal.options.all().delete()
     ProposalOption.objects.bulk_create(
         ProposalOption(proposal=proposal, label=label, position=i) for i, label in enumerate(labels)
     )
+    log(instance=proposal, action="bec.proposal.edit", user=by)
     return proposal
+
+
+@transaction.atomic
+def delete_draft(proposal: Proposal, by) -> None:
+    """The author deletes their draft before it opens: nobody voted on it, nothing is recorded."""
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    _check_own_draft(proposal, by)
+    proposal.delete()
+
+
+def _check_own_draft(proposal: Proposal, by) -> None:
+    if not proposal.is_editable_draft:
+        raise GovernanceError(_("Only a draft that has not opened can be changed or deleted."))
+    if by is None or proposal.author_id != by.pk:
+        raise GovernanceError(_("Only the author of a draft changes or deletes it."))
 
 
 def _validate_proposed_rules(bureau: BureauPage, kind: str, proposed: Mapping[str, int] | None) -> dict:

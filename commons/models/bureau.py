@@ -132,6 +132,8 @@ class BureauPage(DeclaredRoutesMixin, Page):
         ("proposals/<int:proposal_id>/extend/", "proposals.extend_vote", "proposal_extend"),
         ("proposals/<int:proposal_id>/withdraw/", "proposals.withdraw", "proposal_withdraw"),
         ("proposals/<int:proposal_id>/close/", "proposals.close_early", "proposal_close"),
+        ("proposals/<int:proposal_id>/edit/", "proposals.proposal_edit", "proposal_edit"),
+        ("proposals/<int:proposal_id>/delete/", "proposals.proposal_delete", "proposal_delete"),
         ("decisions/", "decisions.register", "decision_register"),
         ("decisions/verify/", "decisions.verify", "decision_verify"),
         ("decisions/csv/", "decisions.export_csv", "decision_csv"),

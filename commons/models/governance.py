@@ -263,6 +263,12 @@ class Proposal(models.Model):
         return self.rule.method == Method.MAJORITY_JUDGMENT
 
     @property
+    def is_editable_draft(self) -> bool:
+        """A draft its author may still edit or delete: not opened, and not a workflow submission
+        (whose text is the submitted page, edited in the admin)."""
+        return self.status == Status.DRAFT and self.target_id is None
+
+    @property
     def can_be_withdrawn(self) -> bool:
         """A draft, or a vote still running: a due vote is decided by its ballots, not withdrawn.
 

@@ -13,6 +13,7 @@ from collections import Counter
 from datetime import timedelta
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -184,6 +185,78 @@ def proposal_new(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
     return render(request, "commons/proposals/new.html", context, status=status)
 
 
+def _own_draft_or_refuse(request, bureau, proposal):
+    """The author's draft that can still change, else the reason as a 403 (a 404 came earlier for
+    drafts the visitor may not see)."""
+    if not proposal.is_editable_draft:
+        raise PermissionDenied(_("Only a draft that has not opened can be changed or deleted."))
+    if proposal.author_id != request.user.pk:
+        raise PermissionDenied(_("Only the author of a draft changes or deletes it."))
+
+
+@require_http_methods(["GET", "POST"])
+@proposal_required(permissions.can_propose, message=permissions.VOTERS_ONLY)
+def proposal_edit(request: HttpRequest, bureau: BureauPage, proposal: Proposal) -> HttpResponse:
+    """The author edits their draft before it opens (the kind, and so the rule, may change)."""
+    _own_draft_or_refuse(request, bureau, proposal)
+    membership = permissions.membership_for(request.user, bureau)
+    initial = {
+        "title": proposal.title,
+        "body": proposal.body,
+        "kind": proposal.kind,
+        "options": "\n".join(proposal.options.values_list("label", flat=True)),
+        **{f"rule-{kind}": rule_id for kind, rule_id in proposal.proposed_rules.items()},
+    }
+    form = ProposalForm(request.POST or None, bureau=bureau, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                actions.update_draft(
+                    proposal,
+                    request.user,
+                    title=data["title"],
+                    body=data["body"],
+                    kind=data["kind"],
+                    options=data["options"],
+                    proposed_rules=data["proposed_rules"],
+                )
+            except actions.GovernanceError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, _("Draft saved."))
+                return redirect(detail_url(bureau, proposal))
+        status = 400
+    context = {"page": bureau, "self": bureau, "membership": membership, "form": form, "proposal": proposal}
+    return render(request, "commons/proposals/new.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@proposal_required(permissions.can_propose, message=permissions.VOTERS_ONLY)
+def proposal_delete(request: HttpRequest, bureau: BureauPage, proposal: Proposal) -> HttpResponse:
+    """The author deletes their draft before it opens: GET asks first, POST deletes."""
+    _own_draft_or_refuse(request, bureau, proposal)
+    if request.method == "GET":
+        return confirm_page(
+            request,
+            bureau,
+            title=_("Delete the draft « %(title)s »") % {"title": proposal.title},
+            consequence=_(
+                "The draft and its discussion are deleted; nothing was put to the vote. "
+                "This cannot be undone."
+            ),
+            confirm_label=_("Yes, delete the draft"),
+            cancel_url=detail_url(bureau, proposal),
+        )
+    try:
+        actions.delete_draft(proposal, request.user)
+    except actions.GovernanceError as error:
+        raise PermissionDenied(str(error)) from error
+    messages.success(request, _("The draft is deleted."))
+    return redirect(proposals_url(bureau) + "?tab=drafts")
+
+
 # --- The proposal page --------------------------------------------------------------------------
 
 
@@ -261,6 +334,7 @@ def _render_detail(
         "can_open": can_run and proposal.status == Status.DRAFT,
         "can_extend": can_run and proposal.accepts_ballots,
         "can_close_early": can_run and proposal.accepts_ballots,
+        "can_edit_draft": proposal.is_editable_draft and proposal.author_id == user.pk,
         "early_close_from": proposal.opens_at + timedelta(days=proposal.rule.min_days_before_early_close)
         if proposal.opens_at
         else None,
@@ -282,6 +356,7 @@ def _render_detail(
     if context["results_visible"]:
         context.update(_results(proposal, options))
     context["proposed_changes"] = proposed_changes(request, proposal)
+    context["proposed_table"] = _proposed_table(bureau, proposal)
     return render(request, "commons/proposals/detail.html", context, status=status)
 
 
@@ -300,6 +375,26 @@ def proposed_changes(request: HttpRequest, proposal: Proposal):
         if html is not None:
             return html
     return None
+
+
+def _proposed_table(bureau: BureauPage, proposal: Proposal) -> list[tuple[str, str, str]]:
+    """A « change of the decision rules »: (kind, rule in force, rule proposed) for each line it names."""
+    if not proposal.proposed_rules:
+        return []
+    from ..models import DecisionRule
+    from ..rules import kind_table
+
+    rules = {rule.pk: rule.label() for rule in DecisionRule.objects.filter(bureau=bureau)}
+    current = kind_table(bureau)
+    return [
+        (
+            str(ProposalKind(kind).label),
+            current[kind].label() if kind in current else "—",
+            rules.get(rule_id, "—"),
+        )
+        for kind, rule_id in proposal.proposed_rules.items()
+        if kind in ProposalKind.values
+    ]
 
 
 def _local(value):

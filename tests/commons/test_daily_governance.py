@@ -24,7 +24,11 @@ from tests.conftest import client_for
 @pytest.fixture
 def voters(bureau, make_person):
     ensure_default_rules(bureau)
-    return [make_person(bureau, Role.COORDINATOR), make_person(bureau, Role.MEMBER), make_person(bureau, Role.MEMBER)]
+    return [
+        make_person(bureau, Role.COORDINATOR),
+        make_person(bureau, Role.MEMBER),
+        make_person(bureau, Role.MEMBER),
+    ]
 
 
 def _open(bureau, author, kind=ProposalKind.FREE, **kwargs):
@@ -70,8 +74,12 @@ def test_new_proposal_page_pairs_kind_and_rule(client, bureau, voters):
     assert "rule" not in page.context["form"].fields
     response = client.post(
         f"{bureau.url}proposals/new/",
-        {"title": "Changer la grille", "body": "Texte", "kind": ProposalKind.PROTOCOL,
-         "rule": DecisionRule.objects.get(bureau=bureau, is_default=True).pk},
+        {
+            "title": "Changer la grille",
+            "body": "Texte",
+            "kind": ProposalKind.PROTOCOL,
+            "rule": DecisionRule.objects.get(bureau=bureau, is_default=True).pk,
+        },
     )
     assert response.status_code == 302
     proposal = Proposal.objects.get(title="Changer la grille")
@@ -84,10 +92,16 @@ def test_rules_change_applies_the_new_table_only_when_adopted(bureau, voters):
         actions.create_proposal(bureau, voters[0], title="R", body="B", kind=ProposalKind.RULES)
     with pytest.raises(actions.GovernanceError):  # a graded rule for a yes/no kind: refused
         actions.create_proposal(
-            bureau, voters[0], title="R", body="B", kind=ProposalKind.RULES,
+            bureau,
+            voters[0],
+            title="R",
+            body="B",
+            kind=ProposalKind.RULES,
             proposed_rules={ProposalKind.CODEBOOK: rule_for(bureau, ProposalKind.CHOICE).pk},
         )
-    proposal = _open(bureau, voters[0], ProposalKind.RULES, proposed_rules={ProposalKind.CODEBOOK: consent.pk})
+    proposal = _open(
+        bureau, voters[0], ProposalKind.RULES, proposed_rules={ProposalKind.CODEBOOK: consent.pk}
+    )
     assert rule_for(bureau, ProposalKind.CODEBOOK).method == Method.MAJORITY  # not before the decision
     for voter in voters:
         actions.cast_ballot(proposal, voter, choice="for")
@@ -98,7 +112,9 @@ def test_rules_change_applies_the_new_table_only_when_adopted(bureau, voters):
 
 def test_rejected_rules_change_leaves_the_table(bureau, voters):
     consent = rule_for(bureau, ProposalKind.PUBLICATION)
-    proposal = _open(bureau, voters[0], ProposalKind.RULES, proposed_rules={ProposalKind.CODEBOOK: consent.pk})
+    proposal = _open(
+        bureau, voters[0], ProposalKind.RULES, proposed_rules={ProposalKind.CODEBOOK: consent.pk}
+    )
     for voter in voters:
         actions.cast_ballot(proposal, voter, choice="against")
     assert not actions.close_proposal(proposal.pk).adopted
@@ -161,3 +177,85 @@ def test_member_cannot_close_early(client, bureau, voters):
     assert response.status_code == 403
     proposal.refresh_from_db()
     assert proposal.status == Status.OPEN
+
+
+# --- Item 5: destructive actions ask first ------------------------------------------------------------
+
+
+def test_withdrawing_asks_first_and_the_get_changes_nothing(client, bureau, voters):
+    proposal = _open(bureau, voters[0])
+    client = client_for(client, voters[0])
+    url = f"{bureau.url}proposals/{proposal.pk}/withdraw/"
+    detail = client.get(f"{bureau.url}proposals/{proposal.pk}/").content.decode()
+    assert f'href="{url}"' in detail  # a link to the confirmation page, not a one-click form
+    page = client.get(url)
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert f'action="{url}"' in body and 'method="post"' in body
+    proposal.refresh_from_db()
+    assert proposal.status == Status.OPEN
+    assert client.post(url).status_code == 302
+    proposal.refresh_from_db()
+    assert proposal.status == Status.WITHDRAWN
+
+
+def test_ending_a_membership_and_revoking_an_invitation_ask_first(client, bureau, voters):
+    from commons.models import Invitation, Membership
+
+    client = client_for(client, voters[0])
+    target = Membership.objects.get(user=voters[1], bureau=bureau)
+    url = f"{bureau.url}members/{target.pk}/remove/"
+    members = client.get(f"{bureau.url}members/").content.decode()
+    assert f'href="{url}"' in members
+    assert client.get(url).status_code == 200
+    target.refresh_from_db()
+    assert target.left_at is None
+    assert client.post(url).status_code == 302
+    target.refresh_from_db()
+    assert target.left_at is not None
+
+    invitation, _token = Invitation.issue(email="x@example.org", bureau=bureau, role=Role.MEMBER)
+    url = f"{bureau.url}invitations/{invitation.pk}/revoke/"
+    assert "x@example.org" in client.get(url).content.decode()
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is None
+    client.post(url)
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is not None
+
+
+# --- Item 6: authors manage their drafts ----------------------------------------------------------------
+
+
+def test_author_edits_then_deletes_their_draft(client, bureau, voters):
+    author, other = voters[1], voters[0]
+    draft = actions.create_proposal(bureau, author, title="Brouillon", body="Texte", kind=ProposalKind.FREE)
+    edit, delete = f"{bureau.url}proposals/{draft.pk}/edit/", f"{bureau.url}proposals/{draft.pk}/delete/"
+    coordinator = client_for(client.__class__(), other)
+    assert coordinator.get(edit).status_code == 403  # a coordinator sees the draft but is not its author
+    author_client = client_for(client, author)
+    assert f'href="{edit}"' in author_client.get(f"{bureau.url}proposals/{draft.pk}/").content.decode()
+    response = author_client.post(
+        edit, {"title": "Brouillon revu", "body": "Autre", "kind": ProposalKind.PUBLICATION}
+    )
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert (draft.title, draft.kind) == ("Brouillon revu", ProposalKind.PUBLICATION)
+    assert draft.rule == rule_for(bureau, ProposalKind.PUBLICATION)  # the rule follows the new kind
+    assert author_client.get(delete).status_code == 200
+    assert Proposal.objects.filter(pk=draft.pk).exists()
+    assert author_client.post(delete).status_code == 302
+    assert not Proposal.objects.filter(pk=draft.pk).exists()
+
+
+def test_an_opened_proposal_can_no_longer_be_edited(client, bureau, voters):
+    proposal = _open(bureau, voters[1])
+    client = client_for(client, voters[1])
+    response = client.post(
+        f"{bureau.url}proposals/{proposal.pk}/edit/", {"title": "Changé", "body": "x", "kind": "free"}
+    )
+    assert response.status_code == 403
+    proposal.refresh_from_db()
+    assert proposal.title == "Essai"
+    with pytest.raises(actions.GovernanceError):
+        actions.delete_draft(proposal, voters[1])

@@ -75,6 +75,11 @@ EXPECTED = {
     ("proposal_withdraw", "GET"): COORDINATORS_READ,  # « are you sure? », then POST
     ("proposal_withdraw", "POST"): COORDINATORS_WRITE,
     ("proposal_close", "GET"): POST_ONLY,
+    # The draft's author (the coordinator) edits and deletes it; the member may not even see it.
+    ("proposal_edit", "GET"): VOTERS_READ | {"member": 404},
+    ("proposal_edit", "POST"): VOTERS_WRITE | {"member": 404},
+    ("proposal_delete", "GET"): VOTERS_READ | {"member": 404},
+    ("proposal_delete", "POST"): VOTERS_WRITE | {"member": 404},
     ("proposal_close", "POST"): COORDINATORS_WRITE,
     ("decision_register", "GET"): PUBLIC,
     ("decision_verify", "GET"): PUBLIC,
@@ -143,6 +148,9 @@ def world(django_db_setup, django_db_blocker):
             "proposal_vote": ({"proposal_id": running.pk}, {"choice": "for", "reason": ""}),
             "proposal_comment": ({"proposal_id": running.pk}, {"body": "Un avis."}),
             "proposal_open": ({"proposal_id": draft.pk}, {"closes_at": ""}),
+            "proposal_edit": ({"proposal_id": draft.pk}, {"title": "Brouillon revu", "body": "Texte.",
+                                                          "kind": "free", "options": ""}),
+            "proposal_delete": ({"proposal_id": draft.pk}, {}),
             "proposal_extend": ({"proposal_id": running.pk}, {"closes_at": later}),
             "proposal_withdraw": ({"proposal_id": running.pk}, {}),
             "proposal_close": ({"proposal_id": running.pk}, {"reason": "Tout le monde s'est exprimé."}),
