@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import timedelta
+from fractions import Fraction
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -469,7 +470,40 @@ def _results(proposal: Proposal, options) -> dict:
         for choice in BallotChoice
         if choice != BallotChoice.BLOCK or voting.allows_block(proposal.rule.method)
     ]
-    return {"decision": decision, "tally_rows": rows}
+    return {"decision": decision, "tally_rows": rows, **_college_explanation(proposal, decision, counts)}
+
+
+def _college_explanation(proposal: Proposal, decision, counts: dict) -> dict:
+    """Per-college shares of « for » once decided under a college-weighted rule, and whether the
+    outcome goes against the headcount (e.g. adopted by the weights with 2 for and 3 against): the
+    proposal page says so itself, rather than leaving it to the register."""
+    weights = (decision.rule.get("college_weights") if decision is not None else None) or {}
+    if decision is None or not decision.rule.get("use_colleges") or not weights:
+        return {}
+    colleges = {name: Counter() for name in weights}
+    electors = dict(proposal.electors.values_list("user_id", "college"))
+    for voter_id, choice in proposal.ballots.values_list("voter_id", "choice"):
+        colleges.setdefault(electors.get(voter_id) or "", Counter())[choice] += 1
+    rows = []
+    for name, weight in weights.items():
+        tally = colleges.get(name, Counter())
+        expressed = tally["for"] + tally["against"]
+        rows.append(
+            {
+                "name": name,
+                "weight": weight,
+                "for": tally["for"],
+                "against": tally["against"],
+                "abstain": tally["abstain"] + tally["block"],
+                "share": round(100 * tally["for"] / expressed) if expressed else None,
+            }
+        )
+    ahead, behind = counts.get("for", 0), counts.get("against", 0)
+    against_headcount = (decision.adopted and ahead < behind) or (
+        not decision.adopted and decision.reason != "no_quorum" and ahead > behind
+    )
+    weighted = round(100 * Fraction(decision.score)) if decision.score else None
+    return {"college_rows": rows, "against_headcount": against_headcount, "weighted_share": weighted}
 
 
 # --- Actions ------------------------------------------------------------------------------------

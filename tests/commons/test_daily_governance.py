@@ -259,3 +259,30 @@ def test_an_opened_proposal_can_no_longer_be_edited(client, bureau, voters):
     assert proposal.title == "Essai"
     with pytest.raises(actions.GovernanceError):
         actions.delete_draft(proposal, voters[1])
+
+
+# --- Item 4: results explain themselves -------------------------------------------------------------------
+
+
+def test_adopted_by_college_weights_against_the_headcount_says_so(client, bureau, make_person):
+    ensure_default_rules(bureau)
+    research, structures, volunteers = bureau.colleges.order_by("sort_order")
+    people = [
+        (make_person(bureau, Role.COORDINATOR, college=research), "against"),
+        (make_person(bureau, Role.MEMBER, college=research), "against"),
+        (make_person(bureau, Role.MEMBER, college=structures), "for"),
+        (make_person(bureau, Role.MEMBER, college=volunteers), "for"),
+        (make_person(bureau, Role.MEMBER, college=volunteers), "against"),
+    ]
+    proposal = _open(bureau, people[0][0])
+    assert proposal.rule.use_colleges and proposal.rule.results_visibility == "after_close"
+    for person, choice in people:
+        actions.cast_ballot(proposal, person, choice=choice)
+    decision = actions.close_proposal(proposal.pk)  # everyone voted: the vote has ended
+    assert decision.adopted and decision.counts["for"] == 2 and decision.counts["against"] == 3
+    body = client_for(client, people[0][0]).get(f"{bureau.url}proposals/{proposal.pk}/").content.decode()
+    assert 'data-results="against-headcount"' in body
+    assert "55 %" in body  # (0·30 + 1·40 + ½·30) / 100
+    assert 'data-results="colleges"' in body and structures.name in body and "100 %" in body
+    # After the close, the sidebar no longer says the results are hidden until the close.
+    assert "Masqués jusqu" not in body and "hidden until the close" not in body
