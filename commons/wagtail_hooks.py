@@ -4,6 +4,7 @@ bureau-scoped admin of collectives, informants and consent (`commons.admin_parti
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.action_menu import SubmitForModerationMenuItem
+from wagtail.admin.ui.components import Component
 from wagtail.admin.views.home import WorkflowObjectsToModeratePanel
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
@@ -212,9 +213,19 @@ def land_on_the_vote(request, page):
         request.POST.get("action-submit") or request.POST.get("action-restart-workflow")
     ):
         return None
-    state = page.current_workflow_state
-    task_state = state.current_task_state.specific if state and state.current_task_state else None
-    if not isinstance(task_state, CollectiveDecisionTaskState) or task_state.proposal is None:
+    # Read afresh: the page object's workflow state was cached before the submission started it.
+    task_state = (
+        CollectiveDecisionTaskState.objects.filter(
+            revision__object_id=str(page.pk),
+            revision__base_content_type=page.get_base_content_type(),
+            status=CollectiveDecisionTaskState.STATUS_IN_PROGRESS,
+            proposal__isnull=False,
+        )
+        .select_related("proposal__bureau")
+        .order_by("-pk")
+        .first()
+    )
+    if task_state is None:
         return None
     proposal = task_state.proposal
     storage = getattr(request, "_messages", None)
@@ -258,8 +269,46 @@ class BureauVotesAreNotReviews(WorkflowObjectsToModeratePanel):
         return context
 
 
+class BureauVotesPanel(Component):
+    """The votes running in the bureaus the person belongs to: followed, not reviewed."""
+
+    name = "bureau_votes"
+    template_name = "commons/admin/bureau_votes_panel.html"
+    order = 215
+
+    def get_context_data(self, parent_context):
+        from .models import CollectiveDecisionTaskState, Membership
+        from .models.governance import Status
+
+        request = parent_context["request"]
+        bureau_ids = Membership.objects.active().filter(user=request.user).values("bureau_id")
+        proposals = (
+            Proposal.objects.filter(status=Status.OPEN, bureau_id__in=bureau_ids)
+            .select_related("bureau")
+            .order_by("closes_at", "pk")[:20]
+        )
+        pages = dict(
+            CollectiveDecisionTaskState.objects.filter(proposal__in=[p.pk for p in proposals]).values_list(
+                "proposal_id", "revision__object_str"
+            )
+        )
+        votes = [
+            {
+                "title": proposal.title,
+                "page_title": pages.get(proposal.pk, ""),
+                "closes_at": proposal.closes_at,
+                "url": proposal.bureau.url
+                + proposal.bureau.reverse_subpage("proposal_detail", args=[proposal.pk]),
+            }
+            for proposal in proposals
+        ]
+        return {"votes": votes, "request": request}
+
+
 @hooks.register("construct_homepage_panels")
 def no_review_of_votes(request, panels):
+    """Votes are shown as what they are (« votes of your bureaus in progress »), not as reviews."""
     for index, panel in enumerate(panels):
         if type(panel) is WorkflowObjectsToModeratePanel:
             panels[index] = BureauVotesAreNotReviews()
+    panels.append(BureauVotesPanel())

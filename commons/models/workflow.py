@@ -31,8 +31,7 @@ class CollectiveDecisionLock(WorkflowLock):
         return getattr(task_state, "proposal", None)
 
     def get_message(self, user):
-        if not self.for_user(user):
-            return None
+        # Shown to everyone who opens the editor, locked or not: the vote concerns them all.
         proposal = self._proposal()
         if proposal is None:
             return gettext(
@@ -47,9 +46,10 @@ class CollectiveDecisionLock(WorkflowLock):
         )
         return format_html(
             gettext(
-                "The bureau is voting on this change until {closes}; meanwhile the page stays as submitted. "
-                "To propose another change, wait for the close, or withdraw the vote first (coordinators, "
-                'on <a href="{url}">the proposal page</a>), then edit and submit again.'
+                "The bureau is voting on this change until {closes}; the version put to the vote does not "
+                "change (edits saved meanwhile stay a draft). To propose another change, wait for the close, "
+                'or withdraw the vote first (coordinators, on <a href="{url}">the proposal page</a>), then '
+                "submit again."
             ),
             closes=closes,
             url=url,
