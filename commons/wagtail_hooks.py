@@ -63,7 +63,10 @@ class InvitationViewSet(ModelViewSet):
 
 
 class DecisionRuleViewSet(ModelViewSet):
+    """Rules are added here and read; changing which rule a kind of proposal follows is a decision."""
+
     model = DecisionRule
+    inspect_view_enabled = True
     icon = "tasks"
     menu_label = _("Decision rules")
     list_display = ["name", "bureau", "method", "quorum", "threshold", "use_colleges", "is_default"]
@@ -77,7 +80,7 @@ class DecisionRuleViewSet(ModelViewSet):
         "default_duration_days",
         "use_colleges",
         "results_visibility",
-        "is_default",
+        "min_days_before_early_close",
     ]
 
 
@@ -106,6 +109,9 @@ class DecisionViewSet(ModelViewSet):
 
 
 register_permission_policy(Proposal, LimitedPermissionPolicy(Proposal, ("add", "change", "delete")))
+# A rule may be added (it applies to nothing until a « change of the decision rules » maps a kind to
+# it), never changed nor deleted in the admin: the bureau's governance changes only by its decisions.
+register_permission_policy(DecisionRule, LimitedPermissionPolicy(DecisionRule, ("change", "delete")))
 register_permission_policy(Decision, LimitedPermissionPolicy(Decision, ("add", "change", "delete")))
 register_permission_policy(Invitation, LimitedPermissionPolicy(Invitation, ("add",)))
 

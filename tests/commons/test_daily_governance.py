@@ -286,3 +286,14 @@ def test_adopted_by_college_weights_against_the_headcount_says_so(client, bureau
     assert 'data-results="colleges"' in body and structures.name in body and "100 %" in body
     # After the close, the sidebar no longer says the results are hidden until the close.
     assert "Masqués jusqu" not in body and "hidden until the close" not in body
+
+
+def test_rules_are_not_changed_in_the_admin_even_by_a_superuser(admin_client, bureau):
+    ensure_default_rules(bureau)
+    rule = rule_for(bureau, ProposalKind.PROTOCOL)
+    edit = admin_client.get(f"/admin/commons/decisionrule/edit/{rule.pk}/")
+    assert edit.status_code in (302, 403)
+    admin_client.post(f"/admin/commons/decisionrule/edit/{rule.pk}/", {"name": rule.name, "method": "majority"})
+    admin_client.post(f"/admin/commons/decisionrule/delete/{rule.pk}/")
+    rule.refresh_from_db()
+    assert rule.method == Method.QUALIFIED
