@@ -87,11 +87,11 @@ def ensure_default_rules(bureau: BureauPage) -> None:
 def kind_table(bureau: BureauPage) -> dict[str, DecisionRule]:
     """The bureau's table {kind: rule}, in the order of `ProposalKind` (one query once it exists).
 
-    A bureau without a table (created outside the admin) gets its default one on first use.
+    A bureau with rules but no table (created outside the admin) gets its default table on first use.
     """
     rows = {row.kind: row.rule for row in KindRule.objects.filter(bureau=bureau).select_related("rule")}
-    if not rows:
-        ensure_default_rules(bureau)
+    if not rows and DecisionRule.objects.filter(bureau=bureau).exists():
+        ensure_default_rules(bureau)  # the table of the rules it has; a bureau without rules stays so
         rows = {row.kind: row.rule for row in KindRule.objects.filter(bureau=bureau).select_related("rule")}
     return {kind: rows[kind] for kind in ProposalKind.values if kind in rows}
 
