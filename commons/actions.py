@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 from wagtail.models import Page
 
+from participants.models import display_name
 from participants.text import is_blank, visible
 
 from . import notifications, voting
@@ -38,6 +39,7 @@ from .models import (
     Decision,
     DecisionRule,
     Elector,
+    KindRule,
     Membership,
     Proposal,
     ProposalOption,
@@ -45,6 +47,7 @@ from .models import (
 from .models.governance import (
     BALLOT_REASON_MAX,
     GRADE_SCALE,
+    OPTION_KINDS,
     PROPOSAL_TITLE_MAX,
     BallotChoice,
     Method,
@@ -68,21 +71,57 @@ def create_proposal(
     *,
     title: str,
     body: str,
-    rule: DecisionRule,
+    rule: DecisionRule | None = None,
     kind: str = "free",
     options: Sequence[str] = (),
     target=None,
+    proposed_rules: Mapping[str, int] | None = None,
 ) -> Proposal:
-    """Create a draft. Majority-judgment rules need at least two distinct options."""
+    """Create a draft. Majority-judgment rules need at least two distinct options.
+
+    Without `rule`, the bureau's table gives it from the kind (`rules.rule_for`): that is how every
+    page and the workflow call it, so nobody pairs a kind with another rule. An explicit rule is for
+    callers that build test or seed data. A « change of the decision rules » carries the table it
+    proposes (`proposed_rules`, {kind: rule id}), applied by `close_proposal` if adopted.
+    """
+    title, rule, labels, table = _checked_draft(bureau, title, kind, rule, options, proposed_rules)
+    proposal = Proposal(
+        bureau=bureau, author=author, title=title, body=body, rule=rule, kind=kind, proposed_rules=table
+    )
+    if target is not None:
+        proposal.target = target
+    proposal.save()
+    ProposalOption.objects.bulk_create(
+        ProposalOption(proposal=proposal, label=label, position=i) for i, label in enumerate(labels)
+    )
+    return proposal
+
+
+def _checked_draft(
+    bureau: BureauPage,
+    title: str,
+    kind: str,
+    rule: DecisionRule | None,
+    options: Sequence[str],
+    proposed_rules: Mapping[str, int] | None,
+) -> tuple[str, DecisionRule, list[str], dict]:
+    """What a draft may hold, checked the same way on creation and on edit: (title, rule, options, table)."""
+    from .rules import rule_for
+
+    if kind not in ProposalKind.values:
+        raise GovernanceError(_("Unknown kind of proposal."))
+    if rule is None:
+        rule = rule_for(bureau, kind)
+        if rule is None:
+            raise GovernanceError(_("This bureau has no decision rule for this kind of proposal."))
     if rule.bureau_id != bureau.pk:
         raise GovernanceError(_("This decision rule belongs to another bureau."))
+    table = _validate_proposed_rules(bureau, kind, proposed_rules)
     title = visible(title)
     if not title or len(title) > PROPOSAL_TITLE_MAX:
         raise GovernanceError(
             _("A proposal needs a title of at most %(max)s characters.") % {"max": PROPOSAL_TITLE_MAX}
         )
-    if kind not in ProposalKind.values:
-        raise GovernanceError(_("Unknown kind of proposal."))
     labels = [visible(label) for label in options if not is_blank(label)]
     if rule.method == Method.MAJORITY_JUDGMENT:
         if len(labels) < 2:
@@ -91,14 +130,100 @@ def create_proposal(
             raise GovernanceError(_("Two options have the same label."))
     elif labels:
         raise GovernanceError(_("Options are only used with majority judgment."))
-    proposal = Proposal(bureau=bureau, author=author, title=title, body=body, rule=rule, kind=kind)
-    if target is not None:
-        proposal.target = target
+    return title, rule, labels, table
+
+
+@transaction.atomic
+def update_draft(
+    proposal: Proposal,
+    by,
+    *,
+    title: str,
+    body: str,
+    kind: str,
+    options: Sequence[str] = (),
+    proposed_rules: Mapping[str, int] | None = None,
+) -> Proposal:
+    """The author changes their draft before it opens; the rule follows the (possibly new) kind.
+
+    Refused once the vote has opened (or the proposal was withdrawn), for anyone but the author, and
+    for a draft the workflow opened (its text is the submitted page: edit the page instead).
+    """
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    _check_own_draft(proposal, by)
+    title, rule, labels, table = _checked_draft(proposal.bureau, title, kind, None, options, proposed_rules)
+    proposal.title, proposal.body, proposal.kind, proposal.rule = title, body, kind, rule
+    proposal.proposed_rules = table
     proposal.save()
+    proposal.options.all().delete()
     ProposalOption.objects.bulk_create(
         ProposalOption(proposal=proposal, label=label, position=i) for i, label in enumerate(labels)
     )
+    log(instance=proposal, action="bec.proposal.edit", user=by)
     return proposal
+
+
+@transaction.atomic
+def delete_draft(proposal: Proposal, by) -> None:
+    """The author deletes their draft before it opens: nobody voted on it, nothing is recorded."""
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    _check_own_draft(proposal, by)
+    proposal.delete()
+
+
+def _check_own_draft(proposal: Proposal, by) -> None:
+    if not proposal.is_editable_draft:
+        raise GovernanceError(_("Only a draft that has not opened can be changed or deleted."))
+    if by is None or proposal.author_id != by.pk:
+        raise GovernanceError(_("Only the author of a draft changes or deletes it."))
+
+
+def _validate_proposed_rules(bureau: BureauPage, kind: str, proposed: Mapping[str, int] | None) -> dict:
+    """The table a « change of the decision rules » proposes, checked: {kind: rule id} of this bureau.
+
+    A choice among options is graded (majority judgment) and every other kind is not; the new table
+    must change at least one line. Other kinds carry no table.
+    """
+    from .rules import kind_table
+
+    if kind != ProposalKind.RULES:
+        if proposed:
+            raise GovernanceError(_("Only a change of the decision rules proposes decision rules."))
+        return {}
+    proposed = {str(k): v for k, v in (proposed or {}).items()}
+    if not proposed or set(proposed) - set(ProposalKind.values):
+        raise GovernanceError(_("Say which rule each kind of proposal would follow."))
+    rules = {rule.pk: rule for rule in DecisionRule.objects.filter(bureau=bureau)}
+    table = {}
+    for proposed_kind, rule_id in proposed.items():
+        try:
+            rule = rules[int(rule_id)]
+        except (KeyError, TypeError, ValueError):
+            raise GovernanceError(_("This decision rule belongs to another bureau.")) from None
+        graded = rule.method == Method.MAJORITY_JUDGMENT
+        if graded != (proposed_kind in OPTION_KINDS):
+            raise GovernanceError(
+                _("Only a choice among options is decided by majority judgment, and it always is.")
+            )
+        table[proposed_kind] = rule.pk
+    current = {k: r.pk for k, r in kind_table(bureau).items()}
+    if all(current.get(k) == v for k, v in table.items()):
+        raise GovernanceError(_("This table is the one in force: the proposal would change nothing."))
+    return table
+
+
+def apply_rules_change(proposal: Proposal) -> None:
+    """An adopted « change of the decision rules »: its table replaces the lines it names.
+
+    Called by `close_proposal` inside its transaction, so the decision and the new table are one.
+    A rule deleted meanwhile is skipped (its line keeps the rule in force).
+    """
+    rules = set(DecisionRule.objects.filter(bureau_id=proposal.bureau_id).values_list("pk", flat=True))
+    for kind, rule_id in proposal.proposed_rules.items():
+        if kind in ProposalKind.values and rule_id in rules:
+            KindRule.objects.update_or_create(
+                bureau_id=proposal.bureau_id, kind=kind, defaults={"rule_id": rule_id}
+            )
 
 
 @transaction.atomic
@@ -112,9 +237,7 @@ def open_proposal(proposal: Proposal, by, closes_at: datetime | None = None) -> 
     if closes_at <= now:
         raise GovernanceError(_("The closing date must be in the future."))
     memberships = list(
-        Membership.objects.voting()
-        .filter(bureau_id=proposal.bureau_id)
-        .select_related("college", "user")
+        Membership.objects.voting().filter(bureau_id=proposal.bureau_id).select_related("college", "user")
     )
     if not memberships:
         raise GovernanceError(_("The bureau has no voting member."))
@@ -240,7 +363,65 @@ def _cast_ballot(proposal_id: int, voter, choice: str, reason: str, grades) -> B
         ballot.updated_at = now
         ballot.save(update_fields=[*data, "updated_at"])
     BallotChange.objects.create(proposal=proposal, voter=voter, at=now, **data)
+    if Ballot.objects.filter(proposal=proposal).count() >= Elector.objects.filter(proposal=proposal).count():
+        # The whole electorate has voted: the vote ends now, and is decided as at a deadline (the
+        # vote page closes it at once; `close_due_proposals` otherwise).
+        proposal.closes_at = proposal.closed_early_at = now
+        proposal.save(update_fields=["closes_at", "closed_early_at"])
+        log(instance=proposal, action="bec.proposal.everyone_voted", user=None)
     return ballot
+
+
+#: The longest reason for an early close.
+EARLY_CLOSE_REASON_MAX = 2000
+
+
+def close_early(proposal: Proposal, by, reason: str) -> Decision:
+    """A coordinator ends a running vote before its deadline, saying why; recorded in the register.
+
+    Allowed only once the vote has been open the rule's `min_days_before_early_close` days, so that
+    nobody closes a vote before the bureau could take part. The tally then applies as at a deadline.
+    """
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        proposal = Proposal.objects.select_for_update(of=("self",)).select_related("rule").get(pk=proposal.pk)
+        now = timezone.now()
+        if not proposal.accepts_ballots_at(now):
+            raise GovernanceError(_("Only a running vote can be closed early."))
+        if not reason:
+            raise GovernanceError(_("Say why the vote closes early: the reason goes to the register."))
+        if len(reason) > EARLY_CLOSE_REASON_MAX:
+            raise GovernanceError(
+                _("The reason is too long (at most %(max)s characters).") % {"max": EARLY_CLOSE_REASON_MAX}
+            )
+        earliest = proposal.opens_at + timedelta(days=proposal.rule.min_days_before_early_close)
+        if now < earliest:
+            raise GovernanceError(
+                _("The rule lets a vote close early only after %(days)s days: not before %(date)s.")
+                % {
+                    "days": proposal.rule.min_days_before_early_close,
+                    "date": timezone.localtime(earliest).strftime("%d/%m/%Y %H:%M"),
+                }
+            )
+        proposal.closes_at = proposal.closed_early_at = now
+        proposal.closed_early_by = by
+        proposal.closed_early_reason = reason
+        proposal.save(
+            update_fields=["closes_at", "closed_early_at", "closed_early_by", "closed_early_reason"]
+        )
+        log(instance=proposal, action="bec.proposal.close_early", user=by, data={"reason": reason})
+    return close_proposal(proposal.pk)
+
+
+def _early_close_record(proposal: Proposal) -> dict:
+    """How a vote ended before its planned deadline, as the register keeps it (empty if it did not)."""
+    if proposal.closed_early_at is None:
+        return {}
+    at = proposal.closed_early_at.astimezone(UTC).isoformat(timespec="seconds")
+    if proposal.closed_early_reason:
+        by = display_name(proposal.closed_early_by) if proposal.closed_early_by else ""
+        return {"how": "coordinator", "by": by, "at": at, "reason": proposal.closed_early_reason}
+    return {"how": "everyone_voted", "at": at}
 
 
 def tally(proposal: Proposal) -> dict[str, int]:
@@ -320,6 +501,8 @@ def canonical_payload(decision: Decision) -> bytes:
         "closed_at": decision.closed_at.astimezone(UTC).isoformat(timespec="microseconds"),
         "previous_hash": decision.previous_hash,
     }
+    if decision.early_close:  # absent from decisions recorded before early closes existed
+        payload["early_close"] = decision.early_close
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -356,6 +539,7 @@ def close_proposal(proposal_id: int) -> Decision | None:
             ranking=result["ranking"],
             electorate_size=result["electorate_size"],
             ballots_cast=result["ballots_cast"],
+            early_close=_early_close_record(proposal),
             # The vote ended at its deadline, whenever a job or a visitor happened to close it.
             closed_at=min(timezone.now(), proposal.closes_at),
             previous_hash=previous.hash if previous else "",
@@ -364,6 +548,8 @@ def close_proposal(proposal_id: int) -> Decision | None:
         decision.save(force_insert=True)
         proposal.status = Status.ADOPTED if result["adopted"] else Status.REJECTED
         proposal.save(update_fields=["status"])
+        if decision.adopted and proposal.kind == ProposalKind.RULES:
+            apply_rules_change(proposal)
         log(
             instance=proposal,
             action="bec.proposal.decide",

@@ -130,9 +130,13 @@ Plus d'informations : https://www.ess-france.org """
 GOVERNANCE = """Les décisions se prennent **par collèges**, à la manière d'une SCIC : chaque collège pèse selon son poids, quel que soit le nombre de ses membres.
 
 - Les *coordinateur·rices* et les *membres* votent ; les *observateur·rices* suivent les travaux.
-- Quorum : la moitié des votant·es.
-- Modifications du protocole : majorité qualifiée des deux tiers.
-- Publication d'un rapport : par consentement (aucune objection argumentée).
+- Modifications du protocole : majorité qualifiée des deux tiers, pondérée par collège (quorum : la moitié).
+- Publication d'un rapport : par consentement, aucune objection argumentée (quorum : un tiers).
+- Grille de codage, adhésions et questions libres : majorité simple pondérée par collège (quorum : la moitié).
+- Choix entre plusieurs options : jugement majoritaire (quorum : un tiers).
+- Changer ces règles est une décision du bureau, à la majorité des deux tiers.
+
+Le tableau « type de proposition → règle » ci-dessus est celui qu'appliquent les votes.
 """
 
 

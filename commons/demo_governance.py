@@ -4,7 +4,7 @@
    chercheur·es 0/2 for (weight 30), structures 1/1 (40), bénévoles & makers 1/2 (30)
    → (0·30 + 1·40 + ½·30) / 100 = 55 % for.
 2. Rejected under consent by a single argued block.
-3. A majority-judgment choice among three transcription tools.
+3. A choice among three transcription tools (majority judgment, the rule of that kind).
 4. An open vote, some ballots already cast.
 
 Idempotent: a proposal whose title exists is left alone.
@@ -19,8 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import actions
-from .models import BureauPage, DecisionRule, Proposal
-from .models.governance import Method, ProposalKind
+from .models import BureauPage, Proposal
+from .models.governance import ProposalKind
 from .rules import ensure_default_rules
 
 ODBL = "Ouvrir les données d'observation anonymisées sous licence ODbL"
@@ -34,14 +34,9 @@ def _users() -> dict[str, object]:
     return {u.email.split(".")[0]: u for u in User.objects.filter(email__endswith="@bec-demo.fr")}
 
 
-def _rule(bureau: BureauPage, method: str) -> DecisionRule:
-    return DecisionRule.objects.filter(bureau=bureau, method=method).order_by("-is_default", "pk").first()
-
-
-def _closed_vote(bureau, author, *, title, body, rule, kind, ballots, options=(), days_ago=30):
-    proposal = actions.create_proposal(
-        bureau, author, title=title, body=body, rule=rule, kind=kind, options=options
-    )
+def _closed_vote(bureau, author, *, title, body, kind, ballots, options=(), days_ago=30):
+    # No rule is given: the bureau's table gives it from the kind, as for every proposal.
+    proposal = actions.create_proposal(bureau, author, title=title, body=body, kind=kind, options=options)
     actions.open_proposal(proposal, author)
     labels = {o.label: str(o.pk) for o in proposal.options.all()}
     for voter, choice in ballots:
@@ -51,8 +46,12 @@ def _closed_vote(bureau, author, *, title, body, rule, kind, ballots, options=()
             choice, _sep, reason = choice.partition(":")
             actions.cast_ballot(proposal, voter, choice=choice, reason=reason.strip())
     past = timezone.now() - timedelta(days=days_ago)
+    # The story: the vote ran its whole period (the last ballot ended it early; not in the demo's past).
     Proposal.objects.filter(pk=proposal.pk).update(
-        opens_at=past - timedelta(days=7), closes_at=past, created_at=past - timedelta(days=8)
+        opens_at=past - timedelta(days=7),
+        closes_at=past,
+        created_at=past - timedelta(days=8),
+        closed_early_at=None,
     )
     return actions.close_proposal(proposal.pk)
 
@@ -71,7 +70,6 @@ def build(bureau: BureauPage) -> list[Proposal]:
             karim,
             title=ODBL,
             kind=ProposalKind.FREE,
-            rule=_rule(bureau, Method.MAJORITY),
             days_ago=75,
             body=(
                 "Nous proposons de publier le jeu de données des observations **anonymisées** (codes de "
@@ -94,7 +92,6 @@ def build(bureau: BureauPage) -> list[Proposal]:
             camille,
             title=REPORT,
             kind=ProposalKind.PUBLICATION,
-            rule=_rule(bureau, Method.CONSENT),
             days_ago=65,
             body="Le rapport intermédiaire (12 pages) présente les premiers usages observés dans six collectifs.",
             ballots=[
@@ -117,8 +114,7 @@ def build(bureau: BureauPage) -> list[Proposal]:
             bureau,
             lea,
             title=TRANSCRIPTION,
-            kind=ProposalKind.FREE,
-            rule=_rule(bureau, Method.MAJORITY_JUDGMENT),
+            kind=ProposalKind.CHOICE,
             options=options,
             days_ago=55,
             body="Trois options pour transcrire les entretiens enregistrés (avec consentement « enregistrement »).",
@@ -137,7 +133,6 @@ def build(bureau: BureauPage) -> list[Proposal]:
             aminata,
             title=SOVEREIGNTY,
             kind=ProposalKind.FREE,
-            rule=_rule(bureau, Method.QUALIFIED),
             body=(
                 "Le protocole demande aux structures où vont leurs données : appliquons-nous la même règle. "
                 "Proposition : déplacer les comptes rendus du bureau, aujourd'hui sur un drive commercial, vers "

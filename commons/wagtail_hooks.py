@@ -3,6 +3,9 @@ bureau-scoped admin of collectives, informants and consent (`commons.admin_parti
 
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.action_menu import SubmitForModerationMenuItem
+from wagtail.admin.ui.components import Component
+from wagtail.admin.views.home import WorkflowObjectsToModeratePanel
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
@@ -60,7 +63,10 @@ class InvitationViewSet(ModelViewSet):
 
 
 class DecisionRuleViewSet(ModelViewSet):
+    """Rules are added here and read; changing which rule a kind of proposal follows is a decision."""
+
     model = DecisionRule
+    inspect_view_enabled = True
     icon = "tasks"
     menu_label = _("Decision rules")
     list_display = ["name", "bureau", "method", "quorum", "threshold", "use_colleges", "is_default"]
@@ -74,7 +80,7 @@ class DecisionRuleViewSet(ModelViewSet):
         "default_duration_days",
         "use_colleges",
         "results_visibility",
-        "is_default",
+        "min_days_before_early_close",
     ]
 
 
@@ -103,6 +109,9 @@ class DecisionViewSet(ModelViewSet):
 
 
 register_permission_policy(Proposal, LimitedPermissionPolicy(Proposal, ("add", "change", "delete")))
+# A rule may be added (it applies to nothing until a « change of the decision rules » maps a kind to
+# it), never changed nor deleted in the admin: the bureau's governance changes only by its decisions.
+register_permission_policy(DecisionRule, LimitedPermissionPolicy(DecisionRule, ("change", "delete")))
 register_permission_policy(Decision, LimitedPermissionPolicy(Decision, ("add", "change", "delete")))
 register_permission_policy(Invitation, LimitedPermissionPolicy(Invitation, ("add",)))
 
@@ -147,3 +156,165 @@ def register_governance_log_actions(actions):
     actions.register_action("bec.proposal.extend", _("Extend a vote"), _("Vote extended"))
     actions.register_action("bec.proposal.withdraw", _("Withdraw a proposal"), _("Proposal withdrawn"))
     actions.register_action("bec.proposal.decide", _("Record a decision"), _("Decision recorded"))
+    actions.register_action(
+        "bec.proposal.everyone_voted", _("End a vote when everyone has voted"), _("Everyone has voted")
+    )
+    actions.register_action("bec.proposal.close_early", _("Close a vote early"), _("Vote closed early"))
+    actions.register_action("bec.proposal.edit", _("Edit a draft proposal"), _("Draft edited"))
+
+
+# --- Pages decided by the bureau's vote, in the admin (issue 11, item 10) --------------------------
+
+
+def _collective_workflow(page) -> bool:
+    """Whether submitting this page opens the bureau's vote (its workflow holds our task)."""
+    from .models import CollectiveDecisionTask
+
+    workflow = page.get_workflow() if page is not None and page.pk else None
+    return workflow is not None and any(
+        isinstance(task.specific, CollectiveDecisionTask) for task in workflow.tasks.all()
+    )
+
+
+class SubmitToTheBureauMenuItem(SubmitForModerationMenuItem):
+    """Wagtail's « Submit to <workflow name> », said as what it does: the bureau votes."""
+
+    label = _("Submit to the bureau's vote")
+
+    def get_context_data(self, parent_context):
+        context = super().get_context_data(parent_context)
+        context["label"] = self.label
+        return context
+
+
+@hooks.register("construct_page_action_menu")
+def submit_to_the_bureau(menu_items, request, context):
+    """Relabel the submission of a page decided by vote, and make it the main action once the page
+    has been published (it can then only change by the bureau's vote: there is no « Publish »)."""
+    page = context.get("page")
+    if not _collective_workflow(page):
+        return
+    for index, item in enumerate(menu_items):
+        if isinstance(item, SubmitForModerationMenuItem) and not isinstance(item, SubmitToTheBureauMenuItem):
+            replacement = SubmitToTheBureauMenuItem(order=item.order)
+            menu_items[index] = replacement
+            if page.live and not any(getattr(i, "name", "") == "action-publish" for i in menu_items):
+                menu_items.insert(0, menu_items.pop(index))
+            break
+
+
+@hooks.register("after_edit_page")
+def land_on_the_vote(request, page):
+    """After a submission to the bureau's vote: the proposal just opened, and when its vote closes
+    (instead of Wagtail's « submitted for moderation » and the explorer)."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+    from django.utils import timezone
+    from django.utils.formats import date_format
+    from django.utils.translation import gettext
+
+    from .models import CollectiveDecisionTaskState
+
+    if request.method != "POST" or not (
+        request.POST.get("action-submit") or request.POST.get("action-restart-workflow")
+    ):
+        return None
+    # Read afresh: the page object's workflow state was cached before the submission started it.
+    task_state = (
+        CollectiveDecisionTaskState.objects.filter(
+            revision__object_id=str(page.pk),
+            revision__base_content_type=page.get_base_content_type(),
+            status=CollectiveDecisionTaskState.STATUS_IN_PROGRESS,
+            proposal__isnull=False,
+        )
+        .select_related("proposal__bureau")
+        .order_by("-pk")
+        .first()
+    )
+    if task_state is None:
+        return None
+    proposal = task_state.proposal
+    storage = getattr(request, "_messages", None)
+    queued = getattr(storage, "_queued_messages", None)
+    if queued:  # Wagtail's « submitted for moderation »: replaced by what really happened
+        queued.pop()
+    if proposal.closes_at:
+        messages.success(
+            request,
+            gettext("Submitted to the bureau's vote: « %(title)s ». The vote closes on %(date)s.")
+            % {
+                "title": proposal.title,
+                "date": date_format(timezone.localtime(proposal.closes_at), "DATETIME_FORMAT"),
+            },
+        )
+    else:
+        messages.warning(
+            request,
+            gettext(
+                "Submitted: the proposal « %(title)s » is a draft, its vote could not open yet; "
+                "a coordinator opens it from the proposal page."
+            )
+            % {"title": proposal.title},
+        )
+    bureau = proposal.bureau
+    return redirect(bureau.url + bureau.reverse_subpage("proposal_detail", args=[proposal.pk]))
+
+
+class BureauVotesAreNotReviews(WorkflowObjectsToModeratePanel):
+    """« Awaiting your review » without the bureau's votes: nobody reviews them, the bureau votes."""
+
+    def get_context_data(self, parent_context):
+        from .models import CollectiveDecisionTask
+
+        context = super().get_context_data(parent_context)
+        context["states"] = [
+            entry
+            for entry in context["states"]
+            if not isinstance(entry["task_state"].task.specific, CollectiveDecisionTask)
+        ]
+        return context
+
+
+class BureauVotesPanel(Component):
+    """The votes running in the bureaus the person belongs to: followed, not reviewed."""
+
+    name = "bureau_votes"
+    template_name = "commons/admin/bureau_votes_panel.html"
+    order = 215
+
+    def get_context_data(self, parent_context):
+        from .models import CollectiveDecisionTaskState, Membership
+        from .models.governance import Status
+
+        request = parent_context["request"]
+        bureau_ids = Membership.objects.active().filter(user=request.user).values("bureau_id")
+        proposals = (
+            Proposal.objects.filter(status=Status.OPEN, bureau_id__in=bureau_ids)
+            .select_related("bureau")
+            .order_by("closes_at", "pk")[:20]
+        )
+        pages = dict(
+            CollectiveDecisionTaskState.objects.filter(proposal__in=[p.pk for p in proposals]).values_list(
+                "proposal_id", "revision__object_str"
+            )
+        )
+        votes = [
+            {
+                "title": proposal.title,
+                "page_title": pages.get(proposal.pk, ""),
+                "closes_at": proposal.closes_at,
+                "url": proposal.bureau.url
+                + proposal.bureau.reverse_subpage("proposal_detail", args=[proposal.pk]),
+            }
+            for proposal in proposals
+        ]
+        return {"votes": votes, "request": request}
+
+
+@hooks.register("construct_homepage_panels")
+def no_review_of_votes(request, panels):
+    """Votes are shown as what they are (« votes of your bureaus in progress »), not as reviews."""
+    for index, panel in enumerate(panels):
+        if type(panel) is WorkflowObjectsToModeratePanel:
+            panels[index] = BureauVotesAreNotReviews()
+    panels.append(BureauVotesPanel())

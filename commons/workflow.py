@@ -1,7 +1,8 @@
 """The bureau's vote as a Wagtail workflow step (`CollectiveDecisionTask`).
 
 Wagtail runs the moderation pipeline; the bureau decides. When a revision is submitted, the task
-opens a `Proposal` in the page's bureau, under its default rule, targeting the submitted revision.
+opens a `Proposal` in the page's bureau, under the rule its table gives the page's kind,
+targeting the submitted revision.
 The rest follows the proposal:
 
 - adopted (`proposal_decided`) → the task is approved and *the revision that was voted on* is
@@ -31,7 +32,7 @@ from wagtail.workflows import publish_workflow_state
 from . import actions
 from .models import BureauPage, CollectiveDecisionTask, CollectiveDecisionTaskState, DecisionRule, Proposal
 from .models.governance import PROPOSAL_TITLE_MAX, ProposalKind, Status
-from .rules import ensure_default_rules
+from .rules import rule_for
 
 logger = logging.getLogger(__name__)
 
@@ -71,10 +72,9 @@ def open_vote_for(task_state: CollectiveDecisionTaskState, user) -> Proposal | N
     bureau = bureau_of(page)
     if bureau is None:
         raise ValueError(f"{page!r} is not under a bureau: it cannot be decided by vote.")
-    rule = DecisionRule.objects.filter(bureau=bureau, is_default=True).first()
-    if rule is None:
-        ensure_default_rules(bureau)
-        rule = DecisionRule.objects.get(bureau=bureau, is_default=True)
+    kind = getattr(page, "proposal_kind", ProposalKind.PUBLICATION)
+    # The rule follows from the kind, as the bureau's table says (a protocol change: 2/3 by default).
+    rule = rule_for(bureau, kind) or DecisionRule.objects.filter(bureau=bureau, is_default=True).first()
     live_revision = page.live_revision if page.live else None
     describe = getattr(page, "describe_submission", None)
     # Stored text, read by the whole bureau: written in the site's language, not the submitter's.
@@ -86,7 +86,6 @@ def open_vote_for(task_state: CollectiveDecisionTaskState, user) -> Proposal | N
             body = _("Publication of the page « %(title)s », submitted for the bureau's decision.") % {
                 "title": page.get_admin_display_title()
             }
-    kind = getattr(page, "proposal_kind", ProposalKind.PUBLICATION)
     proposal = actions.create_proposal(
         bureau,
         user,

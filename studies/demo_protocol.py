@@ -168,8 +168,10 @@ def ensure_protocol(study: StudyPage) -> ProtocolPage:
                         ("hugo", "abstain"), ("ines", "for")):
         actions.cast_ballot(proposal, u[key], choice=choice)
     past = timezone.now() - timedelta(days=45)
+    # Voted under the bureau's rule for protocol changes (2/3, weighted by college); the story has
+    # the vote run its whole period, though the last ballot ended it (everyone had voted).
     Proposal.objects.filter(pk=proposal.pk).update(opens_at=past - timedelta(days=7), closes_at=past,
-                                                   created_at=past - timedelta(days=7))
+                                                   created_at=past - timedelta(days=7), closed_early_at=None)
     actions.close_proposal(proposal.pk)
     _backdate_version(current_version(page), 45)
 

@@ -83,3 +83,47 @@ def version_in_force(study) -> ProtocolVersion | None:
         .order_by("-number")
         .first()
     )
+
+
+def unadopted_changes(page: ProtocolPage, revision: Revision, live_revision: Revision | None) -> list[dict]:
+    """Changes in `revision` that an earlier vote on this protocol did not adopt (withdrawn or rejected).
+
+    For each such earlier submission: the sections it changed (against the version it was compared
+    with) that `revision` still holds exactly as submitted then, while they differ from the version in
+    force. So a withdrawn change does not come back unnoticed in the next submission.
+    """
+    from commons.models.governance import Status
+
+    from .diffing import section_labels, section_texts
+
+    current = section_texts(revision_body(revision))
+    live = section_texts(revision_body(live_revision)) if live_revision is not None else {}
+    labels = section_labels()
+    found = []
+    earlier = (
+        CollectiveDecisionTaskState.objects.filter(
+            revision__object_id=str(page.pk),
+            revision__base_content_type=page.get_base_content_type(),
+            proposal__status__in=(Status.WITHDRAWN, Status.REJECTED),
+        )
+        .exclude(revision=revision)
+        .select_related("revision", "live_revision", "proposal")
+        .order_by("pk")
+    )
+    for state in earlier:
+        submitted = section_texts(revision_body(state.revision))
+        base = section_texts(revision_body(state.live_revision)) if state.live_revision else {}
+        carried = [
+            key
+            for key, text in submitted.items()
+            if text != base.get(key) and current.get(key) == text and text != live.get(key)
+        ]
+        if carried:
+            found.append(
+                {
+                    "proposal": state.proposal,
+                    "status": state.proposal.get_status_display(),
+                    "sections": [str(labels.get(key, key)) for key in carried],
+                }
+            )
+    return found

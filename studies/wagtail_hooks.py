@@ -48,8 +48,16 @@ class ObservationViewSet(ModelViewSet):
     search_backend_name = None
     inspect_view_enabled = True
     inspect_view_fields = [
-        "title", "study", "collective", "observed_on", "observer", "setting", "purposes", "visibility",
-        "version", "body",
+        "title",
+        "study",
+        "collective",
+        "observed_on",
+        "observer",
+        "setting",
+        "purposes",
+        "visibility",
+        "version",
+        "body",
     ]
     form_fields = ["title"]  # required by ModelViewSet; never reachable (no add, no change)
 
@@ -124,3 +132,43 @@ def keep_versioned_protocols(request, page):
         % {"title": page.get_admin_display_title()},
     )
     return redirect("wagtailadmin_explore", page.get_parent().pk if page.get_parent() else page.pk)
+
+
+@hooks.register("before_edit_page")
+def offer_the_version_in_force(request, page):
+    """In the protocol's editor, when the draft differs from the version in force and no vote runs:
+    a button back to the version in force, and a warning when the draft still holds changes that
+    an earlier vote did not adopt (withdrawn or rejected), so they do not come back unnoticed."""
+    from django.urls import reverse
+    from django.utils.translation import gettext
+    from wagtail.admin import messages
+
+    from .models import ProtocolPage
+    from .versions import unadopted_changes
+
+    page = page.specific
+    if request.method != "GET" or not isinstance(page, ProtocolPage) or not page.live:
+        return None
+    live, latest = page.live_revision, page.latest_revision
+    if live is None or latest is None or latest.pk == live.pk or page.workflow_in_progress:
+        return None
+    revert = messages.button(
+        reverse("wagtailadmin_pages:revisions_revert", args=[page.pk, live.pk]),
+        gettext("Go back to the version in force"),
+    )
+    carried = unadopted_changes(page, latest, live)
+    if carried:
+        text = gettext(
+            "This draft still holds changes that a vote did not adopt: %(list)s. Submitting it puts them "
+            "to the vote again; to start from the version in force instead, go back to it."
+        ) % {
+            "list": "; ".join(
+                gettext("%(sections)s from « %(title)s » (%(status)s)")
+                % {"sections": ", ".join(c["sections"]), "title": c["proposal"].title, "status": c["status"]}
+                for c in carried
+            )
+        }
+        messages.warning(request, text, buttons=[revert])
+    else:
+        messages.info(request, gettext("This draft differs from the version in force."), buttons=[revert])
+    return None

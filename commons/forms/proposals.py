@@ -19,12 +19,14 @@ from ..models import BureauPage, DecisionRule
 from ..models.governance import (
     GRADE_LABELS,
     GRADE_SCALE,
+    OPTION_KINDS,
     OPTION_LABEL_MAX,
     PROPOSAL_TITLE_MAX,
     BallotChoice,
     Method,
     ProposalKind,
 )
+from ..rules import kind_table
 
 #: The HTML datetime-local input sends "2026-05-04T18:30" (seconds only when a step asks for them).
 DATETIME_LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
@@ -39,6 +41,12 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
 
 class ProposalForm(VisibleTextMixin, forms.Form):
+    """A draft. Its rule is not a field: the kind chooses it, by the bureau's table (`commons.rules`).
+
+    A choice among options is its own kind (decided by the bureau's majority-judgment rule); a
+    « change of the decision rules » says, for each kind, the rule it proposes (`rule-<kind>`).
+    """
+
     title = forms.CharField(label=_("Title"), max_length=PROPOSAL_TITLE_MAX)
     body = forms.CharField(
         label=_("Proposal"),
@@ -46,9 +54,11 @@ class ProposalForm(VisibleTextMixin, forms.Form):
         max_length=50_000,
         help_text=_("What you propose and why. Markdown: **bold**, *italics*, lists, [links](https://…)."),
     )
-    kind = forms.ChoiceField(label=_("Kind"), choices=ProposalKind.choices, initial=ProposalKind.FREE)
-    rule = forms.ModelChoiceField(
-        label=_("Decision rule"), queryset=DecisionRule.objects.none(), empty_label=None
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=ProposalKind.choices,
+        initial=ProposalKind.FREE,
+        help_text=_("The kind decides the rule of the vote, as the bureau's table says."),
     )
     options = forms.CharField(
         label=_("Options"),
@@ -62,16 +72,44 @@ class ProposalForm(VisibleTextMixin, forms.Form):
     def __init__(self, *args, bureau: BureauPage, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.bureau = bureau
-        rules = DecisionRule.objects.filter(bureau=bureau)
-        self.fields["rule"].queryset = rules
-        self.rules = list(rules)
-        self.fields["rule"].choices = [(rule.pk, rule_label(rule)) for rule in self.rules]
-        self.fields["kind"].choices = [(value, capfirst(label)) for value, label in ProposalKind.choices]
-        #: Rules that take options, for the page script that shows the options field only for them.
-        self.option_rule_ids = [rule.pk for rule in self.rules if rule.method == Method.MAJORITY_JUDGMENT]
-        default = next((rule for rule in self.rules if rule.is_default), None)
-        if default is not None and not self.is_bound:
-            self.initial.setdefault("rule", default.pk)
+        #: {kind: rule} as in force: what each kind will be decided by.
+        self.table = kind_table(bureau)
+        self.rules = list(DecisionRule.objects.filter(bureau=bureau))
+        self.fields["kind"].choices = [
+            (kind, f"{capfirst(ProposalKind(kind).label)} — {rule.label()}")
+            for kind, rule in self.table.items()
+        ]
+        #: Kinds that take options, for the page script that shows the options field only for them.
+        self.option_kinds = [
+            kind for kind, rule in self.table.items() if rule.method == Method.MAJORITY_JUDGMENT
+        ]
+        if ProposalKind.RULES in self.table:
+            for kind in ProposalKind.values:
+                if kind == ProposalKind.RULES and kind not in self.table:
+                    continue
+                graded = kind in OPTION_KINDS
+                choices = [
+                    (rule.pk, rule.label())
+                    for rule in self.rules
+                    if (rule.method == Method.MAJORITY_JUDGMENT) == graded
+                ]
+                if not choices:
+                    continue
+                current = self.table.get(kind)
+                self.fields[f"rule-{kind}"] = forms.TypedChoiceField(
+                    label=capfirst(ProposalKind(kind).label),
+                    choices=[("", _("(no such proposals)"))] * (current is None) + choices,
+                    coerce=int,
+                    required=False,
+                    initial=current.pk if current else "",
+                )
+
+    def rule_fields(self) -> list:
+        """The bound fields of the proposed table (shown only for a change of the decision rules)."""
+        return [self[name] for name in self.fields if name.startswith("rule-")]
+
+    def main_fields(self) -> list:
+        return [self[name] for name in self.fields if not name.startswith("rule-")]
 
     def clean_options(self) -> list[str]:
         lines = self.cleaned_data["options"].splitlines()
@@ -86,7 +124,16 @@ class ProposalForm(VisibleTextMixin, forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        rule, options = cleaned.get("rule"), cleaned.get("options")
+        kind, options = cleaned.get("kind"), cleaned.get("options")
+        rule = self.table.get(kind) if kind else None
+        cleaned["rule"] = rule
+        cleaned["proposed_rules"] = {}
+        if kind == ProposalKind.RULES:
+            cleaned["proposed_rules"] = {
+                name.removeprefix("rule-"): value
+                for name, value in cleaned.items()
+                if name.startswith("rule-") and value not in (None, "")
+            }
         if rule is None or options is None:
             return cleaned
         if rule.method == Method.MAJORITY_JUDGMENT:
@@ -130,10 +177,7 @@ class ExtendForm(forms.Form):
 
 def rule_label(rule: DecisionRule) -> str:
     """« Name — method », without repeating a method the name already says."""
-    method = str(rule.get_method_display())
-    if method.casefold() in rule.name.casefold():
-        return rule.name
-    return f"{rule.name} — {method}"
+    return rule.label()
 
 
 def ballot_choices(method: str) -> list[tuple[str, str]]:

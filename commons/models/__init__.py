@@ -8,6 +8,7 @@ from .governance import (
     Decision,
     DecisionRule,
     Elector,
+    KindRule,
     Proposal,
     ProposalOption,
 )
@@ -18,6 +19,6 @@ from .workflow import CollectiveDecisionTask, CollectiveDecisionTaskState
 __all__ = [
     "Ballot", "BallotChange", "BureauPage", "College", "CollectiveDecisionTask",
     "CollectiveDecisionTaskState",
-    "Comment", "Decision", "DecisionRule", "Elector",
+    "Comment", "Decision", "DecisionRule", "Elector", "KindRule",
     "Invitation", "Membership", "Proposal", "ProposalOption", "Role",
 ]

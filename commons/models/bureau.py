@@ -107,6 +107,8 @@ class BureauPage(DeclaredRoutesMixin, Page):
         context["can_view_members"] = permissions.can_view_members(request.user, self, membership)
         context["can_view_proposals"] = permissions.can_view_proposals(request.user, self, membership)
         context["colleges"] = list(self.colleges.all())
+        # The table the votes follow, so that the page cannot say one thing while the votes do another.
+        context["kind_rules"] = list(self.kind_rules.select_related("rule").order_by("pk"))
         context["member_count"] = self.memberships.active().count()
         # The bureau's published studies (generic pages: `commons` does not import `studies`).
         context["studies"] = list(Page.objects.child_of(self).live().public().order_by("path"))
@@ -129,6 +131,9 @@ class BureauPage(DeclaredRoutesMixin, Page):
         ("proposals/<int:proposal_id>/open/", "proposals.open_vote", "proposal_open"),
         ("proposals/<int:proposal_id>/extend/", "proposals.extend_vote", "proposal_extend"),
         ("proposals/<int:proposal_id>/withdraw/", "proposals.withdraw", "proposal_withdraw"),
+        ("proposals/<int:proposal_id>/close/", "proposals.close_early", "proposal_close"),
+        ("proposals/<int:proposal_id>/edit/", "proposals.proposal_edit", "proposal_edit"),
+        ("proposals/<int:proposal_id>/delete/", "proposals.proposal_delete", "proposal_delete"),
         ("decisions/", "decisions.register", "decision_register"),
         ("decisions/verify/", "decisions.verify", "decision_verify"),
         ("decisions/csv/", "decisions.export_csv", "decision_csv"),

@@ -84,6 +84,14 @@ class DecisionRule(models.Model):
         _("results"), max_length=20, choices=ResultsVisibility.choices, default=ResultsVisibility.AFTER_CLOSE
     )
     is_default = models.BooleanField(_("default rule of the bureau"), default=False)
+    min_days_before_early_close = models.PositiveSmallIntegerField(
+        _("minimum days before an early close"),
+        default=2,
+        help_text=_(
+            "A coordinator may close the vote before its deadline, giving a reason, only once it has "
+            "been open this many days. A vote always ends when the whole electorate has voted."
+        ),
+    )
 
     class Meta:
         verbose_name = _("decision rule")
@@ -117,6 +125,13 @@ class DecisionRule(models.Model):
             "use_colleges": self.use_colleges,
         }
 
+    def label(self) -> str:
+        """« Name — method », without repeating a method the name already says."""
+        method = str(self.get_method_display())
+        if method.casefold() in self.name.casefold():
+            return self.name
+        return f"{self.name} — {method}"
+
 
 class ProposalKind(models.TextChoices):
     PROTOCOL = "protocol_amendment", _("protocol amendment")
@@ -124,6 +139,34 @@ class ProposalKind(models.TextChoices):
     PUBLICATION = "publication", _("publication")
     MEMBERSHIP = "membership", _("membership")
     FREE = "free", _("free question")
+    CHOICE = "choice", _("choice among options")
+    RULES = "rules_change", _("change of the decision rules")
+
+
+#: The kinds whose proposals carry options to grade (their rule is a majority judgment).
+OPTION_KINDS = (ProposalKind.CHOICE,)
+
+
+class KindRule(models.Model):
+    """One line of the bureau's table « kind of proposal → decision rule ».
+
+    The table is the bureau's governance as applied: the new-proposal page and the workflow take a
+    proposal's rule from it (no free pairing), the bureau page shows it, and only an adopted
+    proposal of kind « change of the decision rules » changes it (`actions.close_proposal`). It is
+    neither edited in the admin nor anywhere else.
+    """
+
+    bureau = models.ForeignKey("commons.BureauPage", on_delete=models.CASCADE, related_name="kind_rules")
+    kind = models.CharField(_("kind"), max_length=30, choices=ProposalKind.choices)
+    rule = models.ForeignKey(DecisionRule, on_delete=models.PROTECT, related_name="kinds")
+
+    class Meta:
+        verbose_name = _("decision rule of a kind of proposal")
+        verbose_name_plural = _("decision rules by kind of proposal")
+        constraints = [models.UniqueConstraint(fields=["bureau", "kind"], name="one_rule_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.rule.name}"
 
 
 class Status(models.TextChoices):
@@ -167,6 +210,19 @@ class Proposal(models.Model):
     #: Snapshot taken at opening: {college name: weight}; empty when the rule ignores colleges.
     college_weights = models.JSONField(default=dict, blank=True, editable=False)
     reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    #: A « change of the decision rules »: the table it proposes, {kind: rule id}, applied if adopted.
+    proposed_rules = models.JSONField(default=dict, blank=True, editable=False)
+    #: An early close by a coordinator (`actions.close_early`): who, when and why.
+    closed_early_at = models.DateTimeField(null=True, blank=True, editable=False)
+    closed_early_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    closed_early_reason = models.TextField(blank=True, editable=False)
 
     objects = ProposalQuerySet.as_manager()
 
@@ -205,6 +261,12 @@ class Proposal(models.Model):
     @property
     def uses_options(self) -> bool:
         return self.rule.method == Method.MAJORITY_JUDGMENT
+
+    @property
+    def is_editable_draft(self) -> bool:
+        """A draft its author may still edit or delete: not opened, and not a workflow submission
+        (whose text is the submitted page, edited in the admin)."""
+        return self.status == Status.DRAFT and self.target_id is None
 
     @property
     def can_be_withdrawn(self) -> bool:
@@ -337,6 +399,9 @@ class Decision(models.Model):
     electorate_size = models.PositiveIntegerField()
     ballots_cast = models.PositiveIntegerField()
     closed_at = models.DateTimeField()
+    #: How the vote ended before its deadline, if it did: {"how": "everyone_voted"} or
+    #: {"how": "coordinator", "by": name, "at": iso time, "reason": text}. Hashed when not empty.
+    early_close = models.JSONField(default=dict, blank=True)
     previous_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64, unique=True)
 

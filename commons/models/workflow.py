@@ -9,8 +9,57 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from wagtail.locks import WorkflowLock
 from wagtail.models import Task, TaskState
+
+
+class CollectiveDecisionLock(WorkflowLock):
+    """The page is under the bureau's vote: say so, when it ends, and how to propose another change.
+
+    Wagtail's own notice says that « only reviewers can edit »: here there are no reviewers, the
+    bureau votes; another change waits for the close, or the vote is withdrawn first.
+    """
+
+    def _proposal(self):
+        state = self.object.current_workflow_state
+        task_state = state.current_task_state.specific if state and state.current_task_state else None
+        return getattr(task_state, "proposal", None)
+
+    def get_message(self, user):
+        # Shown to everyone who opens the editor, locked or not: the vote concerns them all.
+        proposal = self._proposal()
+        if proposal is None:
+            return gettext(
+                "This page is submitted to the bureau's vote: it stays as submitted until the vote closes."
+            )
+        bureau = proposal.bureau
+        url = bureau.url + bureau.reverse_subpage("proposal_detail", args=[proposal.pk])
+        closes = (
+            date_format(timezone.localtime(proposal.closes_at), "DATETIME_FORMAT")
+            if proposal.closes_at
+            else "—"
+        )
+        return format_html(
+            gettext(
+                "The bureau is voting on this change until {closes}; the version put to the vote does not "
+                "change (edits saved meanwhile stay a draft). To propose another change, wait for the close, "
+                'or withdraw the vote first (coordinators, on <a href="{url}">the proposal page</a>), then '
+                "submit again."
+            ),
+            closes=closes,
+            url=url,
+        )
+
+    def get_locked_by(self, user, can_lock=False):
+        return gettext("Under the bureau's vote")
+
+    def get_description(self, user, can_lock=False):
+        return gettext("The bureau is voting on this version: it stays as submitted until the vote closes.")
 
 
 class CollectiveDecisionTaskState(TaskState):
@@ -49,6 +98,7 @@ class CollectiveDecisionTask(Task):
     """
 
     task_state_class = CollectiveDecisionTaskState
+    lock_class = CollectiveDecisionLock
 
     class Meta:
         verbose_name = _("collective decision task")
@@ -57,8 +107,8 @@ class CollectiveDecisionTask(Task):
     @classmethod
     def get_description(cls) -> str:
         return _(
-            "Opens a vote of the page's bureau under its default decision rule; the page is "
-            "published if the proposal is adopted and sent back if it is rejected."
+            "Opens a vote of the page's bureau under the rule its table gives this kind of proposal; "
+            "the page is published if the proposal is adopted and sent back if it is rejected."
         )
 
     def start(self, workflow_state, user=None):

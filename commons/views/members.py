@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from participants.models import display_name
 
@@ -20,6 +20,7 @@ from .. import invitations, permissions
 from ..forms import InvitationForm, MembershipForm
 from ..models import BureauPage, Invitation, Membership
 from ..permissions import coordinator_required, member_required
+from .confirm import confirm_page
 
 
 def _members_url(bureau: BureauPage) -> str:
@@ -107,9 +108,25 @@ def edit_membership(request: HttpRequest, bureau: BureauPage, membership_id: int
     return redirect(_members_url(bureau))
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @coordinator_required
 def remove_membership(request: HttpRequest, bureau: BureauPage, membership_id: int) -> HttpResponse:
+    """GET asks first (what ending a membership does); POST ends it."""
+    if request.method == "GET":
+        membership = _membership_or_404(bureau, membership_id)
+        name = _display_name(membership)
+        return confirm_page(
+            request,
+            bureau,
+            title=_("End the membership of %(name)s") % {"name": name},
+            consequence=_(
+                "%(name)s will no longer vote, read the proposals nor edit the bureau's pages. Their past "
+                "ballots and contributions stay. To come back, they need a new invitation."
+            )
+            % {"name": name},
+            confirm_label=_("Yes, end the membership"),
+            cancel_url=_members_url(bureau),
+        )
     with transaction.atomic():
         membership = _membership_or_404(bureau, membership_id)
         if membership.is_last_coordinator():
@@ -122,9 +139,23 @@ def remove_membership(request: HttpRequest, bureau: BureauPage, membership_id: i
     return redirect(_members_url(bureau))
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @coordinator_required
 def revoke_invitation(request: HttpRequest, bureau: BureauPage, invitation_id: int) -> HttpResponse:
+    """GET asks first; POST withdraws the invitation."""
+    if request.method == "GET":
+        invitation = Invitation.objects.pending().filter(bureau=bureau, pk=invitation_id).first()
+        if invitation is None:
+            raise Http404(_("No such pending invitation in this bureau."))
+        return confirm_page(
+            request,
+            bureau,
+            title=_("Withdraw the invitation of %(email)s") % {"email": invitation.email},
+            consequence=_("The link sent to %(email)s will no longer work; you can invite the address again.")
+            % {"email": invitation.email},
+            confirm_label=_("Yes, withdraw the invitation"),
+            cancel_url=_members_url(bureau),
+        )
     updated = (
         Invitation.objects.pending().filter(bureau=bureau, pk=invitation_id).update(revoked_at=timezone.now())
     )

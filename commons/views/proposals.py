@@ -10,8 +10,11 @@ may not see is a 404.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
+from fractions import Fraction
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -19,7 +22,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from wagtail import hooks
 
 from participants.models import display_name
@@ -45,6 +48,7 @@ from ..models.governance import (
     Status,
 )
 from ..permissions import member_required, proposal_required, voter_required
+from .confirm import confirm_page
 from .decisions import grade_label, ratio_label
 
 PER_PAGE = 50
@@ -166,6 +170,7 @@ def proposal_new(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
                     rule=data["rule"],
                     kind=data["kind"],
                     options=data["options"],
+                    proposed_rules=data["proposed_rules"],
                 )
             except actions.GovernanceError as error:
                 form.add_error(None, str(error))
@@ -179,6 +184,78 @@ def proposal_new(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
         status = 200
     context = {"page": bureau, "self": bureau, "membership": membership, "form": form}
     return render(request, "commons/proposals/new.html", context, status=status)
+
+
+def _own_draft_or_refuse(request, bureau, proposal):
+    """The author's draft that can still change, else the reason as a 403 (a 404 came earlier for
+    drafts the visitor may not see)."""
+    if not proposal.is_editable_draft:
+        raise PermissionDenied(_("Only a draft that has not opened can be changed or deleted."))
+    if proposal.author_id != request.user.pk:
+        raise PermissionDenied(_("Only the author of a draft changes or deletes it."))
+
+
+@require_http_methods(["GET", "POST"])
+@proposal_required(permissions.can_propose, message=permissions.VOTERS_ONLY)
+def proposal_edit(request: HttpRequest, bureau: BureauPage, proposal: Proposal) -> HttpResponse:
+    """The author edits their draft before it opens (the kind, and so the rule, may change)."""
+    _own_draft_or_refuse(request, bureau, proposal)
+    membership = permissions.membership_for(request.user, bureau)
+    initial = {
+        "title": proposal.title,
+        "body": proposal.body,
+        "kind": proposal.kind,
+        "options": "\n".join(proposal.options.values_list("label", flat=True)),
+        **{f"rule-{kind}": rule_id for kind, rule_id in proposal.proposed_rules.items()},
+    }
+    form = ProposalForm(request.POST or None, bureau=bureau, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                actions.update_draft(
+                    proposal,
+                    request.user,
+                    title=data["title"],
+                    body=data["body"],
+                    kind=data["kind"],
+                    options=data["options"],
+                    proposed_rules=data["proposed_rules"],
+                )
+            except actions.GovernanceError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, _("Draft saved."))
+                return redirect(detail_url(bureau, proposal))
+        status = 400
+    context = {"page": bureau, "self": bureau, "membership": membership, "form": form, "proposal": proposal}
+    return render(request, "commons/proposals/new.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@proposal_required(permissions.can_propose, message=permissions.VOTERS_ONLY)
+def proposal_delete(request: HttpRequest, bureau: BureauPage, proposal: Proposal) -> HttpResponse:
+    """The author deletes their draft before it opens: GET asks first, POST deletes."""
+    _own_draft_or_refuse(request, bureau, proposal)
+    if request.method == "GET":
+        return confirm_page(
+            request,
+            bureau,
+            title=_("Delete the draft « %(title)s »") % {"title": proposal.title},
+            consequence=_(
+                "The draft and its discussion are deleted; nothing was put to the vote. "
+                "This cannot be undone."
+            ),
+            confirm_label=_("Yes, delete the draft"),
+            cancel_url=detail_url(bureau, proposal),
+        )
+    try:
+        actions.delete_draft(proposal, request.user)
+    except actions.GovernanceError as error:
+        raise PermissionDenied(str(error)) from error
+    messages.success(request, _("The draft is deleted."))
+    return redirect(proposals_url(bureau) + "?tab=drafts")
 
 
 # --- The proposal page --------------------------------------------------------------------------
@@ -257,6 +334,11 @@ def _render_detail(
         "can_run_votes": can_run,
         "can_open": can_run and proposal.status == Status.DRAFT,
         "can_extend": can_run and proposal.accepts_ballots,
+        "can_close_early": can_run and proposal.accepts_ballots,
+        "can_edit_draft": proposal.is_editable_draft and proposal.author_id == user.pk,
+        "early_close_from": proposal.opens_at + timedelta(days=proposal.rule.min_days_before_early_close)
+        if proposal.opens_at
+        else None,
         "can_withdraw": permissions.can_withdraw(user, bureau, proposal, membership),
         "open_form": open_form or OpenForm(),
         "extend_form": extend_form or ExtendForm(initial={"closes_at": _local(proposal.closes_at)}),
@@ -275,6 +357,7 @@ def _render_detail(
     if context["results_visible"]:
         context.update(_results(proposal, options))
     context["proposed_changes"] = proposed_changes(request, proposal)
+    context["proposed_table"] = _proposed_table(bureau, proposal)
     return render(request, "commons/proposals/detail.html", context, status=status)
 
 
@@ -293,6 +376,26 @@ def proposed_changes(request: HttpRequest, proposal: Proposal):
         if html is not None:
             return html
     return None
+
+
+def _proposed_table(bureau: BureauPage, proposal: Proposal) -> list[tuple[str, str, str]]:
+    """A « change of the decision rules »: (kind, rule in force, rule proposed) for each line it names."""
+    if not proposal.proposed_rules:
+        return []
+    from ..models import DecisionRule
+    from ..rules import kind_table
+
+    rules = {rule.pk: rule.label() for rule in DecisionRule.objects.filter(bureau=bureau)}
+    current = kind_table(bureau)
+    return [
+        (
+            str(ProposalKind(kind).label),
+            current[kind].label() if kind in current else "—",
+            rules.get(rule_id, "—"),
+        )
+        for kind, rule_id in proposal.proposed_rules.items()
+        if kind in ProposalKind.values
+    ]
 
 
 def _local(value):
@@ -367,7 +470,40 @@ def _results(proposal: Proposal, options) -> dict:
         for choice in BallotChoice
         if choice != BallotChoice.BLOCK or voting.allows_block(proposal.rule.method)
     ]
-    return {"decision": decision, "tally_rows": rows}
+    return {"decision": decision, "tally_rows": rows, **_college_explanation(proposal, decision, counts)}
+
+
+def _college_explanation(proposal: Proposal, decision, counts: dict) -> dict:
+    """Per-college shares of « for » once decided under a college-weighted rule, and whether the
+    outcome goes against the headcount (e.g. adopted by the weights with 2 for and 3 against): the
+    proposal page says so itself, rather than leaving it to the register."""
+    weights = (decision.rule.get("college_weights") if decision is not None else None) or {}
+    if decision is None or not decision.rule.get("use_colleges") or not weights:
+        return {}
+    colleges = {name: Counter() for name in weights}
+    electors = dict(proposal.electors.values_list("user_id", "college"))
+    for voter_id, choice in proposal.ballots.values_list("voter_id", "choice"):
+        colleges.setdefault(electors.get(voter_id) or "", Counter())[choice] += 1
+    rows = []
+    for name, weight in weights.items():
+        tally = colleges.get(name, Counter())
+        expressed = tally["for"] + tally["against"]
+        rows.append(
+            {
+                "name": name,
+                "weight": weight,
+                "for": tally["for"],
+                "against": tally["against"],
+                "abstain": tally["abstain"] + tally["block"],
+                "share": round(100 * tally["for"] / expressed) if expressed else None,
+            }
+        )
+    ahead, behind = counts.get("for", 0), counts.get("against", 0)
+    against_headcount = (decision.adopted and ahead < behind) or (
+        not decision.adopted and decision.reason != "no_quorum" and ahead > behind
+    )
+    weighted = round(100 * Fraction(decision.score)) if decision.score else None
+    return {"college_rows": rows, "against_headcount": against_headcount, "weighted_share": weighted}
 
 
 # --- Actions ------------------------------------------------------------------------------------
@@ -397,6 +533,11 @@ def vote(request: HttpRequest, bureau: BureauPage, proposal: Proposal) -> HttpRe
         return _refused(
             request, bureau, proposal, membership, str(error), ballot_error=str(error), ballot_data=data
         )
+    proposal.refresh_from_db(fields=["closes_at", "status"])
+    if proposal.is_due:  # the whole electorate has voted: the vote ends now
+        actions.close_if_due(proposal)
+        messages.success(request, _("Your ballot is recorded. Everyone has voted: the vote is closed."))
+        return redirect(detail_url(bureau, proposal))
     messages.success(request, _("Your ballot is recorded. You can change it until the vote closes."))
     return redirect(detail_url(bureau, proposal) + "#ballot")
 
@@ -464,8 +605,41 @@ def extend_vote(request: HttpRequest, bureau: BureauPage, proposal: Proposal) ->
 
 @require_POST
 @proposal_required(permissions.can_run_votes, message=permissions.COORDINATORS_ONLY)
-def withdraw(request: HttpRequest, bureau: BureauPage, proposal: Proposal) -> HttpResponse:
+def close_early(request: HttpRequest, bureau: BureauPage, proposal: Proposal) -> HttpResponse:
+    """A coordinator ends the vote before its deadline, with a reason the register keeps."""
     membership = permissions.membership_for(request.user, bureau)
+    try:
+        actions.close_early(proposal, request.user, request.POST.get("reason", ""))
+    except actions.GovernanceError as error:
+        proposal = _close_lazily(proposal, bureau)
+        return _refused(request, bureau, proposal, membership, str(error))
+    messages.success(request, _("The vote is closed early; the reason is in the register."))
+    return redirect(detail_url(bureau, proposal))
+
+
+@require_http_methods(["GET", "POST"])
+@proposal_required(permissions.can_run_votes, message=permissions.COORDINATORS_ONLY)
+def withdraw(request: HttpRequest, bureau: BureauPage, proposal: Proposal) -> HttpResponse:
+    """GET asks first (what withdrawing does); POST withdraws."""
+    membership = permissions.membership_for(request.user, bureau)
+    if request.method == "GET":
+        if not proposal.can_be_withdrawn:
+            return _refused(
+                request, bureau, proposal, membership, _("This proposal can no longer be withdrawn.")
+            )
+        consequence = (
+            _("The vote stops: the ballots already cast are not counted and no decision is recorded.")
+            if proposal.status == Status.OPEN
+            else _("The draft will never be put to the vote.")
+        )
+        return confirm_page(
+            request,
+            bureau,
+            title=_("Withdraw « %(title)s »") % {"title": proposal.title},
+            consequence=consequence + " " + _("This cannot be undone."),
+            confirm_label=_("Yes, withdraw the proposal"),
+            cancel_url=detail_url(bureau, proposal),
+        )
     try:
         actions.withdraw_proposal(proposal, request.user)
     except actions.GovernanceError as error:

@@ -28,7 +28,21 @@ from ..blocks import ProtocolBodyBlock, grid_definitions
 
 
 class ProtocolPageForm(RefuseStaleSavesForm):
-    """The protocol's editor: stale saves refused, and a submission must say what it changes."""
+    """The protocol's editor: stale saves refused, and a submission must say what it changes.
+
+    The summary starts empty when the draft is a revision already put to the vote or published
+    (after a withdrawal, a rejection or an adoption): the next submission says what *it* changes,
+    not what the previous one did.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        page = self.instance
+        if self.is_bound or not page.pk or page.workflow_in_progress:
+            return
+        latest = page.latest_revision
+        if latest is not None and _is_frozen(latest):
+            self.initial["change_summary"] = ""
 
     def clean(self):
         cleaned = super().clean()
@@ -140,7 +154,7 @@ class ProtocolPage(DeclaredRoutesMixin, Page):
         from participants.text import shorten_at_word
 
         from ..diffing import diff_bodies, summary_markdown
-        from ..versions import current_version, revision_body, revision_summary
+        from ..versions import current_version, revision_body, revision_summary, unadopted_changes
 
         submitted_summary = revision_summary(revision)
         current = current_version(self)
@@ -154,10 +168,23 @@ class ProtocolPage(DeclaredRoutesMixin, Page):
         sections = diff_bodies(
             revision_body(live_revision) if live_revision is not None else None, revision_body(revision)
         )
+        carried = [
+            gettext(
+                "**This revision still holds changes that an earlier vote did not adopt**: %(sections)s, "
+                "from « %(title)s » (%(status)s)."
+            )
+            % {
+                "sections": ", ".join(f"« {label} »" for label in earlier["sections"]),
+                "title": earlier["proposal"].title,
+                "status": earlier["status"],
+            }
+            for earlier in unadopted_changes(self, revision, live_revision)
+        ]
         body = "\n\n".join(
             part
             for part in (
                 submitted_summary.strip(),
+                *carried,
                 "### " + gettext("Sections changed"),
                 summary_markdown(sections),
                 gettext("The full text of the changes, word by word, is shown below the proposal."),

@@ -18,8 +18,8 @@ from wagtail.models import TaskState, WorkflowState
 
 from commons import actions
 from commons.models import CollectiveDecisionTask, CollectiveDecisionTaskState, Proposal, Role
-from commons.models.governance import ProposalKind, Status
-from commons.rules import ensure_default_rules
+from commons.models.governance import Method, ProposalKind, Status
+from commons.rules import ensure_default_rules, rule_for
 from studies.models import ProtocolPage, ProtocolVersion
 from tests.conftest import protocol_body
 
@@ -66,7 +66,9 @@ def test_submission_opens_a_protocol_amendment_vote_with_the_diff(bureau, protoc
     assert isinstance(task_state, CollectiveDecisionTaskState)
     assert proposal.bureau_id == bureau.pk and proposal.kind == ProposalKind.PROTOCOL
     assert proposal.status == Status.OPEN
-    assert proposal.rule.is_default
+    # The rule follows from the kind, as the bureau's table says: protocol changes need two thirds.
+    assert proposal.rule == rule_for(bureau, ProposalKind.PROTOCOL)
+    assert proposal.rule.method == Method.QUALIFIED and proposal.rule.threshold == "2/3"
     assert proposal.author == people["member"]
     assert proposal.target == task_state.revision
     assert task_state.live_revision == protocol.live_revision

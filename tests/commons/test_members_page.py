@@ -83,11 +83,22 @@ def test_management_routes_need_a_coordinator(client, people, bureau, who, route
         assert _state(bureau, people, invitation) == before
 
 
-@pytest.mark.parametrize("route", ["invite", "edit", "remove", "revoke"])
+@pytest.mark.parametrize("route", ["invite", "edit"])
 def test_management_routes_refuse_get(client, people, bureau, route):
     invitation, _token = Invitation.issue(email="pending@example.org", bureau=bureau, role=Role.MEMBER)
     url, _data = _routes(bureau, people, invitation)[route]
     assert client_for(client, people["coordinator"]).get(url).status_code == 405
+
+
+@pytest.mark.parametrize("route", ["remove", "revoke"])
+def test_destructive_routes_ask_first_and_get_changes_nothing(client, people, bureau, route):
+    invitation, _token = Invitation.issue(email="pending@example.org", bureau=bureau, role=Role.MEMBER)
+    url, _data = _routes(bureau, people, invitation)[route]
+    before = _state(bureau, people, invitation)
+    response = client_for(client, people["coordinator"]).get(url)
+    assert response.status_code == 200
+    assert f'action="{url}"' in response.content.decode()
+    assert _state(bureau, people, invitation) == before
 
 
 def test_coordinator_of_another_bureau_cannot_touch_this_one(client, people, bureau, other_bureau):

@@ -131,13 +131,13 @@ def test_proposal_list_access(client, people, bureau, running, who):
 @pytest.mark.parametrize("who", VISITORS)
 def test_new_proposal_page_access(client, people, bureau, who):
     rule = _rule(bureau)
-    data = {"title": "Nouvelle proposition", "body": "Texte", "kind": "free", "rule": rule.pk}
+    data = {"title": "Nouvelle proposition", "body": "Texte", "kind": "free"}
     client = client_for(client, people[who])
     get, post = client.get(_url(bureau, "new/")), client.post(_url(bureau, "new/"), data)
     if who in VOTERS:
         assert get.status_code == 200
-        assert get.context["form"]["rule"].value() == rule.pk  # the bureau's default rule is preselected
-        assert rule.is_default
+        assert "rule" not in get.context["form"].fields  # the kind chooses the rule: no free pairing
+        assert rule.is_default  # free questions follow the bureau's default rule
         assert post.status_code == 302
         created = Proposal.objects.get(title="Nouvelle proposition")
         assert (created.bureau_id, created.author, created.status, created.rule) == (
@@ -159,7 +159,8 @@ def test_proposal_detail_access(client, people, bureau, running, who):
         assert ('action="' + _url(bureau, f"{running.pk}/vote/") in body) == (who in VOTERS)
         assert ('action="' + _url(bureau, f"{running.pk}/comment/") in body) == (who in READERS)
         assert ('action="' + _url(bureau, f"{running.pk}/extend/") in body) == (who in RUNNERS)
-        assert ('action="' + _url(bureau, f"{running.pk}/withdraw/") in body) == (who in RUNNERS)
+        # Withdrawing asks first: a link to the confirmation page, which posts.
+        assert ('href="' + _url(bureau, f"{running.pk}/withdraw/") in body) == (who in RUNNERS)
     else:
         _assert_denied(response, who)
 
@@ -205,6 +206,7 @@ def _post_routes(bureau, running, draft):
         "open": (_url(bureau, f"{draft.pk}/open/"), {"closes_at": ""}, RUNNERS),
         "extend": (_url(bureau, f"{running.pk}/extend/"), {"closes_at": later}, RUNNERS),
         "withdraw": (_url(bureau, f"{running.pk}/withdraw/"), {}, RUNNERS),
+        "close": (_url(bureau, f"{running.pk}/close/"), {"reason": "x"}, RUNNERS),
     }
 
 
@@ -224,10 +226,18 @@ def test_action_permissions(client, people, bureau, running, draft, who, route):
         assert _state(target) == before
 
 
-@pytest.mark.parametrize("route", ["vote", "comment", "open", "extend", "withdraw"])
+@pytest.mark.parametrize("route", ["vote", "comment", "open", "extend", "close"])
 def test_actions_refuse_get(client, people, bureau, running, draft, route):
     url, _data, _allowed = _post_routes(bureau, running, draft)[route]
     assert client_for(client, people["coordinator"]).get(url).status_code == 405
+
+
+def test_withdrawing_answers_get_with_a_confirmation_that_changes_nothing(client, people, bureau, running):
+    before = _state(running)
+    response = client_for(client, people["coordinator"]).get(_url(bureau, f"{running.pk}/withdraw/"))
+    assert response.status_code == 200
+    assert 'action="' + _url(bureau, f"{running.pk}/withdraw/") + '"' in response.content.decode()
+    assert _state(running) == before
 
 
 def test_each_action_does_what_it_says(client, people, bureau, running, draft):
@@ -502,7 +512,8 @@ def test_withdrawing_a_draft_never_fails_with_a_server_error(client, people, bur
 
 
 def _new(client, bureau, **overrides):
-    data = {"title": "Titre", "body": "Texte", "kind": "free", "rule": _rule(bureau).pk, **overrides}
+    _rule(bureau)  # the default rule, created first
+    data = {"title": "Titre", "body": "Texte", "kind": "free", **overrides}
     return client.post(_url(bureau, "new/"), data)
 
 
@@ -510,33 +521,36 @@ def _new(client, bureau, **overrides):
     ({"title": ""}, "title"),
     ({"body": ""}, "body"),
     ({"kind": "coup_d_etat"}, "kind"),
-    ({"rule": "999999"}, "rule"),
-    ({"options": "Seule option"}, "options"),  # majority judgment needs two
-    ({"options": "A\nA"}, "options"),
+    ({"kind": "choice", "options": "Seule option"}, "options"),  # majority judgment needs two
+    ({"kind": "choice", "options": "A\nA"}, "options"),
     ({"options": "A\nB"}, "options"),  # options under a simple majority
 ])
 def test_new_proposal_errors_change_nothing(client, people, bureau, overrides, field):
     client.force_login(people["member"])
-    if overrides.get("options") in ("Seule option", "A\nA"):
-        overrides["rule"] = _rule(bureau, Method.MAJORITY_JUDGMENT).pk
+    _rule(bureau)
+    _rule(bureau, Method.MAJORITY_JUDGMENT)
     response = _new(client, bureau, **overrides)
     assert response.status_code == 400
     assert field in response.context["form"].errors
     assert not Proposal.objects.exists()
 
 
-def test_new_proposal_with_a_rule_of_another_bureau_is_refused(client, people, bureau, other_bureau):
+def test_a_posted_rule_is_ignored_the_kind_decides(client, people, bureau, other_bureau):
     client.force_login(people["member"])
     foreign = _rule(other_bureau)
+    _rule(bureau)  # the default rule, first
+    qualified = _rule(bureau, Method.QUALIFIED, threshold="2/3")
     response = _new(client, bureau, rule=foreign.pk)
-    assert response.status_code == 400
-    assert "rule" in response.context["form"].errors
-    assert not Proposal.objects.exists()
+    assert response.status_code == 302
+    proposal = Proposal.objects.get()
+    assert proposal.rule.bureau_id == bureau.pk and proposal.rule.is_default and proposal.rule != qualified
 
 
 def test_new_majority_judgment_proposal_keeps_its_options_in_order(client, people, bureau):
     client.force_login(people["member"])
-    response = _new(client, bureau, rule=_rule(bureau, Method.MAJORITY_JUDGMENT).pk,
+    _rule(bureau)
+    _rule(bureau, Method.MAJORITY_JUDGMENT)
+    response = _new(client, bureau, kind="choice",
                     options="Lyon\n\n  Villeurbanne \nVénissieux")
     assert response.status_code == 302
     proposal = Proposal.objects.get()
@@ -631,10 +645,11 @@ def test_majority_judgment_results_show_the_merit_profile_and_the_ranking(client
     a, b, c = proposal.options.all()
     actions.cast_ballot(proposal, people["member"], grades={str(a.pk): "poor", str(b.pk): "excellent",
                                                                str(c.pk): "good"})
-    actions.cast_ballot(proposal, people["coordinator"], grades={str(a.pk): "fair", str(b.pk): "very_good",
-                                                                    str(c.pk): "good"})
     client.force_login(people["member"])
     assert 'data-results="merit"' not in client.get(_url(bureau, f"{proposal.pk}/")).content.decode()
+    # The last elector's ballot ends the vote (everyone has voted).
+    actions.cast_ballot(proposal, people["coordinator"], grades={str(a.pk): "fair", str(b.pk): "very_good",
+                                                                    str(c.pk): "good"})
     with mock.patch("django.utils.timezone.now", return_value=proposal.closes_at + timedelta(minutes=5)):
         response = client.get(_url(bureau, f"{proposal.pk}/"))
     assert 'data-results="merit"' in response.content.decode()
@@ -679,5 +694,5 @@ def test_a_bureau_without_rules_says_so_and_creates_nothing(client, people, bure
     client.force_login(people["member"])
     assert 'role="alert"' in client.get(_url(bureau, "new/")).content.decode()
     response = client.post(_url(bureau, "new/"), {"title": "Titre", "body": "Texte", "kind": "free"})
-    assert response.status_code == 400 and "rule" in response.context["form"].errors
+    assert response.status_code == 400 and "kind" in response.context["form"].errors  # no kind has a rule
     assert not Proposal.objects.exists()

@@ -45,6 +45,7 @@ MEMBERS_READ = {"anonymous": LOGIN, "outsider": NOT_A_MEMBER, "observer": 200, "
 VOTERS_READ = MEMBERS_READ | {"observer": NOT_A_VOTER}
 MEMBERS_WRITE = MEMBERS_READ | {"observer": DONE, "member": DONE, "coordinator": DONE}
 VOTERS_WRITE = MEMBERS_WRITE | {"observer": NOT_A_VOTER}
+COORDINATORS_READ = MEMBERS_READ | {"observer": NOT_A_COORDINATOR, "member": NOT_A_COORDINATOR}
 COORDINATORS_WRITE = MEMBERS_WRITE | {"observer": NOT_A_COORDINATOR, "member": NOT_A_COORDINATOR}
 
 #: (route name, method) -> the answer of each visitor. Routes not in READ_ONLY are also POSTed.
@@ -55,9 +56,9 @@ EXPECTED = {
     ("invite", "POST"): COORDINATORS_WRITE,
     ("edit_membership", "GET"): POST_ONLY,
     ("edit_membership", "POST"): COORDINATORS_WRITE,
-    ("remove_membership", "GET"): POST_ONLY,
+    ("remove_membership", "GET"): COORDINATORS_READ,  # « are you sure? », then POST
     ("remove_membership", "POST"): COORDINATORS_WRITE,
-    ("revoke_invitation", "GET"): POST_ONLY,
+    ("revoke_invitation", "GET"): COORDINATORS_READ,
     ("revoke_invitation", "POST"): COORDINATORS_WRITE,
     ("proposal_list", "GET"): MEMBERS_READ,
     ("proposal_new", "GET"): VOTERS_READ,
@@ -71,8 +72,15 @@ EXPECTED = {
     ("proposal_open", "POST"): COORDINATORS_WRITE,
     ("proposal_extend", "GET"): POST_ONLY,
     ("proposal_extend", "POST"): COORDINATORS_WRITE,
-    ("proposal_withdraw", "GET"): POST_ONLY,
+    ("proposal_withdraw", "GET"): COORDINATORS_READ,  # « are you sure? », then POST
     ("proposal_withdraw", "POST"): COORDINATORS_WRITE,
+    ("proposal_close", "GET"): POST_ONLY,
+    # The draft's author (the coordinator) edits and deletes it; the member may not even see it.
+    ("proposal_edit", "GET"): VOTERS_READ | {"member": 404},
+    ("proposal_edit", "POST"): VOTERS_WRITE | {"member": 404},
+    ("proposal_delete", "GET"): VOTERS_READ | {"member": 404},
+    ("proposal_delete", "POST"): VOTERS_WRITE | {"member": 404},
+    ("proposal_close", "POST"): COORDINATORS_WRITE,
     ("decision_register", "GET"): PUBLIC,
     ("decision_verify", "GET"): PUBLIC,
     ("decision_csv", "GET"): PUBLIC,
@@ -120,7 +128,7 @@ def world(django_db_setup, django_db_blocker):
             "other_member": _person(5, "autre@example.org", other, Role.COORDINATOR, other_college),
         }
         rule = DecisionRule.objects.create(bureau=bureau, name="Majorité", method=Method.MAJORITY,
-                                           is_default=True)
+                                           is_default=True, min_days_before_early_close=0)
         running = actions.create_proposal(bureau, people["member"], title="En cours", body="Texte.", rule=rule)
         running = actions.open_proposal(running, people["coordinator"], timezone.now() + timedelta(days=7))
         draft = actions.create_proposal(bureau, people["coordinator"], title="Brouillon", body="Texte.",
@@ -140,8 +148,12 @@ def world(django_db_setup, django_db_blocker):
             "proposal_vote": ({"proposal_id": running.pk}, {"choice": "for", "reason": ""}),
             "proposal_comment": ({"proposal_id": running.pk}, {"body": "Un avis."}),
             "proposal_open": ({"proposal_id": draft.pk}, {"closes_at": ""}),
+            "proposal_edit": ({"proposal_id": draft.pk}, {"title": "Brouillon revu", "body": "Texte.",
+                                                          "kind": "free", "options": ""}),
+            "proposal_delete": ({"proposal_id": draft.pk}, {}),
             "proposal_extend": ({"proposal_id": running.pk}, {"closes_at": later}),
             "proposal_withdraw": ({"proposal_id": running.pk}, {}),
+            "proposal_close": ({"proposal_id": running.pk}, {"reason": "Tout le monde s'est exprimé."}),
         }
         yield {"bureau": bureau, "people": people, "routes": routes}
         transaction.set_rollback(True)

@@ -7,6 +7,7 @@ from django.core.management import call_command
 
 from commons.models import Proposal
 from commons.models.governance import ProposalKind, Status
+from commons.rules import kind_table
 from participants.models import ConsentScope
 from participants.models.consent import has_consent
 from studies.models import Excerpt, Interview, Observation, ProtocolPage, ProtocolVersion
@@ -27,6 +28,14 @@ def test_the_demo_protocol_went_through_the_vote(capsys):
     assert page.workflow_in_progress  # v3 is under vote
     under_vote = Proposal.objects.get(kind=ProposalKind.PROTOCOL, status=Status.OPEN, task_state__isnull=False)
     assert under_vote.task_state.revision.pk != v2.revision_id
+    # The charter, the table and the votes agree: protocol changes are voted under two thirds.
+    assert under_vote.rule.method == "qualified" and under_vote.rule.threshold == "2/3"
+    assert v2.decision.rule["threshold"] == "2/3"
+    bureau = under_vote.bureau
+    table = kind_table(bureau)
+    for proposal in Proposal.objects.filter(bureau=bureau):
+        assert proposal.rule == table[proposal.kind], proposal.title
+    assert "deux tiers" in bureau.governance
     assert Observation.objects.filter(protocol_version=v1).exists()
     assert Observation.objects.filter(protocol_version=v2, grid_answers__has_key="hebergement_ue").exists()
 

@@ -1,17 +1,24 @@
-/* Proposal form: show the options field only for a rule that takes options (it stays visible
-   without JavaScript). A static file, not an inline script: the Content-Security-Policy runs none. */
+/* Proposal form: show the options field only for a kind that takes options, and the proposed table
+   only for a change of the decision rules (both stay visible without JavaScript). A static file,
+   not an inline script: the Content-Security-Policy runs none. */
 (function () {
   "use strict";
-  var form = document.querySelector("form[data-option-rules]");
+  var form = document.querySelector("form[data-option-kinds]");
   if (!form) { return; }
-  var ids = form.dataset.optionRules.split(",").filter(Boolean);
-  var rule = form.querySelector("select[name=rule]");
+  var kinds = form.dataset.optionKinds.split(",").filter(Boolean);
+  var kind = form.querySelector("select[name=kind]");
   var field = form.querySelector(".field-options");
-  if (!rule || !field) { return; }
+  var table = form.querySelector(".field-proposed-rules");
+  if (!kind) { return; }
   function sync() {
-    var keep = field.querySelector(".errorlist") || field.querySelector("textarea").value.trim();
-    field.hidden = ids.indexOf(rule.value) === -1 && !keep;
+    if (field) {
+      var keep = field.querySelector(".errorlist") || field.querySelector("textarea").value.trim();
+      field.hidden = kinds.indexOf(kind.value) === -1 && !keep;
+    }
+    if (table) {
+      table.hidden = kind.value !== "rules_change" && !table.querySelector(".errorlist");
+    }
   }
-  rule.addEventListener("change", sync);
+  kind.addEventListener("change", sync);
   sync();
 })();
