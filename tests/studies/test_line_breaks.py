@@ -14,7 +14,7 @@ from studies.anchoring import move_to_line_breaks
 from studies.models import Excerpt, Interview, Observation
 from tests.conftest import client_for
 
-migration = importlib.import_module("studies.migrations.0005_plain_text_keeps_line_breaks")
+migration = importlib.import_module("studies.migrations.0006_plain_text_keeps_line_breaks")
 
 NOTE = """Réunion du CA, le chargé de communication présente ses essais.
 
