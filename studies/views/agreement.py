@@ -11,11 +11,8 @@ coders' counts and of the comparison.
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef
-from django.db.models.functions import Length
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -23,9 +20,9 @@ from commons.models import Membership
 from participants.models.profile import display_name
 
 from .. import permissions
-from ..agreement import ObsData, Report
+from ..agreement import ObsData, Report, alpha
 from ..agreement import agreement as compare
-from ..analysis.reliability import alpha_for
+from ..analysis.reliability import alpha_for, coded_observations
 from ..forms import CoderPairForm
 from ..models import Code, Excerpt, Observation, StudyPage
 from ..models.coding import safe_colour
@@ -46,40 +43,22 @@ def _coders(study: StudyPage, consented) -> list:
     return coders
 
 
-def compute(study: StudyPage, consented, coder_a: int, coder_b: int, codes: list[int]) -> tuple[Report, int]:
-    """The report for two coders, and how many of their excerpts were left out as needing review.
+def compute(
+    study: StudyPage, consented, coder_a: int, coder_b: int, codes: list[int]
+) -> tuple[Report, list[ObsData], int]:
+    """The report for two coders, the data it was computed on, and how many of their excerpts were
+    left out as needing review.
 
-    Four queries: the observations both coded (with their text length), the two coders' excerpts
-    in them, those excerpts' codes, and the count of their excerpts flagged for review.
+    Four queries: the observations both coded (`coded_observations`: three) and the count of their
+    excerpts flagged for review.
     """
     usable = Excerpt.objects.filter(needs_review=False, observation=OuterRef("pk"))
-    observations = (
-        consented.filter(Exists(usable.filter(coder_id=coder_a)), Exists(usable.filter(coder_id=coder_b)))
-        .annotate(length=Length("plain_text"))
-        .order_by()
-    )
-    rows = list(observations.values_list("pk", "title", "length", "collective__code"))
-    excerpts = Excerpt.objects.filter(
-        observation__in=observations.values("pk"), coder_id__in=(coder_a, coder_b), needs_review=False
-    )
-    codes_of: dict[int, list[int]] = defaultdict(list)
-    for excerpt_id, code_id in Excerpt.codes.through.objects.filter(
-        excerpt__in=excerpts.values("pk"), code__study=study
-    ).values_list("excerpt_id", "code_id"):
-        codes_of[excerpt_id].append(code_id)
-    by_observation: dict[int, list] = defaultdict(list)
-    for pk, observation_id, coder_id, start, end in excerpts.order_by().values_list(
-        "pk", "observation_id", "coder_id", "start", "end"
-    ):
-        by_observation[observation_id].append((coder_id, start, end, codes_of.get(pk, ())))
-    data = [
-        ObsData(id=pk, title=title, length=length or 0, excerpts=by_observation.get(pk, ()), collective=code)
-        for pk, title, length, code in rows
-    ]
+    both = consented.filter(Exists(usable.filter(coder_id=coder_a)), Exists(usable.filter(coder_id=coder_b)))
+    data = coded_observations(study, both, [coder_a, coder_b])
     flagged = Excerpt.objects.filter(
         observation__in=consented.values("pk"), coder_id__in=(coder_a, coder_b), needs_review=True
     ).count()
-    return compare(data, coder_a, coder_b, codes), flagged
+    return compare(data, coder_a, coder_b, codes), data, flagged
 
 
 @permissions.team_required
@@ -110,10 +89,11 @@ def _report_context(request: HttpRequest, study: StudyPage, consented, data: dic
         )
     }
     coder_a, coder_b = data["coder_a"], data["coder_b"]
-    report, flagged = compute(study, consented, coder_a, coder_b, list(names))
+    report, data, flagged = compute(study, consented, coder_a, coder_b, list(names))
     by_pk = {coder.pk: coder for coder in coders}
-    # Krippendorff's alpha beside kappa: for the pair, and for every coder of the study (`alpha_for`).
-    alpha_pair = alpha_for(study, consented, [coder_a, coder_b], list(names))
+    # Krippendorff's alpha beside kappa: for the pair on the data kappa used (the observations both
+    # coded are those two of the pair coded), and for every coder of the study (`alpha_for`).
+    alpha_pair = alpha(data, [coder_a, coder_b], list(names))
     alpha_all = alpha_for(study, consented, [coder.pk for coder in coders], list(names))
     return {
         "alpha_pair": alpha_pair,
