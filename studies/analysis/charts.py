@@ -97,6 +97,17 @@ def _finish(chart, title: str, description: str) -> SafeString:
     )
 
 
+def _drawn(kind, title: str, description: str, labels: Sequence[str],
+           series: Sequence[tuple[str, Sequence[int]]], **options) -> SafeString:
+    """A chart of `kind` with its title, labels and series (`_config` options overridden by `options`)."""
+    chart = kind(**_config(**options))
+    chart.title = title
+    chart.x_labels = list(labels)
+    for name, values in series:
+        chart.add(name, list(values))
+    return _finish(chart, title, description)
+
+
 def bar(
     title: str,
     description: str,
@@ -110,38 +121,24 @@ def bar(
     if horizontal:  # pygal draws the first label at the bottom: the reader expects it on top
         labels = list(reversed(labels))
         series = [(name, list(reversed(values))) for name, values in series]
-    chart = kind(
-        **_config(
-            height=max(260, 40 + 28 * len(labels) * max(len(series), 1)) if horizontal else 420,
-            show_legend=len(series) > 1,
-        )
+    return _drawn(
+        kind, title, description, labels, series,
+        height=max(260, 40 + 28 * len(labels) * max(len(series), 1)) if horizontal else 420,
+        show_legend=len(series) > 1,
     )
-    chart.title = title
-    chart.x_labels = list(labels)
-    for name, values in series:
-        chart.add(name, list(values))
-    return _finish(chart, title, description)
 
 
 def stacked_bar(
     title: str, description: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]]
 ) -> SafeString:
     """Stacked bars: one bar per label, one colour per series."""
-    chart = pygal.StackedBar(**_config(x_label_rotation=30 if len(labels) > 6 else 0))
-    chart.title = title
-    chart.x_labels = list(labels)
-    for name, values in series:
-        chart.add(name, list(values))
-    return _finish(chart, title, description)
+    return _drawn(pygal.StackedBar, title, description, labels, series,
+                  x_label_rotation=30 if len(labels) > 6 else 0)
 
 
 def line(
     title: str, description: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]]
 ) -> SafeString:
     """Lines over time: one point per label (month), one line per series."""
-    chart = pygal.Line(**_config(x_label_rotation=30 if len(labels) > 8 else 0, show_dots=len(labels) < 40))
-    chart.title = title
-    chart.x_labels = list(labels)
-    for name, values in series:
-        chart.add(name, list(values))
-    return _finish(chart, title, description)
+    return _drawn(pygal.Line, title, description, labels, series,
+                  x_label_rotation=30 if len(labels) > 8 else 0, show_dots=len(labels) < 40)
