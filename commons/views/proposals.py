@@ -156,33 +156,39 @@ def _my_ballot_status(proposal: Proposal, now) -> tuple[str, str]:
 
 @voter_required()
 def proposal_new(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
-    membership = permissions.membership_for(request.user, bureau)
     form = ProposalForm(request.POST or None, bureau=bureau)
+
+    def save(data: dict) -> Proposal:
+        return actions.create_proposal(bureau, request.user, rule=data["rule"], **_draft_fields(data))
+
+    saved = _("Draft saved. A coordinator opens the vote when the proposal is ready.")
+    return _draft_page(request, bureau, form, save=save, saved=saved)
+
+
+def _draft_fields(data: dict) -> dict:
+    """What a draft is made of, from a valid `ProposalForm` (for creating and for editing it)."""
+    return {key: data[key] for key in ("title", "body", "kind", "options", "proposed_rules")}
+
+
+def _draft_page(request: HttpRequest, bureau: BureauPage, form: ProposalForm, *, save, saved: str,
+                proposal: Proposal | None = None) -> HttpResponse:
+    """The draft form (new or edit): on a valid POST `save(cleaned_data)` returns the proposal, whose
+    page the author lands on; a refusal of the action is a form error (400), nothing changed."""
+    status = 200
     if request.method == "POST":
         if form.is_valid():
-            data = form.cleaned_data
             try:
-                proposal = actions.create_proposal(
-                    bureau,
-                    request.user,
-                    title=data["title"],
-                    body=data["body"],
-                    rule=data["rule"],
-                    kind=data["kind"],
-                    options=data["options"],
-                    proposed_rules=data["proposed_rules"],
-                )
+                proposal = save(form.cleaned_data)
             except actions.GovernanceError as error:
                 form.add_error(None, str(error))
             else:
-                messages.success(
-                    request, _("Draft saved. A coordinator opens the vote when the proposal is ready.")
-                )
+                messages.success(request, saved)
                 return redirect(detail_url(bureau, proposal))
         status = 400
-    else:
-        status = 200
-    context = {"page": bureau, "self": bureau, "membership": membership, "form": form}
+    context = {
+        "page": bureau, "self": bureau, "membership": permissions.membership_for(request.user, bureau),
+        "form": form, "proposal": proposal,
+    }
     return render(request, "commons/proposals/new.html", context, status=status)
 
 
@@ -200,7 +206,6 @@ def _own_draft_or_refuse(request, bureau, proposal):
 def proposal_edit(request: HttpRequest, bureau: BureauPage, proposal: Proposal) -> HttpResponse:
     """The author edits their draft before it opens (the kind, and so the rule, may change)."""
     _own_draft_or_refuse(request, bureau, proposal)
-    membership = permissions.membership_for(request.user, bureau)
     initial = {
         "title": proposal.title,
         "body": proposal.body,
@@ -209,28 +214,12 @@ def proposal_edit(request: HttpRequest, bureau: BureauPage, proposal: Proposal) 
         **{f"rule-{kind}": rule_id for kind, rule_id in proposal.proposed_rules.items()},
     }
     form = ProposalForm(request.POST or None, bureau=bureau, initial=initial)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                actions.update_draft(
-                    proposal,
-                    request.user,
-                    title=data["title"],
-                    body=data["body"],
-                    kind=data["kind"],
-                    options=data["options"],
-                    proposed_rules=data["proposed_rules"],
-                )
-            except actions.GovernanceError as error:
-                form.add_error(None, str(error))
-            else:
-                messages.success(request, _("Draft saved."))
-                return redirect(detail_url(bureau, proposal))
-        status = 400
-    context = {"page": bureau, "self": bureau, "membership": membership, "form": form, "proposal": proposal}
-    return render(request, "commons/proposals/new.html", context, status=status)
+
+    def save(data: dict) -> Proposal:
+        actions.update_draft(proposal, request.user, **_draft_fields(data))
+        return proposal
+
+    return _draft_page(request, bureau, form, save=save, saved=_("Draft saved."), proposal=proposal)
 
 
 @require_http_methods(["GET", "POST"])
