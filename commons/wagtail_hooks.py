@@ -166,13 +166,19 @@ def register_governance_log_actions(actions):
 # --- Pages decided by the bureau's vote, in the admin (issue 11, item 10) --------------------------
 
 
-def _collective_workflow(page) -> bool:
-    """Whether submitting this page opens the bureau's vote (its workflow holds our task)."""
+def _is_vote(task_class) -> bool:
+    """Whether a task of this class is the bureau's vote (`CollectiveDecisionTask`)."""
     from .models import CollectiveDecisionTask
 
+    return task_class is not None and issubclass(task_class, CollectiveDecisionTask)
+
+
+def _collective_workflow(page) -> bool:
+    """Whether submitting this page opens the bureau's vote (its workflow holds our task)."""
     workflow = page.get_workflow() if page is not None and page.pk else None
     return workflow is not None and any(
-        isinstance(task.specific, CollectiveDecisionTask) for task in workflow.tasks.all()
+        # `specific_class` reads the content type (cached), where `specific` costs a query per task.
+        _is_vote(task.specific_class) for task in workflow.tasks.all()
     )
 
 
@@ -264,13 +270,11 @@ class BureauVotesAreNotReviews(WorkflowObjectsToModeratePanel):
     """« Awaiting your review » without the bureau's votes: nobody reviews them, the bureau votes."""
 
     def get_context_data(self, parent_context):
-        from .models import CollectiveDecisionTask
-
         context = super().get_context_data(parent_context)
         context["states"] = [
             entry
             for entry in context["states"]
-            if not isinstance(entry["task_state"].task.specific, CollectiveDecisionTask)
+            if not _is_vote(entry["task_state"].task.specific_class)
         ]
         return context
 
