@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import Q
 from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission
 
 from .models import BureauPage, Membership
@@ -31,8 +32,13 @@ PARTICIPANT_MODELS = ("collective", "informant", "consentform", "consentrecord")
 PARTICIPANT_ACTIONS = ("add", "change", "delete", "view")
 
 
-def _permission(app_label: str, codename: str) -> Permission:
-    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+def _permissions(*natural_keys: tuple[str, str]) -> dict[tuple[str, str], Permission]:
+    """The named permissions, `(app_label, codename)` -> permission, read in one query."""
+    wanted = Q()
+    for app_label, codename in natural_keys:
+        wanted |= Q(content_type__app_label=app_label, codename=codename)
+    found = Permission.objects.filter(wanted).select_related("content_type")
+    return {(permission.content_type.app_label, permission.codename): permission for permission in found}
 
 
 def _group_name(bureau: BureauPage, suffix: str) -> str:
@@ -45,7 +51,11 @@ def ensure_bureau_groups(bureau: BureauPage) -> tuple[Group, Group]:
     if bureau.members_group_id and bureau.coordinators_group_id:
         ensure_participant_permissions(bureau.coordinators_group)
         return bureau.members_group, bureau.coordinators_group
-    access_admin = _permission("wagtailadmin", "access_admin")
+    # One query for every permission, bulk inserts for the grants: a bureau is created in a few
+    # queries instead of one per permission (tests build hundreds of bureaus).
+    page_keys = [("wagtailcore", codename) for codename in COORDINATOR_PAGE_PERMISSIONS]
+    access_key = ("wagtailadmin", "access_admin")
+    permissions = _permissions(access_key, *page_keys, *COLLECTION_PERMISSIONS)
     collection = Collection.get_first_root_node().add_child(name=bureau.title[:255])
     groups = []
     for suffix, page_codenames in (
@@ -53,15 +63,17 @@ def ensure_bureau_groups(bureau: BureauPage) -> tuple[Group, Group]:
         ("coordination", COORDINATOR_PAGE_PERMISSIONS),
     ):
         group, _created = Group.objects.get_or_create(name=_group_name(bureau, suffix))
-        group.permissions.add(access_admin)
-        for codename in page_codenames:
-            GroupPagePermission.objects.get_or_create(
-                group=group, page=bureau, permission=_permission("wagtailcore", codename)
-            )
-        for app_label, codename in COLLECTION_PERMISSIONS:
-            GroupCollectionPermission.objects.get_or_create(
-                group=group, collection=collection, permission=_permission(app_label, codename)
-            )
+        group.permissions.add(permissions[access_key])
+        GroupPagePermission.objects.bulk_create(
+            [GroupPagePermission(group=group, page=bureau, permission=permissions[("wagtailcore", codename)])
+             for codename in page_codenames],
+            ignore_conflicts=True,
+        )
+        GroupCollectionPermission.objects.bulk_create(
+            [GroupCollectionPermission(group=group, collection=collection, permission=permissions[key])
+             for key in COLLECTION_PERMISSIONS],
+            ignore_conflicts=True,
+        )
         groups.append(group)
     ensure_participant_permissions(groups[1])
     BureauPage.objects.filter(pk=bureau.pk).update(members_group=groups[0], coordinators_group=groups[1])
@@ -84,16 +96,21 @@ def ensure_participant_permissions(coordinators_group: Group) -> None:
 
 
 def sync_user_groups(user, bureau: BureauPage) -> None:
-    """Put the user in exactly the groups their active membership in the bureau calls for."""
-    members_group, coordinators_group = ensure_bureau_groups(bureau)
+    """Put the user in exactly the groups their active membership in the bureau calls for.
+
+    Runs on every membership change: it works with the groups' ids (no group row is read) and
+    leaves the groups' permissions to `ensure_bureau_groups`, which only runs for a bureau
+    that has no groups yet.
+    """
+    if not (bureau.members_group_id and bureau.coordinators_group_id):
+        ensure_bureau_groups(bureau)
     membership = Membership.objects.active().filter(user=user, bureau=bureau).first()
     # Who edits and who coordinates is the membership model's to say (no role is spelled here).
     wanted = {
-        members_group: membership is not None and membership.votes,
-        coordinators_group: membership is not None and membership.is_coordinator,
+        bureau.members_group_id: membership is not None and membership.votes,
+        bureau.coordinators_group_id: membership is not None and membership.is_coordinator,
     }
-    for group, belongs in wanted.items():
-        if belongs:
-            user.groups.add(group)
-        else:
-            user.groups.remove(group)
+    if joined := [group_id for group_id, belongs in wanted.items() if belongs]:
+        user.groups.add(*joined)
+    if left := [group_id for group_id, belongs in wanted.items() if not belongs]:
+        user.groups.remove(*left)

@@ -7,6 +7,7 @@ query-count tests.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -146,17 +147,45 @@ def other_bureau(make_bureau) -> BureauPage:
     return make_bureau("Autre bureau")
 
 
+class People(Mapping):
+    """Role -> user, where the other bureau's coordinator is made on first use.
+
+    Most tests never look at `other_member`; building the second bureau it belongs to (a published
+    page, its groups, collection and workflow) for each of them was a large share of the suite's
+    time. Reading the key, or iterating, makes it then, exactly as the eager fixture did.
+    """
+
+    def __init__(self, eager: dict, lazy: dict[str, Callable[[], object]]) -> None:
+        self._users = dict(eager)
+        self._lazy = dict(lazy)
+
+    def __getitem__(self, role: str):
+        if role in self._lazy:
+            self._users[role] = self._lazy.pop(role)()
+        return self._users[role]
+
+    def __iter__(self):
+        return iter([*self._users, *self._lazy])
+
+    def __len__(self) -> int:
+        return len(self._users) + len(self._lazy)
+
+
 @pytest.fixture
-def people(bureau, other_bureau, make_person) -> dict:
+def people(request, bureau, make_person) -> People:
     """One person for every kind of visitor the permission tests cover."""
-    return {
-        "anonymous": None,
-        "outsider": make_person(),
-        "observer": make_person(bureau, Role.OBSERVER),
-        "member": make_person(bureau, Role.MEMBER),
-        "coordinator": make_person(bureau, Role.COORDINATOR),
-        "other_member": make_person(other_bureau, Role.COORDINATOR),
-    }
+    return People(
+        {
+            "anonymous": None,
+            "outsider": make_person(),
+            "observer": make_person(bureau, Role.OBSERVER),
+            "member": make_person(bureau, Role.MEMBER),
+            "coordinator": make_person(bureau, Role.COORDINATOR),
+        },
+        lazy={
+            "other_member": lambda: make_person(request.getfixturevalue("other_bureau"), Role.COORDINATOR),
+        },
+    )
 
 
 def client_for(client, user):

@@ -37,7 +37,12 @@ from studies import demo as studies_demo
 from studies import demo_protocol
 from studies.models import AITool, Code, Excerpt, Interview, Observation, ProtocolPage, StudyPage
 
-pytestmark = pytest.mark.django_db  # also makes pytest-django create the test database first
+pytestmark = [
+    pytest.mark.django_db,  # also makes pytest-django create the test database first
+    # One worker walks every role: the demo site of the module fixture is then built once per run
+    # instead of once per worker (`make test` distributes with `--dist loadgroup`).
+    pytest.mark.xdist_group("hostile-input"),
+]
 
 ROLES = ("anonymous", "outsider", "observer", "member", "coordinator")
 
