@@ -68,6 +68,13 @@ STUDY_ROUTES: dict[str, tuple[dict, dict | None]] = {
         for table in ("", "_segments", "_codes", "_cooccurrence", "_crosstab", "_time")
         for download in (("",) if not table else ("", "_csv", "_xlsx"))
     },
+    # The « Échanges » page and its spreadsheets: the team, observers included (pseudonyms only).
+    "exchange": (TEAM, None),
+    **{
+        f"exchange_{table}_{fmt}": (TEAM, None)
+        for table in ("observations", "coded_segments", "codebook", "interviews")
+        for fmt in ("csv", "xlsx")
+    },
 }
 PROTOCOL_ROUTES: dict[str, tuple[dict, dict | None]] = {
     "current": (PUBLIC, None),
