@@ -61,6 +61,7 @@ def measure(table: str, fmt: str) -> dict:
     import django
 
     django.setup()
+    after_setup = _rss_mb()
     from django.contrib.auth import get_user_model
     from django.test import Client
 
@@ -92,8 +93,10 @@ def measure(table: str, fmt: str) -> dict:
         "csv_lines": lines if fmt == "csv" else None,
         "bytes": size,
         "seconds": round(seconds, 2),
+        "rss_after_setup_mb": round(after_setup, 1),
         "rss_before_mb": round(before, 1),
         "peak_rss_mb": round(_peak_mb(), 1),
+        "export_increase_mb": round(_peak_mb() - before, 1),
         "under_limit": _peak_mb() < LIMIT_MB,
     }
 
@@ -142,9 +145,11 @@ def run(args: argparse.Namespace) -> int:
                 print(
                     f"{table}.{fmt}: {result['observations']:,} observations, "
                     f"{result['excerpts']:,} excerpts, "
-                    f"{result['bytes'] / 2**20:.1f} MB in {result['seconds']} s; resident memory "
-                    f"{result['rss_before_mb']} MB before, peak {result['peak_rss_mb']} MB "
-                    f"({'under' if result['under_limit'] else 'OVER'} {LIMIT_MB} MB)",
+                    f"{result['bytes'] / 2**20:.1f} MB in {result['seconds']} s; resident memory: "
+                    f"{result['rss_after_setup_mb']} MB once Django is set up, {result['rss_before_mb']} MB "
+                    f"before the download, peak {result['peak_rss_mb']} MB "
+                    f"(+{result['export_increase_mb']} MB; "
+                    f"{'under' if result['under_limit'] else 'OVER'} {LIMIT_MB} MB)",
                     flush=True,
                 )
             args.results.parent.mkdir(parents=True, exist_ok=True)

@@ -31,7 +31,7 @@ from .analysis.filters import Scope, code_tree
 from .models import AITool, Code, CodedObservation, Excerpt, Interview, Observation, Purpose, StudyPage
 
 #: Rows read from the database at a time (and prefetched together).
-CHUNK = 1000
+CHUNK = 500
 #: Separator between the values of a multi-valued cell (tools, purposes, codes).
 JOIN = "; "
 
@@ -203,10 +203,17 @@ def coded_segments(study: StudyPage) -> tuple[list[str], Iterator[Row]]:
     header = [*SEGMENT_HEADER, *_levels(depth), *SEGMENT_TAIL]
     scope = Scope(study, {}, tree)
     queryset = segments.queryset(scope).defer(
+        # Never read: real names and identifying details (nothing to leak), and the protocol
+        # version's grid and guide (JSON that each row would parse again for nothing).
         "observation__collective__name",
         "interview__informant__collective__name",
         "interview__informant__identifying_details",
         "interview__informant__role",
+        "observation__protocol_version__grid",
+        "observation__protocol_version__guide",
+        "interview__protocol_version__grid",
+        "interview__protocol_version__guide",
+        "coder__bec_profile__bio",
     ).order_by("pk")
 
     def rows() -> Iterator[Row]:
