@@ -251,7 +251,7 @@ def test_the_page_lists_every_table_with_its_downloads(client, people, world):
         for fmt in FORMATS:
             assert f'href="{_url(world.study, table, fmt)}"' in page
     reference = Reference(world.study)
-    assert f">{len(reference.observations)}<" in page
+    assert f">{len(reference.observations)} observations<" in page
     assert "studies/refi/_panel.html" not in page  # the REFI-QDA place is a template comment
     study_page = client.get(world.study.url).content.decode()
     assert f'href="{_url(world.study)}"' in study_page
