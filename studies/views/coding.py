@@ -340,9 +340,16 @@ def excerpt_delete(
             request,
             study,
             title=_("Delete the excerpt « %(text)s »") % {"text": shorten_at_word(excerpt.text, 60)},
-            consequence=_(
-                "The excerpt, its codes (%(codes)s) and its memo are deleted; the text of the source "
-                "does not change. This cannot be undone."
+            consequence=(
+                _(
+                    "The excerpt, its codes (%(codes)s) and its memo are deleted; the text of the source "
+                    "does not change. This cannot be undone."
+                )
+                if excerpt.memo
+                else _(
+                    "The excerpt and its codes (%(codes)s) are deleted; the text of the source does not "
+                    "change. This cannot be undone."
+                )
             )
             % {"codes": codes},
             confirm_label=_("Yes, delete the excerpt"),
