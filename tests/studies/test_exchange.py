@@ -319,3 +319,27 @@ def test_page_query_count_does_not_grow(client, bureau, make_study, make_person,
         client_for(client, member)
         counts.append(count_queries(client, _url(study)))
     assert counts[0] == counts[1], counts
+
+
+def test_the_demo_exports_name_no_collective(db, client):
+    """The demo's own material keeps the rule: no collective's real name, nor its distinctive word,
+    in any spreadsheet (the demo once titled a note « CA de Passerelle »)."""
+    from io import StringIO
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from participants.models import Collective
+    from studies.models import StudyPage
+
+    call_command("bec_demo", stdout=StringIO())
+    study = StudyPage.objects.get(slug="usages-ia-generative")
+    client.force_login(get_user_model().objects.get(email="lea.dubois@bec-demo.fr"))
+    names = list(Collective.objects.values_list("name", flat=True))
+    distinctive = {"Passerelle", "Panier Vaudais", "Scènes Partagées", "Vernes"}
+    for table in EXCHANGE_TABLES:
+        for fmt in FORMATS:
+            body = _body(client.get(_url(study, table, fmt)))
+            text = body.decode("utf-8") if fmt == "csv" else _xlsx_text(body)
+            for name in (*names, *distinctive):
+                assert name not in text, (table, fmt, name)
