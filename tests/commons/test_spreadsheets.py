@@ -115,4 +115,4 @@ def test_streamed_xlsx_holds_the_rows_as_values():
         if "\r" not in safe:  # XML reads a carriage return back as a line feed
             assert value == safe
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
-    response.close()
+    response.file_to_stream.close()  # the temporary file (response.close() would signal the request's end)
