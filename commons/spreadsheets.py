@@ -20,14 +20,26 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 
-__all__ = ["FORMULA_STARTS", "csv_response", "neutralise", "write_csv", "xlsx_bytes", "xlsx_response"]
+__all__ = [
+    "FORMULA_STARTS",
+    "csv_lines",
+    "csv_response",
+    "csv_streaming_response",
+    "neutralise",
+    "write_csv",
+    "write_xlsx",
+    "xlsx_bytes",
+    "xlsx_response",
+    "xlsx_streaming_response",
+]
 
 #: A cell (or a piece of it after a separator) starting with one of these runs as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -64,11 +76,46 @@ def _safe_rows(rows: Iterable[Sequence[Cell]]) -> Iterable[list]:
         yield [neutralise(value) for value in row]
 
 
+def _csv_row(row: list) -> list:
+    return [value.isoformat() if isinstance(value, date) else value for value in row]
+
+
 def write_csv(target, rows: Iterable[Sequence[Cell]]) -> None:
     """Write `rows` to the file-like `target`: every cell quoted and neutralised."""
     writer = csv.writer(target, quoting=csv.QUOTE_ALL)
     for row in _safe_rows(rows):
-        writer.writerow([value.isoformat() if isinstance(value, date) else value for value in row])
+        writer.writerow(_csv_row(row))
+
+
+class _Echo:
+    """A file whose `write` hands the text back: `csv.writer` then formats one row at a time."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+#: Rows of a streamed CSV are sent in pieces of about this many characters (fewer, larger writes).
+STREAM_PIECE = 64 * 1024
+
+
+def csv_lines(rows: Iterable[Sequence[Cell]], *, bom: bool = True) -> Iterator[str]:
+    """The CSV of `rows` as pieces of text, produced as `rows` is consumed (nothing held but a piece).
+
+    Same cells as `write_csv` (quoted, neutralised); starts with a BOM so that spreadsheet software
+    reads accents right.
+    """
+    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
+    piece: list[str] = ["\ufeff"] if bom else []
+    size = 0
+    for row in _safe_rows(rows):
+        line = writer.writerow(_csv_row(row))
+        piece.append(line)
+        size += len(line)
+        if size >= STREAM_PIECE:
+            yield "".join(piece)
+            piece, size = [], 0
+    if piece:
+        yield "".join(piece)
 
 
 def _disposition(filename: str) -> str:
@@ -85,21 +132,58 @@ def csv_response(filename: str, rows: Iterable[Sequence[Cell]]) -> HttpResponse:
     return response
 
 
-def xlsx_bytes(rows: Iterable[Sequence[Cell]], title: str = "Data") -> bytes:
-    """An XLSX workbook of one sheet holding `rows`: values only, text neutralised."""
+def write_xlsx(target, rows: Iterable[Sequence[Cell]], title: str = "Data") -> None:
+    """Write an XLSX workbook of one sheet holding `rows` to the file-like `target`.
+
+    Values only, text neutralised. openpyxl's write-only mode writes each row to a temporary file as
+    it is appended, so the rows are never all in memory.
+    """
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=re.sub(r"[\[\]:*?/\\]", " ", title)[:31] or "Data")
     for row in _safe_rows(rows):
         sheet.append([_XLSX_ILLEGAL.sub("", value) if isinstance(value, str) else value for value in row])
+    workbook.save(target)
+
+
+def xlsx_bytes(rows: Iterable[Sequence[Cell]], title: str = "Data") -> bytes:
+    """An XLSX workbook of one sheet holding `rows`: values only, text neutralised."""
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    write_xlsx(buffer, rows, title)
     return buffer.getvalue()
 
 
 def xlsx_response(filename: str, rows: Iterable[Sequence[Cell]], title: str = "Data") -> HttpResponse:
     """An XLSX download of `rows` (see `xlsx_bytes`)."""
     response = HttpResponse(xlsx_bytes(rows, title), content_type=XLSX_TYPE)
+    response["Content-Disposition"] = _disposition(filename)
+    return response
+
+
+def csv_streaming_response(filename: str, rows: Iterable[Sequence[Cell]]) -> StreamingHttpResponse:
+    """A CSV download sent while `rows` is read: for tables too large to hold (see `csv_lines`).
+
+    `rows` should read the database in chunks (``.iterator(chunk_size=…)``); it runs as the response
+    is sent, after the view has returned.
+    """
+    response = StreamingHttpResponse(csv_lines(rows), content_type=CSV_TYPE)
+    response["Content-Disposition"] = _disposition(filename)
+    return response
+
+
+def xlsx_streaming_response(
+    filename: str, rows: Iterable[Sequence[Cell]], title: str = "Data"
+) -> FileResponse:
+    """An XLSX download of a large table: the workbook is built on disk, then sent in blocks.
+
+    An XLSX is a zip archive whose directory comes last, so it cannot be sent before it is
+    complete; building it in a temporary file (deleted when the response closes) keeps the memory
+    bounded whatever the number of rows.
+    """
+    spool = tempfile.TemporaryFile()
+    write_xlsx(spool, rows, title)
+    spool.seek(0)
+    response = FileResponse(spool, content_type=XLSX_TYPE)
     response["Content-Disposition"] = _disposition(filename)
     return response

@@ -21,14 +21,16 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from commons.queries import count_of
 from participants.text import is_blank, visible
 
-from .models import Code, CodedObservation, Excerpt, Memo, StudyPage
+from .models import Code, CodedObservation, Excerpt, Memo, Observation, StudyPage
 from .models.coding import DEFAULT_COLOUR, descendant_ids, is_colour
+from .sources import consented_excerpts_q
 
 __all__ = [
     "DEFAULT_COLOUR",
@@ -38,6 +40,7 @@ __all__ = [
     "CodebookError",
     "MergeResult",
     "add_code_memo",
+    "counted_codes",
     "create_code",
     "descendant_ids",
     "edit_code",
@@ -50,6 +53,23 @@ __all__ = [
 MAX_NAME = 100
 MAX_DEFINITION = 20_000
 MAX_MEMO = 20_000
+
+
+def counted_codes(study: StudyPage) -> QuerySet[Code]:
+    """The study's codes with ``observation_count`` and ``excerpt_count``, consented material only.
+
+    One query. Why here: the codebook page and the codebook spreadsheet must give the same figures.
+    ``observation_count`` follows the one definition of « the observations of a code » (whole note
+    or an excerpt, `ObservationQuerySet.coded_with`); ``excerpt_count`` counts the excerpts of every
+    codable source.
+    """
+    observations = Observation.objects.consented().filter(study=study).coded_with(OuterRef("pk"))
+    excerpts = Excerpt.codes.through.objects.filter(
+        consented_excerpts_q(study, "excerpt__"), code=OuterRef("pk")
+    )
+    return Code.objects.filter(study=study).annotate(
+        observation_count=observations.count_subquery(), excerpt_count=count_of(excerpts, "code")
+    )
 
 
 class CodebookError(Exception):

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-
-from ..models import BureauPage
+from wagtail.models import Page
 
 
 def confirm_page(
     request: HttpRequest,
-    bureau: BureauPage,
+    page: Page,
     *,
     title: str,
     consequence: str,
@@ -22,10 +21,13 @@ def confirm_page(
     cancel_url: str,
     hidden: tuple[tuple[str, str], ...] = (),
 ) -> HttpResponse:
-    """The page asking before a destructive action, posting back to the same address."""
+    """The page asking before a destructive action, posting back to the same address.
+
+    `page` is the bureau or study the action belongs to (the breadcrumb's last link).
+    """
     context = {
-        "page": bureau,
-        "self": bureau,
+        "page": page,
+        "self": page,
         "title": title,
         "consequence": consequence,
         "confirm_label": confirm_label,

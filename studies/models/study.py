@@ -26,6 +26,8 @@ _TRANSCRIPTS = {"kind": "interviews"}
 # The analysis tables answer as a page, or as a download in one of these formats.
 _CSV = {"fmt": "csv"}
 _XLSX = {"fmt": "xlsx"}
+#: The spreadsheets of the « Échanges » page (`studies.exports.TABLES`), each as CSV and XLSX.
+EXCHANGE_TABLES = ("observations", "coded-segments", "codebook", "interviews")
 
 
 class StudyPage(DeclaredRoutesMixin, Page):
@@ -100,6 +102,13 @@ class StudyPage(DeclaredRoutesMixin, Page):
         ("analysis/time/", "analysis.time_page", "analysis_time"),
         ("analysis/time/csv/", "analysis.time_page", "analysis_time_csv", _CSV),
         ("analysis/time/xlsx/", "analysis.time_page", "analysis_time_xlsx", _XLSX),
+        ("exchange/", "exchange.exchange_page", "exchange"),
+        *(
+            (f"exchange/{table}/{fmt}/", "exchange.download", f"exchange_{table.replace('-', '_')}_{fmt}",
+             {"table": table, "fmt": fmt})
+            for table in EXCHANGE_TABLES
+            for fmt in ("csv", "xlsx")
+        ),
     )
 
 

@@ -14,23 +14,21 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.db.models import OuterRef, Prefetch
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from commons.queries import count_of
 from participants.models import display_name
 
 from .. import codebook as services
 from .. import permissions
 from ..forms import CODE_MEMO_HELP, CodeForm, MemoForm, MergeForm
-from ..models import Code, Excerpt, Memo, Observation, StudyPage
+from ..models import Code, Memo, StudyPage
 from ..models.coding import DEFAULT_COLOUR, code_tree, safe_colour
 from ..models.observations import CODED_WITH_DEFINITION
-from ..sources import consented_excerpts_q
 
 _OBSERVERS_READ = gettext_lazy("Observers read the codebook; they do not change it.")
 
@@ -50,17 +48,10 @@ def _code_or_404(study: StudyPage, code_id: int) -> Code:
 
 
 def _load_codes(study: StudyPage) -> list[Code]:
-    # Consented observations coded with the code, as a whole or by an excerpt: the list's filter.
-    observations = Observation.objects.consented().filter(study=study).coded_with(OuterRef("pk"))
-    # Excerpts of every codable source (observations and interview transcripts), consented ones only.
-    excerpts = Excerpt.codes.through.objects.filter(
-        consented_excerpts_q(study, "excerpt__"), code=OuterRef("pk")
-    )
+    # The counts come from the service the codebook spreadsheet uses too (`counted_codes`).
     memos = Memo.objects.select_related("author", "author__bec_profile").order_by("created_at", "pk")
     return list(
-        Code.objects.filter(study=study)
-        .annotate(observation_count=observations.count_subquery(), excerpt_count=count_of(excerpts, "code"))
-        .prefetch_related(Prefetch("memos", queryset=memos, to_attr="memo_list"))
+        services.counted_codes(study).prefetch_related(Prefetch("memos", queryset=memos, to_attr="memo_list"))
     )
 
 

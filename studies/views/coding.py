@@ -30,9 +30,11 @@ from django.shortcuts import redirect, render
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from commons.views.confirm import confirm_page
 from participants.models import display_name
+from participants.text import shorten_at_word
 
 from .. import permissions
 from ..forms import ExcerptForm, MemoForm, ObservationCodesForm
@@ -313,15 +315,46 @@ def excerpt_create(request: HttpRequest, study: StudyPage, *, kind: SourceKind, 
 
 
 @permissions.source_required(_OBSERVERS_DO_NOT_CODE)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def excerpt_delete(
     request: HttpRequest, study: StudyPage, excerpt_id: int, *, kind: SourceKind, source
 ) -> HttpResponse:
-    excerpt = Excerpt.objects.filter(**kind.of(source), pk=excerpt_id).first()
+    """GET asks first (which passage, which codes, that the text stays); POST deletes the excerpt.
+
+    Why a page and not only a button: a coding lost by a slip of the mouse is work lost, and the
+    question must work without JavaScript, like the bureau's other destructive actions
+    (`commons.views.confirm`).
+    """
+    excerpt = (
+        Excerpt.objects.filter(**kind.of(source), pk=excerpt_id)
+        .prefetch_related(Prefetch("codes", queryset=Code.objects.order_by("name"), to_attr="code_list"))
+        .first()
+    )
     if excerpt is None:
         raise Http404(kind.wording["no_excerpt"])
     if not permissions.can_delete_excerpt(request.user, study, excerpt):
         raise PermissionDenied(_("Only the excerpt's coder or a coordinator may delete it."))
+    if request.method == "GET":
+        codes = ", ".join(code.name for code in excerpt.code_list) or _("none")
+        return confirm_page(
+            request,
+            study,
+            title=_("Delete the excerpt « %(text)s »") % {"text": shorten_at_word(excerpt.text, 60)},
+            consequence=(
+                _(
+                    "The excerpt, its codes (%(codes)s) and its memo are deleted; the text of the source "
+                    "does not change. This cannot be undone."
+                )
+                if excerpt.memo
+                else _(
+                    "The excerpt and its codes (%(codes)s) are deleted; the text of the source does not "
+                    "change. This cannot be undone."
+                )
+            )
+            % {"codes": codes},
+            confirm_label=_("Yes, delete the excerpt"),
+            cancel_url=kind.url(study, source.pk, f"excerpt-item-{excerpt.pk}"),
+        )
     excerpt.delete()
     messages.success(request, _("Excerpt deleted."))
     return redirect(kind.url(study, source.pk, "excerpts"))

@@ -8,7 +8,9 @@ Item 2: a vote ends when the whole electorate has voted; a coordinator closes it
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -290,6 +292,33 @@ def test_adopted_by_college_weights_against_the_headcount_says_so(client, bureau
     assert 'data-results="colleges"' in body and structures.name in body and "100 %" in body
     # After the close, the sidebar no longer says the results are hidden until the close.
     assert "Masqués jusqu" not in body and "hidden until the close" not in body
+
+
+def _tally_bars(body: str) -> dict[str, tuple[str, str]]:
+    """Each result row's drawn bar width and written share, by choice."""
+    rows = re.findall(
+        r'<tr class="choice-(\w+)">.*?<td class="bar">(.*?)</td><td class="num share">([^<]*)</td></tr>', body, re.S
+    )
+    bars = {}
+    for key, bar, share in rows:
+        width = re.search(r'class="fill" style="width: (\d+)%"', bar)
+        bars[key] = (width.group(1) if width else None, share.strip())
+    return bars
+
+
+def test_abstentions_are_drawn_like_the_other_choices(client, bureau, voters):
+    """Item 4: the abstention row has the same bar as « for » and « against » (a filled share of its
+    colour, not the browser's <progress>, which drew grey on grey) and its share written beside it."""
+    proposal = _open(bureau, voters[0])
+    for person, choice in zip(voters, ("for", "against", "abstain"), strict=True):
+        actions.cast_ballot(proposal, person, choice=choice)
+    actions.close_proposal(proposal.pk)
+    body = client_for(client, voters[0]).get(f"{bureau.url}proposals/{proposal.pk}/").content.decode()
+    bars = _tally_bars(body)
+    assert bars == {"for": ("33", "33 %"), "against": ("33", "33 %"), "abstain": ("33", "33 %")}
+    assert "<progress" not in body
+    css = (Path(__file__).resolve().parents[2] / "bec_site/static/bec_site/site.css").read_text()
+    assert re.search(r"table\.tally \.choice-abstain \{ --bar: #[0-9a-f]{6}; \}", css)
 
 
 def test_rules_are_not_changed_in_the_admin_even_by_a_superuser(admin_client, bureau):

@@ -47,6 +47,7 @@ def demo_site(live_server) -> dict[str, str]:
         "interviews": f"{study.url}interviews/",
         "interview": f"{study.url}interviews/{interview.pk}/",
         "ai tools": f"{study.url}ai-tools/",
+        "exchanges": f"{study.url}exchange/",
     }
     return pages
 

@@ -206,6 +206,42 @@ def test_excerpt_delete_permissions(client, people, study, observation, codes, v
 
 
 @pytest.mark.parametrize("visitor", VISITORS)
+def test_excerpt_delete_asks_first(client, people, study, observation, codes, visitor):
+    """Issue 11 item 5: GET shows « are you sure? » (which passage, which codes) and deletes nothing;
+    only the confirmation's POST deletes. The page's « Delete… » is a link to that question, not a
+    one-click form."""
+    coder = people[visitor] if visitor in WRITERS else people["member"]
+    excerpt = _excerpt(observation, coder, "comptes rendus", codes["writing"], codes["usages"])
+    before = _state(observation)
+    url = _url(study, observation.pk, f"excerpts/{excerpt.pk}/delete/")
+    response = client_for(client, people[visitor]).get(url)
+    assert _state(observation) == before
+    if visitor not in WRITERS:
+        _expect_denied(response, visitor)
+        return
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert _fr("Are you sure?") in page and "comptes rendus" in page
+    assert "rédaction, usages" in page  # the codes that go with it
+    assert f'<form method="post" action="{url}"' in page
+    assert f'href="{_url(study, observation.pk)}#excerpt-item-{excerpt.pk}"' in page  # « No, go back »
+    detail = client.get(_url(study, observation.pk)).content.decode()
+    assert f'href="{url}"' in detail and f'action="{url}"' not in detail
+    response = client.post(url)
+    assert response.status_code == 302 and not Excerpt.objects.exists()
+    assert _fr("Excerpt deleted.") in _messages(response)
+
+
+def test_excerpt_delete_confirmation_refuses_others_excerpts(client, people, study, observation, codes):
+    """A member may not even be asked about another coder's excerpt; the coordinator may."""
+    excerpt = _excerpt(observation, people["coordinator"], "ChatGPT", codes["usages"])
+    url = _url(study, observation.pk, f"excerpts/{excerpt.pk}/delete/")
+    assert client_for(client, people["member"]).get(url).status_code == 403
+    assert client_for(client, people["member"]).get(_url(study, observation.pk, "excerpts/999999/delete/")).status_code == 404
+    assert Excerpt.objects.filter(pk=excerpt.pk).exists()
+
+
+@pytest.mark.parametrize("visitor", VISITORS)
 def test_memo_permissions(client, people, study, observation, visitor):
     before = _state(observation)
     response = client_for(client, people[visitor]).post(_url(study, observation.pk, "memos/"),

@@ -84,6 +84,7 @@ def test_bec_demo_command_prints_the_study(db, capsys):
     call_command("bec_demo")
     out = capsys.readouterr().out
     assert "usages-ia-generative" in out
+    assert "/usages-ia-generative/exchange/" in out  # the Échanges page, shown by the demo
 
 
 # --- bec_seed ------------------------------------------------------------------------------------------

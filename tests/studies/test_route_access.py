@@ -49,13 +49,13 @@ STUDY_ROUTES: dict[str, tuple[dict, dict | None]] = {
     "observation_detail": (TEAM, BAD_WRITE),  # POST without a known action: 400
     "observation_edit": (CONTRIBUTORS, BAD_WRITE),
     "excerpt_create": (POST_ONLY_GET, BAD_WRITE),
-    "excerpt_delete": (POST_ONLY_GET, GOOD_WRITE),
+    "excerpt_delete": (CONTRIBUTORS, GOOD_WRITE),  # « are you sure? », then POST
     "observation_memo": (POST_ONLY_GET, BAD_WRITE),
     "interview_list": (TEAM, None),
     "interview_create": (CONTRIBUTORS, BAD_WRITE),
     "interview_detail": (TEAM, TEAM_NO_POST),
     "interview_excerpt_create": (POST_ONLY_GET, BAD_WRITE),
-    "interview_excerpt_delete": (POST_ONLY_GET, GOOD_WRITE),
+    "interview_excerpt_delete": (CONTRIBUTORS, GOOD_WRITE),
     "interview_memo": (POST_ONLY_GET, BAD_WRITE),
     "codebook": (TEAM, BAD_WRITE),
     "code_edit": (POST_ONLY_GET, BAD_WRITE),
@@ -67,6 +67,13 @@ STUDY_ROUTES: dict[str, tuple[dict, dict | None]] = {
         f"analysis{table}{download}": (TEAM, None)
         for table in ("", "_segments", "_codes", "_cooccurrence", "_crosstab", "_time")
         for download in (("",) if not table else ("", "_csv", "_xlsx"))
+    },
+    # The « Échanges » page and its spreadsheets: the team, observers included (pseudonyms only).
+    "exchange": (TEAM, None),
+    **{
+        f"exchange_{table}_{fmt}": (TEAM, None)
+        for table in ("observations", "coded_segments", "codebook", "interviews")
+        for fmt in ("csv", "xlsx")
     },
 }
 PROTOCOL_ROUTES: dict[str, tuple[dict, dict | None]] = {

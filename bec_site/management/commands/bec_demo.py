@@ -55,6 +55,10 @@ class Command(BaseCommand):
                "codes": study.codes.count(), "url": study.url}
         )
         self.stdout.write(
+            _("The study's spreadsheets (CSV, XLSX), for its team: %(url)s")
+            % {"url": study.url + study.reverse_subpage("exchange")}
+        )
+        self.stdout.write(
             _("Protocol: %(count)s versions, a new revision under vote — %(url)s")
             % {"count": protocol.protocol_versions.count(), "url": protocol.url}
         )
