@@ -49,6 +49,14 @@ class Dimension:
         path = self.path(paths)
         return F(path) if isinstance(path, str) else path
 
+    def __reduce__(self):
+        # Pickled by name (tables are cached, `studies.analysis.cache`): its functions are lambdas.
+        return (dimension, (self.key,))
+
+
+def dimension(key: str) -> Dimension:
+    return DIMENSIONS[key]
+
 
 def _attribute(name: str) -> Callable[[KindPaths], str]:
     return lambda paths: f"{paths.collective}__{name}"

@@ -23,6 +23,7 @@ from commons.spreadsheets import csv_response, xlsx_response
 
 from ..analysis import charts, cooccurrence, crosstab, frequencies, timeline
 from ..analysis import segments as segment_table
+from ..analysis.cache import cached
 from ..analysis.filters import FilterForm, scope_for
 from ..analysis.forms import (
     CooccurrenceForm,
@@ -144,7 +145,12 @@ def segments(request: HttpRequest, study: StudyPage, fmt: str = "html") -> HttpR
             [segment_table.HEADER, *segment_table.rows(scope)],
         )
     paging = options(SegmentPageForm(request.GET))
-    result = segment_table.page(scope, after=paging["after"], before=paging["before"])
+    result = cached(
+        scope,
+        "segments",
+        (paging["after"], paging["before"]),
+        lambda: segment_table.page(scope, after=paging["after"], before=paging["before"]),
+    )
     context = _context(request, study, form, "analysis_segments")
     base = _url(request, study, "analysis_segments")
     query = context["query"]
@@ -174,7 +180,7 @@ def codes(request: HttpRequest, study: StudyPage, fmt: str = "html") -> HttpResp
     form, scope = scope_for(study, request.GET)
     table_form = bound(FrequencyForm, request.GET)
     sort = options(table_form)["sort"]
-    rows, sources = frequencies.table(scope, sort)
+    rows, sources = cached(scope, "codes", (sort,), lambda: frequencies.table(scope, sort))
     if fmt != "html":
         return _download(
             study, form, fmt, "codes", _("Code frequencies"), [frequencies.HEADER, *frequencies.rows(rows)]
@@ -229,7 +235,12 @@ def cooccurrence_page(request: HttpRequest, study: StudyPage, fmt: str = "html")
             _("Co-occurrence"),
             [cooccurrence.HEADER, *cooccurrence.rows(scope, unit)],
         )
-    matrix = cooccurrence.matrix(scope, unit, chosen["limit"])
+    matrix = cached(
+        scope,
+        "cooccurrence",
+        (unit, chosen["limit"]),
+        lambda: cooccurrence.matrix(scope, unit, chosen["limit"]),
+    )
     context = _context(request, study, form, "analysis_cooccurrence", {"unit": 1, "limit": 1})
     query = {key: value for key, value in context["query"].items() if key not in ("codes", "match")}
     match = cooccurrence.match_for(unit)
@@ -276,7 +287,12 @@ def crosstab_page(request: HttpRequest, study: StudyPage, fmt: str = "html") -> 
     rows_key = chosen["rows"] if chosen["rows"] in crosstab.DIMENSIONS else "ai_tool"
     columns_key = chosen["columns"] if chosen["columns"] in crosstab.DIMENSIONS else "purpose"
     limit = chosen["limit"] if fmt == "html" else 10_000  # a download holds every value
-    result = crosstab.table(scope, rows_key, columns_key, limit)
+    result = cached(
+        scope,
+        "crosstab",
+        (rows_key, columns_key, limit),
+        lambda: crosstab.table(scope, rows_key, columns_key, limit),
+    )
     title = f"{capfirst(result.rows.label)} × {result.columns.label}"
     if fmt != "html":
         return _download(study, form, fmt, "crosstab", title, crosstab.rows(result))
@@ -333,7 +349,7 @@ def time_page(request: HttpRequest, study: StudyPage, fmt: str = "html") -> Http
     form, scope = scope_for(study, request.GET)
     table_form = bound(TimelineForm, request.GET)
     split = options(table_form)["split"]
-    result = timeline.timeline(scope, split)
+    result = cached(scope, "time", (split,), lambda: timeline.timeline(scope, split))
     if fmt != "html":
         return _download(study, form, fmt, "time", _("Over time"), timeline.rows(result))
     context = _context(request, study, form, "analysis_time", {"split": 1})
