@@ -116,3 +116,27 @@ def test_uncached_query_counts_do_not_grow_with_the_data(client, people, bureau,
         counts.append(queries(client, url(target, name, query)))
     assert counts[0] == counts[1], counts
     assert counts[0] <= 40
+
+
+def test_the_quick_select_writes_what_django_s_templates_write(world):
+    """The filter form's selects are written in Python (`QuickSelectMultiple`): same HTML as Django's."""
+    from django import forms
+
+    from studies.analysis.filters import FilterForm, QuickSelectMultiple
+
+    codes = world.codes
+    data = QueryDict(f"codes={codes['redaction'].pk}&codes={codes['tensions'].pk}&purposes=writing&sectors=culture")
+    form = FilterForm(data, study=world.study)
+    quick = [name for name, field in form.fields.items() if isinstance(field.widget, QuickSelectMultiple)]
+    assert {"codes", "collectives", "coders", "purposes", "legal_forms", "sectors"} <= set(quick)
+    for name in quick:
+        field = form.fields[name]
+        django_widget = forms.SelectMultiple(attrs=field.widget.attrs, choices=field.widget.choices)
+        bound = form[name]
+        value = bound.value()
+        attrs = {"id": bound.auto_id}
+        assert field.widget.render(bound.html_name, value, attrs) == django_widget.render(bound.html_name, value, attrs)
+    tricky = QuickSelectMultiple(choices=[("a&b", 'Quote " <tag>'), ("Group", [("x", "X"), ("y", "Y")])],
+                                 attrs={"required": True, "data-x": "1", "hidden": False})
+    plain = forms.SelectMultiple(choices=tricky.choices, attrs=tricky.attrs)
+    assert tricky.render("f", ["a&b", "y"], {"id": "id_f"}) == plain.render("f", ["a&b", "y"], {"id": "id_f"})
