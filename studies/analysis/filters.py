@@ -125,8 +125,8 @@ def _attributes(attrs: dict) -> str:
     )
 
 
-class QuickSelectMultiple(forms.SelectMultiple):
-    """Django's multiple select, written in Python instead of through its templates.
+class _WrittenInPython:
+    """Django's select, written in Python instead of through its templates.
 
     The filter form has some 170 options (codes, collectives, members, tools…); through
     django/forms/widgets/select.html and select_option.html (an included template per option) they
@@ -150,6 +150,14 @@ class QuickSelectMultiple(forms.SelectMultiple):
         return mark_safe("".join(parts))
 
 
+class QuickSelect(_WrittenInPython, forms.Select):
+    pass
+
+
+class QuickSelectMultiple(_WrittenInPython, forms.SelectMultiple):
+    pass
+
+
 class _Ids(forms.TypedMultipleChoiceField):
     widget = QuickSelectMultiple
 
@@ -166,6 +174,7 @@ class FilterForm(forms.Form):
 
     codes = _Ids(label=_("Codes"))
     match = forms.ChoiceField(
+        widget=QuickSelect,
         label=_("Codes to match"),
         required=False,
         initial=MATCH_ANY,
@@ -178,6 +187,7 @@ class FilterForm(forms.Form):
     )
     subcodes = forms.BooleanField(label=_("Include sub-codes"), required=False)
     kind = forms.ChoiceField(
+        widget=QuickSelect,
         label=_("Source"),
         required=False,
         choices=[

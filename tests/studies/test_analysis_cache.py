@@ -140,3 +140,24 @@ def test_the_quick_select_writes_what_django_s_templates_write(world):
                                  attrs={"required": True, "data-x": "1", "hidden": False})
     plain = forms.SelectMultiple(choices=tricky.choices, attrs=tricky.attrs)
     assert tricky.render("f", ["a&b", "y"], {"id": "id_f"}) == plain.render("f", ["a&b", "y"], {"id": "id_f"})
+
+
+def test_the_quick_single_select_writes_what_django_s_templates_write(world):
+    from django import forms
+
+    from studies.analysis.filters import FilterForm, QuickSelect
+    from studies.analysis.forms import CrosstabForm
+
+    filters = FilterForm(QueryDict("match=overlap&kind=interviews"), study=world.study)
+    table = CrosstabForm(QueryDict("rows=code&columns=legal_form"))
+    checked = 0
+    for form in (filters, table):
+        for name, field in form.fields.items():
+            if isinstance(field.widget, QuickSelect):
+                bound = form[name]
+                plain = forms.Select(attrs=field.widget.attrs, choices=field.widget.choices)
+                attrs = {"id": bound.auto_id}
+                assert field.widget.render(bound.html_name, bound.value(), attrs) == \
+                    plain.render(bound.html_name, bound.value(), attrs)
+                checked += 1
+    assert checked >= 4
