@@ -8,7 +8,7 @@ figures depend on, so a key can only ever name one set of figures:
 
 - the study, the table, its own parameters (sort, unit, limit…) and the cleaned filters;
 - **consent, read from the database on every request** (`consent_state`): the consent records in
-  force now for the study's bureau, with their scopes. A withdrawal — recorded through a form, the
+  force now, with their parties and scopes. A withdrawal — recorded through a form, the
   admin or a bare ``update()``, or a withdrawal date that has just passed — changes the key at once,
   so withdrawn material never comes out of the cache;
 - the code tree (ids, parents, names, colours), which every page loads anyway;
@@ -28,7 +28,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.core.cache import cache
-from django.db.models import Q
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from .filters import Scope
@@ -55,17 +54,17 @@ def new_generation(*args: Any, **kwargs: Any) -> None:
 
 
 def consent_state(scope: Scope) -> list[tuple]:
-    """The consent records in force now for the parties of the study's bureau (one small query).
+    """Every consent record in force now, with its party and scopes (one query on a small table).
 
     Read on every request, never cached: it is what makes a withdrawal leave the figures at once.
+    All of them rather than the bureau's: nothing in the database stops a source from naming a
+    collective of another bureau, and a withdrawal must change the key whoever the party is.
     """
     from participants.models import ConsentRecord
 
-    bureau = scope.study.bureau.pk
     if not hasattr(scope, "_consent_state"):
         scope._consent_state = list(
             ConsentRecord.objects.current()
-            .filter(Q(collective__bureau_id=bureau) | Q(informant__collective__bureau_id=bureau))
             .order_by("pk")
             .values_list("pk", "collective_id", "informant_id", "scopes")
         )
