@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import http.client
 import math
+import re
 import statistics
 import threading
 import time
@@ -23,6 +24,15 @@ LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 DEFAULT_MAX_REQUESTS = 20_000
 USER_AGENT = "wagtail-bec-bench/1"
 MAX_ERROR_SAMPLES = 5
+
+
+SERVER_TIMING = re.compile(r"(?:^|,)\s*app\s*;(?:[^,]*;)?\s*dur=([0-9.]+)")
+
+
+def server_duration(header: str | None) -> float | None:
+    """Seconds from a `Server-Timing: app;dur=<ms>` header (bench/timing.py), else None."""
+    match = SERVER_TIMING.search(header or "")
+    return float(match.group(1)) / 1000 if match else None
 
 
 def percentile(sorted_values: list[float], pct: float) -> float | None:
@@ -52,6 +62,7 @@ class _Budget:
 class _WorkerResult:
     def __init__(self) -> None:
         self.latencies: list[float] = []  # seconds, every request that got an HTTP status
+        self.server: list[float] = []  # seconds, from the `Server-Timing: app;dur=` header when sent
         self.statuses: Counter[int] = Counter()
         self.exceptions: Counter[str] = Counter()
         self.error_samples: list[str] = []
@@ -89,6 +100,9 @@ def _worker(
                 conn = None
                 continue
             result.latencies.append(time.perf_counter() - started)
+            server = server_duration(response.getheader("Server-Timing"))
+            if server is not None:
+                result.server.append(server)
             result.statuses[response.status] += 1
             result.bytes += len(body)
             if response.status != expected_status and len(result.error_samples) < MAX_ERROR_SAMPLES:
@@ -115,8 +129,10 @@ def measure(
     than `expected_status`, or a connection error/timeout), `rps` (completed requests per second
     of wall time), latency statistics in milliseconds over every request that got a response
     (`median_ms`, `p95_ms`, `p99_ms`, `mean_ms`, `min_ms`, `max_ms`), `statuses`, `exceptions`,
-    `error_samples`, `bytes`, `mean_bytes`, and the parameters used. With `keep_latencies`, also every
-    latency (`latencies_ms`), which `combine()` needs.
+    `error_samples`, `bytes`, `mean_bytes`, and the parameters used; `server_median_ms` and
+    `server_p95_ms` from the `Server-Timing: app;dur=` header (bench/timing.py; None without it).
+    With `keep_latencies`, also every latency (`latencies_ms`, `server_latencies_ms`), which
+    `combine()` needs.
     """
     parts = urlsplit(url)
     if parts.scheme != "http" or not parts.hostname:
@@ -168,12 +184,14 @@ def measure(
     elapsed = time.perf_counter() - started
 
     latencies: list[float] = []
+    server: list[float] = []
     statuses: Counter[int] = Counter()
     exceptions: Counter[str] = Counter()
     error_samples: list[str] = []
     total_bytes = 0
     for result in results:
         latencies.extend(result.latencies)
+        server.extend(result.server)
         statuses.update(result.statuses)
         exceptions.update(result.exceptions)
         error_samples.extend(result.error_samples)
@@ -185,6 +203,7 @@ def measure(
         max_requests=max_requests,
         elapsed=elapsed,
         latencies=latencies,
+        server=server,
         statuses=statuses,
         exceptions=exceptions,
         error_samples=error_samples,
@@ -193,6 +212,7 @@ def measure(
     )
     if keep_latencies:
         summary["latencies_ms"] = [round(latency * 1000, 3) for latency in latencies]
+        summary["server_latencies_ms"] = [round(latency * 1000, 3) for latency in server]
     return summary
 
 
@@ -220,6 +240,7 @@ def combine(parts: list[dict], expected_status: int = 200) -> dict:
         else sum(part["max_requests"] for part in parts),
         elapsed=sum(part["elapsed_s"] for part in parts),
         latencies=[latency / 1000 for part in parts for latency in part["latencies_ms"]],
+        server=[latency / 1000 for part in parts for latency in part.get("server_latencies_ms", ())],
         statuses=statuses,
         exceptions=exceptions,
         error_samples=[sample for part in parts for sample in part["error_samples"]],
@@ -240,12 +261,14 @@ def _summarise(
     elapsed: float,
     latencies: list[float],
     statuses: Counter[int],
+    server: list[float] | None = None,
     exceptions: Counter[str],
     error_samples: list[str],
     total_bytes: int,
     expected_status: int,
 ) -> dict:
     latencies = sorted(latencies)
+    server = sorted(server or ())
     responses = sum(statuses.values())
     requests = responses + sum(exceptions.values())
     errors = requests - statuses.get(expected_status, 0)
@@ -268,6 +291,9 @@ def _summarise(
         "mean_ms": ms(statistics.fmean(latencies) if latencies else None),
         "min_ms": ms(latencies[0] if latencies else None),
         "max_ms": ms(latencies[-1] if latencies else None),
+        # Time spent in Django per request, without the queue (None when the server does not send it).
+        "server_median_ms": ms(statistics.median(server) if server else None),
+        "server_p95_ms": ms(percentile(server, 95)),
         "bytes": total_bytes,
         "mean_bytes": round(total_bytes / responses) if responses else 0,
         "statuses": {str(code): count for code, count in sorted(statuses.items())},

@@ -289,7 +289,17 @@ def preflight(
 
 def format_table(results: list[dict], baseline: str) -> str:
     base = next((r for r in results if r["label"] == baseline), None)
-    header = ["target", "as", "requests", "req/s", "rounds min-max", "median ms", "p95 ms", "errors"]
+    header = [
+        "target",
+        "as",
+        "requests",
+        "req/s",
+        "rounds min-max",
+        "median ms",
+        "p95 ms",
+        "server ms",
+        "errors",
+    ]
     header.append(f"x {baseline}")
     rows = []
     for r in results:
@@ -303,6 +313,7 @@ def format_table(results: list[dict], baseline: str) -> str:
                 f"{min(r['rps_rounds']):.1f}-{max(r['rps_rounds']):.1f}",
                 "-" if r["median_ms"] is None else f"{r['median_ms']:.1f}",
                 "-" if r["p95_ms"] is None else f"{r['p95_ms']:.1f}",
+                "-" if r.get("server_median_ms") is None else f"{r['server_median_ms']:.1f}",
                 str(r["errors"]),
                 ratio,
             ]

@@ -4,7 +4,9 @@ Kept here rather than next to the code they call, so that importing a module nev
 receiver as a side effect, and the list of what reacts to what is in one place:
 
 - Wagtail's `page_published` on a protocol records the next numbered version (`studies.versions`);
-- saving a protocol page assigns it its bureau's collective-decision workflow.
+- saving a protocol page assigns it its bureau's collective-decision workflow;
+- saving or deleting analysed material renews the analysis cache's generation
+  (`studies.analysis.cache.connect_signals`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ def give_protocol_its_workflow(sender, instance: ProtocolPage, created: bool, ra
 
 
 def register_signal_handlers() -> None:
+    from .analysis.cache import connect_signals
+
+    connect_signals()
     page_published.connect(record_published_version, dispatch_uid="studies.record_published_version")
     post_save.connect(
         give_protocol_its_workflow, sender=ProtocolPage, dispatch_uid="studies.give_protocol_its_workflow"

@@ -9,8 +9,8 @@ notes mentioning ChatGPT, 40 % were for writing »). A dimension that a kind of 
 have (AI tools and purposes on interviews) leaves that kind out of the table.
 
 Each kind is counted with a bounded number of GROUP BY queries (cells, row totals, column totals,
-grand total); a dimension is a column path (grouped) or, for purposes (a JSON list), one
-conditional COUNT per purpose.
+grand total); a dimension is a column path, grouped on; purposes (a JSON list) are grouped on
+the list and shared out among its purposes in Python (see `_count`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from fractions import Fraction
 from itertools import product
 from typing import Any
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, F
 from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext_lazy as _
 
@@ -31,7 +31,7 @@ from participants.models import Collective, display_name
 from participants.models.collectives import LegalForm, SizeBand
 
 from ..models import AITool, ProtocolVersion, Purpose
-from .filters import PATHS, KindPaths, Scope, month_bounds, purpose_q
+from .filters import PATHS, KindPaths, Scope, month_bounds
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,14 @@ class Dimension:
     def expression(self, paths: KindPaths):
         path = self.path(paths)
         return F(path) if isinstance(path, str) else path
+
+    def __reduce__(self):
+        # Pickled by name (tables are cached, `studies.analysis.cache`): its functions are lambdas.
+        return (dimension, (self.key,))
+
+
+def dimension(key: str) -> Dimension:
+    return DIMENSIONS[key]
 
 
 def _attribute(name: str) -> Callable[[KindPaths], str]:
@@ -109,32 +117,37 @@ def _count(queryset, dimensions: list[Dimension], paths: KindPaths, distinct: bo
 
     `distinct`: a source can appear on several rows of one group (codes go through its excerpts);
     without it (AI tools, attributes, month…) a plain COUNT is exact and much cheaper.
+
+    A flag dimension (purposes, a JSON list) is grouped on the list itself — a few dozen distinct
+    lists — and each group's count goes to every flag of its list here. A source has one list, so
+    the groups split the sources and the sums are exact; testing every flag in every row in SQL
+    (``purposes::text LIKE …`` eight times) cost far more. Every combination of flags of a group
+    is reported, zeros included, as the totals list every flag.
     """
-    grouped = [d for d in dimensions if d.flags is None]
-    flagged = [d for d in dimensions if d.flags is not None]
-    combos = list(product(*(d.flags for d in flagged)))
-    names = {combo: f"n{index}" for index, combo in enumerate(combos)}
-
-    def counted(combo: tuple) -> Count:
-        condition = Q()
-        for dimension, value in zip(flagged, combo, strict=True):
-            condition &= Q(purpose_q(dimension.path(paths), value))
-        return Count("pk", distinct=distinct, filter=condition if flagged else None)
-
-    aggregates = {names[combo]: counted(combo) for combo in combos}
+    keys = {f"g{index}": d.expression(paths) for index, d in enumerate(dimensions)}
+    grouped = [index for index, d in enumerate(dimensions) if d.flags is None]
     result: dict[tuple, int] = {}
-    if grouped:
-        keys = {f"g{index}": d.expression(paths) for index, d in enumerate(grouped)}
-        for item in queryset.values(**keys).annotate(**aggregates).order_by():
-            group = tuple(item[f"g{index}"] for index in range(len(grouped)))
-            if any(value is None or value == "" for value in group):
-                continue
-            for combo in combos:
-                result[_merge(dimensions, group, combo)] = item[names[combo]]
-    else:
-        values = queryset.aggregate(**aggregates)
-        for combo in combos:
-            result[_merge(dimensions, (), combo)] = values[names[combo]]
+    seen: set[tuple] = set()
+    for item in queryset.values(**keys).annotate(n=Count("pk", distinct=distinct)).order_by():
+        group = tuple(item[f"g{index}"] for index in grouped)
+        if any(value is None or value == "" for value in group):
+            continue
+        seen.add(group)
+        choices = []
+        for index, dimension in enumerate(dimensions):
+            value = item[f"g{index}"]
+            if dimension.flags is None:
+                choices.append((value,))
+            else:
+                present = set(value) if isinstance(value, list) else set()
+                choices.append(tuple(flag for flag in dimension.flags if flag in present))
+        for combo in product(*choices):
+            result[combo] = result.get(combo, 0) + item["n"]
+    if len(grouped) < len(dimensions):
+        flagged = [d.flags for d in dimensions if d.flags is not None]
+        for group in seen or ([()] if not grouped else []):
+            for flags in product(*flagged):
+                result.setdefault(_merge(dimensions, group, flags), 0)
     return result
 
 

@@ -10,7 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from . import cooccurrence, crosstab, frequencies, timeline
-from .filters import MAX_ID
+from .filters import MAX_ID, QuickSelect
 
 
 def options(form: forms.Form) -> dict:
@@ -40,6 +40,7 @@ class SegmentPageForm(forms.Form):
 
 class FrequencyForm(forms.Form):
     sort = forms.ChoiceField(
+        widget=QuickSelect,
         label=_("Sort by"),
         required=False,
         initial="tree",
@@ -60,6 +61,7 @@ class FrequencyForm(forms.Form):
 
 class CooccurrenceForm(forms.Form):
     unit = forms.ChoiceField(
+        widget=QuickSelect,
         label=_("Unit"),
         required=False,
         initial="excerpt",
@@ -72,12 +74,14 @@ class CooccurrenceForm(forms.Form):
 
 class CrosstabForm(forms.Form):
     rows = forms.ChoiceField(
+        widget=QuickSelect,
         label=_("Rows"),
         required=False,
         initial="ai_tool",
         choices=[(key, dimension.label) for key, dimension in crosstab.DIMENSIONS.items()],
     )
     columns = forms.ChoiceField(
+        widget=QuickSelect,
         label=_("Columns"),
         required=False,
         initial="purpose",
@@ -90,6 +94,7 @@ class CrosstabForm(forms.Form):
 
 class TimelineForm(forms.Form):
     split = forms.ChoiceField(
+        widget=QuickSelect,
         label=_("Split sources by"),
         required=False,
         initial="",

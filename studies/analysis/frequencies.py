@@ -1,8 +1,9 @@
 """Code frequencies: per code, and rolled up per family, the excerpts, sources, collectives and coders.
 
-Two queries whatever the data size: one GROUP BY code over the (excerpt, code) links of the
-filtered excerpts, one conditional aggregate for the codes that have sub-codes (a parent counts
-the distinct excerpts, sources… of its whole subtree: distinct counts cannot be added up). The
+Two queries whatever the data size (one more per further level of families): one GROUP BY code
+over the (excerpt, code) links of the filtered excerpts, one GROUP BY family for the codes that
+have sub-codes (a parent counts the distinct excerpts, sources… of its whole subtree: distinct
+counts cannot be added up). The
 share of sources is over the filtered sources (two COUNTs, one per kind).
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from django.db.models import Count, Q
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.db.models.functions import Coalesce
 
 from ..models import Code, Excerpt
@@ -79,20 +80,23 @@ def table(scope: Scope, sort: str = "tree") -> tuple[list[Row], int]:
     own = {
         item.pop("code"): Counts(**item) for item in links.order_by().values("code").annotate(**_aggregates())
     }
+    # Families: the codes with sub-codes. Those at one depth have disjoint subtrees, so one GROUP BY
+    # on « the family of this link's code » counts them all (five distinct counts per level of the
+    # tree, where one conditional aggregate per family took five each).
     parents = [code for code in scope.codes.values() if len(code.subtree) > 1]
-    rolled: dict[int, Counts] = {}
-    if parents:
-        aggregates = {}
-        for code in parents:
-            aggregates.update(_aggregates(f"c{code.pk}_", Q(code__in=list(code.subtree))))
-        values = links.aggregate(**aggregates)
-        for code in parents:
-            rolled[code.pk] = Counts(
-                **{
-                    name: values[f"c{code.pk}_{name}"]
-                    for name in ("excerpts", "observations", "interviews", "collectives", "coders")
-                }
-            )
+    levels: dict[int, list[Code]] = {}
+    for code in parents:
+        levels.setdefault(code.depth, []).append(code)
+    found: dict[int, Counts] = {}
+    for level in levels.values():
+        family = Case(
+            *(When(code__in=sorted(code.subtree), then=Value(code.pk)) for code in level),
+            default=None,
+            output_field=IntegerField(),
+        )
+        grouped = links.annotate(family=family).filter(family__isnull=False).order_by().values("family")
+        found.update({item.pop("family"): Counts(**item) for item in grouped.annotate(**_aggregates())})
+    rolled = {code.pk: found.get(code.pk, Counts()) for code in parents}
     sources = sum(scope.sources(paths).count() for paths in PATHS.values())
     rows = []
     for code in scope.codes.values():

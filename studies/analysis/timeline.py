@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Count
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce
 
 from . import crosstab
 from .filters import PATHS, Scope
@@ -41,17 +41,23 @@ def _months(first: date, last: date) -> list[date]:
     return months
 
 
+def _add(months: dict[date, int], day: date | None, count: int) -> None:
+    if day is not None:
+        month = day.replace(day=1)
+        months[month] = months.get(month, 0) + count
+
+
 def timeline(scope: Scope, split: str = "", limit: int = 8) -> Timeline:
+    # Grouped by day in SQL (a few hundred rows a year) and by month here: truncating every row's
+    # date to its month in the database cost more than the grouping itself.
     sources: dict[date, int] = {}
     for paths in PATHS.values():
-        queryset = scope.sources(paths).annotate(month=TruncMonth(paths.date)).values("month")
-        for item in queryset.annotate(n=Count("pk")).order_by():
-            sources[item["month"]] = sources.get(item["month"], 0) + item["n"]
+        for day, count in scope.sources(paths).values_list(paths.date).annotate(n=Count("pk")).order_by():
+            _add(sources, day, count)
     when = Coalesce("observation__" + PATHS["observations"].date, "interview__" + PATHS["interviews"].date)
-    segments = {
-        item["month"]: item["n"]
-        for item in scope.excerpts().annotate(month=TruncMonth(when)).values("month").annotate(n=Count("pk"))
-    }
+    segments: dict[date, int] = {}
+    for day, count in scope.excerpts().annotate(day=when).values_list("day").annotate(n=Count("pk")):
+        _add(segments, day, count)
     known = [month for month in (*sources, *segments) if month is not None]
     months = _months(min(known), max(known)) if known else []
     series = []

@@ -9,7 +9,7 @@ and the table is computed unfiltered, with status 200 (the page is still useful)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from urllib.parse import urlencode
 
@@ -17,12 +17,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.text import capfirst, slugify
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from commons.spreadsheets import csv_response, xlsx_response
 
 from ..analysis import charts, cooccurrence, crosstab, frequencies, timeline
 from ..analysis import segments as segment_table
+from ..analysis.cache import cached
 from ..analysis.filters import FilterForm, scope_for
 from ..analysis.forms import (
     CooccurrenceForm,
@@ -39,7 +41,11 @@ from ..sources import KINDS
 
 
 def _url(request: HttpRequest, study: StudyPage, name: str, params: dict | None = None) -> str:
-    url = study.get_url(request) + study.reverse_subpage(name)
+    # Computed once per page and request: the co-occurrence matrix and the crosstabs link every cell.
+    bases = request.__dict__.setdefault("_analysis_urls", {})
+    if (study.pk, name) not in bases:
+        bases[study.pk, name] = study.get_url(request) + study.reverse_subpage(name)
+    url = bases[study.pk, name]
     return f"{url}?{urlencode(params, doseq=True)}" if params else url
 
 
@@ -94,6 +100,12 @@ def _context(
     }
 
 
+def _chart(scope, name: str, params: tuple, draw: Callable[[], str]) -> str:
+    """A chart drawn from a cached table is cached with it (drawing the SVG costs more than the rest
+    of the page), in the language it was drawn in."""
+    return cached(scope, f"{name}-chart", (*params, get_language()), draw)
+
+
 def _download(study: StudyPage, form: FilterForm, fmt: str, table: str, title: str, rows: Iterable[Sequence]):
     """The table as CSV or XLSX: the study, the table, the date and the filters first, then the rows."""
     preamble = [
@@ -144,7 +156,12 @@ def segments(request: HttpRequest, study: StudyPage, fmt: str = "html") -> HttpR
             [segment_table.HEADER, *segment_table.rows(scope)],
         )
     paging = options(SegmentPageForm(request.GET))
-    result = segment_table.page(scope, after=paging["after"], before=paging["before"])
+    result = cached(
+        scope,
+        "segments",
+        (paging["after"], paging["before"]),
+        lambda: segment_table.page(scope, after=paging["after"], before=paging["before"]),
+    )
     context = _context(request, study, form, "analysis_segments")
     base = _url(request, study, "analysis_segments")
     query = context["query"]
@@ -174,7 +191,7 @@ def codes(request: HttpRequest, study: StudyPage, fmt: str = "html") -> HttpResp
     form, scope = scope_for(study, request.GET)
     table_form = bound(FrequencyForm, request.GET)
     sort = options(table_form)["sort"]
-    rows, sources = frequencies.table(scope, sort)
+    rows, sources = cached(scope, "codes", (sort,), lambda: frequencies.table(scope, sort))
     if fmt != "html":
         return _download(
             study, form, fmt, "codes", _("Code frequencies"), [frequencies.HEADER, *frequencies.rows(rows)]
@@ -194,15 +211,20 @@ def codes(request: HttpRequest, study: StudyPage, fmt: str = "html") -> HttpResp
             key: _url(request, study, "analysis_codes", {**context["query"], "sort": [key]})
             for key in frequencies.SORTS
         },
-        chart=charts.bar(
-            _("Excerpts per code"),
-            _(
-                "Horizontal bars: the number of coded excerpts of each of the %(n)s most used codes, "
-                "the same figures as the table below."
-            )
-            % {"n": len(used)},
-            [row.code.path for row in used],
-            [(_("excerpts"), [row.own.excerpts for row in used])],
+        chart=_chart(
+            scope,
+            "codes",
+            (sort,),
+            lambda: charts.bar(
+                _("Excerpts per code"),
+                _(
+                    "Horizontal bars: the number of coded excerpts of each of the %(n)s most used codes, "
+                    "the same figures as the table below."
+                )
+                % {"n": len(used)},
+                [row.code.path for row in used],
+                [(_("excerpts"), [row.own.excerpts for row in used])],
+            ),
         )
         if used
         else "",
@@ -229,7 +251,12 @@ def cooccurrence_page(request: HttpRequest, study: StudyPage, fmt: str = "html")
             _("Co-occurrence"),
             [cooccurrence.HEADER, *cooccurrence.rows(scope, unit)],
         )
-    matrix = cooccurrence.matrix(scope, unit, chosen["limit"])
+    matrix = cached(
+        scope,
+        "cooccurrence",
+        (unit, chosen["limit"]),
+        lambda: cooccurrence.matrix(scope, unit, chosen["limit"]),
+    )
     context = _context(request, study, form, "analysis_cooccurrence", {"unit": 1, "limit": 1})
     query = {key: value for key, value in context["query"].items() if key not in ("codes", "match")}
     match = cooccurrence.match_for(unit)
@@ -276,7 +303,12 @@ def crosstab_page(request: HttpRequest, study: StudyPage, fmt: str = "html") -> 
     rows_key = chosen["rows"] if chosen["rows"] in crosstab.DIMENSIONS else "ai_tool"
     columns_key = chosen["columns"] if chosen["columns"] in crosstab.DIMENSIONS else "purpose"
     limit = chosen["limit"] if fmt == "html" else 10_000  # a download holds every value
-    result = crosstab.table(scope, rows_key, columns_key, limit)
+    result = cached(
+        scope,
+        "crosstab",
+        (rows_key, columns_key, limit),
+        lambda: crosstab.table(scope, rows_key, columns_key, limit),
+    )
     title = f"{capfirst(result.rows.label)} × {result.columns.label}"
     if fmt != "html":
         return _download(study, form, fmt, "crosstab", title, crosstab.rows(result))
@@ -305,18 +337,23 @@ def crosstab_page(request: HttpRequest, study: StudyPage, fmt: str = "html") -> 
             )
             for r, c, label in crosstab.PRESETS
         ],
-        chart=charts.stacked_bar(
-            title,
-            _(
-                "Stacked bars: for each %(rows)s, the number of sources of each %(columns)s (a source can "
-                "count in several); the same figures as the table below."
-            )
-            % {"rows": result.rows.label, "columns": result.columns.label},
-            [label for _value, label in result.row_values],
-            [
-                (label, [line[index].count for line in result.cells])
-                for index, (_value, label) in enumerate(result.column_values)
-            ],
+        chart=_chart(
+            scope,
+            "crosstab",
+            (rows_key, columns_key, limit),
+            lambda: charts.stacked_bar(
+                title,
+                _(
+                    "Stacked bars: for each %(rows)s, the number of sources of each %(columns)s "
+                    "(a source can count in several); the same figures as the table below."
+                )
+                % {"rows": result.rows.label, "columns": result.columns.label},
+                [label for _value, label in result.row_values],
+                [
+                    (label, [line[index].count for line in result.cells])
+                    for index, (_value, label) in enumerate(result.column_values)
+                ],
+            ),
         )
         if result.row_values and result.column_values
         else "",
@@ -333,7 +370,7 @@ def time_page(request: HttpRequest, study: StudyPage, fmt: str = "html") -> Http
     form, scope = scope_for(study, request.GET)
     table_form = bound(TimelineForm, request.GET)
     split = options(table_form)["split"]
-    result = timeline.timeline(scope, split)
+    result = cached(scope, "time", (split,), lambda: timeline.timeline(scope, split))
     if fmt != "html":
         return _download(study, form, fmt, "time", _("Over time"), timeline.rows(result))
     context = _context(request, study, form, "analysis_time", {"split": 1})
@@ -352,25 +389,35 @@ def time_page(request: HttpRequest, study: StudyPage, fmt: str = "html") -> Http
                 strict=True,
             )
         ),
-        chart=charts.line(
-            _("Sources and coded segments per month"),
-            _(
-                "Lines: per month, the number of sources (observations and interviews) and of coded "
-                "segments; the same figures as the table below."
+        chart=_chart(
+            scope,
+            "time",
+            (split,),
+            lambda: charts.line(
+                _("Sources and coded segments per month"),
+                _(
+                    "Lines: per month, the number of sources (observations and interviews) and of coded "
+                    "segments; the same figures as the table below."
+                ),
+                months,
+                [(_("sources"), result.sources), (_("coded segments"), result.segments)],
             ),
-            months,
-            [(_("sources"), result.sources), (_("coded segments"), result.segments)],
         )
         if months
         else "",
-        split_chart=charts.stacked_bar(
-            _("Sources per month, by %(split)s") % {"split": crosstab.DIMENSIONS[split].label},
-            _(
-                "Stacked bars: per month, the number of sources of each value (a source can count in "
-                "several)."
+        split_chart=_chart(
+            scope,
+            "time-split",
+            (split,),
+            lambda: charts.stacked_bar(
+                _("Sources per month, by %(split)s") % {"split": crosstab.DIMENSIONS[split].label},
+                _(
+                    "Stacked bars: per month, the number of sources of each value (a source can count in "
+                    "several)."
+                ),
+                months,
+                result.series,
             ),
-            months,
-            result.series,
         )
         if result.series and months
         else "",

@@ -134,6 +134,18 @@ def test_database_url_is_honoured():
     assert result.stdout.strip().endswith("django.db.backends.postgresql"), result.stderr
 
 
+def test_postgresql_connections_run_without_jit():
+    """JIT compiling took longer than the analysis aggregates it compiled (docs/architecture.md, Speed);
+    options already in DATABASE_URL are kept."""
+    code = "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS']['options'])"
+    result = _run("shell", "-c", code, DJANGO_SETTINGS_MODULE="bec_site.settings.dev",
+                  DATABASE_URL="postgres://postgres@127.0.0.1:5432/x")
+    assert result.stdout.strip().endswith("-c jit=off"), result.stderr
+    result = _run("shell", "-c", code, DJANGO_SETTINGS_MODULE="bec_site.settings.dev",
+                  DATABASE_URL="postgres://postgres@127.0.0.1:5432/x?options=-c%20work_mem%3D8MB")
+    assert result.stdout.strip().endswith("-c work_mem=8MB -c jit=off"), result.stderr
+
+
 def test_migrations_are_complete():
     result = _run("makemigrations", "--check", "--dry-run", DJANGO_SETTINGS_MODULE="bec_site.settings.dev")
     assert result.returncode == 0, result.stdout
