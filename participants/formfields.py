@@ -12,8 +12,12 @@ Numbers too large for any column are handled below the forms (`commons.lookups`)
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.db import models
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 
 from .text import is_blank, search_terms
 
@@ -55,3 +59,51 @@ class SearchQueryField(forms.CharField):
     def clean(self, value):
         # The length limit applies to what was typed; the search itself only sees the words.
         return search_terms(super().clean(value))
+
+
+# --- Selects written in Python -----------------------------------------------------------------------
+
+
+def _attributes(attrs: dict) -> str:
+    """What django/forms/widgets/attrs.html writes."""
+    return "".join(
+        f" {conditional_escape(name)}"
+        if value is True
+        else f' {conditional_escape(name)}="{conditional_escape(value)}"'
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+class _WrittenInPython:
+    """Django's select, written in Python instead of through its templates.
+
+    Through django/forms/widgets/select.html and select_option.html every option is an included
+    template: the analysis filters' ~170 options took a quarter of an analysis page's time, and the
+    codebook (a parent and a merge select of every code, for every code) grows with the square of
+    the codes. Same HTML, byte for byte (tests/studies/test_analysis_cache.py).
+    """
+
+    def render(self, name: str, value: Any, attrs: dict | None = None, renderer: Any = None) -> str:
+        widget = self.get_context(name, value, attrs)["widget"]
+        parts = [f'<select name="{conditional_escape(widget["name"])}"{_attributes(widget["attrs"])}>']
+        for group_name, group_choices, _index in widget["optgroups"]:
+            if group_name:
+                parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+            for option in group_choices:
+                parts.append(
+                    f'\n  <option value="{conditional_escape(option["value"])}"'
+                    f"{_attributes(option['attrs'])}>{conditional_escape(option['label'])}</option>\n"
+                )
+            if group_name:
+                parts.append("\n  </optgroup>")
+        parts.append("\n</select>")
+        return mark_safe("".join(parts))
+
+
+class QuickSelect(_WrittenInPython, forms.Select):
+    """`forms.Select`, written in Python."""
+
+
+class QuickSelectMultiple(_WrittenInPython, forms.SelectMultiple):
+    """`forms.SelectMultiple`, written in Python."""

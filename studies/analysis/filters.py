@@ -32,10 +32,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.db.models.lookups import Contains
-from django.utils.html import conditional_escape
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from participants.formfields import QuickSelect, QuickSelectMultiple
 from participants.models import Collective, display_name
 from participants.models.collectives import LegalForm, SizeBand
 
@@ -112,50 +111,6 @@ def code_tree(study: StudyPage) -> dict[int, Code]:
         if not hasattr(code, "subtree"):
             walk(code, 0, [])
     return {code.pk: code for code in order}
-
-
-def _attributes(attrs: dict) -> str:
-    """What django/forms/widgets/attrs.html writes."""
-    return "".join(
-        f" {conditional_escape(name)}"
-        if value is True
-        else f' {conditional_escape(name)}="{conditional_escape(value)}"'
-        for name, value in attrs.items()
-        if value is not False
-    )
-
-
-class _WrittenInPython:
-    """Django's select, written in Python instead of through its templates.
-
-    The filter form has some 170 options (codes, collectives, members, tools…); through
-    django/forms/widgets/select.html and select_option.html (an included template per option) they
-    took a quarter of an analysis page's time. Same HTML (checked in tests/studies/test_analysis_cache.py).
-    """
-
-    def render(self, name: str, value: Any, attrs: dict | None = None, renderer: Any = None) -> str:
-        widget = self.get_context(name, value, attrs)["widget"]
-        parts = [f'<select name="{conditional_escape(widget["name"])}"{_attributes(widget["attrs"])}>']
-        for group_name, group_choices, _index in widget["optgroups"]:
-            if group_name:
-                parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
-            for option in group_choices:
-                parts.append(
-                    f'\n  <option value="{conditional_escape(option["value"])}"'
-                    f"{_attributes(option['attrs'])}>{conditional_escape(option['label'])}</option>\n"
-                )
-            if group_name:
-                parts.append("\n  </optgroup>")
-        parts.append("\n</select>")
-        return mark_safe("".join(parts))
-
-
-class QuickSelect(_WrittenInPython, forms.Select):
-    pass
-
-
-class QuickSelectMultiple(_WrittenInPython, forms.SelectMultiple):
-    pass
 
 
 class _Ids(forms.TypedMultipleChoiceField):

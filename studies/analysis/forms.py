@@ -9,8 +9,10 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from participants.formfields import QuickSelect
+
 from . import cooccurrence, crosstab, frequencies, timeline
-from .filters import MAX_ID, QuickSelect
+from .filters import MAX_ID
 
 
 def options(form: forms.Form) -> dict:

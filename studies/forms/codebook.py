@@ -11,7 +11,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from participants.formfields import column_max_length
+from participants.formfields import QuickSelect, column_max_length
 
 from ..models import Code
 from ..models.coding import DEFAULT_COLOUR
@@ -23,7 +23,9 @@ CODE_MEMO_HELP = gettext_lazy("An analytic note on this code: what it gathers, d
 class _CodeChoiceField(forms.IntegerField):
     """A code of this study chosen in a <select>; the form resolves the id against the page's codes."""
 
-    widget = forms.Select
+    # Every code's edit and merge forms list every code: written in Python, not an included
+    # template per option (the page grew with the square of the codes).
+    widget = QuickSelect
 
 
 class _StudyCodesForm(forms.Form):

@@ -122,7 +122,8 @@ def test_the_quick_select_writes_what_django_s_templates_write(world):
     """The filter form's selects are written in Python (`QuickSelectMultiple`): same HTML as Django's."""
     from django import forms
 
-    from studies.analysis.filters import FilterForm, QuickSelectMultiple
+    from participants.formfields import QuickSelectMultiple
+    from studies.analysis.filters import FilterForm
 
     codes = world.codes
     data = QueryDict(f"codes={codes['redaction'].pk}&codes={codes['tensions'].pk}&purposes=writing&sectors=culture")
@@ -145,7 +146,8 @@ def test_the_quick_select_writes_what_django_s_templates_write(world):
 def test_the_quick_single_select_writes_what_django_s_templates_write(world):
     from django import forms
 
-    from studies.analysis.filters import FilterForm, QuickSelect
+    from participants.formfields import QuickSelect
+    from studies.analysis.filters import FilterForm
     from studies.analysis.forms import CrosstabForm
 
     filters = FilterForm(QueryDict("match=overlap&kind=interviews"), study=world.study)
