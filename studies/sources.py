@@ -23,7 +23,9 @@ from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["DOCUMENTS", "INTERVIEWS", "KINDS", "OBSERVATIONS", "SourceKind", "consented_excerpts_q", "kind_of"]
+__all__ = [
+    "DOCUMENTS", "INTERVIEWS", "KINDS", "OBSERVATIONS", "SourceKind", "consented_excerpts_q", "kind_of",
+]
 
 
 @dataclass(frozen=True)
