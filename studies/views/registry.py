@@ -68,6 +68,7 @@ def study_page_context(request: HttpRequest, study: StudyPage) -> dict:
     context = {
         "is_team": team,
         "can_contribute": team and permissions.can_contribute(request.user, study),
+        "can_import_exchange": team and permissions.can_import_exchange(request.user, study),
         "show_identities": team and permissions.can_see_identities(request.user, study),
         "protocol": _live_protocol(study),
     }
