@@ -49,6 +49,10 @@ class Report:
     codes_renamed: list[str] = field(default_factory=list)
     codes_skipped: list[str] = field(default_factory=list)
     documents_created: list[str] = field(default_factory=list)
+    observations_created: list[str] = field(default_factory=list)
+    interviews_created: list[str] = field(default_factory=list)
+    #: The file's cases: (GUID, name, number of sources) — offered for mapping on the preview.
+    cases: list[tuple[str, str, int]] = field(default_factory=list)
     sources_skipped: list[str] = field(default_factory=list)
     excerpts_created: int = 0
     codings_created: int = 0
@@ -72,6 +76,8 @@ class Report:
         if self.kind == "project":
             out.append(
                 f"documents: {len(self.documents_created)} created, {len(self.sources_skipped)} skipped; "
+                f"observations: {len(self.observations_created)}; "
+                f"interviews: {len(self.interviews_created)}; "
                 f"excerpts: {self.excerpts_created}; codings: {self.codings_created}; "
                 f"memos: {self.memos_created}"
             )

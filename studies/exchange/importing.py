@@ -26,10 +26,12 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from commons.models import Membership
-from participants.models import display_name
+from participants.models import Collective, ConsentScope, Informant, display_name
+from participants.models.consent import has_consent
 
+from ..anchoring import map_offset
 from ..codebook import CodebookError, create_code, rename_code
-from ..models import Code, Document, Excerpt, Memo, StudyPage
+from ..models import Code, Document, Excerpt, Interview, Memo, Observation, Setting, StudyPage
 from ..models.coding import DEFAULT_COLOUR, code_tree, is_colour
 from ..sources import KINDS
 from . import offsets
@@ -39,6 +41,8 @@ from .reading import ParsedCode, ParsedProject, read_codebook, read_project
 from .xml import local, parse
 
 MAX_TITLE = 200
+#: A case's GUID → ("collective" | "informant", the party's pk), chosen at import.
+CaseMap = dict[uuid.UUID, tuple[str, int]]
 
 
 def _colour(value: str) -> str:
@@ -216,7 +220,13 @@ def _archive_text(archive: SafeArchive | None, path: str) -> bytes | None:
 
 
 def _import_project(
-    study: StudyPage, project: ParsedProject, archive: SafeArchive | None, user, origin: str, report: Report
+    study: StudyPage,
+    project: ParsedProject,
+    archive: SafeArchive | None,
+    user,
+    origin: str,
+    report: Report,
+    case_map: CaseMap | None = None,
 ) -> None:
     mapping = import_codebook(study, project.codes, report)
     coders = _Coders(study, project.users, report)
@@ -224,6 +234,7 @@ def _import_project(
     for kind in KINDS.values():
         existing |= set(kind.model.objects.filter(study=study).values_list("uuid", flat=True))
     notes_used: set[uuid.UUID] = set()
+    parties = _parties(study, project, case_map or {}, report)
 
     def note_text(identity: uuid.UUID) -> tuple[str | None, object | None]:
         note = project.notes.get(identity)
@@ -278,23 +289,27 @@ def _import_project(
             raw = offsets.decode_text(data)[0]
         spans = [(selection.start, selection.end, selection.name) for selection in source.selections]
         reading, text = offsets.choose(raw.lstrip("\ufeff"), spans)
-        document = Document(
-            study=study,
-            title=(source.name or label)[:MAX_TITLE],
-            plain_text=text,
-            origin=origin[:300],
-            imported_by=user if getattr(user, "pk", None) else None,
-            uuid=source.guid,
-        )
-        document.save()
+        party = parties.get(source.guid)
+        document = _party_source(study, party, source, text, user, report) if party else None
+        if document is None:
+            document = Document(
+                study=study,
+                title=(source.name or label)[:MAX_TITLE],
+                plain_text=text,
+                origin=origin[:300],
+                imported_by=user if getattr(user, "pk", None) else None,
+                uuid=source.guid,
+            )
+            document.save()
+            report.documents_created.append(document.title)
+        field, stored = document._meta.model_name, document.plain_text
         existing.add(source.guid)
-        report.documents_created.append(document.title)
         if source.selections:
             report.units.append((document.title, reading.label))
         for identity in source.notes:
             body, author = note_text(identity)
             if body and body.strip():
-                Memo.objects.create(study=study, document=document, author=author, body=body, uuid=identity)
+                Memo.objects.create(study=study, **{field: document}, author=author, body=body, uuid=identity)
                 report.memos_created += 1
         if source.codings:
             report.problem(
@@ -335,15 +350,21 @@ def _import_project(
                 body, _author = note_text(identity)
                 if body and body.strip():
                     memo_parts.append(body)
+            passage, review = text[first:last], False
+            if stored != text:  # a party's source: its plain text comes from Markdown, re-anchor
+                first, last = map_offset(text, stored, first), map_offset(text, stored, last)
+                review = last <= first or stored[first:last] != passage
+                last = max(last, first + 1)
             excerpt = Excerpt.objects.create(
-                document=document,
+                **{field: document},
                 start=first,
                 end=last,
-                text=text[first:last],
+                text=passage,
                 coder=coder,
                 imported_coder=imported,
                 memo="\n\n".join(memo_parts),
                 uuid=selection.guid,
+                needs_review=review,
             )
             if codes:
                 excerpt.codes.set(codes)
@@ -356,14 +377,15 @@ def _import_project(
             _("%(count)d notes attached to the project or to elements that were not imported.")
             % {"count": unused}
         )
-    if project.cases:
+    unmapped = [case for case in project.cases if case.guid not in (case_map or {})]
+    if unmapped:
         report.not_carried.append(
             _(
                 "%(count)d cases and %(variables)d variables: their sources were imported as documents, "
                 "not tied to "
                 "a collective or an informant."
             )
-            % {"count": project.cases, "variables": project.variables}
+            % {"count": len(unmapped), "variables": project.variables}
         )
     for name, count in sorted(project.other_sources.items()):
         report.not_carried.append(
@@ -372,6 +394,90 @@ def _import_project(
         )
     for name, count in sorted(project.other.items()):
         report.not_carried.append(_("%(count)d × %(element)s.") % {"count": count, "element": name})
+
+
+def _parties(study: StudyPage, project: ParsedProject, case_map: CaseMap, report: Report) -> dict:
+    """Source GUID → (kind, collective or informant) for the sources of the cases mapped at import.
+
+    A mapped party must belong to the study's bureau; a source listed by two mapped cases stays a
+    document (which party would it be about?).
+    """
+    collectives = {c.pk: c for c in Collective.objects.filter(bureau_id=study.bureau.pk)}
+    informants = {
+        i.pk: i
+        for i in Informant.objects.filter(collective__bureau_id=study.bureau.pk).select_related("collective")
+    }
+    found: dict[uuid.UUID, tuple[str, object]] = {}
+    doubtful: set[uuid.UUID] = set()
+    for case in project.cases:
+        choice = case_map.get(case.guid)
+        if choice is None:
+            continue
+        kind, pk = choice
+        party = (collectives if kind == "collective" else informants).get(pk)
+        if party is None:
+            report.problem(
+                _("The case « %(name)s » was mapped to a party of another bureau: ignored.")
+                % {"name": case.name},
+                str(case.guid),
+                case.line,
+            )
+            continue
+        for source in case.sources:
+            if source in found:
+                doubtful.add(source)
+            found[source] = (kind, party)
+    for source in doubtful:
+        found.pop(source, None)
+        report.problem(_("This source belongs to two mapped cases: it stays a document."), str(source))
+    return found
+
+
+def _party_source(study: StudyPage, party, source, text: str, user, report: Report):
+    """An observation (collective) or an interview (informant) made of an imported source, only
+    under that party's consent in force (else None: it stays a document, and the report says why)."""
+    kind, target = party
+    title = (source.name or str(source.guid))[:MAX_TITLE]
+    owner = user if getattr(user, "pk", None) else None
+    if kind == "collective":
+        if not has_consent(scope=ConsentScope.OBSERVATION, collective=target):
+            report.problem(
+                _("« %(name)s »: %(party)s has no « observation » consent in force; it stays a document.")
+                % {"name": title, "party": target.code},
+                str(source.guid),
+                source.line,
+            )
+            return None
+        made = Observation(
+            study=study,
+            collective=target,
+            observer=owner,
+            setting=Setting.MEETING,
+            title=title,
+            body=text,
+            uuid=source.guid,
+        )
+        made.save()
+        report.observations_created.append(title)
+        return made
+    if not has_consent(scope=ConsentScope.INTERVIEW, informant=target):
+        report.problem(
+            _(
+                "« %(name)s »: %(party)s has no « interview » consent in force "
+                "(theirs and their collective's); "
+                "it stays a document."
+            )
+            % {"name": title, "party": target.pseudonym},
+            str(source.guid),
+            source.line,
+        )
+        return None
+    made = Interview(
+        study=study, informant=target, interviewer=owner, title=title, transcript=text, uuid=source.guid
+    )
+    made.save()
+    report.interviews_created.append(title)
+    return made
 
 
 def _walk_codes(codes: list[ParsedCode]):
@@ -388,10 +494,18 @@ def _size(file: IO[bytes]) -> int:
 
 
 def import_file(
-    study: StudyPage, file: IO[bytes], *, filename: str, user=None, dry_run: bool = False
+    study: StudyPage,
+    file: IO[bytes],
+    *,
+    filename: str,
+    user=None,
+    dry_run: bool = False,
+    case_map: CaseMap | None = None,
 ) -> Report:
     """Import `file` (a `.qdpx` zip, a `.qdc` or a bare `.qde`) into `study`; see module docstring.
 
+    `case_map` maps a case's GUID to ``("collective" | "informant", pk)``: that case's sources become
+    observations or interviews under the party's consent instead of documents.
     Raises `ExchangeError` when the file is refused as a whole; then nothing was changed.
     """
     report = Report(dry_run=dry_run)
@@ -405,7 +519,8 @@ def import_file(
                 root = parse(archive.read(entry), entry.filename)
                 project = read_project(root)
                 origin = f"{filename} · {root.get('origin') or ''}".strip(" ·")
-                _import_project(study, project, archive, user, origin, report)
+                report.cases = [(str(case.guid), case.name, len(case.sources)) for case in project.cases]
+                _import_project(study, project, archive, user, origin, report, case_map)
         else:
             from django.conf import settings
 
@@ -422,7 +537,9 @@ def import_file(
                     )
             elif local(root) == "Project":
                 origin = f"{filename} · {root.get('origin') or ''}".strip(" ·")
-                _import_project(study, read_project(root), None, user, origin, report)
+                project = read_project(root)
+                report.cases = [(str(case.guid), case.name, len(case.sources)) for case in project.cases]
+                _import_project(study, project, None, user, origin, report, case_map)
             else:
                 raise ExchangeError(_("This file is neither a REFI-QDA project nor a codebook."))
         if dry_run:

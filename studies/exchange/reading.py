@@ -85,12 +85,20 @@ class ParsedNote:
 
 
 @dataclass
+class ParsedCase:
+    guid: uuid.UUID
+    name: str
+    sources: list[uuid.UUID]
+    line: int | None
+
+
+@dataclass
 class ParsedProject:
     users: dict[uuid.UUID, str] = field(default_factory=dict)
     codes: list[ParsedCode] = field(default_factory=list)
     sources: list[ParsedSource] = field(default_factory=list)
     notes: dict[uuid.UUID, ParsedNote] = field(default_factory=dict)
-    cases: int = 0
+    cases: list[ParsedCase] = field(default_factory=list)
     variables: int = 0
     other_sources: Counter = field(default_factory=Counter)
     other: Counter = field(default_factory=Counter)
@@ -187,7 +195,16 @@ def read_project(root) -> ParsedProject:
     if codebook is not None:
         project.codes = read_codebook(codebook)
     cases = child(root, "Cases")
-    project.cases = len(children(cases, "Case")) if cases is not None else 0
+    for case in children(cases, "Case") if cases is not None else ():
+        identity = guid(case.get("guid"))
+        if identity is None:
+            continue
+        refs = [guid(ref.get("targetGUID")) for ref in children(case, "SourceRef")]
+        project.cases.append(
+            ParsedCase(
+                identity, (case.get("name") or "").strip(), [ref for ref in refs if ref], case.sourceline
+            )
+        )
     variables = child(root, "Variables")
     project.variables = len(children(variables, "Variable")) if variables is not None else 0
     sources = child(root, "Sources")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import secrets
 import tempfile
+import uuid
 from pathlib import Path
 
 from django.contrib import messages
@@ -25,6 +26,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
+
+from participants.models import Collective, Informant
 
 from .. import permissions
 from ..exchange.errors import ExchangeError
@@ -69,7 +72,58 @@ def _upload_dir() -> Path:
     return folder
 
 
-def _render(request, study, *, form=None, report=None, token="", filename="", error=None, status=200):
+def _parties(study: StudyPage) -> list[tuple[str, str]]:
+    """The choices a case can be mapped to: the bureau's collectives and informants, by pseudonym."""
+    collectives = Collective.objects.filter(bureau_id=study.bureau.pk).order_by("code")
+    informants = Informant.objects.filter(collective__bureau_id=study.bureau.pk).select_related("collective")
+    return [
+        *((f"collective:{c.pk}", _("Collective %(code)s") % {"code": c.code}) for c in collectives),
+        *(
+            (
+                f"informant:{i.pk}",
+                _("Informant %(pseudonym)s (%(code)s)")
+                % {"pseudonym": i.pseudonym, "code": i.collective.code},
+            )
+            for i in sorted(informants, key=lambda found: (found.collective.code, found.pseudonym))
+        ),
+    ]
+
+
+def _case_map(request: HttpRequest, study: StudyPage) -> dict[uuid.UUID, tuple[str, int]]:
+    """The cases mapped on the preview (``case-<guid>`` = ``collective:<pk>`` or ``informant:<pk>``).
+
+    Only values offered by `_parties` are kept; anything else is left unmapped (a document).
+    """
+    offered = {value for value, _label in _parties(study)}
+    mapping = {}
+    for key, value in request.POST.items():
+        if not key.startswith("case-") or value not in offered:
+            continue
+        try:
+            identity = uuid.UUID(key[len("case-") :])
+        except ValueError:
+            continue
+        kind, pk = value.split(":")
+        mapping[identity] = (kind, int(pk))
+    return mapping
+
+
+def _render(
+    request, study, *, form=None, report=None, token="", filename="", error=None, status=200, chosen=None
+):
+    if report is not None and report.cases and token:
+        chosen = chosen or {}
+        cases = [
+            {
+                "guid": guid,
+                "name": name,
+                "sources": count,
+                "value": "{}:{}".format(*chosen[uuid.UUID(guid)]) if uuid.UUID(guid) in chosen else "",
+            }
+            for guid, name, count in report.cases
+        ]
+    else:
+        cases = []
     return render(
         request,
         "studies/refi/import.html",
@@ -82,13 +136,16 @@ def _render(request, study, *, form=None, report=None, token="", filename="", er
             "token": token,
             "filename": filename,
             "error": error,
+            "cases": cases,
+            "parties": _parties(study) if cases else [],
         },
         status=status,
     )
 
 
-@permissions.contributor_required(_COORDINATORS_IMPORT, team_reads=False,
-                                  policy=permissions.can_import_exchange)
+@permissions.contributor_required(
+    _COORDINATORS_IMPORT, team_reads=False, policy=permissions.can_import_exchange
+)
 def import_page(request: HttpRequest, study: StudyPage) -> HttpResponse:
     """The import form; its preview (dry run) and, once confirmed, the import and its report."""
     if request.method != "POST":
@@ -96,8 +153,8 @@ def import_page(request: HttpRequest, study: StudyPage) -> HttpResponse:
     action = request.POST.get("action")
     if action == "preview":
         return _preview(request, study)
-    if action == "import":
-        return _confirm(request, study)
+    if action in ("import", "repreview"):
+        return _confirm(request, study, dry_run=action == "repreview")
     messages.error(request, _("Unknown action."))
     return _render(request, study, status=400)
 
@@ -124,7 +181,7 @@ def _preview(request: HttpRequest, study: StudyPage) -> HttpResponse:
     return _render(request, study, report=report, token=token, filename=upload.name)
 
 
-def _confirm(request: HttpRequest, study: StudyPage) -> HttpResponse:
+def _confirm(request: HttpRequest, study: StudyPage, *, dry_run: bool = False) -> HttpResponse:
     token = request.POST.get("token", "")
     uploads = request.session.get(_SESSION_KEY, {})
     entry = uploads.get(token) if _TOKEN.fullmatch(token) else None
@@ -132,9 +189,19 @@ def _confirm(request: HttpRequest, study: StudyPage) -> HttpResponse:
     if entry is None or entry.get("study") != study.pk or not path.is_file():
         messages.error(request, _("This preview is no longer available: choose the file again."))
         return _render(request, study, status=400)
+    chosen = _case_map(request, study)
+    if dry_run:  # the preview again, with the cases mapped as chosen; the file waits on
+        try:
+            with path.open("rb") as stream:
+                report = import_file(
+                    study, stream, filename=entry["name"], user=request.user, dry_run=True, case_map=chosen
+                )
+        except ExchangeError as error:
+            return _render(request, study, error=error, filename=entry["name"], status=400)
+        return _render(request, study, report=report, token=token, filename=entry["name"], chosen=chosen)
     try:
         with path.open("rb") as stream:
-            report = import_file(study, stream, filename=entry["name"], user=request.user)
+            report = import_file(study, stream, filename=entry["name"], user=request.user, case_map=chosen)
     except ExchangeError as error:
         return _render(request, study, error=error, filename=entry["name"], status=400)
     finally:

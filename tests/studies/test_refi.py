@@ -15,7 +15,7 @@ import zipfile
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 from lxml import etree
 
 from commons.models import Role
@@ -27,6 +27,13 @@ from studies.models import Code, Document, Excerpt, Memo, Observation
 from tests.shared import require_shared
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are asserted in English (the site's default language is French)."""
+    with translation.override("en"):
+        yield
 
 
 def schema(name: str) -> etree.XMLSchema:
@@ -407,3 +414,66 @@ def test_commands_exit_non_zero_on_a_bad_file(study, tmp_path):
         call_command("refi_import", "--study", study.slug, str(bad))
     with pytest.raises(CommandError, match=r"\.qdpx"):
         call_command("refi_export", "--study", study.slug, "--output", str(tmp_path / "x.zip"))
+
+
+# --- Cases mapped to a party at import ---------------------------------------------------------------
+
+CASE_TEXT = "Atelier *numérique* : on traduit avec DeepL.\n\nPuis on relit à deux."
+
+
+def case_project(case_guid: uuid.UUID) -> io.BytesIO:
+    code, source = uuid.uuid4(), uuid.uuid4()
+    start = CASE_TEXT.index("DeepL")
+    qde = (f'<Project xmlns="urn:QDA-XML:project:1.0" name="p"><CodeBook><Codes>'
+           f'<Code guid="{code}" name="Traduction" isCodable="true"/></Codes></CodeBook>'
+           f'<Cases><Case guid="{case_guid}" name="Association A"><SourceRef targetGUID="{source}"/></Case></Cases>'
+           f'<Sources><TextSource guid="{source}" name="Atelier" plainTextPath="internal://{source}.txt">'
+           f'<PlainTextSelection guid="{uuid.uuid4()}" startPosition="{start}" endPosition="{start + 5}">'
+           f'<Coding guid="{uuid.uuid4()}"><CodeRef targetGUID="{code}"/></Coding></PlainTextSelection>'
+           f'</TextSource></Sources></Project>').encode()
+    return qdpx(qde, {f"sources/{source}.txt": CASE_TEXT.encode()})
+
+
+def test_a_case_mapped_to_a_consenting_collective_becomes_observations(study, bureau, make_collective):
+    collective = make_collective(bureau)
+    case = uuid.uuid4()
+    report = import_file(study, case_project(case), filename="p.qdpx", case_map={case: ("collective", collective.pk)})
+    observation = Observation.objects.get(study=study)
+    assert observation.collective == collective and report.observations_created == ["Atelier"]
+    assert not Document.objects.filter(study=study).exists()
+    excerpt = Excerpt.objects.get(observation=observation)
+    # The Markdown step changed the text (« *numérique* »): the excerpt was moved onto the same word.
+    assert observation.plain_text[excerpt.start:excerpt.end] == "DeepL" and not excerpt.needs_review
+    assert not any("cases" in line for line in report.not_carried)
+
+
+def test_a_case_mapped_to_a_party_without_consent_stays_a_document(study, bureau, make_collective):
+    collective = make_collective(bureau, scopes=("interview",))
+    case = uuid.uuid4()
+    report = import_file(study, case_project(case), filename="p.qdpx", case_map={case: ("collective", collective.pk)})
+    assert not Observation.objects.filter(study=study).exists()
+    assert Document.objects.filter(study=study).count() == 1
+    assert any("no « observation » consent" in problem.message for problem in report.problems)
+
+
+def test_a_case_mapped_to_an_informant_becomes_interviews(study, bureau, make_collective):
+    from participants.models import ConsentForm, ConsentRecord, ConsentScope, Informant
+    from studies.models import Interview
+
+    collective = make_collective(bureau)
+    informant = Informant.objects.create(collective=collective, pseudonym="Camille")
+    ConsentRecord.objects.create(form=ConsentForm.objects.get(bureau=bureau), informant=informant,
+                                 scopes=list(ConsentScope.values))
+    case = uuid.uuid4()
+    import_file(study, case_project(case), filename="p.qdpx", case_map={case: ("informant", informant.pk)})
+    interview = Interview.objects.get(study=study)
+    excerpt = Excerpt.objects.get(interview=interview)
+    assert interview.plain_text[excerpt.start:excerpt.end] == "DeepL"
+
+
+def test_a_case_mapped_to_another_bureaus_party_is_ignored(study, other_bureau, make_collective):
+    foreign = make_collective(other_bureau)
+    case = uuid.uuid4()
+    report = import_file(study, case_project(case), filename="p.qdpx", case_map={case: ("collective", foreign.pk)})
+    assert not Observation.objects.exists() and Document.objects.filter(study=study).count() == 1
+    assert any("another bureau" in problem.message for problem in report.problems)

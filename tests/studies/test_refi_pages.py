@@ -171,3 +171,25 @@ def test_document_pages_queries_do_not_grow(client, people, bureau, make_study, 
         counts.append((count_queries(client, url(study, "documents/")),
                        count_queries(client, url(study, f"documents/{document.pk}/"))))
     assert counts[0] == counts[1], counts
+
+
+def test_cases_are_offered_for_mapping_on_the_preview(client, people, bureau, study, make_collective):
+    from participants.models import Collective
+    from studies.models import Observation
+    from tests.studies.test_refi import case_project
+
+    collective = make_collective(bureau, "Nom réel du collectif")
+    case = uuid.uuid4()
+    client_for(client, people["coordinator"])
+    response = client.post(url(study, "exchange/refi/import/"),
+                           {"action": "preview", "file": upload("p.qdpx", case_project(case).getvalue())})
+    page = response.content.decode()
+    assert f'name="case-{case}"' in page and collective.code in page and "Nom réel du collectif" not in page
+    token = etree.HTML(page).xpath('//input[@name="token"]/@value')[0]
+    choice = {f"case-{case}": f"collective:{collective.pk}", "token": token}
+    again = client.post(url(study, "exchange/refi/import/"), {**choice, "action": "repreview"})
+    assert again.status_code == 200 and not Observation.objects.exists()
+    assert f'value="collective:{collective.pk}" selected' in again.content.decode()
+    client.post(url(study, "exchange/refi/import/"), {**choice, "action": "import"})
+    assert Observation.objects.get(study=study).collective == collective
+    assert Collective.objects.count() == 1
