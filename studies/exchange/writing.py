@@ -40,6 +40,8 @@ from .xml import CODEBOOK_NS, PROJECT_NS
 
 ORIGIN = "wagtail-bec"
 _BATCH = 200
+#: Texts fetched from the database at once while writing the `sources/` entries.
+_TEXTS_AT_ONCE = 10
 #: Namespace of the GUIDs we derive (codings, excerpt notes, cases, variables, imported coders).
 BEC_NS = uuid.UUID("6f6b2a43-6a0b-4c55-9a52-3b2f7c1f0b7e")
 EXPORTED_KINDS: tuple[SourceKind, ...] = (OBSERVATIONS, INTERVIEWS, DOCUMENTS)
@@ -147,13 +149,13 @@ def write_project(study: StudyPage, output: IO[bytes]) -> dict[str, int]:
     with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for kind in EXPORTED_KINDS:
             for batch in _chunks(ids[kind.slug]):
-                for _pk, identity, text in (
-                    kind.model.objects.filter(pk__in=batch).values_list("pk", "uuid", "plain_text").iterator()
-                ):
-                    archive.writestr(
-                        f"sources/{identity}.txt", (text or "").replace("\r\n", "\n").encode("utf-8")
-                    )
+                # One text at a time: read it, write its entry, drop it (`_TEXTS_AT_ONCE` per fetch).
+                rows = kind.model.objects.filter(pk__in=batch).values_list("uuid", "plain_text")
+                for identity, text in rows.iterator(chunk_size=_TEXTS_AT_ONCE):
+                    with archive.open(f"sources/{identity}.txt", "w") as entry:
+                        entry.write((text or "").replace("\r\n", "\n").encode("utf-8"))
                     counts["sources"] += 1
+                    del text
         with archive.open("project.qde", "w") as stream:
             _write_project_xml(study, stream, ids, codes, code_uuid, counts)
     return counts

@@ -477,3 +477,25 @@ def test_a_case_mapped_to_another_bureaus_party_is_ignored(study, other_bureau, 
     report = import_file(study, case_project(case), filename="p.qdpx", case_map={case: ("collective", foreign.pk)})
     assert not Observation.objects.exists() and Document.objects.filter(study=study).count() == 1
     assert any("another bureau" in problem.message for problem in report.problems)
+
+
+def test_the_project_export_does_not_hold_every_text_at_once(bureau, study, make_collective, tmp_path):
+    """Sixty texts of 200 KB (12 MB): the export's peak of Python memory stays far below their sum."""
+    import tracemalloc
+
+    collective = make_collective(bureau)
+    body = ("Une longue note de terrain sur les usages. " * 4700)[:200_000]
+    Observation.objects.bulk_create([
+        Observation(study=study, collective=collective, setting="meeting", title=f"Note {n}", body=body,
+                    plain_text=body, uuid=uuid.uuid4())
+        for n in range(60)
+    ])
+    tracemalloc.start()
+    try:
+        with (tmp_path / "big.qdpx").open("wb") as stream:
+            counts = write_project(study, stream)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert counts["sources"] == 60
+    assert peak < 6 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB for 12 MB of texts"
