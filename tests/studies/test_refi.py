@@ -499,3 +499,15 @@ def test_the_project_export_does_not_hold_every_text_at_once(bureau, study, make
         tracemalloc.stop()
     assert counts["sources"] == 60
     assert peak < 6 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB for 12 MB of texts"
+
+
+def test_import_command_ties_a_case_to_a_collective(study, bureau, make_collective, tmp_path, capsys):
+    collective = make_collective(bureau)
+    case = uuid.uuid4()
+    path = tmp_path / "p.qdpx"
+    path.write_bytes(case_project(case).getvalue())
+    with pytest.raises(CommandError, match="no collective"):
+        call_command("refi_import", "--study", study.slug, str(path), "--case", f"{case}=C-99")
+    call_command("refi_import", "--study", study.slug, str(path), "--case", f"{case}={collective.code}")
+    assert Observation.objects.get(study=study).collective == collective
+    assert "observations: 1" in capsys.readouterr().out
