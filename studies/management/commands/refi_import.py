@@ -58,7 +58,7 @@ class Command(BaseCommand):
             action="append",
             default=[],
             metavar="GUID=CODE[/PSEUDONYM]",
-            help="Tie a case of the file to a collective (C-03) or an informant (C-03/Camille) of the bureau.",
+            help="Tie a case of the file to a collective (C-03) or an informant (C-03/Camille).",
         )
 
     def handle(self, *args, study: str, file: str, dry_run: bool, **options) -> None:
