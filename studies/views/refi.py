@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import secrets
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -66,10 +67,25 @@ def export_codebook(request: HttpRequest, study: StudyPage) -> HttpResponse:
     return response
 
 
+#: A previewed file not confirmed within this delay is deleted (at the next preview).
+_ABANDONED_AFTER = 24 * 3600
+
+
 def _upload_dir() -> Path:
     folder = Path(tempfile.gettempdir()) / "bec-refi-uploads"
     folder.mkdir(mode=0o700, exist_ok=True)
     return folder
+
+
+def _forget_abandoned(folder: Path) -> None:
+    """Delete previews nobody confirmed: an uploaded project must not stay on disk for ever."""
+    limit = time.time() - _ABANDONED_AFTER
+    for path in folder.glob("*.upload"):
+        try:
+            if path.stat().st_mtime < limit:
+                path.unlink()
+        except OSError:
+            pass
 
 
 def _parties(study: StudyPage) -> list[tuple[str, str]]:
@@ -165,7 +181,9 @@ def _preview(request: HttpRequest, study: StudyPage) -> HttpResponse:
         return _render(request, study, form=form, status=400)
     upload = form.cleaned_data["file"]
     token = secrets.token_urlsafe(24)
-    path = _upload_dir() / f"{token}.upload"
+    folder = _upload_dir()
+    _forget_abandoned(folder)
+    path = folder / f"{token}.upload"
     with path.open("wb") as stream:
         for chunk in upload.chunks():
             stream.write(chunk)

@@ -193,3 +193,20 @@ def test_cases_are_offered_for_mapping_on_the_preview(client, people, bureau, st
     client.post(url(study, "exchange/refi/import/"), {**choice, "action": "import"})
     assert Observation.objects.get(study=study).collective == collective
     assert Collective.objects.count() == 1
+
+
+def test_abandoned_previews_are_deleted(client, people, study):
+    import os
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(tempfile.gettempdir()) / "bec-refi-uploads"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    old, recent = folder / "old-preview-test.upload", folder / "recent-preview-test.upload"
+    for path in (old, recent):
+        path.write_bytes(b"x")
+    os.utime(old, (0, 0))
+    client_for(client, people["coordinator"])
+    client.post(url(study, "exchange/refi/import/"), {"action": "preview", "file": upload("grille.qdc", CODEBOOK)})
+    assert not old.exists() and recent.exists()
+    recent.unlink()
