@@ -22,6 +22,7 @@ every text (or every excerpt) at once.
 from __future__ import annotations
 
 import datetime
+import re
 import uuid
 import zipfile
 from collections import defaultdict
@@ -65,8 +66,18 @@ def _when(value) -> str:
     return value.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+#: Characters XML 1.0 cannot hold (C0 controls but tab, LF, CR; surrogates; U+FFFE/U+FFFF).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value) -> str:
+    """`value` as text an XML document can hold: a stray control character in a note or a memo must
+    not make the whole export fail (lxml refuses them); it is dropped."""
+    return _NOT_XML.sub("", str(value))
+
+
 def _attrs(**values) -> dict[str, str]:
-    return {key: str(value) for key, value in values.items() if value not in (None, "")}
+    return {key: xml_text(value) for key, value in values.items() if value not in (None, "")}
 
 
 # --- The codebook ---------------------------------------------------------------------------------
@@ -83,7 +94,7 @@ def _code_elements(codes: list[Code], tag_ns: str, memo_notes: dict[int, list[st
             _attrs(guid=code.uuid, name=code.name, isCodable="true", color=safe_colour(code.colour)),
         )
         if code.definition:
-            etree.SubElement(element, f"{{{tag_ns}}}Description").text = code.definition
+            etree.SubElement(element, f"{{{tag_ns}}}Description").text = xml_text(code.definition)
         for note in (memo_notes or {}).get(code.pk, ()):
             etree.SubElement(element, f"{{{tag_ns}}}NoteRef", targetGUID=note)
         elements[code.pk] = element
@@ -180,7 +191,7 @@ def _write_project_xml(study, stream, ids, codes, code_uuid, counts) -> None:
                 guid=guid, name=name[:200], creatingUser=users.member(author), creationDateTime=_when(created)
             ),
         )
-        etree.SubElement(element, f"{{{ns}}}PlainTextContent").text = body
+        etree.SubElement(element, f"{{{ns}}}PlainTextContent").text = xml_text(body)
         notes.append(element)
         counts["memos"] += 1
         return guid
@@ -195,7 +206,7 @@ def _write_project_xml(study, stream, ids, codes, code_uuid, counts) -> None:
         with xf.element(
             f"{{{ns}}}Project",
             nsmap={None: ns},
-            name=study.title[:200],
+            name=xml_text(study.title[:200]),
             origin=ORIGIN,
             creationDateTime=_when(timezone.now()),
         ):
@@ -248,7 +259,7 @@ def _users_element(study, ids, users: _Users):
         users.imported(label)
     element = etree.Element(f"{{{PROJECT_NS}}}Users")
     for guid, name in users.names.items():
-        etree.SubElement(element, f"{{{PROJECT_NS}}}User", guid=guid, name=name)
+        etree.SubElement(element, f"{{{PROJECT_NS}}}User", guid=guid, name=xml_text(name))
     if not len(element):
         etree.SubElement(element, f"{{{PROJECT_NS}}}User", guid=derived("user", "none"), name=ORIGIN)
     return element
@@ -284,7 +295,7 @@ def _cases(study, ids):
             return
         element = etree.SubElement(case, f"{{{ns}}}VariableValue")
         etree.SubElement(element, f"{{{ns}}}VariableRef", targetGUID=derived("variable", field))
-        etree.SubElement(element, f"{{{ns}}}TextValue").text = str(text)
+        etree.SubElement(element, f"{{{ns}}}TextValue").text = xml_text(text)
 
     for collective in collectives:
         case = etree.SubElement(
@@ -295,9 +306,8 @@ def _cases(study, ids):
         for identity in by_collective.get(collective.pk, ()):
             etree.SubElement(case, f"{{{ns}}}SourceRef", targetGUID=identity)
     for informant in sorted(informants, key=lambda found: (found.collective.code, found.pseudonym)):
-        case = etree.SubElement(
-            cases, f"{{{ns}}}Case", guid=derived("informant", informant.pk), name=informant.pseudonym
-        )
+        name = xml_text(informant.pseudonym)
+        case = etree.SubElement(cases, f"{{{ns}}}Case", guid=derived("informant", informant.pk), name=name)
         value(case, "collective", informant.collective.code)
         for identity in by_informant[informant.pk]:
             etree.SubElement(case, f"{{{ns}}}SourceRef", targetGUID=identity)

@@ -511,3 +511,13 @@ def test_import_command_ties_a_case_to_a_collective(study, bureau, make_collecti
     call_command("refi_import", "--study", study.slug, str(path), "--case", f"{case}={collective.code}")
     assert Observation.objects.get(study=study).collective == collective
     assert "observations: 1" in capsys.readouterr().out
+
+
+def test_control_characters_in_memos_and_titles_do_not_break_the_export(coded_study):
+    Memo.objects.create(study=coded_study, code=Code.objects.get(study=coded_study, name="Usages"),
+                        body="Un mémo \x0b avec \x01 des caractères de contrôle.")
+    Observation.objects.filter(title="Formation").update(title="Formation\x0c du jeudi")
+    root = project_xml(export(coded_study))
+    assert schema("Project-mrt2019.xsd").validate(root.getroottree())
+    assert any("caractères de contrôle" in (note.findtext("{urn:QDA-XML:project:1.0}PlainTextContent") or "")
+               for note in root.iter("{urn:QDA-XML:project:1.0}Note"))
