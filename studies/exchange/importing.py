@@ -377,6 +377,11 @@ def _import_project(
             _("%(count)d notes attached to the project or to elements that were not imported.")
             % {"count": unused}
         )
+    if report.observations_created:
+        report.not_carried.append(
+            _("The observations made from the file's sources have the setting « meeting » (a REFI-QDA file "
+              "does not say it): correct it on each one if needed.")
+        )
     unmapped = [case for case in project.cases if case.guid not in (case_map or {})]
     if unmapped:
         report.not_carried.append(
