@@ -99,6 +99,16 @@ def coded_study(bureau, study, make_person, make_collective):
     e3.codes.add(other)
     hidden = Excerpt.objects.create(observation=withdrawn, start=0, end=5, text="Texte", coder=coder)
     hidden.codes.add(other)
+    from participants.models import ConsentForm, ConsentRecord, ConsentScope, Informant
+    from studies.models import Interview
+
+    informant = Informant.objects.create(collective=kept, pseudonym="Sacha", identifying_details="Trésorière, 06 12")
+    ConsentRecord.objects.create(form=ConsentForm.objects.get(bureau=bureau), informant=informant,
+                                 scopes=list(ConsentScope.values))
+    interview = Interview.objects.create(study=study, informant=informant, interviewer=coder, title="Entretien",
+                                         transcript="On relit tout ce que produit l'outil.")
+    e4 = Excerpt.objects.create(interview=interview, start=3, end=8, text="relit", coder=coder)
+    e4.codes.add(family)
     Memo.objects.create(study=study, code=family, author=coder, body="Famille centrale.")
     Memo.objects.create(study=study, observation=second, author=coder, body="À recouper.")
     gone.consents.update(withdrawn_at=timezone.now())
@@ -129,9 +139,10 @@ def test_export_holds_consented_material_and_pseudonyms_only(coded_study):
     assert names[-1] == "project.qde" and all(name == name.lower() for name in names)
     withdrawn = Observation.objects.get(title="Secret")
     assert f"sources/{withdrawn.uuid}.txt" not in names and "Secret" not in qde
-    assert len(texts) == 2
+    assert len(texts) == 3
     assert all(not text.startswith(b"\xef\xbb\xbf") and b"\r" not in text for text in texts)
     assert "Les Amis du Quartier" not in qde and "Lyon" not in qde and "Collectif Retiré" not in qde
+    assert "Sacha" in qde and "Trésorière" not in qde
     assert "richTextPath" not in qde
 
 
@@ -171,7 +182,7 @@ def test_round_trip_keeps_codes_texts_selections_memos_and_uuids(coded_study, bu
     first = export(coded_study)
     empty = make_study(bureau, "Étude vide")
     report = import_file(empty, io.BytesIO(first), filename="etude.qdpx")
-    assert len(report.documents_created) == 2 and report.excerpts_created == 3
+    assert len(report.documents_created) == 3 and report.excerpts_created == 4
     again = export(empty)
     before, after = snapshot(first), snapshot(again)
     assert after["codes"] == before["codes"]
@@ -181,7 +192,7 @@ def test_round_trip_keeps_codes_texts_selections_memos_and_uuids(coded_study, bu
     assert after["sources"] == before["sources"]
     # Importing the same file again creates nothing new: sources are matched by identity.
     second = import_file(empty, io.BytesIO(first), filename="etude.qdpx")
-    assert second.documents_created == [] and len(second.sources_skipped) == 2
+    assert second.documents_created == [] and len(second.sources_skipped) == 3
     assert len(second.codes_matched) == 3 and second.codes_created == []
 
 
@@ -189,7 +200,7 @@ def test_dry_run_reports_and_changes_nothing(coded_study, bureau, make_study):
     data = export(coded_study)
     empty = make_study(bureau, "Étude vide")
     report = import_file(empty, io.BytesIO(data), filename="etude.qdpx", dry_run=True)
-    assert report.dry_run and len(report.documents_created) == 2 and len(report.codes_created) == 3
+    assert report.dry_run and len(report.documents_created) == 3 and len(report.codes_created) == 3
     assert created(empty) == (0, 0, 0, 0)
 
 
@@ -403,8 +414,8 @@ def test_commands_export_and_import_with_dry_run(coded_study, bureau, make_study
     call_command("refi_import", "--study", empty.slug, str(target), "--dry-run")
     assert "dry run" in capsys.readouterr().out and created(empty) == (0, 0, 0, 0)
     call_command("refi_import", "--study", empty.slug, str(target))
-    assert "documents: 2 created" in capsys.readouterr().out
-    assert Document.objects.filter(study=empty).count() == 2
+    assert "documents: 3 created" in capsys.readouterr().out
+    assert Document.objects.filter(study=empty).count() == 3
 
 
 def test_commands_exit_non_zero_on_a_bad_file(study, tmp_path):
