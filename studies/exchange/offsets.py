@@ -119,6 +119,9 @@ def choose(raw: str, spans: list[tuple[int, int, str]]) -> tuple[Reading, str]:
                 score -= 10
                 continue
             score += _boundary(text, first) + _boundary(text, last)
+            # Tools trim selections: a passage that starts or ends with a blank was misread (an emoji
+            # just before the end shifts it by one, onto the following space, in the wrong unit).
+            score += (not text[first].isspace()) + (not text[last - 1].isspace())
             quoted = _quoted(name)
             if quoted and len(quoted) >= 3:
                 passage = text[first:last]

@@ -532,3 +532,15 @@ def test_control_characters_in_memos_and_titles_do_not_break_the_export(coded_st
     assert schema("Project-mrt2019.xsd").validate(root.getroottree())
     assert any("caractères de contrôle" in (note.findtext("{urn:QDA-XML:project:1.0}PlainTextContent") or "")
                for note in root.iter("{urn:QDA-XML:project:1.0}Note"))
+
+
+def test_an_emoji_at_the_end_of_a_selection_does_not_tie_the_readings():
+    """Ending just after an emoji, the code-point reading lands on the following space — also a
+    word boundary; the trimmed passage decides for UTF-16 units."""
+    raw = "La coordinatrice relit tout 🙂 avant l'impression."
+    index = raw.index("relit tout 🙂")
+    start = len(raw[:index].encode("utf-16-le")) // 2
+    end = start + len("relit tout 🙂".encode("utf-16-le")) // 2
+    reading, text = choose(raw, [(start, end, "")])
+    assert reading.label == "UTF-16 units"
+    assert text[reading.inner(start):reading.inner(end)] == "relit tout 🙂"
