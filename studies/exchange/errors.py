@@ -64,6 +64,12 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
     not_carried: list[str] = field(default_factory=list)
 
+    def said_units(self) -> list[tuple[str, str]]:
+        """`units` as the user reads them (translated descriptions of each reading)."""
+        from .offsets import SAID
+
+        return [(name, str(SAID.get(unit, unit))) for name, unit in self.units]
+
     def problem(self, message: str, guid: str = "", line: int | None = None) -> None:
         self.problems.append(Problem(message, guid, line))
 

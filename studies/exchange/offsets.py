@@ -19,6 +19,8 @@ import codecs
 from bisect import bisect_left
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
+
 READINGS = (
     ("code points", False, False),
     ("code points, CRLF = 2", False, True),
@@ -26,6 +28,13 @@ READINGS = (
     ("UTF-16 units, CRLF = 2", True, True),
 )
 STANDARD = READINGS[0][0]
+#: How each reading is said to the user (the report); the labels above are stable keys.
+SAID = {
+    "code points": _("code points (the standard)"),
+    "code points, CRLF = 2": _("code points, a Windows line break counted as two"),
+    "UTF-16 units": _("UTF-16 units (as NVivo and browsers count)"),
+    "UTF-16 units, CRLF = 2": _("UTF-16 units, a Windows line break counted as two (as NVivo on Windows)"),
+}
 
 
 def decode_text(data: bytes) -> tuple[str, bool]:
