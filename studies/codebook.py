@@ -18,6 +18,7 @@ Rules:
 from __future__ import annotations
 
 import unicodedata
+import uuid
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -184,8 +185,13 @@ def create_code(
     definition: str = "",
     colour: str = DEFAULT_COLOUR,
     parent: Code | None = None,
+    identity: uuid.UUID | None = None,
 ) -> Code:
-    """A new code in the study's codebook (at the top level, or under `parent`)."""
+    """A new code in the study's codebook (at the top level, or under `parent`).
+
+    `identity` is the code's exchange UUID when it comes from a file (REFI-QDA import): kept, so
+    that the code is written with the same GUID when the study is exported again.
+    """
     name = _clean_name(name)
     colour = _clean_colour(colour)
     definition = _clean_definition(definition)
@@ -199,6 +205,8 @@ def create_code(
         colour=colour,
         parent=parent,
     )
+    if identity is not None:
+        code.uuid = identity
     _save(code)
     return code
 

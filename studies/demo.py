@@ -1221,4 +1221,8 @@ def build(bureau) -> StudyPage:
         observations[spec.key] = observation
         _ensure_excerpts(observation, spec, users, codes)
     _ensure_memos(study, observations, users, codes)
+    # An imported REFI-QDA project (NVivo-style offsets): documents, imported codes and coders.
+    from . import demo_refi
+
+    demo_refi.build(study, users[CAMILLE])
     return study

@@ -52,6 +52,18 @@ def can_manage_codebook(user, study: StudyPage) -> bool:
     return can_contribute(user, study)
 
 
+def can_import_exchange(user, study: StudyPage) -> bool:
+    """Imports a REFI-QDA project or codebook into the study: its bureau's coordinators only.
+
+    An import creates codes, documents and codings in bulk, on behalf of others (imported coders):
+    the role that answers for the study's material decides it.
+    """
+    if commons_permissions.is_platform_admin(user):
+        return True
+    found = membership(user, study)
+    return found is not None and found.role == Role.COORDINATOR
+
+
 def deny(request: HttpRequest) -> HttpResponse:
     """Login page for anonymous visitors; 404 for everyone else (never the content)."""
     if not request.user.is_authenticated:

@@ -1,4 +1,5 @@
-"""Codable sources: what the coding machinery needs to know about an observation or an interview.
+"""Codable sources: what the coding machinery needs to know about an observation, an interview or an
+imported document.
 
 Excerpts and memos point at exactly one source (``Excerpt.observation`` / ``Excerpt.interview``,
 same on ``Memo``). The coding views (`studies.views.coding`) are written once, against a
@@ -22,7 +23,9 @@ from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["INTERVIEWS", "KINDS", "OBSERVATIONS", "SourceKind", "consented_excerpts_q", "kind_of"]
+__all__ = [
+    "DOCUMENTS", "INTERVIEWS", "KINDS", "OBSERVATIONS", "SourceKind", "consented_excerpts_q", "kind_of",
+]
 
 
 @dataclass(frozen=True)
@@ -154,7 +157,46 @@ INTERVIEWS = SourceKind(
     },
 )
 
-KINDS: dict[str, SourceKind] = {source_kind.slug: source_kind for source_kind in (OBSERVATIONS, INTERVIEWS)}
+DOCUMENTS = SourceKind(
+    slug="documents",
+    field="document",
+    model_label="studies.Document",
+    routes={
+        "detail": "document_detail",
+        "excerpt_create": "document_excerpt_create",
+        "excerpt_delete": "document_excerpt_delete",
+        "memo": "document_memo",
+    },
+    template="studies/documents/detail.html",
+    page_context="studies.views.documents.detail_context",
+    related=("imported_by", "imported_by__bec_profile"),
+    wording={
+        "missing": _("No such document in this study."),
+        "no_excerpt": _("No such excerpt in this document."),
+        "start_required": _("Select a passage of the document (its start is missing)."),
+        "end_required": _("Select a passage of the document (its end is missing)."),
+        "out_of_range": _("The passage goes past the end of the document (%(length)s characters)."),
+        "stale": _("The document changed since you opened this page: select the passage again."),
+        "legend_label": _("Codes used in this document"),
+        "nothing_coded": _("No passage of this document is coded yet."),
+        "show_in_text": _("Show in the document"),
+        "review_flag": _(
+            "the document was edited and this text is no longer found as coded; the highlight shows "
+            "where it was."
+        ),
+        "select_prompt": _("Select a passage in the document."),
+        "offsets_label": _("Position in the document (characters)"),
+        "offsets_help": _(
+            "Selecting text fills these in. Without it: the first character is 0, the document has "
+            "%(length)s characters, the end is not included."
+        ),
+        "no_memo": _("No memo on this document yet."),
+    },
+)
+
+KINDS: dict[str, SourceKind] = {
+    source_kind.slug: source_kind for source_kind in (OBSERVATIONS, INTERVIEWS, DOCUMENTS)
+}
 
 
 def kind_of(source: Model) -> SourceKind:
@@ -169,9 +211,11 @@ def kind_of(source: Model) -> SourceKind:
 def consented_excerpts_q(study, prefix: str = "") -> Q:
     """Excerpts (reached through `prefix`, e.g. ``"excerpt__"``) of any consented source of `study`.
 
-    One ``IN (subquery)`` per kind, OR-ed: counts built on it stay a single SQL query.
+    One ``IN (subquery)`` per kind, OR-ed: counts built on it stay a single SQL query. Imported
+    documents are not part of the analysis tables yet (their SQL reads observations and interviews
+    only), so they are left out here.
     """
     condition = Q()
-    for source_kind in KINDS.values():
+    for source_kind in (OBSERVATIONS, INTERVIEWS):
         condition |= Q(**{f"{prefix}{source_kind.field}__in": source_kind.consented(study).values("pk")})
     return condition

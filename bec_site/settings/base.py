@@ -327,6 +327,15 @@ BEC_INVITATION_DAYS = int(os.environ.get("BEC_INVITATION_DAYS", "14"))
 # The largest interview recording accepted, in megabytes (studies.uploads).
 BEC_RECORDING_MAX_BYTES = int(os.environ.get("BEC_MAX_RECORDING_MB", "200")) * 1024 * 1024
 
+# --- REFI-QDA exchange (studies.exchange.archive): what an imported file may weigh. A project past
+# any of these is refused before anything is read from it (zip bombs, oversized entries).
+BEC_EXCHANGE_MAX_ARCHIVE_BYTES = int(os.environ.get("BEC_EXCHANGE_MAX_ARCHIVE_MB", "100")) * 1024 * 1024
+BEC_EXCHANGE_MAX_UNCOMPRESSED_BYTES = (
+    int(os.environ.get("BEC_EXCHANGE_MAX_UNCOMPRESSED_MB", "500")) * 1024 * 1024
+)
+BEC_EXCHANGE_MAX_ENTRIES = int(os.environ.get("BEC_EXCHANGE_MAX_ENTRIES", "5000"))
+BEC_EXCHANGE_MAX_RATIO = int(os.environ.get("BEC_EXCHANGE_MAX_RATIO", "100"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -39,6 +41,9 @@ class MemberProfile(models.Model):
             "it is decided."
         ),
     )
+
+    #: The member's identity in exchanges (REFI-QDA `User` guid): a coder keeps it on every export.
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
 
     class Meta:
         verbose_name = _("member profile")

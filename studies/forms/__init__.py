@@ -10,6 +10,7 @@ from .agreement import COMPARE_ERROR, CoderPairForm
 from .base import DateInput, FollowsProtocolVersion
 from .codebook import CODE_MEMO_HELP, CodeForm, MergeForm
 from .coding import ExcerptForm, MemoForm, ObservationCodesForm
+from .exchange import RefiImportForm
 from .interviews import (
     MAX_DURATION,
     InformantChoiceField,
@@ -26,6 +27,7 @@ from .observations import (
 )
 
 __all__ = [
+    "RefiImportForm",
     "CODE_MEMO_HELP",
     "COMPARE_ERROR",
     "MAX_DURATION",

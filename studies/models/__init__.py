@@ -1,6 +1,7 @@
 """The research: studies, the AI tool registry, observations, the codebook, excerpts and memos."""
 
 from .coding import Code, CodedObservation, Excerpt, Memo
+from .documents import Document
 from .interviews import Interview, InterviewMode
 from .observations import Observation, Purpose, Setting, Visibility
 from .protocol import ProtocolPage, ProtocolVersion
@@ -10,6 +11,7 @@ __all__ = [
     "AITool",
     "Code",
     "CodedObservation",
+    "Document",
     "Excerpt",
     "Hosting",
     "Interview",

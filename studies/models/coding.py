@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import uuid
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -117,6 +118,9 @@ class Code(TagBase):
     definition = MarkdownField(_("definition"), html_field="definition_html")
     definition_html = html_field()
     colour = models.CharField(_("colour"), max_length=7, default=DEFAULT_COLOUR, validators=[validate_colour])
+    #: Identity in exchanges (REFI-QDA `guid`), unique within the study: an imported codebook is
+    #: matched on it before names.
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False)
 
     class Meta:
         verbose_name = _("code")
@@ -125,6 +129,7 @@ class Code(TagBase):
         constraints = [
             models.UniqueConstraint(fields=["study", "name"], name="unique_code_name_per_study"),
             models.UniqueConstraint(fields=["study", "slug"], name="unique_code_slug_per_study"),
+            models.UniqueConstraint(fields=["study", "uuid"], name="unique_code_uuid_per_study"),
         ]
 
     def clean(self) -> None:
@@ -222,6 +227,13 @@ class Excerpt(models.Model):
     interview = models.ForeignKey(
         "studies.Interview", null=True, blank=True, on_delete=models.CASCADE, related_name="excerpts"
     )
+    document = models.ForeignKey(
+        "studies.Document", null=True, blank=True, on_delete=models.CASCADE, related_name="excerpts"
+    )
+    #: Identity in exchanges (REFI-QDA `PlainTextSelection` guid).
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
+    #: The coder's name as an imported file gave it, when no member matched (else empty).
+    imported_coder = models.CharField(_("imported coder"), max_length=200, blank=True)
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
     text = models.TextField(help_text=_("The excerpt's text when it was coded (used to re-anchor it)."))
@@ -236,13 +248,14 @@ class Excerpt(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["observation", "interview", "start", "end"]
+        ordering = ["observation", "interview", "document", "start", "end"]
         constraints = [
             models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="excerpt_not_empty"),
             models.CheckConstraint(
                 condition=(
-                    models.Q(observation__isnull=False, interview__isnull=True)
-                    | models.Q(observation__isnull=True, interview__isnull=False)
+                    models.Q(observation__isnull=False, interview__isnull=True, document__isnull=True)
+                    | models.Q(observation__isnull=True, interview__isnull=False, document__isnull=True)
+                    | models.Q(observation__isnull=True, interview__isnull=True, document__isnull=False)
                 ),
                 name="excerpt_in_one_source",
             ),
@@ -253,7 +266,7 @@ class Excerpt(models.Model):
 
 
 class Memo(models.Model):
-    """A researcher's memo on a code, an observation or an interview (exactly one of them)."""
+    """A researcher's memo on a code, an observation, an interview or a document (exactly one of them)."""
 
     study = models.ForeignKey("studies.StudyPage", on_delete=models.CASCADE, related_name="memos")
     author = models.ForeignKey(
@@ -266,6 +279,11 @@ class Memo(models.Model):
     interview = models.ForeignKey(
         "studies.Interview", null=True, blank=True, on_delete=models.CASCADE, related_name="memos"
     )
+    document = models.ForeignKey(
+        "studies.Document", null=True, blank=True, on_delete=models.CASCADE, related_name="memos"
+    )
+    #: Identity in exchanges (REFI-QDA `Note` guid).
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     body = MarkdownField(_("memo"), html_field="body_html")
     body_html = html_field()
     created_at = models.DateTimeField(auto_now_add=True)
@@ -275,9 +293,14 @@ class Memo(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    models.Q(code__isnull=False, observation__isnull=True, interview__isnull=True)
-                    | models.Q(code__isnull=True, observation__isnull=False, interview__isnull=True)
-                    | models.Q(code__isnull=True, observation__isnull=True, interview__isnull=False)
+                    models.Q(code__isnull=False, observation__isnull=True, interview__isnull=True,
+                             document__isnull=True)
+                    | models.Q(code__isnull=True, observation__isnull=False, interview__isnull=True,
+                               document__isnull=True)
+                    | models.Q(code__isnull=True, observation__isnull=True, interview__isnull=False,
+                               document__isnull=True)
+                    | models.Q(code__isnull=True, observation__isnull=True, interview__isnull=True,
+                               document__isnull=False)
                 ),
                 name="memo_on_one_subject",
             ),

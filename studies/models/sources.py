@@ -3,6 +3,7 @@ Markdown text kept with the plain text that excerpts point into (character offse
 
 from __future__ import annotations
 
+import uuid
 from typing import ClassVar
 
 from django.db import models
@@ -46,6 +47,9 @@ class CodableSource(index.Indexed, models.Model):
     text_field: ClassVar[str]
 
     title = models.CharField(_("title"), max_length=200)
+    #: The source's identity in exchanges (REFI-QDA `guid`): created once, written the same on every
+    #: export, so that a file coming back is matched by identity rather than by title.
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     plain_text = models.TextField(editable=False, default="")
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -23,6 +23,7 @@ class StudyStatus(models.TextChoices):
 # The coding views serve every kind of source; a route names its kind (`studies.sources.KINDS`).
 _NOTES = {"kind": "observations"}
 _TRANSCRIPTS = {"kind": "interviews"}
+_DOCUMENTS = {"kind": "documents"}
 # The analysis tables answer as a page, or as a download in one of these formats.
 _CSV = {"fmt": "csv"}
 _XLSX = {"fmt": "xlsx"}
@@ -81,6 +82,16 @@ class StudyPage(DeclaredRoutesMixin, Page):
         ("interviews/<int:source_id>/excerpts/<int:excerpt_id>/delete/", "coding.excerpt_delete",
          "interview_excerpt_delete", _TRANSCRIPTS),
         ("interviews/<int:source_id>/memos/", "coding.source_memo", "interview_memo", _TRANSCRIPTS),
+        ("documents/", "documents.document_list", "document_list"),
+        ("documents/<int:source_id>/", "coding.source_detail", "document_detail", _DOCUMENTS),
+        ("documents/<int:source_id>/excerpts/", "coding.excerpt_create", "document_excerpt_create",
+         _DOCUMENTS),
+        ("documents/<int:source_id>/excerpts/<int:excerpt_id>/delete/", "coding.excerpt_delete",
+         "document_excerpt_delete", _DOCUMENTS),
+        ("documents/<int:source_id>/memos/", "coding.source_memo", "document_memo", _DOCUMENTS),
+        ("exchange/refi/qdpx/", "refi.export_project", "refi_export_project"),
+        ("exchange/refi/qdc/", "refi.export_codebook", "refi_export_codebook"),
+        ("exchange/refi/import/", "refi.import_page", "refi_import"),
         ("codebook/", "codebook.codebook", "codebook"),
         ("codebook/<int:code_id>/edit/", "codebook.code_edit", "code_edit"),
         ("codebook/<int:code_id>/merge/", "codebook.code_merge", "code_merge"),

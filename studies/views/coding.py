@@ -204,7 +204,10 @@ def coding_context(
         .prefetch_related(Prefetch("codes", queryset=Code.objects.order_by("name"), to_attr="code_list"))
     )
     for excerpt in excerpts:
-        excerpt.coder_name = display_name(excerpt.coder) if excerpt.coder else _("former member")
+        # An imported excerpt whose coder matched no member keeps the name the file gave.
+        excerpt.coder_name = (
+            display_name(excerpt.coder) if excerpt.coder else excerpt.imported_coder or _("former member")
+        )
         excerpt.safe_colour = safe_colour(excerpt.code_list[0].colour if excerpt.code_list else None)
         excerpt.can_delete = can_code and permissions.can_delete_excerpt(user, study, excerpt)
         for code in excerpt.code_list:

@@ -1,4 +1,4 @@
-"""The study's « Échanges » page: the team takes its material out (and, later, back in).
+"""The study's « Échanges » page: the team takes its material out, and brings other tools' in (REFI-QDA).
 
 Routes (declared on `StudyPage`): ``exchange/`` (the page) and ``exchange/<table>/<csv|xlsx>/``
 (one download per table of `studies.exports.TABLES` and format). The whole team may download,
@@ -21,6 +21,7 @@ from commons.spreadsheets import csv_streaming_response, xlsx_streaming_response
 
 from .. import permissions
 from ..exports import TABLES
+from ..forms import RefiImportForm
 from ..models import Code, Excerpt, Interview, Observation, StudyPage
 from ..sources import consented_excerpts_q
 
@@ -46,7 +47,12 @@ def exchange_page(request: HttpRequest, study: StudyPage) -> HttpResponse:
         }
         for slug, table in TABLES.items()
     ]
-    context = {"page": study, "self": study, "study": study, "bureau": study.bureau, "tables": tables}
+    context = {
+        "page": study, "self": study, "study": study, "bureau": study.bureau, "tables": tables,
+        # The REFI-QDA panel (studies/refi/_panel.html): exports for the team, the import for coordinators.
+        "can_import": permissions.can_import_exchange(request.user, study),
+        "form": RefiImportForm(),
+    }
     return render(request, "studies/exchange/index.html", context)
 
 

@@ -35,7 +35,7 @@ from commons.models.governance import ProposalKind, ProposalOption, Status
 from participants.models import Collective, ConsentForm, ConsentRecord, Informant, MemberProfile
 from studies import demo as studies_demo
 from studies import demo_protocol
-from studies.models import AITool, Code, Excerpt, Interview, Observation, ProtocolPage, StudyPage
+from studies.models import AITool, Code, Document, Excerpt, Interview, Observation, ProtocolPage, StudyPage
 
 pytestmark = [
     pytest.mark.django_db,  # also makes pytest-django create the test database first
@@ -178,6 +178,7 @@ def site(django_db_setup, django_db_blocker):
         observation = Observation.objects.consented().filter(study=study, excerpts__isnull=False).first()
         interview = Interview.objects.filter(study=study, excerpts__isnull=False).first()
         code = Code.objects.filter(study=study).first()
+        document = Document.objects.filter(study=study, excerpts__isnull=False).first()
         membership = Membership.objects.get(user=users["member"], bureau=bureau)
         invitation = bureau.invitations.first()
         ids = {
@@ -196,6 +197,9 @@ def site(django_db_setup, django_db_blocker):
             "interviews:excerpt_id,source_id": [
                 {"source_id": interview.pk, "excerpt_id": interview.excerpts.first().pk}
             ],
+            # The demo's imported REFI-QDA document (`studies.demo_refi`).
+            "documents:source_id": [{"source_id": document.pk}],
+            "documents:excerpt_id,source_id": [{"source_id": document.pk, "excerpt_id": document.excerpts.first().pk}],
         }
         urls = [*_route_urls(bureau, ids), *_route_urls(study, ids), *_route_urls(protocol, ids)]
         # A NUL in a page path reaches Wagtail's slug lookup (PostgreSQL refuses NUL in text).

@@ -12,12 +12,13 @@ from commons import demo as commons_demo
 from commons.markup import plain_text, render_markdown
 from participants.models import Collective, ConsentRecord
 from studies import demo as studies_demo
-from studies.models import AITool, Code, CodedObservation, Excerpt, Memo, Observation, StudyPage
+from studies import demo_refi
+from studies.models import AITool, Code, CodedObservation, Document, Excerpt, Memo, Observation, StudyPage
 
 
 def _counts() -> dict[str, int]:
     models = (StudyPage, Collective, ConsentRecord, AITool, Observation, Code, CodedObservation, Excerpt, Memo,
-              Excerpt.codes.through, Observation.ai_tools.through)
+              Excerpt.codes.through, Observation.ai_tools.through, Document)
     return {model.__name__: model.objects.count() for model in models}
 
 
@@ -38,13 +39,24 @@ def test_demo_study_content(demo_study):
     assert AITool.objects.count() == 8
     observations = Observation.objects.filter(study=study)
     assert 35 <= observations.count() <= 45
-    codes = Code.objects.filter(study=study)
+    codes = Code.objects.filter(study=study).exclude(uuid__in=demo_refi.CODES.values())
     assert 13 <= codes.count() <= 17
     assert codes.filter(parent__isnull=True).count() == 4
     assert len(set(codes.values_list("colour", flat=True))) == codes.count()
     assert Memo.objects.filter(study=study, code__isnull=False).exists()
     assert Memo.objects.filter(study=study, observation__isnull=False).exists()
     assert CodedObservation.objects.filter(content_object__study=study).count() >= 40
+
+
+def test_demo_study_holds_an_imported_nvivo_project(demo_study):
+    """The demo's REFI-QDA project (UTF-16 offsets, CRLF, BOM) lands on the intended words."""
+    document = Document.objects.get(study=demo_study)
+    assert "\r" not in document.plain_text and "🌍" in document.plain_text
+    excerpts = Excerpt.objects.filter(document=document).select_related("coder")
+    assert sorted(e.text for e in excerpts) == sorted(passage for passage, _code, _coder in demo_refi.PASSAGES)
+    assert {e.coder.email for e in excerpts if e.coder} == {"lea.dubois@bec-demo.fr"}
+    assert {e.imported_coder for e in excerpts if not e.coder} == {"Jordan (NVivo)"}
+    assert Code.objects.get(study=demo_study, uuid=demo_refi.CODES["translation"]).parent.name == "Terrain partenaire"
 
 
 def test_withdrawn_collective_disappears(demo_study):

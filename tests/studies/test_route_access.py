@@ -24,7 +24,7 @@ from django.utils.module_loading import import_string
 from bec_site.models import HomePage
 from commons.models import BureauPage, College, Membership, Role
 from participants.models import Collective, ConsentForm, ConsentRecord, ConsentScope, Informant, MemberProfile
-from studies.models import Code, Excerpt, Interview, Observation, ProtocolPage, StudyPage
+from studies.models import Code, Document, Excerpt, Interview, Observation, ProtocolPage, StudyPage
 from tests.conftest import protocol_body
 
 VISITORS = ("anonymous", "outsider", "observer", "member", "coordinator", "other_member")
@@ -39,6 +39,8 @@ POST_ONLY_GET = {**_OUTSIDE, "observer": 403, "member": 405, "coordinator": 405}
 BAD_WRITE = {**_OUTSIDE, "observer": 403, "member": 400, "coordinator": 400}
 GOOD_WRITE = {**_OUTSIDE, "observer": 403, "member": 302, "coordinator": 302}
 TEAM_NO_POST = {**_OUTSIDE, "observer": 405, "member": 405, "coordinator": 405}
+COORDINATORS = {**_OUTSIDE, "observer": 403, "member": 403, "coordinator": 200}
+COORDINATORS_BAD_WRITE = {**_OUTSIDE, "observer": 403, "member": 403, "coordinator": 400}
 
 # route name -> (GET expectation, POST expectation or None for a read-only route)
 STUDY_ROUTES: dict[str, tuple[dict, dict | None]] = {
@@ -57,6 +59,15 @@ STUDY_ROUTES: dict[str, tuple[dict, dict | None]] = {
     "interview_excerpt_create": (POST_ONLY_GET, BAD_WRITE),
     "interview_excerpt_delete": (CONTRIBUTORS, GOOD_WRITE),
     "interview_memo": (POST_ONLY_GET, BAD_WRITE),
+    "document_list": (TEAM, None),
+    "document_detail": (TEAM, TEAM_NO_POST),
+    "document_excerpt_create": (POST_ONLY_GET, BAD_WRITE),
+    "document_excerpt_delete": (CONTRIBUTORS, GOOD_WRITE),  # « are you sure? », then POST
+    "document_memo": (POST_ONLY_GET, BAD_WRITE),
+    # REFI-QDA: the team downloads (pseudonyms only); coordinators import.
+    "refi_export_project": (TEAM, None),
+    "refi_export_codebook": (TEAM, None),
+    "refi_import": (COORDINATORS, COORDINATORS_BAD_WRITE),
     "codebook": (TEAM, BAD_WRITE),
     "code_edit": (POST_ONLY_GET, BAD_WRITE),
     "code_merge": (POST_ONLY_GET, BAD_WRITE),
@@ -148,17 +159,18 @@ def world(django_db_setup, django_db_blocker):
             study=study, informant=informant, interviewer=member, title="Entretien", mode="video",
             transcript="On rédige les demandes avec ChatGPT.",
         )
+        document = Document.objects.create(study=study, title="Document importé", plain_text="Un texte importé.")
         code = Code.objects.create(study=study, name="usages", slug="usages")
         excerpts = {}
-        for source in (observation, interview):
-            field = "observation" if source is observation else "interview"
+        for source in (observation, interview, document):
+            field = {observation: "observation", interview: "interview"}.get(source, "document")
             excerpt = Excerpt.objects.create(**{field: source}, coder=member, start=0, end=9,
                                              text=source.plain_text[:9])
             excerpt.codes.add(code)
             excerpts[field] = excerpt
         yield {
             "people": people, "study": study, "protocol": protocol, "observation": observation,
-            "interview": interview, "code": code, "excerpts": excerpts,
+            "interview": interview, "document": document, "code": code, "excerpts": excerpts,
         }
         transaction.set_rollback(True)
 
@@ -176,6 +188,10 @@ def _study_args(name: str, world: dict) -> list:
         "interview_excerpt_create": [interview.pk],
         "interview_excerpt_delete": [interview.pk, world["excerpts"]["interview"].pk],
         "interview_memo": [interview.pk],
+        "document_detail": [world["document"].pk],
+        "document_excerpt_create": [world["document"].pk],
+        "document_excerpt_delete": [world["document"].pk, world["excerpts"]["document"].pk],
+        "document_memo": [world["document"].pk],
         "code_edit": [code.pk],
         "code_merge": [code.pk],
         "code_memo": [code.pk],

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.test.utils import override_settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from bec_site.models import HomePage
@@ -13,6 +15,12 @@ class Command(BaseCommand):
     help = "Create (or complete) the demo study bureau and print the demo accounts."
 
     def handle(self, *args, **options) -> None:
+        # The demo is French, and so is what it prints, whatever language was active before (a test
+        # client's request leaves the last visitor's language active in the thread).
+        with translation.override(settings.LANGUAGE_CODE):
+            self._load()
+
+    def _load(self) -> None:
         from commons import demo as commons_demo
         from commons import demo_governance
         from studies import demo as studies_demo
