@@ -3,8 +3,8 @@
 Kept here rather than next to the code they call, so that importing a module never connects a
 receiver as a side effect, and the list of what reacts to what is in one place:
 
-- Wagtail's `page_published` on a protocol records the next numbered version (`studies.versions`);
-- saving a protocol page assigns it its bureau's collective-decision workflow.
+- Wagtail's `page_published` on a protocol or a report records the next numbered version (`studies.versions`);
+- saving a protocol or a report page assigns it its bureau's collective-decision workflow.
 """
 
 from __future__ import annotations
@@ -13,19 +13,19 @@ from django.db.models.signals import post_save
 from wagtail.models import WorkflowPage
 from wagtail.signals import page_published
 
-from .models import ProtocolPage
+from .models import ProtocolPage, StudyReportPage
 from .versions import record_version
 
 
 def record_published_version(sender, instance, revision=None, **kwargs) -> None:
     """Every publication of a protocol is a version, whatever published it (vote or coordinator)."""
-    if kwargs.get("alias") or revision is None or not isinstance(instance, ProtocolPage):
+    if kwargs.get("alias") or revision is None or not isinstance(instance, ProtocolPage | StudyReportPage):
         return
     record_version(instance, revision)
 
 
-def give_protocol_its_workflow(sender, instance: ProtocolPage, created: bool, raw: bool = False, **kwargs):
-    """A protocol is decided by its bureau: assign the bureau's collective-decision workflow."""
+def give_protocol_its_workflow(sender, instance, created: bool, raw: bool = False, **kwargs):
+    """A protocol or a report is decided by its bureau: assign the bureau's collective-decision workflow."""
     if raw or WorkflowPage.objects.filter(page_id=instance.pk).exists():
         return
     workflow = instance.bureau_workflow()
@@ -37,4 +37,7 @@ def register_signal_handlers() -> None:
     page_published.connect(record_published_version, dispatch_uid="studies.record_published_version")
     post_save.connect(
         give_protocol_its_workflow, sender=ProtocolPage, dispatch_uid="studies.give_protocol_its_workflow"
+    )
+    post_save.connect(
+        give_protocol_its_workflow, sender=StudyReportPage, dispatch_uid="studies.give_report_its_workflow"
     )

@@ -84,6 +84,21 @@ def protocol_changes(request, proposal):
     return proposal_changes(request, proposal)
 
 
+@hooks.register("bec_proposal_changes")
+def report_changes(request, proposal):
+    """On a « Publication » proposal about a report: its text and figures against the published version."""
+    from .views.reports import proposal_changes
+
+    return proposal_changes(request, proposal)
+
+
+@hooks.register("register_admin_viewset")
+def register_excerpt_chooser():
+    from .choosers import excerpt_chooser_viewset
+
+    return excerpt_chooser_viewset
+
+
 @hooks.register("before_serve_document")
 def guard_interview_recordings(document, request):
     """An interview's recording is served to the study team only, while its informant and their

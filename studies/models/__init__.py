@@ -4,6 +4,7 @@ from .coding import Code, CodedObservation, Excerpt, Memo
 from .interviews import Interview, InterviewMode
 from .observations import Observation, Purpose, Setting, Visibility
 from .protocol import ProtocolPage, ProtocolVersion
+from .report import ReportKind, ReportVersion, StudyReportPage
 from .study import AITool, Hosting, StudyPage, StudyStatus
 
 __all__ = [
@@ -19,6 +20,9 @@ __all__ = [
     "ProtocolPage",
     "ProtocolVersion",
     "Purpose",
+    "ReportKind",
+    "ReportVersion",
+    "StudyReportPage",
     "Setting",
     "StudyPage",
     "StudyStatus",
