@@ -187,3 +187,62 @@ def offer_the_version_in_force(request, page):
     else:
         messages.info(request, gettext("This draft differs from the version in force."), buttons=[revert])
     return None
+
+
+@hooks.register("bec_publications")
+def published_reports(bureau, limit):
+    """The bureau's published report versions, newest first (for its page and its Atom feed)."""
+    from commons.publications import Publication
+
+    from .models import ReportVersion, StudyReportPage
+
+    reports = StudyReportPage.objects.live().public().descendant_of(bureau)
+    versions = (
+        ReportVersion.objects.filter(report__in=reports)
+        .select_related("report")
+        .order_by("-published_at", "-pk")[:limit]
+    )
+    out = []
+    for version in versions:
+        report = version.report
+        base = report.url or ""
+        out.append(
+            Publication(
+                title=report.title,
+                url=base + report.reverse_subpage("version", args=[version.number]),
+                published_at=version.published_at,
+                summary=report.summary,
+                label=f"{report.get_kind_display().capitalize()}, v{version.number}",
+            )
+        )
+    return out
+
+
+@hooks.register("bec_decision_links")
+def decision_published_versions(bureau, decisions):
+    """In the decision register: the report and protocol versions each decision published."""
+    from django.utils.translation import gettext
+
+    from .models import ProtocolVersion, ReportVersion
+
+    ids = [decision.pk for decision in decisions]
+    links: dict[int, list[tuple[str, str]]] = {}
+    if not ids:
+        return links
+    for version in ReportVersion.objects.filter(decision__in=ids).select_related("report"):
+        url = (version.report.url or "") + version.report.reverse_subpage("version", args=[version.number])
+        label = gettext("Published: « %(title)s », version %(n)s") % {
+            "title": version.report.title,
+            "n": version.number,
+        }
+        links.setdefault(version.decision_id, []).append((label, url))
+    for version in ProtocolVersion.objects.filter(decision__in=ids).select_related("protocol"):
+        url = (version.protocol.url or "") + version.protocol.reverse_subpage(
+            "version", args=[version.number]
+        )
+        label = gettext("Published: « %(title)s », version %(n)s") % {
+            "title": version.protocol.title,
+            "n": version.number,
+        }
+        links.setdefault(version.decision_id, []).append((label, url))
+    return links

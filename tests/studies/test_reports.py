@@ -92,7 +92,7 @@ def test_submit_vote_publish_frozen_figures_and_live_consent(bureau, study, peop
     withdraw(material["party"])
     html = unescape(public.get(report.url).content.decode())
     assert "Nous traduisons nos affiches" not in html
-    assert "ne consent plus" in html
+    assert "n'y consent plus" in html
 
 
 def test_nobody_publishes_a_report_by_hand(bureau, study, people, material, django_user_model):
