@@ -57,10 +57,11 @@ def make_report(
     user=None,
     title: str = "Premiers constats",
     summary: str = "Ce que nous avons appris.",
+    slug: str = "premiers-constats",
 ) -> StudyReportPage:
     page = StudyReportPage(
         title=title,
-        slug="premiers-constats",
+        slug=slug,
         summary=summary,
         body=body,
         change_summary="Première version.",

@@ -96,7 +96,132 @@ def test_submit_vote_publish_frozen_figures_and_live_consent(bureau, study, peop
 
 
 def test_nobody_publishes_a_report_by_hand(bureau, study, people, material, django_user_model):
+    """Superusers included, from the first version on: the bureau has its workflow."""
     report = make_report(study, [figure()], user=people["coordinator"])
     admin = django_user_model.objects.create_superuser("root", "root@example.org", "x")
     for user in (people["coordinator"], admin):
         assert not report.permissions_for_user(user).can_publish()
+
+
+def _publish(report):
+    """Publish the latest revision as the workflow's finish action does (for page-reading tests)."""
+    revision = StudyReportPage.objects.get(pk=report.pk).latest_revision
+    revision.publish(skip_permission_checks=True)
+    return StudyReportPage.objects.get(pk=report.pk)
+
+
+def _blocks(material, n: int) -> list[dict]:
+    body = []
+    for i in range(n):
+        body += [
+            {"type": "heading", "value": f"Partie {i}"},
+            {"type": "text", "value": f"Paragraphe **{i}**."},
+            figure(f"Figure {i}"),
+            quote(material["quoted"]),
+            quote(material["unquotable"]),
+            {
+                "type": "key_figures",
+                "value": {"items": [{"label": "sources", "measure": "sources", "filters": ""}]},
+            },
+            {"type": "code", "value": {"code": "traduction"}},
+            {"type": "protocol_version", "value": {"number": 1}},
+            {"type": "decision", "value": {"number": 1}},
+            {"type": "publishable_notes", "value": {"heading": "Notes", "limit": 3}},
+        ]
+    return body
+
+
+def test_query_count_is_bounded_whatever_the_number_of_blocks(client, study, people, material, make_protocol):
+    from tests.conftest import count_queries
+
+    make_protocol(study, user=people["coordinator"])
+    counts = []
+    for n in (1, 6):
+        report = _publish(
+            make_report(study, _blocks(material, n), user=people["member"], slug=f"rapport-{n}")
+        )
+        counts.append(count_queries(client, report.url))
+    assert counts[0] == counts[1], counts
+
+
+def test_team_only_filters_and_dimensions_never_reach_the_figure(study, people, material):
+    member = people["member"]
+    filters = f"https://x/analysis/crosstab/?rows=observer&columns=legal_form&observers={member.pk}&q=secret"
+    report = _publish(make_report(study, [figure("Croisé", "crosstab", filters, "stacked")], user=member))
+    html = unescape(Client().get(report.url).content.decode())
+    from participants.models import display_name
+
+    assert display_name(member) not in html and "secret" not in html
+    (frozen,) = StudyReportPage.objects.get(pk=report.pk).frozen_figures.values()
+    from studies.analysis.crosstab import DIMENSIONS
+
+    assert frozen["header"][0].startswith(str(DIMENSIONS["ai_tool"].label))  # « observer » refused
+
+
+def test_bad_figure_filters_are_a_form_error_not_a_500(study, people, material):
+    from studies.figures import FigureError, compute_figure
+
+    with pytest.raises(FigureError):
+        compute_figure(study, {"table": "codes", "filters": "?codes=999999999999&date_from=pas-une-date"})
+    report = make_report(study, [figure("Mauvais", "codes", "?date_from=31-02-2026")], user=people["member"])
+    (frozen,) = report.latest_revision.content["frozen_figures"].values()
+    assert "error" in frozen
+    assert Client().get(_publish(report).url).status_code == 200
+
+
+def test_the_chooser_lists_only_quotable_excerpts_of_the_editors_bureaus(study, people, material):
+    client = logged_in(people["member"])
+    html = unescape(client.get("/admin/studies/excerpt-chooser/").content.decode())
+    assert "Nous traduisons nos affiches" in html and "Texte qui ne doit jamais sortir" not in html
+    assert (
+        client.get(f"/admin/studies/excerpt-chooser/chosen/{material['unquotable'].pk}/").status_code == 404
+    )
+    outsider = logged_in(people["other_member"])
+    html = unescape(outsider.get("/admin/studies/excerpt-chooser/").content.decode())
+    assert "Nous traduisons nos affiches" not in html
+
+
+def test_rejection_sends_the_report_back_and_publishes_nothing(bureau, study, people, material):
+    report = make_report(study, [figure()], user=people["member"])
+    proposal = submit(report, people["member"], summary="Version refusée")
+    for key in ("member", "coordinator"):
+        logged_in(people[key]).post(
+            f"{bureau.url}proposals/{proposal.pk}/vote/", {"choice": "block", "reason": "Pas prêt."}
+        )
+    proposal.refresh_from_db()
+    assert proposal.status == Status.REJECTED
+    report = StudyReportPage.objects.get(pk=report.pk)
+    assert not report.live and not ReportVersion.objects.filter(report=report).exists()
+
+
+def test_versions_diff_citation_feed_and_register(bureau, study, people, material):
+    report = make_report(
+        study, [figure(), {"type": "text", "value": "Premier texte."}], user=people["member"]
+    )
+    first = submit(report, people["member"], summary="v1")
+    vote_all(bureau, first, people)
+    page = StudyReportPage.objects.get(pk=report.pk).get_latest_revision_as_object()
+    page.body = [figure(), {"type": "text", "value": "Texte revu et augmenté."}]
+    page.save_revision(user=people["member"])
+    second = submit(page, people["member"], summary="v2 : texte revu")
+    proposal_page = unescape(
+        logged_in(people["member"]).get(f"{bureau.url}proposals/{second.pk}/").content.decode()
+    )
+    assert "augmenté" in proposal_page
+    vote_all(bureau, second, people)
+    public = Client()
+    assert public.get(report.url + "versions/").status_code == 200
+    diff = unescape(public.get(report.url + "v/2/diff/").content.decode())
+    assert "augmenté" in diff and "Premier" in diff
+    v1 = unescape(public.get(report.url + "v/1/").content.decode())
+    assert "Premier texte." in v1 and "Citer ce rapport" in v1
+    assert ReportVersion.objects.get(report=report, number=1).sha256 in v1
+    feed = public.get(bureau.url + "feed/")
+    assert feed["Content-Type"].startswith("application/atom+xml")
+    assert "Premiers constats" in feed.content.decode()
+    register = unescape(public.get(bureau.url + "decisions/").content.decode())
+    assert report.url + "v/2/" in register
+    bureau_page = unescape(public.get(bureau.url).content.decode())
+    assert "Dernier rapport" in bureau_page and "Premiers constats" in bureau_page
+    study_page = unescape(public.get(study.url).content.decode())
+    assert "Premiers constats" in study_page
