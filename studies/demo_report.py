@@ -49,20 +49,40 @@ def _body(excerpts, *, second: bool = False) -> list[dict]:
     quotes = [{"type": "quote", "value": {"excerpt": e.pk, "comment": ""}} for e in excerpts]
     body = [
         {"type": "text", "value": INTRO},
-        {"type": "key_figures", "value": {"items": [
-            {"label": "sources analysées", "measure": "sources", "filters": ""},
-            {"label": "extraits codés", "measure": "excerpts", "filters": ""},
-            {"label": "collectifs observés", "measure": "collectives", "filters": ""},
-        ]}},
+        {
+            "type": "key_figures",
+            "value": {
+                "items": [
+                    {"label": "sources analysées", "measure": "sources", "filters": ""},
+                    {"label": "extraits codés", "measure": "excerpts", "filters": ""},
+                    {"label": "collectifs observés", "measure": "collectives", "filters": ""},
+                ]
+            },
+        },
         {"type": "heading", "value": "Ce que font les structures"},
         {"type": "text", "value": USES},
-        {"type": "figure", "value": {"title": "Extraits codés par code", "table": "codes", "filters": "",
-                                     "chart": "bar", "caption": "Les codes les plus utilisés par l'équipe."}},
+        {
+            "type": "figure",
+            "value": {
+                "title": "Extraits codés par code",
+                "table": "codes",
+                "filters": "",
+                "chart": "bar",
+                "caption": "Les codes les plus utilisés par l'équipe.",
+            },
+        },
         *quotes[:2],
         {"type": "heading", "value": "Outils et finalités"},
-        {"type": "figure", "value": {"title": "Outils d'IA × finalités", "table": "crosstab",
-                                     "filters": "?rows=ai_tool&columns=purpose&limit=8", "chart": "stacked",
-                                     "caption": "Nombre d'observations par outil et par finalité."}},
+        {
+            "type": "figure",
+            "value": {
+                "title": "Outils d'IA × finalités",
+                "table": "crosstab",
+                "filters": "?rows=ai_tool&columns=purpose&limit=8",
+                "chart": "stacked",
+                "caption": "Nombre d'observations par outil et par finalité.",
+            },
+        },
         {"type": "heading", "value": "Tensions"},
         {"type": "text", "value": TENSIONS},
         *quotes[2:],
@@ -87,7 +107,11 @@ def _quotes(study: StudyPage) -> list:
     chosen, seen = [], set()
     candidates = list(quotable_excerpts([study.pk]).order_by("pk"))
     for excerpt in candidates:
-        collective = excerpt.observation.collective_id if excerpt.observation_id else excerpt.interview.informant.collective_id
+        collective = (
+            excerpt.observation.collective_id
+            if excerpt.observation_id
+            else excerpt.interview.informant.collective_id
+        )
         if collective not in seen and 40 <= len(excerpt.text) <= 400:
             chosen.append(excerpt)
             seen.add(collective)
@@ -103,7 +127,10 @@ def build(study: StudyPage) -> StudyReportPage:
     u = _users()
     excerpts = _quotes(study)
     page = StudyReportPage(
-        title="Premiers constats", slug=REPORT_SLUG, live=False, kind="interim",
+        title="Premiers constats",
+        slug=REPORT_SLUG,
+        live=False,
+        kind="interim",
         summary="Quatre mois de terrain dans six structures de l'ESS : l'IA générative y entre par la "
         "rédaction, sans décision collective, et soulève surtout des questions de données.",
         change_summary="Première version du rapport intermédiaire.",
@@ -116,8 +143,12 @@ def build(study: StudyPage) -> StudyReportPage:
     for key in ("camille", "karim", "lea", "aminata", "hugo", "ines"):
         actions.cast_ballot(proposal, u[key], choice="for")
     past = timezone.now() - timedelta(days=10)
-    Proposal.objects.filter(pk=proposal.pk).update(opens_at=past - timedelta(days=7), closes_at=past,
-                                                   created_at=past - timedelta(days=7), closed_early_at=None)
+    Proposal.objects.filter(pk=proposal.pk).update(
+        opens_at=past - timedelta(days=7),
+        closes_at=past,
+        created_at=past - timedelta(days=7),
+        closed_early_at=None,
+    )
     actions.close_proposal(proposal.pk)
     ReportVersion.objects.filter(report=page).update(published_at=past)
 

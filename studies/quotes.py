@@ -87,3 +87,58 @@ def publishable_q(study) -> Q:
         .filter(study=study, visibility=Visibility.PUBLISHABLE)
     )
     return Q(pk__in=ids.values("pk"))
+
+
+def notify_withdrawn_quotes(record) -> int:
+    """Tell the coordinators of the bureau which published reports lost quotes when `record` was withdrawn.
+
+    The quotes already left the pages (consent is asked on every render); this says so to the people
+    who can propose a new version. One email per coordinator and report; returns the emails sent.
+    """
+    from django.core.mail import get_connection, send_mass_mail
+    from django.utils.translation import override
+
+    from commons.emails import render_email, site_url
+    from commons.models import Membership
+
+    from .models import StudyReportPage
+
+    collective = record.collective if record.collective_id else record.informant.collective
+    party = Q(observation__collective=collective) | Q(interview__informant__collective=collective)
+    if record.informant_id:
+        party = Q(interview__informant=record.informant)
+    excerpt_ids = set(Excerpt.objects.filter(party).values_list("pk", flat=True))
+    if not excerpt_ids:
+        return 0
+    emails = [
+        m.user.email
+        for m in Membership.objects.coordinating()
+        .filter(bureau_id=collective.bureau_id)
+        .select_related("user")
+        if m.user.email
+    ]
+    messages = []
+    bureau = (
+        Membership._meta.get_field("bureau").related_model.objects.filter(pk=collective.bureau_id).first()
+    )
+    if bureau is None:
+        return 0
+    for report in StudyReportPage.objects.live().descendant_of(bureau):
+        quoted = {
+            getattr(child.value.get("excerpt"), "pk", None)
+            for child in report.body
+            if child.block_type == "quote"
+        }
+        lost = len(quoted & excerpt_ids)
+        if not lost:
+            continue
+        context = {
+            "report": report,
+            "code": collective.code,
+            "count": lost,
+            "link": site_url(report.url or "/"),
+        }
+        with override("fr"):
+            subject, body = render_email("studies/email/quote_withdrawn", context)
+        messages += [(subject, body, None, [email]) for email in emails]
+    return send_mass_mail(messages, fail_silently=False, connection=get_connection()) if messages else 0

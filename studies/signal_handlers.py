@@ -4,6 +4,7 @@ Kept here rather than next to the code they call, so that importing a module nev
 receiver as a side effect, and the list of what reacts to what is in one place:
 
 - Wagtail's `page_published` on a protocol or a report records the next numbered version (`studies.versions`);
+- a withdrawn consent tells the coordinators which published reports lost quotes;
 - saving a protocol or a report page assigns it its bureau's collective-decision workflow.
 """
 
@@ -33,7 +34,27 @@ def give_protocol_its_workflow(sender, instance, created: bool, raw: bool = Fals
         WorkflowPage.objects.get_or_create(page_id=instance.pk, defaults={"workflow": workflow})
 
 
+def tell_coordinators_of_withdrawn_quotes(sender, instance, raw: bool = False, **kwargs) -> None:
+    """A consent withdrawn: the quotes of that party left the published reports; say so to the
+    bureau's coordinators (after the commit, so a rolled-back withdrawal tells nobody)."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    if raw or instance.withdrawn_at is None or instance.withdrawn_at > timezone.now():
+        return
+    from .quotes import notify_withdrawn_quotes
+
+    transaction.on_commit(lambda: notify_withdrawn_quotes(instance))
+
+
 def register_signal_handlers() -> None:
+    from participants.models import ConsentRecord
+
+    post_save.connect(
+        tell_coordinators_of_withdrawn_quotes,
+        sender=ConsentRecord,
+        dispatch_uid="studies.tell_coordinators_of_withdrawn_quotes",
+    )
     page_published.connect(record_published_version, dispatch_uid="studies.record_published_version")
     post_save.connect(
         give_protocol_its_workflow, sender=ProtocolPage, dispatch_uid="studies.give_protocol_its_workflow"

@@ -225,3 +225,78 @@ def test_versions_diff_citation_feed_and_register(bureau, study, people, materia
     assert "Dernier rapport" in bureau_page and "Premiers constats" in bureau_page
     study_page = unescape(public.get(study.url).content.decode())
     assert "Premiers constats" in study_page
+
+
+def test_withdrawal_tells_the_coordinators(
+    bureau, study, people, material, mailoutbox, django_capture_on_commit_callbacks
+):
+    from participants.models import ConsentRecord
+
+    _publish(make_report(study, [quote(material["quoted"])], user=people["member"]))
+    record = ConsentRecord.objects.get(collective=material["party"])
+    from django.utils import timezone
+
+    record.withdrawn_at = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        record.save()
+    assert [m.to for m in mailoutbox] == [[people["coordinator"].email]]
+    assert "Premiers constats" in mailoutbox[0].subject
+    assert "Le Vrai Nom Secret" not in mailoutbox[0].body
+
+
+def test_written_and_submitted_in_the_admin(bureau, study, people, material):
+    """The acceptance path through the editor: a report with a figure and a quote, « submit » in the admin."""
+    from wagtail.test.utils.form_data import inline_formset, nested_form_data, streamfield
+
+    client = logged_in(people["member"])
+    add = f"/admin/pages/add/studies/studyreportpage/{study.pk}/"
+    assert client.get(add).status_code == 200
+    data = nested_form_data(
+        {
+            "title": "Rapport écrit dans l'éditeur",
+            "slug": "rapport-editeur",
+            "kind": "interim",
+            "summary": "Résumé.",
+            "change_summary": "Première version.",
+            "body": streamfield(
+                [
+                    (
+                        "figure",
+                        {
+                            "title": "Extraits par code",
+                            "table": "codes",
+                            "filters": "",
+                            "chart": "bar",
+                            "caption": "",
+                        },
+                    ),
+                    ("quote", {"excerpt": str(material["quoted"].pk), "comment": ""}),
+                ]
+            ),
+            "comments": inline_formset([]),
+            "action-submit": "1",
+        }
+    )
+    response = client.post(add, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    report = StudyReportPage.objects.get(slug="rapport-editeur")
+    proposal = report.current_workflow_state.current_task_state.specific.proposal
+    assert proposal.kind == ProposalKind.PUBLICATION and proposal.status == Status.OPEN
+    assert client.get(f"/admin/pages/{report.pk}/edit/").status_code == 200
+    # An unquotable excerpt is refused by the editor, nothing saved.
+    bad = nested_form_data(
+        {
+            "title": "Autre",
+            "slug": "autre",
+            "kind": "interim",
+            "summary": "",
+            "change_summary": "",
+            "body": streamfield([("quote", {"excerpt": str(material["unquotable"].pk), "comment": ""})]),
+            "comments": inline_formset([]),
+        }
+    )
+    response = client.post(add, bad)
+    assert response.status_code == 200 and not StudyReportPage.objects.filter(slug="autre").exists()
+    vote_all(bureau, proposal, people)
+    html = unescape(Client().get(report.url).content.decode())
+    assert "Nous traduisons nos affiches" in html and "Extraits par code" in html
