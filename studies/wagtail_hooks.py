@@ -133,19 +133,27 @@ def keep_versioned_protocols(request, page):
     from django.shortcuts import redirect
     from django.utils.translation import gettext
 
-    from .models import ProtocolPage, ProtocolVersion
+    from .models import ProtocolPage, ProtocolVersion, ReportVersion, StudyReportPage
 
     protocols = ProtocolPage.objects.descendant_of(page, inclusive=True)
-    if not ProtocolVersion.objects.filter(protocol__in=protocols).exists():
+    reports = StudyReportPage.objects.descendant_of(page, inclusive=True)
+    if (
+        not ProtocolVersion.objects.filter(protocol__in=protocols).exists()
+        and not ReportVersion.objects.filter(report__in=reports).exists()
+    ):
         return None
-    messages.error(
-        request,
+    text = (
         gettext(
             "« %(title)s » holds a protocol with published versions: they are a public record that "
             "decisions and observations point at, so it cannot be deleted. Unpublish it instead."
         )
-        % {"title": page.get_admin_display_title()},
+        if ProtocolVersion.objects.filter(protocol__in=protocols).exists()
+        else gettext(
+            "« %(title)s » holds a report with published versions: they are a public record that the "
+            "bureau's decisions point at, so it cannot be deleted. Unpublish it instead."
+        )
     )
+    messages.error(request, text % {"title": page.get_admin_display_title()})
     return redirect("wagtailadmin_explore", page.get_parent().pk if page.get_parent() else page.pk)
 
 
