@@ -300,3 +300,42 @@ def test_written_and_submitted_in_the_admin(bureau, study, people, material):
     vote_all(bureau, proposal, people)
     html = unescape(Client().get(report.url).content.decode())
     assert "Nous traduisons nos affiches" in html and "Extraits par code" in html
+
+
+def test_the_editor_preview_computes_new_figures_live(study, people, material):
+    from wagtail.test.utils.form_data import inline_formset, nested_form_data, streamfield
+
+    report = make_report(study, [{"type": "text", "value": "Avant."}], user=people["member"])
+    client = logged_in(people["member"])
+    url = f"/admin/pages/{report.pk}/edit/preview/"
+    loaded = report.latest_revision
+    data = nested_form_data(
+        {
+            "loaded_revision_id": str(loaded.pk),
+            "loaded_revision_created_at": loaded.created_at.isoformat(),
+            "title": report.title,
+            "slug": report.slug,
+            "kind": "interim",
+            "summary": "",
+            "change_summary": "",
+            "body": streamfield(
+                [
+                    (
+                        "figure",
+                        {
+                            "title": "Aperçu des codes",
+                            "table": "codes",
+                            "filters": "",
+                            "chart": "bar",
+                            "caption": "",
+                        },
+                    )
+                ]
+            ),
+            "comments": inline_formset([]),
+        }
+    )
+    answer = client.post(url, data).json()
+    assert answer["is_valid"], answer
+    html = unescape(client.get(url).content.decode())
+    assert "Aperçu des codes" in html and '<td class="number">2</td>' in html
