@@ -155,6 +155,11 @@ def _table(scope: Scope, table: str, params: QueryDict) -> dict[str, Any]:
     raise FigureError(_("Unknown table."))
 
 
+def check_filters(study, text: str, tree=None) -> None:
+    """Raise `FigureError` when the filters of `text` are refused (the editor's form shows it)."""
+    _scope(study, public_params(text), tree if tree is not None else code_tree(study))
+
+
 def _describe(form: FilterForm) -> list[list[str]]:
     return [[label, values] for label, values in form.describe()]
 

@@ -99,7 +99,7 @@ def notify_withdrawn_quotes(record) -> int:
     from django.utils.translation import override
 
     from commons.emails import render_email, site_url
-    from commons.models import Membership
+    from commons.models import BureauPage, Membership
 
     from .models import StudyReportPage
 
@@ -118,9 +118,7 @@ def notify_withdrawn_quotes(record) -> int:
         if m.user.email
     ]
     messages = []
-    bureau = (
-        Membership._meta.get_field("bureau").related_model.objects.filter(pk=collective.bureau_id).first()
-    )
+    bureau = BureauPage.objects.filter(pk=collective.bureau_id).first()
     if bureau is None:
         return 0
     for report in StudyReportPage.objects.live().descendant_of(bureau):

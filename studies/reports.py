@@ -135,7 +135,8 @@ def parts(request: HttpRequest | None, study, body, frozen: dict, *, live: bool 
             part.extra["url"] = versions.get(child.value["number"])
         elif kind == "decision":
             found = decisions.get(child.value["number"])
-            part.extra.update(decision=found[0], url=found[1]) if found else None
+            if found:
+                part.extra.update(decision=found[0], url=found[1])
         elif kind == "publishable_notes":
             ids = part.frozen.get("observations", ())
             part.extra["notes"] = [

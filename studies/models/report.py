@@ -65,7 +65,7 @@ class StudyReportPageForm(RefuseStaleSavesForm):
 
     def clean(self):
         from ..analysis.filters import code_tree
-        from ..figures import FigureError, _scope, compute_key_figures, public_params  # noqa: PLC2701
+        from ..figures import FigureError, check_filters, compute_key_figures
         from ..quotes import quotable_excerpts
 
         cleaned = super().clean()
@@ -79,7 +79,7 @@ class StudyReportPageForm(RefuseStaleSavesForm):
             for child in body:
                 try:
                     if child.block_type == "figure":
-                        _scope(study, public_params(child.value.get("filters", "")), tree)
+                        check_filters(study, child.value.get("filters", ""), tree)
                     elif child.block_type == "key_figures":
                         compute_key_figures(study, child.value, tree=tree, version="")
                 except FigureError as error:

@@ -339,3 +339,32 @@ def test_the_editor_preview_computes_new_figures_live(study, people, material):
     assert answer["is_valid"], answer
     html = unescape(client.get(url).content.decode())
     assert "Aperçu des codes" in html and '<td class="number">2</td>' in html
+
+
+def test_an_interview_is_quotable_only_with_the_informants_and_the_collectives_consent(
+    study, people, material
+):
+    from participants.models import ConsentForm, ConsentRecord, Informant
+    from studies.models import Excerpt, Interview
+    from studies.quotes import quotable_excerpts
+
+    form = ConsentForm.objects.get(bureau=material["party"].bureau)
+    excerpts = {}
+    for name, scopes in (("Alix", ["interview", "quotation"]), ("Sam", ["interview"])):
+        informant = Informant.objects.create(collective=material["party"], pseudonym=name)
+        ConsentRecord.objects.create(form=form, informant=informant, scopes=scopes)
+        interview = Interview.objects.create(
+            study=study,
+            informant=informant,
+            interviewer=people["member"],
+            title="Entretien",
+            mode="video",
+            transcript="On rédige avec l'IA.",
+        )
+        excerpts[name] = Excerpt.objects.create(
+            interview=interview, coder=people["member"], start=0, end=8, text=interview.plain_text[:8]
+        )
+    quotable = set(quotable_excerpts([study.pk]).values_list("pk", flat=True))
+    assert excerpts["Alix"].pk in quotable and excerpts["Sam"].pk not in quotable
+    withdraw(material["party"])  # the collective withdraws: the informant's consent is not enough
+    assert excerpts["Alix"].pk not in set(quotable_excerpts([study.pk]).values_list("pk", flat=True))
