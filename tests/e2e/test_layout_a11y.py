@@ -47,6 +47,9 @@ def demo_site(live_server) -> dict[str, str]:
         "interviews": f"{study.url}interviews/",
         "interview": f"{study.url}interviews/{interview.pk}/",
         "ai tools": f"{study.url}ai-tools/",
+        "report": f"{study.url}premiers-constats/",
+        "report versions": f"{study.url}premiers-constats/versions/",
+        "report diff": f"{study.url}premiers-constats/v/1/diff/",
     }
     return pages
 
