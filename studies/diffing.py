@@ -174,10 +174,15 @@ def merge_replacements(segments: list[Segment]) -> list[Segment]:
 
 def diff_bodies(old_body, new_body) -> list[SectionDiff]:
     """The protocol's sections in reading order, each with its status and its word diff."""
-    labels = section_labels()
-    old, new = section_texts(old_body), section_texts(new_body)
+    return diff_texts(section_texts(old_body), section_texts(new_body), SECTION_ORDER, section_labels())
+
+
+def diff_texts(old: dict[str, str], new: dict[str, str], order, labels: dict[str, str]) -> list[SectionDiff]:
+    """Sections (by key, in `order`) of two texts, each with its status and its word diff.
+
+    Written once for protocols (sections) and reports (blocks, figures included as text lines)."""
     result = []
-    for key in SECTION_ORDER:
+    for key in order:
         if key not in old and key not in new:
             continue
         before, after = old.get(key, ""), new.get(key, "")

@@ -217,3 +217,22 @@ def can_hear_recording(user, study: StudyPage, interview) -> bool:
 
     heard = Interview.objects.consented().consented(scope=ConsentScope.RECORDING)
     return heard.filter(pk=interview.pk).exists()
+
+
+def quotable_study_ids(user):
+    """Studies whose excerpts `user` may quote in a report: those of the bureaus where they write
+    (active coordinators and members; superusers everywhere). A lazy subquery for the chooser."""
+    from commons.models import Membership
+
+    studies = StudyPage.objects.all()
+    if not user.is_authenticated:
+        return studies.none().values("pk")
+    if not commons_permissions.is_platform_admin(user):
+        from django.db.models import Q
+
+        paths = Membership.objects.voting().filter(user=user).values_list("bureau__path", flat=True)
+        condition = Q(pk__in=[])
+        for path in paths:
+            condition |= Q(path__startswith=path)
+        studies = studies.filter(condition)
+    return studies.values("pk")

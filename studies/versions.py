@@ -15,7 +15,6 @@ from wagtail.models import Revision, TaskState
 
 from commons.models import CollectiveDecisionTaskState
 
-from .blocks import grid_definitions, guide_questions
 from .models import ProtocolPage, ProtocolVersion
 
 
@@ -33,26 +32,26 @@ def decision_for(revision: Revision):
 
 
 @transaction.atomic
-def record_version(protocol: ProtocolPage, revision: Revision) -> ProtocolVersion:
-    """The version of `revision`, recorded with the next number if it is new (idempotent)."""
-    existing = ProtocolVersion.objects.filter(revision=revision).first()
+def record_version(page, revision: Revision):
+    """The version of `revision` (a protocol's or a report's), recorded with the next number if new
+    (idempotent). The page names its version model (`DecidedByVoteMixin`)."""
+    model = page.version_model
+    existing = model.objects.filter(revision=revision).first()
     if existing is not None:
         return existing
-    # Serialise numbering per protocol: lock the page row, then read the highest number.
-    ProtocolPage.objects.select_for_update().filter(pk=protocol.pk).first()
-    last = ProtocolVersion.objects.filter(protocol=protocol).aggregate(n=Max("number"))["n"] or 0
-    body = revision_body(revision)
-    decision = decision_for(revision)
-    return ProtocolVersion.objects.create(
-        protocol=protocol,
+    # Serialise numbering per page: lock the page row, then read the highest number.
+    type(page).objects.select_for_update().filter(pk=page.pk).first()
+    mine = {model.page_field: page}
+    last = model.objects.filter(**mine).aggregate(n=Max("number"))["n"] or 0
+    return model.objects.create(
+        **mine,
         number=last + 1,
         revision=revision,
         published_at=timezone.now(),
         published_by=revision.user,
         summary=revision_summary(revision),
-        decision=decision,
-        grid=grid_definitions(body),
-        guide=guide_questions(body),
+        decision=decision_for(revision),
+        **page.version_extras(revision),
     )
 
 
@@ -72,8 +71,10 @@ def revision_summary(revision: Revision) -> str:
     return revision.content.get("change_summary") or ""
 
 
-def current_version(protocol: ProtocolPage) -> ProtocolVersion | None:
-    return ProtocolVersion.objects.filter(protocol=protocol).order_by("-number").first()
+def current_version(page):
+    """The latest version of a protocol or a report (None before its first publication)."""
+    model = page.version_model
+    return model.objects.filter(**{model.page_field: page}).order_by("-number").first()
 
 
 def version_in_force(study) -> ProtocolVersion | None:

@@ -84,6 +84,21 @@ def protocol_changes(request, proposal):
     return proposal_changes(request, proposal)
 
 
+@hooks.register("bec_proposal_changes")
+def report_changes(request, proposal):
+    """On a « Publication » proposal about a report: its text and figures against the published version."""
+    from .views.reports import proposal_changes
+
+    return proposal_changes(request, proposal)
+
+
+@hooks.register("register_admin_viewset")
+def register_excerpt_chooser():
+    from .choosers import excerpt_chooser_viewset
+
+    return excerpt_chooser_viewset
+
+
 @hooks.register("before_serve_document")
 def guard_interview_recordings(document, request):
     """An interview's recording is served to the study team only, while its informant and their
@@ -118,19 +133,27 @@ def keep_versioned_protocols(request, page):
     from django.shortcuts import redirect
     from django.utils.translation import gettext
 
-    from .models import ProtocolPage, ProtocolVersion
+    from .models import ProtocolPage, ProtocolVersion, ReportVersion, StudyReportPage
 
     protocols = ProtocolPage.objects.descendant_of(page, inclusive=True)
-    if not ProtocolVersion.objects.filter(protocol__in=protocols).exists():
+    reports = StudyReportPage.objects.descendant_of(page, inclusive=True)
+    if (
+        not ProtocolVersion.objects.filter(protocol__in=protocols).exists()
+        and not ReportVersion.objects.filter(report__in=reports).exists()
+    ):
         return None
-    messages.error(
-        request,
+    text = (
         gettext(
             "« %(title)s » holds a protocol with published versions: they are a public record that "
             "decisions and observations point at, so it cannot be deleted. Unpublish it instead."
         )
-        % {"title": page.get_admin_display_title()},
+        if ProtocolVersion.objects.filter(protocol__in=protocols).exists()
+        else gettext(
+            "« %(title)s » holds a report with published versions: they are a public record that the "
+            "bureau's decisions point at, so it cannot be deleted. Unpublish it instead."
+        )
     )
+    messages.error(request, text % {"title": page.get_admin_display_title()})
     return redirect("wagtailadmin_explore", page.get_parent().pk if page.get_parent() else page.pk)
 
 
@@ -172,3 +195,62 @@ def offer_the_version_in_force(request, page):
     else:
         messages.info(request, gettext("This draft differs from the version in force."), buttons=[revert])
     return None
+
+
+@hooks.register("bec_publications")
+def published_reports(bureau, limit):
+    """The bureau's published report versions, newest first (for its page and its Atom feed)."""
+    from commons.publications import Publication
+
+    from .models import ReportVersion, StudyReportPage
+
+    reports = StudyReportPage.objects.live().public().descendant_of(bureau)
+    versions = (
+        ReportVersion.objects.filter(report__in=reports)
+        .select_related("report")
+        .order_by("-published_at", "-pk")[:limit]
+    )
+    out = []
+    for version in versions:
+        report = version.report
+        base = report.url or ""
+        out.append(
+            Publication(
+                title=report.title,
+                url=base + report.reverse_subpage("version", args=[version.number]),
+                published_at=version.published_at,
+                summary=report.summary,
+                label=f"{report.get_kind_display().capitalize()}, v{version.number}",
+            )
+        )
+    return out
+
+
+@hooks.register("bec_decision_links")
+def decision_published_versions(bureau, decisions):
+    """In the decision register: the report and protocol versions each decision published."""
+    from django.utils.translation import gettext
+
+    from .models import ProtocolVersion, ReportVersion
+
+    ids = [decision.pk for decision in decisions]
+    links: dict[int, list[tuple[str, str]]] = {}
+    if not ids:
+        return links
+    for version in ReportVersion.objects.filter(decision__in=ids).select_related("report"):
+        url = (version.report.url or "") + version.report.reverse_subpage("version", args=[version.number])
+        label = gettext("Published: « %(title)s », version %(n)s") % {
+            "title": version.report.title,
+            "n": version.number,
+        }
+        links.setdefault(version.decision_id, []).append((label, url))
+    for version in ProtocolVersion.objects.filter(decision__in=ids).select_related("protocol"):
+        url = (version.protocol.url or "") + version.protocol.reverse_subpage(
+            "version", args=[version.number]
+        )
+        label = gettext("Published: « %(title)s », version %(n)s") % {
+            "title": version.protocol.title,
+            "n": version.number,
+        }
+        links.setdefault(version.decision_id, []).append((label, url))
+    return links

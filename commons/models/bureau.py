@@ -112,6 +112,10 @@ class BureauPage(DeclaredRoutesMixin, Page):
         context["member_count"] = self.memberships.active().count()
         # The bureau's published studies (generic pages: `commons` does not import `studies`).
         context["studies"] = list(Page.objects.child_of(self).live().public().order_by("path"))
+        # The latest report (asked of the apps that publish: `commons.publications`).
+        from ..publications import publications
+
+        context["latest_publication"] = next(iter(publications(self, 1)), None)
         return context
 
     # Routes; the views say who may use them (`commons.permissions`). Method names of a page must not
@@ -137,6 +141,7 @@ class BureauPage(DeclaredRoutesMixin, Page):
         ("decisions/", "decisions.register", "decision_register"),
         ("decisions/verify/", "decisions.verify", "decision_verify"),
         ("decisions/csv/", "decisions.export_csv", "decision_csv"),
+        ("feed/", "feed.feed", "feed"),
     )
 
 

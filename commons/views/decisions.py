@@ -24,6 +24,7 @@ from .. import actions, permissions, voting
 from ..models import BureauPage, Decision
 from ..models.governance import GRADE_LABELS, GRADE_SCALE, BallotChoice, Method, ProposalKind
 from ..permissions import public_register
+from ..publications import decision_links
 from ..spreadsheets import csv_response
 
 PER_PAGE = 50
@@ -155,6 +156,10 @@ def register(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
         return (newest - sequence) // PER_PAGE + 1
 
     rows = [_prepare(decision, page_of_sequence) for decision in page.object_list]
+    # What each decision published (a report or protocol version), from the apps that publish.
+    links = decision_links(bureau, rows)
+    for decision in rows:
+        decision.published_links = links.get(decision.pk, [])
     membership = permissions.membership_for(request.user, bureau)
     context = {
         "page": bureau,

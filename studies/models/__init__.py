@@ -5,6 +5,7 @@ from .documents import Document
 from .interviews import Interview, InterviewMode
 from .observations import Observation, Purpose, Setting, Visibility
 from .protocol import ProtocolPage, ProtocolVersion
+from .report import ReportKind, ReportVersion, StudyReportPage
 from .study import AITool, Hosting, StudyPage, StudyStatus
 
 __all__ = [
@@ -21,6 +22,9 @@ __all__ = [
     "ProtocolPage",
     "ProtocolVersion",
     "Purpose",
+    "ReportKind",
+    "ReportVersion",
+    "StudyReportPage",
     "Setting",
     "StudyPage",
     "StudyStatus",

@@ -24,7 +24,7 @@ from commons.concurrency import RefuseStaleSavesForm
 from commons.models.governance import ProposalKind
 from commons.routing import DeclaredRoutesMixin, page_routes
 
-from ..blocks import ProtocolBodyBlock, grid_definitions
+from ..blocks import ProtocolBodyBlock, grid_definitions, guide_questions
 
 
 class ProtocolPageForm(RefuseStaleSavesForm):
@@ -41,7 +41,7 @@ class ProtocolPageForm(RefuseStaleSavesForm):
         if self.is_bound or not page.pk or page.workflow_in_progress:
             return
         latest = page.latest_revision
-        if latest is not None and _is_frozen(latest):
+        if latest is not None and is_frozen(latest):
             self.initial["change_summary"] = ""
 
     def clean(self):
@@ -64,21 +64,24 @@ class ProtocolPageForm(RefuseStaleSavesForm):
         return cleaned
 
 
-class ProtocolPermissionTester(PagePermissionTester):
-    """Once a protocol has a version, only the bureau's vote publishes it: nobody publishes by hand.
+class VotedPagePermissionTester(PagePermissionTester):
+    """A page decided by the bureau's vote: nobody publishes it by hand once `hand_publishing_closed`.
 
-    The first version may be published by a coordinator (the protocol the bureau started with);
-    every later one goes through the collective-decision workflow. Applies to superusers too, and
-    to every admin path that asks the page for its permissions (editor, revisions, bulk actions).
-    A versioned protocol is a public record: it is not unpublished or deleted by hand either.
+    Applies to superusers too, and to every admin path that asks the page for its permissions
+    (editor, revisions, bulk actions). A page with a published version is a public record: it is
+    not unpublished or deleted by hand either. Shared by protocols and reports.
     """
 
     @cached_property
     def _versioned(self) -> bool:
-        return ProtocolVersion.objects.filter(protocol_id=self.page.pk).exists()
+        model = self.page.specific.version_model
+        return model.objects.filter(**{model.page_field: self.page.pk}).exists()
+
+    def hand_publishing_closed(self) -> bool:
+        return self._versioned
 
     def can_publish(self) -> bool:
-        return super().can_publish() and not self._versioned
+        return super().can_publish() and not self.hand_publishing_closed()
 
     def can_unpublish(self) -> bool:
         return super().can_unpublish() and not self._versioned
@@ -87,7 +90,53 @@ class ProtocolPermissionTester(PagePermissionTester):
         return super().can_delete(ignore_bulk=ignore_bulk) and not self._versioned
 
 
-class ProtocolPage(DeclaredRoutesMixin, Page):
+class ProtocolPermissionTester(VotedPagePermissionTester):
+    """Once a protocol has a version, only the bureau's vote publishes it: nobody publishes by hand.
+
+    The first version may be published by a coordinator (the protocol the bureau started with);
+    every later one goes through the collective-decision workflow.
+    """
+
+
+class DecidedByVoteMixin:
+    """What protocols and reports share: the bureau's collective-decision workflow and frozen revisions.
+
+    The class names its `version_model` (whose `page_field` points back at the page) and its
+    `proposal_kind`; `commons.workflow` asks the page for the rest (`describe_submission`).
+    """
+
+    version_model: type
+    permission_tester_class: type = VotedPagePermissionTester
+
+    def permissions_for_user(self, user) -> PagePermissionTester:
+        return self.permission_tester_class(user, self)
+
+    def bureau_workflow(self):
+        """The collective-decision workflow of the bureau this page belongs to."""
+        from commons.workflow import bureau_of, ensure_bureau_workflow
+
+        bureau = bureau_of(self)
+        return ensure_bureau_workflow(bureau) if bureau is not None else None
+
+    def get_workflow(self):
+        """Always the bureau's collective-decision workflow (never an ancestor's « Moderators
+        approval », which would let a reviewer approve by hand), or none if it was disabled."""
+        workflow = self.bureau_workflow()
+        return workflow if workflow is not None and workflow.active else None
+
+    def save_revision(self, *args, overwrite_revision: Revision | None = None, **kwargs):
+        """A revision put to the vote or published as a version is frozen: an edit that would
+        overwrite it in place (Wagtail's autosave does that) becomes a new revision instead."""
+        if overwrite_revision is not None and is_frozen(overwrite_revision):
+            overwrite_revision = None
+        return super().save_revision(*args, overwrite_revision=overwrite_revision, **kwargs)
+
+    def version_extras(self, revision: Revision) -> dict:
+        """Fields of the version recorded for `revision`, besides number, date, summary, decision."""
+        return {}
+
+
+class ProtocolPage(DecidedByVoteMixin, DeclaredRoutesMixin, Page):
     """The protocol of a study (one per study). Changes are published by the bureau's vote."""
 
     body = StreamField(ProtocolBodyBlock(), verbose_name=_("protocol"), blank=True)
@@ -122,29 +171,17 @@ class ProtocolPage(DeclaredRoutesMixin, Page):
     # --- Decided by the bureau's vote (`commons.workflow`). ---
 
     proposal_kind = ProposalKind.PROTOCOL
+    permission_tester_class = ProtocolPermissionTester
 
-    def permissions_for_user(self, user) -> PagePermissionTester:
-        return ProtocolPermissionTester(user, self)
+    @property
+    def version_model(self):
+        return ProtocolVersion
 
-    def bureau_workflow(self):
-        """The collective-decision workflow of the bureau this protocol belongs to."""
-        from commons.workflow import bureau_of, ensure_bureau_workflow
+    def version_extras(self, revision: Revision) -> dict:
+        from ..versions import revision_body
 
-        bureau = bureau_of(self)
-        return ensure_bureau_workflow(bureau) if bureau is not None else None
-
-    def get_workflow(self):
-        """Always the bureau's collective-decision workflow (never an ancestor's « Moderators
-        approval », which would let a reviewer approve by hand), or none if it was disabled."""
-        workflow = self.bureau_workflow()
-        return workflow if workflow is not None and workflow.active else None
-
-    def save_revision(self, *args, overwrite_revision: Revision | None = None, **kwargs):
-        """A revision put to the vote or published as a version is frozen: an edit that would
-        overwrite it in place (Wagtail's autosave does that) becomes a new revision instead."""
-        if overwrite_revision is not None and _is_frozen(overwrite_revision):
-            overwrite_revision = None
-        return super().save_revision(*args, overwrite_revision=overwrite_revision, **kwargs)
+        body = revision_body(revision)
+        return {"grid": grid_definitions(body), "guide": guide_questions(body)}
 
     def describe_submission(self, revision, live_revision) -> tuple[str, str]:
         """Title and Markdown body of the proposal that puts `revision` to the vote."""
@@ -207,13 +244,21 @@ class ProtocolPage(DeclaredRoutesMixin, Page):
     )
 
 
-def _is_frozen(revision: Revision) -> bool:
+def is_frozen(revision: Revision) -> bool:
+    """Put to the vote or published as a version (of a protocol or a report): never overwritten."""
     from commons.models import CollectiveDecisionTaskState
 
     return (
-        ProtocolVersion.objects.filter(revision=revision).exists()
-        or CollectiveDecisionTaskState.objects.filter(revision=revision).exists()
+        CollectiveDecisionTaskState.objects.filter(revision=revision).exists()
+        or ProtocolVersion.objects.filter(revision=revision).exists()
+        or _report_versioned(revision)
     )
+
+
+def _report_versioned(revision: Revision) -> bool:
+    from .report import ReportVersion
+
+    return ReportVersion.objects.filter(revision=revision).exists()
 
 
 class ProtocolVersion(models.Model):
@@ -249,6 +294,8 @@ class ProtocolVersion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["protocol", "number"], name="unique_protocol_version_number"),
         ]
+
+    page_field = "protocol"
 
     def __str__(self) -> str:
         return f"v{self.number}"

@@ -42,7 +42,7 @@ class StudyPage(DeclaredRoutesMixin, Page):
     )
 
     parent_page_types = ["commons.BureauPage"]
-    subpage_types = ["studies.ProtocolPage"]
+    subpage_types = ["studies.ProtocolPage", "studies.StudyReportPage"]
     template = "studies/study_page.html"
     content_panels = [
         *Page.content_panels,

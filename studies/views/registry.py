@@ -35,8 +35,10 @@ def _consent_states(collective: Collective, now) -> list[tuple[str, str]]:
     states = []
     for scope, label in ConsentScope.choices:
         records = [record for record in collective.consents.all() if scope in record.scopes]
-        if any(record.given_at <= now and (record.withdrawn_at is None or record.withdrawn_at > now)
-               for record in records):
+        if any(
+            record.given_at <= now and (record.withdrawn_at is None or record.withdrawn_at > now)
+            for record in records
+        ):
             state = "given"
         elif any(record.withdrawn_at is not None and record.withdrawn_at <= now for record in records):
             state = "withdrawn"
@@ -70,6 +72,7 @@ def study_page_context(request: HttpRequest, study: StudyPage) -> dict:
         "can_contribute": team and permissions.can_contribute(request.user, study),
         "show_identities": team and permissions.can_see_identities(request.user, study),
         "protocol": _live_protocol(study),
+        "reports": published_reports(study),
     }
     if team:
         now = timezone.now()
@@ -81,3 +84,20 @@ def study_page_context(request: HttpRequest, study: StudyPage) -> dict:
         context["observation_count"] = Observation.objects.consented().filter(study=study).count()
         context["interview_count"] = Interview.objects.consented().filter(study=study).count()
     return context
+
+
+def published_reports(study: StudyPage) -> list:
+    """The study's published reports, newest version first, each with `version_number` and
+    `published_at` of its version in force (one query)."""
+    from django.db.models import Max
+
+    from ..models import StudyReportPage
+
+    return list(
+        StudyReportPage.objects.child_of(study)
+        .live()
+        .annotate(
+            version_number=Max("report_versions__number"), published_at=Max("report_versions__published_at")
+        )
+        .order_by("-published_at", "-pk")
+    )

@@ -84,10 +84,11 @@ EXPECTED = {
     ("decision_register", "GET"): PUBLIC,
     ("decision_verify", "GET"): PUBLIC,
     ("decision_csv", "GET"): PUBLIC,
+    ("feed", "GET"): PUBLIC,  # the Atom feed of reports and decisions
 }
 #: Routes that only read: their GET is walked, a POST to them is not a case of its own.
 READ_ONLY = {"index_route", "members", "proposal_list", "proposal_detail", "decision_register",
-             "decision_verify", "decision_csv"}
+             "decision_verify", "decision_csv", "feed"}
 
 ROUTES = [route.name for route in BureauPage.get_subpage_urls()]
 CASES = [(name, "GET") for name in ROUTES] + [(name, "POST") for name in ROUTES if name not in READ_ONLY]

@@ -34,7 +34,7 @@ from commons.models import BureauPage, Membership, Proposal, Role
 from commons.models.governance import ProposalKind, ProposalOption, Status
 from participants.models import Collective, ConsentForm, ConsentRecord, Informant, MemberProfile
 from studies import demo as studies_demo
-from studies import demo_protocol
+from studies import demo_protocol, demo_report
 from studies.models import AITool, Code, Document, Excerpt, Interview, Observation, ProtocolPage, StudyPage
 
 pytestmark = [
@@ -160,6 +160,7 @@ def site(django_db_setup, django_db_blocker):
         demo_governance.build(bureau)
         study = studies_demo.build(bureau)
         protocol = demo_protocol.build(study)
+        report = demo_report.build(study)
         draft = governance.create_proposal(
             bureau, users["member"], title="Brouillon", body="Un brouillon.", kind=ProposalKind.FREE,
             rule=bureau.decision_rules.first(),
@@ -201,7 +202,8 @@ def site(django_db_setup, django_db_blocker):
             "documents:source_id": [{"source_id": document.pk}],
             "documents:excerpt_id,source_id": [{"source_id": document.pk, "excerpt_id": document.excerpts.first().pk}],
         }
-        urls = [*_route_urls(bureau, ids), *_route_urls(study, ids), *_route_urls(protocol, ids)]
+        urls = [*_route_urls(bureau, ids), *_route_urls(study, ids), *_route_urls(protocol, ids),
+                *_route_urls(report, ids)]
         # A NUL in a page path reaches Wagtail's slug lookup (PostgreSQL refuses NUL in text).
         urls += [f"{bureau.url}%00/", f"{study.url}x%00y/"]
         admin_objects = [

@@ -24,7 +24,16 @@ from django.utils.module_loading import import_string
 from bec_site.models import HomePage
 from commons.models import BureauPage, College, Membership, Role
 from participants.models import Collective, ConsentForm, ConsentRecord, ConsentScope, Informant, MemberProfile
-from studies.models import Code, Document, Excerpt, Interview, Observation, ProtocolPage, StudyPage
+from studies.models import (
+    Code,
+    Document,
+    Excerpt,
+    Interview,
+    Observation,
+    ProtocolPage,
+    StudyPage,
+    StudyReportPage,
+)
 from tests.conftest import protocol_body
 
 VISITORS = ("anonymous", "outsider", "observer", "member", "coordinator", "other_member")
@@ -95,6 +104,8 @@ PROTOCOL_ROUTES: dict[str, tuple[dict, dict | None]] = {
     "index_route": (PUBLIC, None),  # Wagtail's default "" route, shadowed by `current`
 }
 NOT_FOUND = {"version": 99, "version_diff": 99}
+#: A published report: the same public routes as the protocol (`studies.views.reports`).
+REPORT_ROUTES: dict[str, tuple[dict, dict | None]] = dict(PROTOCOL_ROUTES)
 
 _counter = itertools.count(1)
 
@@ -168,8 +179,18 @@ def world(django_db_setup, django_db_blocker):
                                              text=source.plain_text[:9])
             excerpt.codes.add(code)
             excerpts[field] = excerpt
+        # A report published as the vote would (the workflow's finish action publishes the revision).
+        report = StudyReportPage(title="Rapport", slug="rapport", summary="Résumé.", live=False, body=[
+            {"type": "text", "value": "Des constats."},
+            {"type": "figure", "value": {"title": "Codes", "table": "codes", "filters": "", "chart": "bar",
+                                         "caption": ""}},
+            {"type": "quote", "value": {"excerpt": excerpts["observation"].pk, "comment": ""}},
+        ], change_summary="Première version.")
+        study.add_child(instance=report)
+        report.save_revision().publish(skip_permission_checks=True)
+        report.refresh_from_db()
         yield {
-            "people": people, "study": study, "protocol": protocol, "observation": observation,
+            "people": people, "study": study, "protocol": protocol, "report": report, "observation": observation,
             "interview": interview, "document": document, "code": code, "excerpts": excerpts,
         }
         transaction.set_rollback(True)
@@ -234,9 +255,10 @@ def _names(page_class) -> list[str]:
 def test_every_route_has_an_expectation():
     assert sorted(_names(StudyPage)) == sorted(STUDY_ROUTES)
     assert sorted(_names(ProtocolPage)) == sorted(PROTOCOL_ROUTES)
+    assert sorted(_names(StudyReportPage)) == sorted(REPORT_ROUTES)
 
 
-@pytest.mark.parametrize("page_class", [StudyPage, ProtocolPage])
+@pytest.mark.parametrize("page_class", [StudyPage, ProtocolPage, StudyReportPage])
 def test_every_view_states_its_access(page_class):
     """Each declared route's view carries the mark of a `studies.permissions` decorator."""
     unmarked = []
@@ -269,3 +291,14 @@ def test_protocol_route(world, db, name):
     if name in NOT_FOUND:  # a version that does not exist: 404 for everyone
         _check(_route_url(protocol, name, [NOT_FOUND[name]]), "get", dict.fromkeys(VISITORS, 404),
                world["people"])
+
+
+@pytest.mark.parametrize("name", sorted(REPORT_ROUTES))
+def test_report_route(world, db, name):
+    get, post = REPORT_ROUTES[name]
+    report = world["report"]
+    args = [1] if name in NOT_FOUND else []
+    _check(_route_url(report, name, args), "get", get, world["people"])
+    assert post is None
+    if name in NOT_FOUND:  # a version that does not exist: 404 for everyone
+        _check(_route_url(report, name, [NOT_FOUND[name]]), "get", dict.fromkeys(VISITORS, 404), world["people"])

@@ -24,7 +24,7 @@ class Command(BaseCommand):
         from commons import demo as commons_demo
         from commons import demo_governance
         from studies import demo as studies_demo
-        from studies import demo_protocol
+        from studies import demo_protocol, demo_report
 
         home = HomePage.objects.first()
         if home is None:
@@ -38,6 +38,7 @@ class Command(BaseCommand):
         study = studies_demo.build(bureau)
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
             protocol = demo_protocol.build(study)
+            report = demo_report.build(study)
         self.stdout.write(self.style.SUCCESS(
             _("Demo bureau: %(title)s — %(url)s") % {"title": bureau.title, "url": bureau.url}
         ))
@@ -69,6 +70,10 @@ class Command(BaseCommand):
         self.stdout.write(
             _("Protocol: %(count)s versions, a new revision under vote — %(url)s")
             % {"count": protocol.protocol_versions.count(), "url": protocol.url}
+        )
+        self.stdout.write(
+            _("Report: %(title)s — %(count)s published version, a new revision under vote — %(url)s")
+            % {"title": report.title, "count": report.report_versions.count(), "url": report.url}
         )
         self.stdout.write(_("Pending invitation: julie.roux@bec-demo.fr (the bureau's « Members » page)."))
         self.stdout.write(_("Emails (invitations, verification) are printed in this terminal."))

@@ -1,0 +1,219 @@
+"""The public pages of a study report: the version in force, the history, any version, what changed.
+
+The protocol's version pages, reused (`studies.views.protocol`: URLs of the routes, decision links,
+previous/next navigation, the word-diff partial): a version is rendered from its own revision, with
+the figures frozen in it. Quotes are the exception to « as published »: their consent is asked on
+every render (`studies.reports.parts`). Each version has a « Citer ce rapport » line with the SHA-256
+of what was published. Bounded queries whatever the number of blocks.
+"""
+
+from __future__ import annotations
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Max
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+
+from commons.models.governance import ProposalKind
+
+from .. import permissions
+from ..models import ReportVersion, StudyReportPage
+from ..reports import diff_revisions, parts, report_body
+from .protocol import _base_context, _decision_links, _edit_url, _nav, _readable, _Urls
+
+
+def _last_number(page: StudyReportPage) -> int:
+    return ReportVersion.objects.filter(report=page).aggregate(n=Max("number"))["n"] or 0
+
+
+def _get_version(page: StudyReportPage, number: int) -> ReportVersion:
+    found = (
+        ReportVersion.objects.filter(report=page, number=number)
+        .select_related("revision", "decision")
+        .first()
+    )
+    if found is None:
+        raise Http404(_("This report has no version %(n)s.") % {"n": number})
+    return found
+
+
+def _citation(
+    request: HttpRequest, bureau, title: str, version: ReportVersion | None, url: str
+) -> dict | None:
+    if version is None:
+        return None
+    return {
+        "bureau": bureau.title,
+        "title": title,
+        "version": version.label,
+        "date": version.published_at,
+        "url": request.build_absolute_uri(url),
+        "sha256": version.sha256,
+    }
+
+
+def _report_context(request, page, urls, *, version, title, summary, body, frozen, last, live=False) -> dict:
+    context = _base_context(request, page, urls)
+    _decision_links(context["bureau"], [version])
+    number = version.number if version else None
+    url = urls.version(number) if number else urls.base
+    context.update(
+        {
+            "version": version,
+            "is_report": True,
+            "published_title": title,
+            "summary": summary,
+            "parts": parts(request, context["study"], body, frozen or {}, live=live),
+            "is_current": version is not None and version.number == last,
+            "citation": _citation(request, context["bureau"], title, version, url),
+            "absolute_url": request.build_absolute_uri(url),
+            **_nav(urls, number, last),
+        }
+    )
+    return context
+
+
+@permissions.public
+def current(request: HttpRequest, page: StudyReportPage) -> HttpResponse:
+    """The report in force: the live page (in the admin's preview, the draft being edited)."""
+    urls = _Urls(request, page)
+    preview = bool(getattr(request, "is_preview", False))
+    version = (
+        ReportVersion.objects.filter(report=page).select_related("decision").order_by("-number").first()
+        if page.pk
+        else None
+    )
+    context = _report_context(
+        request,
+        page,
+        urls,
+        version=version,
+        title=page.title,
+        summary=page.summary,
+        body=page.body,
+        frozen=page.frozen_figures,
+        last=version.number if version else 0,
+        live=preview,
+    )
+    context["is_preview"] = preview
+    context["edit_url"] = _edit_url(request, page) if not preview else None
+    return render(request, StudyReportPage.template, context)
+
+
+@permissions.public
+def history(request: HttpRequest, page: StudyReportPage) -> HttpResponse:
+    """Every version, newest first: number, date, summary, the decision that adopted it."""
+    urls = _Urls(request, page)
+    context = _base_context(request, page, urls)
+    versions = list(ReportVersion.objects.filter(report=page).select_related("decision").order_by("-number"))
+    _decision_links(context["bureau"], versions)
+    for item in versions:
+        item.url = urls.version(item.number)
+        item.diff_url = urls.diff(item.number)
+    context.update(
+        {"versions": versions, "last_number": versions[0].number if versions else 0, "is_report": True}
+    )
+    return render(request, "studies/reports/history.html", context)
+
+
+@permissions.public
+def version(request: HttpRequest, page: StudyReportPage, number: int) -> HttpResponse:
+    """Version `number` as it was published, with the figures voted then."""
+    found = _get_version(page, number)
+    content = found.revision.content
+    urls = _Urls(request, page)
+    context = _report_context(
+        request,
+        page,
+        urls,
+        version=found,
+        title=content.get("title") or page.title,
+        summary=content.get("summary") or "",
+        body=report_body(content.get("body")),
+        frozen=content.get("frozen_figures"),
+        last=_last_number(page),
+    )
+    return render(request, StudyReportPage.template, context)
+
+
+def _diff_context(old, new) -> dict:
+    sections = [_readable(section) for section in diff_revisions(old, new)]
+    changed = [section for section in sections if section.changed]
+    return {
+        "changed_sections": changed,
+        "unchanged_sections": [section for section in sections if not section.changed],
+        "words_added": sum(section.words_added for section in changed),
+        "words_removed": sum(section.words_removed for section in changed),
+        "initial": old is None,
+        "is_report": True,
+    }
+
+
+@permissions.public
+def version_diff(request: HttpRequest, page: StudyReportPage, number: int) -> HttpResponse:
+    """What version `number` changed from the one before it, text and figures (v1: the initial text)."""
+    pair = {
+        found.number: found
+        for found in ReportVersion.objects.filter(
+            report=page, number__in=[number - 1, number]
+        ).select_related("revision", "decision")
+    }
+    if number not in pair:
+        raise Http404(_("This report has no version %(n)s.") % {"n": number})
+    this, previous = pair[number], pair.get(number - 1)
+    urls = _Urls(request, page)
+    context = _base_context(request, page, urls)
+    last = _last_number(page)
+    _decision_links(context["bureau"], [this])
+    context.update(
+        {
+            "version": this,
+            "previous": previous,
+            "is_current": this.number == last,
+            "previous_diff_url": urls.diff(number - 1) if previous is not None and number > 1 else None,
+            "next_diff_url": urls.diff(number + 1) if number < last else None,
+            **_nav(urls, this.number, last),
+            **_diff_context(previous.revision if previous else None, this.revision),
+            "heading_level": 2,
+        }
+    )
+    return render(request, "studies/reports/diff.html", context)
+
+
+def proposal_changes(request: HttpRequest, proposal) -> SafeString | None:
+    """On a « Publication » proposal about a report: its text and figures against the published version."""
+    if proposal.kind != ProposalKind.PUBLICATION:
+        return None
+    from commons.workflow import submission_for
+
+    state = submission_for(proposal)
+    if state is None or state.revision is None:
+        return None
+    revision = state.revision
+    if revision.content_type_id != ContentType.objects.get_for_model(StudyReportPage).pk:
+        return None
+    page = StudyReportPage.objects.filter(pk=revision.object_id).first()
+    if page is None:
+        return None
+    live = state.live_revision
+    study = page.get_parent().specific
+    context = {
+        **_diff_context(live, revision),
+        "heading_level": 3,
+        "report_url": page.get_url(request) if page.live else None,
+        "live_version": ReportVersion.objects.filter(revision=live).only("number").first() if live else None,
+        "parts": parts(
+            request,
+            study,
+            report_body(revision.content.get("body")),
+            revision.content.get("frozen_figures") or {},
+        ),
+        "in_proposal": True,
+    }
+    return render_to_string("studies/reports/proposal_changes.html", context, request=request)
+
+
+__all__ = ["current", "history", "proposal_changes", "version", "version_diff"]
