@@ -1,4 +1,8 @@
-"""End to end: a member selects words of an observation in Chromium, picks a code, and sees them highlighted."""
+"""End to end: a member selects words of an observation in Chromium, picks a code, and sees them highlighted.
+
+The note holds emoji (two UTF-16 units in the browser, one character on the server, or several joined
+into one glyph) before each passage: the stored offsets are the server's characters all the same.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +18,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialize
 
 SCREENSHOT_COPY = "/tmp/obs-coded.png"
 BODY = (
-    "Réunion mensuelle du bureau de l'association. La secrétaire **ouvre Le Chat** sur son ordinateur "
+    "Réunion mensuelle du bureau de l'association 🙂. La secrétaire **ouvre Le Chat** 👩🏽‍💻 sur son ordinateur "
     "portable et lui demande de résumer les notes prises pendant la séance.\n\n"
-    "Le trésorier s'inquiète : « Où partent nos données ? » Elle répond que l'outil est hébergé en Europe, "
+    "Le trésorier 🤔 s'inquiète : « Où partent nos données ? » Elle répond que l'outil est hébergé en Europe, "
     "mais personne ne sait vraiment. Le compte rendu généré est relu à voix haute puis corrigé à la main."
 )
 FIRST = "demande de résumer les notes prises pendant la séance"

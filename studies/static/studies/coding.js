@@ -4,6 +4,9 @@
  * selection inside #coding-text becomes those offsets: #coding-text renders the observation's
  * plain text exactly (highlights are <mark> elements around runs of it, nothing else), so the
  * offset of a point is the total length of the text nodes before it. Vanilla JS, no build step.
+ *
+ * The DOM measures text in UTF-16 units, the server (Python) in characters (code points): an emoji
+ * is two units here and one character there. Offsets are converted at the form's edge, both ways.
  */
 (function () {
   "use strict";
@@ -31,6 +34,20 @@
     before.setStart(root, 0);
     before.setEnd(node, offset);
     return before.toString().length;
+  }
+
+  /* Characters (code points) in the first `units` UTF-16 units of `text`: the server's offset. */
+  function toCharacters(text, units) {
+    return Array.from(text.slice(0, units)).length;
+  }
+
+  /* UTF-16 units taken by the first `characters` characters of `text`: the DOM's offset. */
+  function toUnits(text, characters) {
+    var units = 0;
+    for (var n = 0; n < characters && units < text.length; n++) {
+      units += text.codePointAt(units) > 0xffff ? 2 : 1;
+    }
+    return units;
   }
 
   /* [start, end] of the current selection inside `root` (clipped to it, blanks trimmed), or null. */
@@ -71,14 +88,21 @@
     if (offsets && !offsets.hasAttribute("data-keep-open")) offsets.open = false;
     if (empty && !startInput.value) empty.hidden = false;
 
-    function show(start, end) {
-      var passage = text.slice(start, end);
-      startInput.value = String(start);
-      endInput.value = String(end);
+    var characters = Array.from(text).length;
+
+    /* The passage chosen, in the check field and the preview. */
+    function display(passage) {
       if (textInput) textInput.value = passage;
       if (previewText) previewText.textContent = passage.length > 280 ? passage.slice(0, 140) + " … " + passage.slice(-120) : passage;
       if (preview) preview.hidden = false;
       if (empty) empty.hidden = true;
+    }
+
+    /* Show the passage between two DOM offsets (UTF-16 units); the form gets characters. */
+    function show(start, end) {
+      startInput.value = String(toCharacters(text, start));
+      endInput.value = String(toCharacters(text, end));
+      display(text.slice(start, end));
     }
 
     function capture(focusPicker) {
@@ -104,12 +128,12 @@
     function typed() {
       var start = parseInt(startInput.value, 10);
       var end = parseInt(endInput.value, 10);
-      if (isNaN(start) || isNaN(end) || start < 0 || end > text.length || end <= start) {
+      if (isNaN(start) || isNaN(end) || start < 0 || end > characters || end <= start) {
         if (textInput) textInput.value = "";
         if (preview) preview.hidden = true;
         return;
       }
-      show(start, end);
+      display(text.slice(toUnits(text, start), toUnits(text, end)));
     }
     startInput.addEventListener("input", typed);
     endInput.addEventListener("input", typed);
