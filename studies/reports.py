@@ -16,7 +16,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from commons.markup import render_markdown
+from commons.markup import render_markdown, stored_html
 
 from . import figures as figure_module
 from .quotes import attribution, quotable_for
@@ -105,7 +105,10 @@ def parts(request: HttpRequest | None, study, body, frozen: dict, *, live: bool 
         part = Part(child.block_type, child.value, child.id or "", frozen.get(child.id) or {})
         kind = child.block_type
         if kind == "text":
-            part.extra["html"] = render_markdown(child.value)
+            # Rendered when the revision was saved (`StudyReportPage.freeze`); a revision saved before
+            # that, or a preview of an unsaved one, is rendered now. Either way through commons.markup.
+            stored = part.frozen.get("html")
+            part.extra["html"] = stored_html(stored) if stored is not None else render_markdown(child.value)
         elif kind == "figure":
             if not part.frozen and live:
                 try:

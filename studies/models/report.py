@@ -171,7 +171,13 @@ class StudyReportPage(DecidedByVoteMixin, DeclaredRoutesMixin, Page):
         return self.get_parent().specific
 
     def freeze(self) -> None:
-        """Compute the figures of the body now and keep them on the page (then in the revision)."""
+        """Compute the figures of the body now and keep them on the page (then in the revision).
+
+        Markdown text blocks are rendered here too and kept with the figures: a report is read far
+        more often than written, and rendered Markdown is stored, not recomputed per view.
+        """
+        from commons.markup import render_markdown
+
         from ..analysis.filters import code_tree
         from ..figures import FigureError, compute_figure, compute_key_figures, protocol_label
         from ..quotes import publishable_q
@@ -184,7 +190,9 @@ class StudyReportPage(DecidedByVoteMixin, DeclaredRoutesMixin, Page):
             if not child.id:  # kept by the StreamValue when it is saved
                 child.id = str(uuid.uuid4())
             try:
-                if child.block_type == "figure":
+                if child.block_type == "text":
+                    frozen[child.id] = {"html": str(render_markdown(child.value))}
+                elif child.block_type == "figure":
                     frozen[child.id] = compute_figure(study, child.value, tree=tree, version=version)
                 elif child.block_type == "key_figures":
                     frozen[child.id] = compute_key_figures(study, child.value, tree=tree, version=version)

@@ -368,3 +368,22 @@ def test_an_interview_is_quotable_only_with_the_informants_and_the_collectives_c
     assert excerpts["Alix"].pk in quotable and excerpts["Sam"].pk not in quotable
     withdraw(material["party"])  # the collective withdraws: the informant's consent is not enough
     assert excerpts["Alix"].pk not in set(quotable_excerpts([study.pk]).values_list("pk", flat=True))
+
+
+def test_text_blocks_are_rendered_once_when_saved_not_on_every_view(client, study, people, material, monkeypatch):
+    """Rendered Markdown is stored (DESIGN): the revision keeps each text block's HTML, sanitised by
+    commons.markup when saved, and reading the published report renders nothing again."""
+    report = _publish(make_report(study, [{"type": "text", "value": "Les collectifs **traduisent** <script>x()</script>."}],
+                                  user=people["coordinator"]))
+    text_block = next(child for child in report.body if child.block_type == "text")
+    stored = report.frozen_figures[text_block.id]["html"]
+    assert "<strong>traduisent</strong>" in stored and "<script" not in stored
+
+    import studies.reports
+
+    def must_not_render(source):
+        raise AssertionError("Markdown rendered on a view")
+
+    monkeypatch.setattr(studies.reports, "render_markdown", must_not_render)
+    html = client.get(report.url).content.decode()
+    assert "<strong>traduisent</strong>" in html and "<script>x()" not in html
