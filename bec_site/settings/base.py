@@ -172,6 +172,12 @@ if os.environ.get("REDIS_URL"):
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Sessions are read from the cache and written through to the database: a signed-in request no
+# longer costs a session query (issue 15, « signed in costs little »), and a restart or a cache
+# eviction loses nobody's login. Across workers this needs the shared cache (REDIS_URL), which
+# production requires (`check --deploy` warns without it).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 # --- Email: EMAIL_URL (smtp://user:pass@host:port, smtp+tls://..., console://) or the console.
 EMAIL_URL = os.environ.get("EMAIL_URL", "console://")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "BEC <noreply@localhost>")

@@ -149,3 +149,19 @@ def test_postgresql_connections_run_without_jit():
 def test_migrations_are_complete():
     result = _run("makemigrations", "--check", "--dry-run", DJANGO_SETTINGS_MODULE="bec_site.settings.dev")
     assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.django_db
+def test_a_signed_in_request_reads_its_session_from_the_cache(client, people):
+    """Issue 15, « signed in costs little »: sessions are cached (`cached_db`), so once warm a signed-in
+    page costs no session query; the session is still written to the database (a restart keeps it)."""
+    from django.contrib.sessions.models import Session
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(people["member"])
+    client.get("/")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/").status_code == 200
+    assert not [q["sql"] for q in queries.captured_queries if "django_session" in q["sql"]]
+    assert Session.objects.filter(session_key=client.session.session_key).exists()
