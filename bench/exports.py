@@ -4,6 +4,7 @@ segments of 100,000 observations, about 200,000 excerpts, must stream under 150 
     .venv/bin/python bench/exports.py                       # 100,000 observations, SQLite
     .venv/bin/python bench/exports.py --observations 2000   # a quick check
     DATABASE_URL=postgres://user@host:5432/any .venv/bin/python bench/exports.py   # PostgreSQL
+    .venv/bin/python bench/exports.py --database-url URL [--measure-only]   # a database kept between runs
 
 Like `bench/run.py`: a temp dir with a throwaway SQLite database, or a throwaway database on the
 PostgreSQL server `DATABASE_URL` points at (created, then dropped; the named database is never
