@@ -4,6 +4,7 @@ segments of 100,000 observations, about 200,000 excerpts, must stream under 150 
     .venv/bin/python bench/exports.py                       # 100,000 observations, SQLite
     .venv/bin/python bench/exports.py --observations 2000   # a quick check
     DATABASE_URL=postgres://user@host:5432/any .venv/bin/python bench/exports.py   # PostgreSQL
+    .venv/bin/python bench/exports.py --database-url URL [--measure-only]   # a database kept between runs
 
 Like `bench/run.py`: a temp dir with a throwaway SQLite database, or a throwaway database on the
 PostgreSQL server `DATABASE_URL` points at (created, then dropped; the named database is never
@@ -110,6 +111,8 @@ def _measure_in_child(env: dict[str, str], table: str, fmt: str) -> dict:
 
 
 def _database(args: argparse.Namespace, workdir: Path, stack: ExitStack) -> str:
+    if args.database_url:  # used as is (and kept): set up once, measured again after a change
+        return args.database_url
     server_url = os.environ.get("DATABASE_URL")
     if server_url and not args.sqlite and is_postgres_url(server_url):
         url = stack.enter_context(throwaway_database(server_url))
@@ -127,14 +130,17 @@ def run(args: argparse.Namespace) -> int:
             env = bench_env(workdir, database_url)
             vendor = "postgresql" if is_postgres_url(database_url) else "sqlite"
             print(f"workdir {workdir}  database {vendor}")
-            manage(env, log_path, "migrate", "--no-input")
-            manage(env, log_path, "bec_demo")
             manage(env, log_path, "collectstatic", "--no-input")  # production storage needs the manifest
-            started = time.monotonic()
-            manage_streaming(env, log_path, "bec_seed", "--observations", str(args.observations),
-                             "--study-slug", STUDY)
-            print(f"seeded {args.observations:,} observations in {time.monotonic() - started:.0f} s")
-            if vendor == "postgresql":
+            if args.measure_only:
+                print("measuring the database as it is (--measure-only: no migrate, demo nor seeding)")
+            else:
+                manage(env, log_path, "migrate", "--no-input")
+                manage(env, log_path, "bec_demo")
+                started = time.monotonic()
+                manage_streaming(env, log_path, "bec_seed", "--observations", str(args.observations),
+                                 "--study-slug", STUDY)
+                print(f"seeded {args.observations:,} observations in {time.monotonic() - started:.0f} s")
+            if vendor == "postgresql" and not args.measure_only:
                 manage(env, log_path, "shell", "-c",
                        "from django.db import connection; connection.cursor().execute('VACUUM ANALYZE')")
             results = []
@@ -174,10 +180,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--targets", nargs="+", default=["coded-segments.csv", "coded-segments.xlsx"],
                         help="table.format pairs to measure (default: the coded segments, CSV and XLSX)")
     parser.add_argument("--sqlite", action="store_true", help="SQLite even when DATABASE_URL is PostgreSQL")
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"),
+                        help="an empty (or already seeded) database used as is and kept, like bench/run.py's")
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
+    parser.add_argument("--measure-only", action="store_true",
+                        help="with --database-url: measure a database seeded earlier, set up nothing")
     parser.add_argument("--keep-workdir", action="store_true")
     parser.add_argument("--measure", nargs=2, metavar=("TABLE", "FORMAT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.measure_only and not args.database_url:
+        parser.error("--measure-only needs --database-url (a database seeded by an earlier run)")
     if args.measure:
         print(json.dumps(measure(*args.measure)))
         return 0

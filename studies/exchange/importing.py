@@ -24,6 +24,7 @@ from typing import IO
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from commons.models import Membership
 from participants.models import Collective, ConsentScope, Informant, display_name
@@ -143,10 +144,12 @@ class _Codebook:
         walk(codes, None)
         if categories:
             report.not_carried.append(
-                _(
+                ngettext(
+                    '%(count)d category (a code that cannot be applied, isCodable="false") '
+                    "became an ordinary code: the codebook has no categories.",
                     '%(count)d categories (codes that cannot be applied, isCodable="false") '
-                    "became ordinary codes: "
-                    "the codebook has no categories."
+                    "became ordinary codes: the codebook has no categories.",
+                    categories,
                 )
                 % {"count": categories}
             )
@@ -374,7 +377,11 @@ def _import_project(
     unused = len(set(project.notes) - notes_used)
     if unused:
         report.not_carried.append(
-            _("%(count)d notes attached to the project or to elements that were not imported.")
+            ngettext(
+                "%(count)d note attached to the project or to an element that was not imported.",
+                "%(count)d notes attached to the project or to elements that were not imported.",
+                unused,
+            )
             % {"count": unused}
         )
     if report.observations_created:
@@ -385,16 +392,27 @@ def _import_project(
     unmapped = [case for case in project.cases if case.guid not in (case_map or {})]
     if unmapped:
         report.not_carried.append(
-            _(
-                "%(count)d cases and %(variables)d variables: their sources were imported as documents, "
-                "not tied to "
-                "a collective or an informant."
+            ngettext(
+                "%(count)d case: its sources were imported as documents, not tied to a collective or an "
+                "informant.",
+                "%(count)d cases: their sources were imported as documents, not tied to a collective or an "
+                "informant.",
+                len(unmapped),
             )
-            % {"count": len(unmapped), "variables": project.variables}
+            % {"count": len(unmapped)}
         )
+        if project.variables:
+            report.not_carried.append(
+                ngettext("%(count)d case variable.", "%(count)d case variables.", project.variables)
+                % {"count": project.variables}
+            )
     for name, count in sorted(project.other_sources.items()):
         report.not_carried.append(
-            _("%(count)d sources of type %(type)s (only texts are imported).")
+            ngettext(
+                "%(count)d source of type %(type)s (only texts are imported).",
+                "%(count)d sources of type %(type)s (only texts are imported).",
+                count,
+            )
             % {"count": count, "type": name}
         )
     for name, count in sorted(project.other.items()):

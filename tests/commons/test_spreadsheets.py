@@ -116,3 +116,24 @@ def test_streamed_xlsx_holds_the_rows_as_values():
             assert value == safe
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
     response.file_to_stream.close()  # the temporary file (response.close() would signal the request's end)
+
+
+def test_writing_an_xlsx_does_not_load_numpy():
+    """openpyxl would import numpy (about 20 MB in a worker) only to accept numpy scalars, which we
+    never write: `write_xlsx` keeps it out when numpy is not loaded yet (issue 14's memory budget).
+    In a fresh interpreter, since this test process may have imported numpy already."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import io, sys\n"
+        "from commons.spreadsheets import xlsx_bytes\n"
+        "data = xlsx_bytes([['a', 1, 2.5]])\n"
+        "assert 'numpy' not in sys.modules, 'numpy was imported'\n"
+        "from openpyxl import load_workbook\n"
+        "assert [c.value for c in next(load_workbook(io.BytesIO(data)).active.iter_rows())] == ['a', 1, 2.5]\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    completed = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr

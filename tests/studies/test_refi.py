@@ -220,6 +220,16 @@ def test_atlasti_project_reports_its_missing_sources_and_imports_its_codebook(st
     assert report.not_carried  # cases, sets, other sources... are named
 
 
+def test_the_report_counts_read_right_in_french_in_the_singular(study):
+    """« 1 source de type AudioSource », never « 1 sources »: counts of one take the singular."""
+    sample = require_shared("refi-qda", "samples", "atlasti-standard-project.qde").read_bytes()
+    with translation.override("fr"):
+        report = import_file(study, qdpx(sample), filename="atlasti.qdpx", dry_run=True)
+    assert "1 source de type AudioSource (seuls les textes sont importés)." in report.not_carried
+    assert "2 sources de type PDFSource (seuls les textes sont importés)." in report.not_carried
+    assert not any(line.startswith("1 ") and "sources " in line for line in report.not_carried)
+
+
 def test_atlasti_codebook_imports_its_codes(study):
     path = require_shared("refi-qda", "samples", "atlasti-codebook.qdc")
     report = import_file(study, io.BytesIO(path.read_bytes()), filename=path.name)
