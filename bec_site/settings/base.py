@@ -327,6 +327,13 @@ BEC_INVITATION_DAYS = int(os.environ.get("BEC_INVITATION_DAYS", "14"))
 # The largest interview recording accepted, in megabytes (studies.uploads).
 BEC_RECORDING_MAX_BYTES = int(os.environ.get("BEC_MAX_RECORDING_MB", "200")) * 1024 * 1024
 
+# --- Personal data (commons.views.member_data, the privacy page): a member's archive holds at most
+# this many rows per kind of data, and a member may build this many archives an hour.
+BEC_DATA_EXPORT_MAX_ROWS = int(os.environ.get("BEC_DATA_EXPORT_MAX_ROWS", "20000"))
+BEC_DATA_EXPORT_PER_HOUR = int(os.environ.get("BEC_DATA_EXPORT_PER_HOUR", "5"))
+# Who answers questions about personal data (the privacy page shows it): an address, or empty.
+BEC_PRIVACY_CONTACT = os.environ.get("BEC_PRIVACY_CONTACT", "")
+
 # --- REFI-QDA exchange (studies.exchange.archive): what an imported file may weigh. A project past
 # any of these is refused before anything is read from it (zip bombs, oversized entries).
 BEC_EXCHANGE_MAX_ARCHIVE_BYTES = int(os.environ.get("BEC_EXCHANGE_MAX_ARCHIVE_MB", "100")) * 1024 * 1024

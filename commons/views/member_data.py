@@ -1,0 +1,46 @@
+"""« Mes données »: a signed-in member downloads the archive of everything held about them.
+
+Only the person themselves: the view takes no identifier, it exports `request.user` and nobody
+else. Building reads every section (bounded, see `participants.data_export`), so it happens on a
+POST, counted by a per-member rate limit; each export is logged in Wagtail's audit log, without its
+content. The archive is built in a spooled temporary file and sent in blocks.
+"""
+
+from __future__ import annotations
+
+import tempfile
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from participants.data_export import allow_export, max_rows, sections
+
+from ..data_export import build_member_archive
+
+#: Archives up to this size stay in memory; larger ones spill to a temporary file on disk.
+SPOOL_BYTES = 8 * 1024 * 1024
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_data(request: HttpRequest) -> HttpResponse:
+    """GET: what the archive holds and the button; POST: the ZIP (or 429 past the rate limit)."""
+    context = {"sections": [section.name for section in sections()], "max_rows": max_rows()}
+    if request.method == "GET":
+        return render(request, "commons/member_data.html", context)
+    if not allow_export(request.user):
+        context["error"] = _(
+            "You have asked for your data several times in the last hour. Please try again later."
+        )
+        return render(request, "commons/member_data.html", context, status=429)
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+    build_member_archive(request.user, spool, by=request.user, via="web")
+    spool.seek(0)
+    filename = f"mes-donnees-{timezone.localdate():%Y-%m-%d}.zip"
+    response = FileResponse(spool, content_type="application/zip", as_attachment=True, filename=filename)
+    response["Cache-Control"] = "no-store"
+    return response
