@@ -126,6 +126,7 @@ def _ballots(user, limit: int) -> list[dict]:
 
 def _ballot_history(user, limit: int) -> list[dict]:
     from .models import BallotChange
+    from .models.governance import BallotChoice
 
     changes = list(
         BallotChange.objects.filter(voter=user)
@@ -137,7 +138,7 @@ def _ballot_history(user, limit: int) -> list[dict]:
         {
             "bureau": c.proposal.bureau.title,
             "proposal": c.proposal.title,
-            "choice": c.choice,
+            "choice": BallotChoice(c.choice).label if c.choice in BallotChoice.values else c.choice,
             "grades": _grades(c.grades, labels),
             "reason": c.reason,
             "at": c.at,
