@@ -19,7 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils._os import safe_join
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy as _
 from django.views.static import serve
 
 #: Where Wagtail stores documents (interview recordings among them) under MEDIA_ROOT.
@@ -101,21 +101,21 @@ def serve_media(request: HttpRequest, path: str) -> HttpResponse:
 #: « Who sees what », the table of docs/architecture.md (Security model) in the visitors' words:
 #: (data, anonymous, signed-in outsider, observer, member, coordinator). Keep the two in step.
 WHO_SEES_WHAT = (
-    (_lazy("Bureau page, charter, decision register, published protocols and reports"),
-     _lazy("yes"), _lazy("yes"), _lazy("yes"), _lazy("yes"), _lazy("yes")),
-    (_lazy("Members list (display names, roles, colleges)"),
-     _lazy("no"), _lazy("no"), _lazy("yes"), _lazy("yes"), _lazy("yes, and manages it")),
-    (_lazy("Proposals, their discussion, ballots while a vote is open"),
-     _lazy("no"), _lazy("no"), _lazy("yes"), _lazy("yes"), _lazy("yes")),
-    (_lazy("Observations, interviews, excerpts, memos, analyses"),
-     _lazy("no"), _lazy("no"), _lazy("yes"), _lazy("yes"), _lazy("yes")),
-    (_lazy("Real names of collectives, informants' identifying details"),
-     _lazy("no"), _lazy("no"), _lazy("pseudonyms only"), _lazy("yes"), _lazy("yes")),
-    (_lazy("Interview recordings"),
-     _lazy("no"), _lazy("no"), _lazy("while the recording consent holds"),
-     _lazy("while the recording consent holds"), _lazy("while the recording consent holds")),
-    (_lazy("Collectives, informants and consent records in the admin"),
-     _lazy("no"), _lazy("no"), _lazy("no"), _lazy("no"), _lazy("yes, for their bureaus")),
+    (_("Bureau page, charter, decision register, published protocols and reports"),
+     _("yes"), _("yes"), _("yes"), _("yes"), _("yes")),
+    (_("Members list (display names, roles, colleges)"),
+     _("no"), _("no"), _("yes"), _("yes"), _("yes, and manages it")),
+    (_("Proposals, their discussion, ballots while a vote is open"),
+     _("no"), _("no"), _("yes"), _("yes"), _("yes")),
+    (_("Observations, interviews, excerpts, memos, analyses"),
+     _("no"), _("no"), _("yes"), _("yes"), _("yes")),
+    (_("Real names of collectives, informants' identifying details"),
+     _("no"), _("no"), _("pseudonyms only"), _("yes"), _("yes")),
+    (_("Interview recordings"),
+     _("no"), _("no"), _("while the recording consent holds"),
+     _("while the recording consent holds"), _("while the recording consent holds")),
+    (_("Collectives, informants and consent records in the admin"),
+     _("no"), _("no"), _("no"), _("no"), _("yes, for their bureaus")),
 )
 
 
