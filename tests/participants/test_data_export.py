@@ -283,7 +283,7 @@ def test_privacy_page_is_public_and_states_the_settings(client, db, settings):
     assert page.status_code == 200
     text = page.content.decode()
     assert "Données personnelles" in text
-    assert "9 jours" in text and "3 archives" in text and "dpo@bec.example" in text
+    assert "fonctionne 9 jours" in text and "3 archives" in text and "dpo@bec.example" in text
     assert "pseudonymes seulement" in text  # the « who sees what » table
 
 
