@@ -21,6 +21,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/profile/data/", member_data.member_data, name="member_data"),
+    path("accounts/profile/data/<str:token>/", member_data.download, name="member_data_download"),
     path("accounts/profile/", include("participants.urls")),
     path("confidentialite/", views.privacy, name="privacy"),
     path("accounts/", include("allauth.urls")),

@@ -11,12 +11,22 @@ the proposal's title but no one else's vote, a comment without the thread around
 
 from __future__ import annotations
 
+import re
+import time
+import uuid
+from pathlib import Path
 from typing import BinaryIO
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.core.mail import send_mail
+from django.urls import reverse
 from wagtail.log_actions import log
 
-from participants.data_export import Section, register_section, write_archive
+from participants.data_export import Section, count_of, register_section, row_estimate, write_archive
 
+from .emails import render_email, site_url
 from .spreadsheets import write_csv
 
 #: Audit-log action of an export (Wagtail's site history): who asked, when; never the content.
@@ -191,6 +201,91 @@ def register() -> None:
             "historique_des_votes",
             ("bureau", "proposal", "choice", "grades", "reason", "at"),
             _ballot_history,
+            count=count_of("commons.BallotChange", "voter"),
         )
     )
-    register_section(Section("commentaires", ("bureau", "proposal", "body", "created_at"), _comments))
+    register_section(
+        Section(
+            "commentaires",
+            ("bureau", "proposal", "body", "created_at"),
+            _comments,
+            count=count_of("commons.Comment", "author"),
+        )
+    )
+
+
+# --- Large accounts: built in the background, a link emailed --------------------------------------
+
+#: Salt of the signed download links (a link names a member and a file; only that member opens it).
+LINK_SALT = "bec.member-data.link"
+
+
+def export_folder() -> Path:
+    """Where built archives wait for their download: outside MEDIA_ROOT, never served as a file."""
+    return Path(settings.BEC_DATA_EXPORT_DIR)
+
+
+def link_hours() -> int:
+    return int(settings.BEC_DATA_EXPORT_LINK_HOURS)
+
+
+def is_large(user) -> bool:
+    """Whether `user`'s archive should be built in the background (more rows than the threshold).
+
+    Counts the member's rows in the sections that grow (each app's `Section.count`: ballot history,
+    comments, observations, interviews, excerpts, memos): one query each, no content read.
+    """
+    threshold = int(settings.BEC_DATA_EXPORT_BACKGROUND_ROWS)
+    return row_estimate(user, threshold) > threshold
+
+
+def forget_old_archives(now: float | None = None) -> int:
+    """Delete archives whose link has expired; return how many went."""
+    folder = export_folder()
+    if not folder.is_dir():
+        return 0
+    limit = (now or time.time()) - link_hours() * 3600
+    removed = 0
+    for path in folder.glob("*.zip"):
+        if path.stat().st_mtime < limit:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def build_and_send_link(user_id: int) -> str:
+    """Build the archive of member `user_id` in the export folder and email them a signed link.
+
+    The body of the background task (`commons.tasks.member_data_task`). The file has a random name;
+    the link is signed (member and file) and expires after `BEC_DATA_EXPORT_LINK_HOURS`, when the
+    next run deletes the file.
+    """
+    user = get_user_model().objects.get(pk=user_id)
+    forget_old_archives()
+    folder = export_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{uuid.uuid4().hex}.zip"
+    partial = folder / f".{name}.part"
+    with partial.open("wb") as stream:
+        build_member_archive(user, stream, by=user, via="background")
+    partial.replace(folder / name)
+    token = signing.dumps({"u": user.pk, "f": name}, salt=LINK_SALT)
+    link = site_url(reverse("member_data_download", args=[token]))
+    subject, body = render_email("commons/email/member_data", {"link": link, "hours": link_hours()})
+    send_mail(subject=subject, message=body, from_email=None, recipient_list=[user.email])
+    return name
+
+
+def archive_for_link(token: str, user) -> Path | None:
+    """The archive a signed link names, if the link is valid, is `user`'s, and the file is still there."""
+    try:
+        payload = signing.loads(token, salt=LINK_SALT, max_age=link_hours() * 3600)
+    except signing.BadSignature:  # includes SignatureExpired
+        return None
+    if not isinstance(payload, dict) or payload.get("u") != user.pk:
+        return None
+    name = str(payload.get("f", ""))
+    if not re.fullmatch(r"[0-9a-f]{32}\.zip", name):
+        return None
+    path = export_folder() / name
+    return path if path.is_file() else None

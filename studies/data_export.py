@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from participants.data_export import Section, register_section
+from participants.data_export import Section, count_of, register_section
 
 
 def _observations(user, limit: int) -> list[dict]:
@@ -151,6 +151,7 @@ def register() -> None:
                 "visibility",
             ),
             _observations,
+            count=count_of("studies.Observation", "observer"),
         )
     )
     register_section(
@@ -167,6 +168,7 @@ def register() -> None:
                 "transcript",
             ),
             _interviews,
+            count=count_of("studies.Interview", "interviewer"),
         )
     )
     register_section(
@@ -174,6 +176,14 @@ def register() -> None:
             "extraits_codes",
             ("study", "source", "start", "end", "text", "codes", "memo", "created_at"),
             _excerpts,
+            count=count_of("studies.Excerpt", "coder"),
         )
     )
-    register_section(Section("memos", ("study", "about", "body", "created_at"), _memos))
+    register_section(
+        Section(
+            "memos",
+            ("study", "about", "body", "created_at"),
+            _memos,
+            count=count_of("studies.Memo", "author"),
+        )
+    )

@@ -331,6 +331,12 @@ BEC_RECORDING_MAX_BYTES = int(os.environ.get("BEC_MAX_RECORDING_MB", "200")) * 1
 # this many rows per kind of data, and a member may build this many archives an hour.
 BEC_DATA_EXPORT_MAX_ROWS = int(os.environ.get("BEC_DATA_EXPORT_MAX_ROWS", "20000"))
 BEC_DATA_EXPORT_PER_HOUR = int(os.environ.get("BEC_DATA_EXPORT_PER_HOUR", "5"))
+# Past this many rows (ballot history, comments, observations, interviews, excerpts, memos), the
+# archive is built by a background task (TASKS) and a link is emailed; the link works this many hours.
+# The archives wait in BEC_DATA_EXPORT_DIR, outside MEDIA_ROOT: never served as files.
+BEC_DATA_EXPORT_BACKGROUND_ROWS = int(os.environ.get("BEC_DATA_EXPORT_BACKGROUND_ROWS", "2000"))
+BEC_DATA_EXPORT_LINK_HOURS = int(os.environ.get("BEC_DATA_EXPORT_LINK_HOURS", "48"))
+BEC_DATA_EXPORT_DIR = Path(os.environ.get("BEC_DATA_EXPORT_DIR", BASE_DIR / "private" / "exports"))
 # Who answers questions about personal data (the privacy page shows it): an address, or empty.
 BEC_PRIVACY_CONTACT = os.environ.get("BEC_PRIVACY_CONTACT", "")
 

@@ -231,6 +231,60 @@ def test_other_methods_are_refused(client, world):
     assert client_for(client, world.subject).put(URL).status_code == 405
 
 
+def _link(message) -> str:
+    line = next(line for line in message.body.splitlines() if "/accounts/profile/data/" in line)
+    return "/" + line.strip().split("://", 1)[1].split("/", 1)[1]
+
+
+@pytest.fixture
+def background(settings, tmp_path):
+    """Every account is « large »: the page builds in the background (immediate backend in tests)."""
+    settings.BEC_DATA_EXPORT_BACKGROUND_ROWS = 3
+    settings.BEC_DATA_EXPORT_DIR = tmp_path / "exports"
+    return tmp_path / "exports"
+
+
+def test_large_account_gets_an_emailed_link_that_only_they_can_open(client, world, background, make_person):
+    client_for(client, world.subject)
+    response = client.post(URL)
+    assert response.status_code == 302 and response.url == URL
+    [message] = mail.outbox
+    assert message.to == ["sujet@example.org"]
+    link = _link(message)
+    [archive_file] = list(background.glob("*.zip"))
+    # The member opens it.
+    download = client.get(link)
+    assert download.status_code == 200 and download["Content-Type"] == "application/zip"
+    text = _all_text(zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content))))
+    assert "sujet@example.org" in text and world.other.email not in text
+    # Anyone else gets nothing: another member, an anonymous visitor, a tampered link.
+    client.force_login(world.other)
+    assert client.get(link).status_code == 410
+    client.logout()
+    assert client.get(link).status_code == 302
+    client.force_login(world.subject)
+    assert client.get(link[:-3] + "abc/").status_code == 410
+    assert archive_file.is_file()
+    assert ModelLogEntry.objects.filter(action=EXPORT_ACTION, data__via="background").count() == 1
+
+
+def test_expired_links_answer_410_and_their_archives_are_deleted(client, world, background, settings):
+    client_for(client, world.subject).post(URL)
+    link = _link(mail.outbox[0])
+    settings.BEC_DATA_EXPORT_LINK_HOURS = 0
+    assert client.get(link).status_code == 410
+    from commons.data_export import forget_old_archives
+
+    assert forget_old_archives(now=__import__("time").time() + 1) == 1
+    assert list(background.glob("*.zip")) == []
+
+
+def test_a_small_account_is_not_sent_to_the_background(client, world, settings, tmp_path):
+    settings.BEC_DATA_EXPORT_DIR = tmp_path / "exports"
+    response = client_for(client, world.subject).post(URL)
+    assert response.status_code == 200 and not mail.outbox and not (tmp_path / "exports").exists()
+
+
 # --- the command ----------------------------------------------------------------------------------
 
 
