@@ -27,11 +27,21 @@ from .. import data_export, tasks
 SPOOL_BYTES = 8 * 1024 * 1024
 
 
+def _context(**extra) -> dict:
+    """What the page says the archive holds and how it is built (from the settings in force)."""
+    return {
+        "sections": [section.name for section in sections()],
+        "max_rows": max_rows(),
+        "link_hours": data_export.link_hours(),
+        **extra,
+    }
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def member_data(request: HttpRequest) -> HttpResponse:
     """GET: what the archive holds and the button; POST: the ZIP (or 429 past the rate limit)."""
-    context = {"sections": [section.name for section in sections()], "max_rows": max_rows()}
+    context = _context()
     if request.method == "GET":
         return render(request, "commons/member_data.html", context)
     if not allow_export(request.user):
@@ -66,11 +76,7 @@ def download(request: HttpRequest, token: str) -> HttpResponse:
     """
     path = data_export.archive_for_link(token, request.user)
     if path is None:
-        context = {
-            "sections": [section.name for section in sections()],
-            "max_rows": max_rows(),
-            "error": _("This download link is no longer valid. Ask for your data again below."),
-        }
+        context = _context(error=_("This download link is no longer valid. Ask for your data again below."))
         return render(request, "commons/member_data.html", context, status=410)
     response = FileResponse(
         path.open("rb"),
