@@ -172,6 +172,25 @@ def _comments(user, limit: int) -> list[dict]:
     ]
 
 
+def _electorates(user, limit: int) -> list[dict]:
+    from .models.governance import Elector
+
+    rows = (
+        Elector.objects.filter(user=user)
+        .select_related("proposal__bureau")
+        .order_by("proposal__opens_at", "pk")
+    )
+    return [
+        {
+            "bureau": e.proposal.bureau.title,
+            "proposal": e.proposal.title,
+            "college": e.college,
+            "opens_at": e.proposal.opens_at,
+        }
+        for e in rows[:limit]
+    ]
+
+
 def register() -> None:
     """Called from `CommonsConfig.ready`."""
     register_section(
@@ -194,6 +213,14 @@ def register() -> None:
     register_section(
         Section(
             "votes", ("bureau", "proposal", "choice", "grades", "reason", "cast_at", "updated_at"), _ballots
+        )
+    )
+    register_section(
+        Section(
+            "listes_electorales",
+            ("bureau", "proposal", "college", "opens_at"),
+            _electorates,
+            count=count_of("commons.Elector", "user"),
         )
     )
     register_section(

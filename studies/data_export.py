@@ -134,6 +134,33 @@ def _memos(user, limit: int) -> list[dict]:
     return result
 
 
+def _documents(user, limit: int) -> list[dict]:
+    from .models import Document
+
+    rows = Document.objects.filter(imported_by=user).select_related("study").order_by("pk")
+    return [{"study": d.study.title, "title": d.title, "origin": d.origin} for d in rows[:limit]]
+
+
+def _versions(user, limit: int) -> list[dict]:
+    """Protocol and report versions the member published (their summary, not the page's text)."""
+    from .models import ProtocolVersion, ReportVersion
+
+    result = []
+    for kind, model, page in (("protocol", ProtocolVersion, "protocol"), ("report", ReportVersion, "report")):
+        rows = model.objects.filter(published_by=user).select_related(page).order_by("published_at", "pk")
+        result += [
+            {
+                "kind": kind,
+                "page": getattr(v, page).title,
+                "number": v.number,
+                "published_at": v.published_at,
+                "summary": v.summary,
+            }
+            for v in rows[:limit]
+        ]
+    return result[:limit]
+
+
 def register() -> None:
     """Called from `StudiesConfig.ready`."""
     register_section(
@@ -186,4 +213,15 @@ def register() -> None:
             _memos,
             count=count_of("studies.Memo", "author"),
         )
+    )
+    register_section(
+        Section(
+            "documents_importes",
+            ("study", "title", "origin"),
+            _documents,
+            count=count_of("studies.Document", "imported_by"),
+        )
+    )
+    register_section(
+        Section("versions_publiees", ("kind", "page", "number", "published_at", "summary"), _versions)
     )

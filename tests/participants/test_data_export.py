@@ -28,12 +28,13 @@ from commons.data_export import EXPORT_ACTION, build_member_archive
 from commons.models import Comment, Invitation, Role
 from participants.data_export import sections
 from participants.models import ConsentForm, ConsentRecord, Informant
-from studies.models import Code, Excerpt, Interview, Memo, Observation
-from tests.conftest import client_for
+from studies.models import Code, Document, Excerpt, Interview, Memo, Observation, ProtocolPage
+from tests.conftest import client_for, protocol_body
 
 SECTIONS = (
-    "profil", "adhesions", "invitations_envoyees", "propositions", "votes", "historique_des_votes",
-    "commentaires", "observations", "entretiens", "extraits_codes", "memos",
+    "profil", "adhesions", "invitations_envoyees", "propositions", "votes", "listes_electorales",
+    "historique_des_votes", "commentaires", "observations", "entretiens", "extraits_codes", "memos",
+    "documents_importes", "versions_publiees",
 )
 #: Strings that belong to other people: none may be in the subject's archive.
 OTHERS = ("invitee-secret@example.org", "raison-de-l-autre", "commentaire-autrui", "Collectif Vrai-Nom",
@@ -80,6 +81,13 @@ def _fill(bureau, study, make_person, make_collective, subject=None, *, copies: 
                                          text="note", memo="mémo d'extrait")
         excerpt.codes.set([code])
         Memo.objects.create(study=study, author=subject, observation=observation, body="Mémo du sujet")
+        Document.objects.create(study=study, title=f"Document {n}", plain_text="Un texte importé.",
+                                imported_by=subject, origin="compte-rendu.txt")
+    if not ProtocolPage.objects.child_of(study).exists():
+        protocol = ProtocolPage(title="Protocole", slug="protocole", body=protocol_body(),
+                                change_summary="Version initiale.", live=False)
+        study.add_child(instance=protocol)
+        protocol.save_revision(user=subject).publish()  # published_by is the revision's author
     withdrawn.consents.update(withdrawn_at="2020-01-01T00:00:00Z")
     return World(subject, other)
 
@@ -116,7 +124,7 @@ def test_archive_holds_every_kind_of_the_members_data(world):
     assert counts == {
         "profil": 1, "adhesions": 1, "invitations_envoyees": 1, "propositions": 1, "votes": 1,
         "historique_des_votes": 2, "commentaires": 1, "observations": 1, "entretiens": 1,
-        "extraits_codes": 1, "memos": 1,
+        "extraits_codes": 1, "memos": 1, "listes_electorales": 1, "documents_importes": 1, "versions_publiees": 1,
     }
     rows = {name: section["rows"] for name, section in data["sections"].items()}
     assert rows["profil"][0]["email"] == "sujet@example.org"
@@ -130,6 +138,8 @@ def test_archive_holds_every_kind_of_the_members_data(world):
     assert rows["observations"][0]["collective"].startswith("C-")
     assert rows["extraits_codes"][0]["codes"] == ["Rédaction"]
     assert rows["memos"][0]["body"] == "Mémo du sujet"
+    assert rows["versions_publiees"][0] | {"published_at": None} == {
+        "kind": "protocol", "page": "Protocole", "number": 1, "published_at": None, "summary": "Version initiale."}
     assert data["truncated"] == []
     # The readable CSV holds the same rows, with a header.
     assert _csv(archive, "historique_des_votes")[0] == data["sections"]["historique_des_votes"]["columns"]
@@ -167,7 +177,7 @@ def test_query_count_does_not_grow_with_the_data(bureau, study, make_person, mak
                   make_person(bureau, Role.MEMBER, email="gros@example.org"), copies=6,
                   other_email="autre-2@example.org").subject
     queries(small)  # warm-up: content types of the audit log are cached per process
-    assert queries(large) == queries(small) <= 20
+    assert queries(large) == queries(small) <= 26
 
 
 def test_export_is_logged_without_its_content(world):
