@@ -369,3 +369,9 @@ def test_invitation_email_links_to_the_privacy_page(client, bureau, people):
     path = "/" + link.split("://", 1)[1].split("/", 1)[1]
     client.logout()
     assert client.get(path).status_code == 200
+
+
+@pytest.mark.parametrize("token", ["x", "a:b:c", "é" * 20, "%00", "x" * 5000, "eyJ1IjoxfQ:1abc:def", "..%2F..%2Fetc"])
+def test_hostile_download_links_are_refused_not_errors(client, world, background, token):
+    response = client_for(client, world.subject).get(f"{URL}{token}/")
+    assert response.status_code in (400, 404, 410)  # a NUL in the path is refused before the view (400)
