@@ -5,7 +5,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from commons.views import decisions, invitations
+from commons.views import decisions, invitations, member_data
 
 from . import views
 
@@ -20,7 +20,10 @@ urlpatterns = [
     path("admin/", include("commons.admin_urls")),  # Wagtail views served scoped (before Wagtail's own)
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path("accounts/profile/data/", member_data.member_data, name="member_data"),
+    path("accounts/profile/data/<str:token>/", member_data.download, name="member_data_download"),
     path("accounts/profile/", include("participants.urls")),
+    path("confidentialite/", views.privacy, name="privacy"),
     path("accounts/", include("allauth.urls")),
     path("invitations/<str:token>/", invitations.accept, name="invitation_accept"),
     path("i18n/", include("django.conf.urls.i18n")),

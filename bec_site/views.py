@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils._os import safe_join
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from django.views.static import serve
 
 #: Where Wagtail stores documents (interview recordings among them) under MEDIA_ROOT.
@@ -93,3 +94,49 @@ def serve_media(request: HttpRequest, path: str) -> HttpResponse:
     if _is_within(target, root / DOCUMENTS_FOLDER):
         raise Http404
     return serve(request, normalised, document_root=str(root))
+
+
+# --- The privacy page ------------------------------------------------------------------------------
+
+#: « Who sees what », the table of docs/architecture.md (Security model) in the visitors' words:
+#: (data, anonymous, signed-in outsider, observer, member, coordinator). Keep the two in step.
+WHO_SEES_WHAT = (
+    (_("Bureau page, charter, decision register, published protocols and reports"),
+     _("yes"), _("yes"), _("yes"), _("yes"), _("yes")),
+    (_("Members list (display names, roles, colleges)"),
+     _("no"), _("no"), _("yes"), _("yes"), _("yes, and manages it")),
+    (_("Proposals, their discussion, ballots while a vote is open"),
+     _("no"), _("no"), _("yes"), _("yes"), _("yes")),
+    (_("Observations, interviews, excerpts, memos, analyses"),
+     _("no"), _("no"), _("yes"), _("yes"), _("yes")),
+    (_("Real names of collectives, informants' identifying details"),
+     _("no"), _("no"), _("pseudonyms only"), _("yes"), _("yes")),
+    (_("Interview recordings"),
+     _("no"), _("no"), _("while the recording consent holds"),
+     _("while the recording consent holds"), _("while the recording consent holds")),
+    (_("Collectives, informants and consent records in the admin"),
+     _("no"), _("no"), _("no"), _("no"), _("yes, for their bureaus")),
+)
+
+
+def privacy_facts() -> dict[str, object]:
+    """What the privacy page states, read from the settings in force (never written by hand twice)."""
+    return {
+        "invitation_days": settings.BEC_INVITATION_DAYS,
+        "session_days": max(1, round(settings.SESSION_COOKIE_AGE / 86400)),
+        "export_per_hour": settings.BEC_DATA_EXPORT_PER_HOUR,
+        "export_max_rows": settings.BEC_DATA_EXPORT_MAX_ROWS,
+        "contact": settings.BEC_PRIVACY_CONTACT,
+        "recording_max_mb": settings.BEC_RECORDING_MAX_BYTES // (1024 * 1024),
+    }
+
+
+def privacy(request: HttpRequest) -> HttpResponse:
+    """« Données personnelles »: what is collected, why, who sees it, how long, how to act on it.
+
+    Public (an invited person reads it before having an account), and generated from the settings,
+    so that what it says about durations and limits is what the site does.
+    """
+    from django.shortcuts import render
+
+    return render(request, "privacy.html", {"facts": privacy_facts(), "who_sees_what": WHO_SEES_WHAT})

@@ -42,7 +42,13 @@ def invite(
             email=email, bureau=bureau, role=role, college=college, invited_by=request.user
         )
     link = site_url(reverse("invitation_accept", args=[token]))
-    context = {"invitation": invitation, "link": link, "inviter": request.user, "bureau": bureau}
+    context = {
+        "invitation": invitation,
+        "link": link,
+        "inviter": request.user,
+        "bureau": bureau,
+        "privacy_link": site_url(reverse("privacy")),
+    }
     subject, body = render_email("commons/email/invitation", context)
     send_mail(
         subject=subject,

@@ -7,7 +7,7 @@ server time, and a due proposal is closed when someone views it.
 
 from django_tasks import task
 
-from . import actions, notifications, workflow
+from . import actions, data_export, notifications, workflow
 
 
 def close_due() -> int:
@@ -31,3 +31,9 @@ def close_due_proposals_task() -> int:
 @task()
 def send_vote_reminders_task() -> int:
     return notifications.send_vote_reminders()
+
+
+@task()
+def member_data_task(user_id: int) -> str:
+    """« Mes données » of a large account: build the archive, email the member a link."""
+    return data_export.build_and_send_link(user_id)

@@ -333,6 +333,19 @@ BEC_INVITATION_DAYS = int(os.environ.get("BEC_INVITATION_DAYS", "14"))
 # The largest interview recording accepted, in megabytes (studies.uploads).
 BEC_RECORDING_MAX_BYTES = int(os.environ.get("BEC_MAX_RECORDING_MB", "200")) * 1024 * 1024
 
+# --- Personal data (commons.views.member_data, the privacy page): a member's archive holds at most
+# this many rows per kind of data, and a member may build this many archives an hour.
+BEC_DATA_EXPORT_MAX_ROWS = int(os.environ.get("BEC_DATA_EXPORT_MAX_ROWS", "20000"))
+BEC_DATA_EXPORT_PER_HOUR = int(os.environ.get("BEC_DATA_EXPORT_PER_HOUR", "5"))
+# Past this many rows (ballot history, comments, observations, interviews, excerpts, memos), the
+# archive is built by a background task (TASKS) and a link is emailed; the link works this many hours.
+# The archives wait in BEC_DATA_EXPORT_DIR, outside MEDIA_ROOT: never served as files.
+BEC_DATA_EXPORT_BACKGROUND_ROWS = int(os.environ.get("BEC_DATA_EXPORT_BACKGROUND_ROWS", "2000"))
+BEC_DATA_EXPORT_LINK_HOURS = int(os.environ.get("BEC_DATA_EXPORT_LINK_HOURS", "48"))
+BEC_DATA_EXPORT_DIR = Path(os.environ.get("BEC_DATA_EXPORT_DIR", BASE_DIR / "private" / "exports"))
+# Who answers questions about personal data (the privacy page shows it): an address, or empty.
+BEC_PRIVACY_CONTACT = os.environ.get("BEC_PRIVACY_CONTACT", "")
+
 # --- REFI-QDA exchange (studies.exchange.archive): what an imported file may weigh. A project past
 # any of these is refused before anything is read from it (zip bombs, oversized entries).
 BEC_EXCHANGE_MAX_ARCHIVE_BYTES = int(os.environ.get("BEC_EXCHANGE_MAX_ARCHIVE_MB", "100")) * 1024 * 1024

@@ -51,6 +51,8 @@ def demo_site(live_server) -> dict[str, str]:
         "report": f"{study.url}premiers-constats/",
         "report versions": f"{study.url}premiers-constats/versions/",
         "report diff": f"{study.url}premiers-constats/v/1/diff/",
+        "my data": "/accounts/profile/data/",
+        "privacy": "/confidentialite/",
     }
     return pages
 

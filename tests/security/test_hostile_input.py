@@ -206,6 +206,8 @@ def site(django_db_setup, django_db_blocker):
                 *_route_urls(report, ids)]
         # A NUL in a page path reaches Wagtail's slug lookup (PostgreSQL refuses NUL in text).
         urls += [f"{bureau.url}%00/", f"{study.url}x%00y/"]
+        # A member's own pages of issue 16: « Mes données » (its POST builds an archive) and privacy.
+        urls += [reverse("member_data"), reverse("privacy")]
         admin_objects = [
             Collective.objects.filter(bureau=bureau).first(),
             Informant.objects.filter(collective__bureau=bureau).first(),
@@ -242,7 +244,8 @@ def test_the_walk_covers_the_site(site):
     paths = "\n".join(site.urls)
     for fragment in ("/members/invite/", "/proposals/", "/vote/", "/decisions/", "/observations/",
                      "/excerpts/", "/memos/", "/interviews/", "/codebook/", "/agreement/", "/diff/",
-                     "/admin/snippets/participants/consentrecord/", "/admin/snippets/studies/aitool/"):
+                     "/admin/snippets/participants/consentrecord/", "/admin/snippets/studies/aitool/",
+                     "/accounts/profile/data/", "/confidentialite/"):
         assert fragment in paths, fragment
     for name in ("q", "collective", "ai_tool", "codes", "reason", "coder_a", "email", "start", "version"):
         assert name in site.names, name
