@@ -375,3 +375,12 @@ def test_invitation_email_links_to_the_privacy_page(client, bureau, people):
 def test_hostile_download_links_are_refused_not_errors(client, world, background, token):
     response = client_for(client, world.subject).get(f"{URL}{token}/")
     assert response.status_code in (400, 404, 410)  # a NUL in the path is refused before the view (400)
+
+
+def test_the_page_writes_the_row_limit_as_a_french_number(client, people, settings):
+    """« 20 000 lignes », not « 20000 lignes »: numbers on the page follow the reader's language."""
+    settings.BEC_DATA_EXPORT_MAX_ROWS = 20000
+    client.force_login(people["member"])
+    html = client.get("/accounts/profile/data/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "20\u202f000" in html or "20\xa0000" in html or "20&nbsp;000" in html, "no thousands separator"
+    assert "20000" not in html
