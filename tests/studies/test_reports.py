@@ -210,7 +210,12 @@ def test_versions_diff_citation_feed_and_register(bureau, study, people, materia
     assert "augmenté" in proposal_page
     vote_all(bureau, second, people)
     public = Client()
-    assert public.get(report.url + "versions/").status_code == 200
+    history = public.get(report.url + "versions/")
+    assert history.status_code == 200
+    history_html = unescape(history.content.decode())
+    # The protocol's versions table, worded for a report; both versions listed with their diff links.
+    assert "Versions du rapport" in history_html and "protocole" not in history_html.lower().split("<main")[-1]
+    assert 'id="v1"' in history_html and 'id="v2"' in history_html and "v/2/diff/" in history_html
     diff = unescape(public.get(report.url + "v/2/diff/").content.decode())
     assert "augmenté" in diff and "Premier" in diff
     v1 = unescape(public.get(report.url + "v/1/").content.decode())
