@@ -15,6 +15,7 @@ Every page costs a bounded number of queries whatever the number of versions.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
@@ -227,19 +228,60 @@ def _edit_url(request: HttpRequest, page: ProtocolPage) -> str | None:
     return reverse("wagtailadmin_pages:edit", args=[page.pk])
 
 
-def _last_number(page: ProtocolPage) -> int:
-    return ProtocolVersion.objects.filter(protocol=page).aggregate(n=Max("number"))["n"] or 0
+def _versions(page):
+    """The recorded versions of a page decided by vote (a protocol or a report: `page.version_model`)."""
+    model = page.version_model
+    return model.objects.filter(**{model.page_field: page})
 
 
-def _get_version(page: ProtocolPage, number: int) -> ProtocolVersion:
-    version = (
-        ProtocolVersion.objects.filter(protocol=page, number=number)
-        .select_related("revision", "decision")
-        .first()
-    )
+def _last_number(page) -> int:
+    return _versions(page).aggregate(n=Max("number"))["n"] or 0
+
+
+def _missing(page, number: int) -> Http404:
+    if getattr(page, "proposal_kind", None) == ProposalKind.PROTOCOL:
+        return Http404(_("This protocol has no version %(n)s.") % {"n": number})
+    return Http404(_("This report has no version %(n)s.") % {"n": number})
+
+
+def _get_version(page, number: int):
+    version = _versions(page).filter(number=number).select_related("revision", "decision").first()
     if version is None:
-        raise Http404(_("This protocol has no version %(n)s.") % {"n": number})
+        raise _missing(page, number)
     return version
+
+
+def _diff_page(
+    request: HttpRequest, page, number: int, diff: Callable[..., dict], template: str, *, defer=()
+) -> HttpResponse:
+    """The « what version `number` changed » page of a protocol or a report; `diff(old, new)` gives
+    the diff's context from the two versions' revisions (`None` for v1's missing predecessor)."""
+    pair = {
+        found.number: found
+        for found in _versions(page).filter(number__in=[number - 1, number])
+        .select_related("revision", "decision")
+        .defer(*defer)
+    }
+    if number not in pair:
+        raise _missing(page, number)
+    this, previous = pair[number], pair.get(number - 1)
+    urls = _Urls(request, page)
+    context = _base_context(request, page, urls)
+    last = _last_number(page)
+    _decision_links(context["bureau"], [this])
+    context.update(
+        {
+            "version": this,
+            "previous": previous,
+            "is_current": this.number == last,
+            "previous_diff_url": urls.diff(number - 1) if previous is not None and number > 1 else None,
+            "next_diff_url": urls.diff(number + 1) if number < last else None,
+            **_nav(urls, this.number, last),
+            **diff(previous.revision if previous is not None else None, this.revision),
+            "heading_level": 2,
+        }
+    )
+    return render(request, template, context)
 
 
 # --- The views ------------------------------------------------------------------------------------
@@ -316,34 +358,11 @@ def version(request: HttpRequest, page: ProtocolPage, number: int) -> HttpRespon
 @permissions.public
 def version_diff(request: HttpRequest, page: ProtocolPage, number: int) -> HttpResponse:
     """What version `number` changed from the one before it (v1: the initial text)."""
-    pair = {
-        found.number: found
-        for found in ProtocolVersion.objects.filter(protocol=page, number__in=[number - 1, number])
-        .select_related("revision", "decision")
-        .defer("grid", "guide")
-    }
-    if number not in pair:
-        raise Http404(_("This protocol has no version %(n)s.") % {"n": number})
-    this, previous = pair[number], pair.get(number - 1)
-    urls = _Urls(request, page)
-    context = _base_context(request, page, urls)
-    last = _last_number(page)
-    _decision_links(context["bureau"], [this])
-    new_body = revision_body(this.revision)
-    old_body = revision_body(previous.revision) if previous is not None else None
-    context.update(
-        {
-            "version": this,
-            "previous": previous,
-            "is_current": this.number == last,
-            "previous_diff_url": urls.diff(number - 1) if previous is not None and number > 1 else None,
-            "next_diff_url": urls.diff(number + 1) if number < last else None,
-            **_nav(urls, this.number, last),
-            **diff_context(old_body, new_body),
-            "heading_level": 2,
-        }
-    )
-    return render(request, "studies/protocol/diff.html", context)
+
+    def diff(old, new) -> dict:
+        return diff_context(revision_body(old) if old is not None else None, revision_body(new))
+
+    return _diff_page(request, page, number, diff, "studies/protocol/diff.html", defer=("grid", "guide"))
 
 
 # --- The proposal page's « proposed changes » (hook `bec_proposal_changes`) -------------------------

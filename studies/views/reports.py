@@ -10,34 +10,27 @@ of what was published. Bounded queries whatever the number of blocks.
 from __future__ import annotations
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Max
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext as _
 
 from commons.models.governance import ProposalKind
 
 from .. import permissions
 from ..models import ReportVersion, StudyReportPage
 from ..reports import diff_revisions, parts, report_body
-from .protocol import _base_context, _decision_links, _edit_url, _nav, _readable, _Urls
-
-
-def _last_number(page: StudyReportPage) -> int:
-    return ReportVersion.objects.filter(report=page).aggregate(n=Max("number"))["n"] or 0
-
-
-def _get_version(page: StudyReportPage, number: int) -> ReportVersion:
-    found = (
-        ReportVersion.objects.filter(report=page, number=number)
-        .select_related("revision", "decision")
-        .first()
-    )
-    if found is None:
-        raise Http404(_("This report has no version %(n)s.") % {"n": number})
-    return found
+from .protocol import (
+    _base_context,
+    _decision_links,
+    _diff_page,
+    _edit_url,
+    _get_version,
+    _last_number,
+    _nav,
+    _readable,
+    _Urls,
+)
 
 
 def _citation(
@@ -155,32 +148,7 @@ def _diff_context(old, new) -> dict:
 @permissions.public
 def version_diff(request: HttpRequest, page: StudyReportPage, number: int) -> HttpResponse:
     """What version `number` changed from the one before it, text and figures (v1: the initial text)."""
-    pair = {
-        found.number: found
-        for found in ReportVersion.objects.filter(
-            report=page, number__in=[number - 1, number]
-        ).select_related("revision", "decision")
-    }
-    if number not in pair:
-        raise Http404(_("This report has no version %(n)s.") % {"n": number})
-    this, previous = pair[number], pair.get(number - 1)
-    urls = _Urls(request, page)
-    context = _base_context(request, page, urls)
-    last = _last_number(page)
-    _decision_links(context["bureau"], [this])
-    context.update(
-        {
-            "version": this,
-            "previous": previous,
-            "is_current": this.number == last,
-            "previous_diff_url": urls.diff(number - 1) if previous is not None and number > 1 else None,
-            "next_diff_url": urls.diff(number + 1) if number < last else None,
-            **_nav(urls, this.number, last),
-            **_diff_context(previous.revision if previous else None, this.revision),
-            "heading_level": 2,
-        }
-    )
-    return render(request, "studies/reports/diff.html", context)
+    return _diff_page(request, page, number, _diff_context, "studies/reports/diff.html")
 
 
 def proposal_changes(request: HttpRequest, proposal) -> SafeString | None:
