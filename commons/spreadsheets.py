@@ -45,7 +45,7 @@ __all__ = [
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: Where a spreadsheet may cut a text into cells: a formula start after one of these is neutralised.
 _AFTER_SEPARATOR = re.compile(r"([;,|\t\r\n][ \u00a0]*)(?=[=+\-@\t\r])")
-#: Control characters XLSX refuses (openpyxl raises on them): tab, LF and CR are allowed.
+#: Control characters XML (hence XLSX) cannot hold: tab, LF and CR are allowed.
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -132,45 +132,21 @@ def csv_response(filename: str, rows: Iterable[Sequence[Cell]]) -> HttpResponse:
     return response
 
 
-def _openpyxl_without_numpy():
-    """openpyxl's `Workbook`, imported (once, on the first XLSX) without numpy when numpy is not loaded.
-
-    Why: `openpyxl.compat.numbers` imports numpy, only to accept numpy scalars as numbers, and numpy
-    (installed for krippendorff) adds about 20 MB to a worker's memory — two thirds of what an XLSX
-    download cost it (issue 14 asks a 200,000-row export to stay under 150 MB). We never hand
-    openpyxl numpy values (`neutralise` gives str, int, float, Decimal, date), so the module is
-    provided first with the values it would hold without numpy. Only openpyxl sees it: any other
-    import of numpy, in this thread or another, is untouched. When numpy is already loaded (the
-    agreement page ran in this process), openpyxl is imported as it is.
-    """
-    import sys
-    import types
-    from decimal import Decimal as _Decimal
-
-    name = "openpyxl.compat.numbers"
-    if "openpyxl" not in sys.modules and "numpy" not in sys.modules and name not in sys.modules:
-        stand_in = types.ModuleType(name, "openpyxl.compat.numbers without numpy (commons.spreadsheets)")
-        stand_in.NUMERIC_TYPES = (int, float, _Decimal)
-        stand_in.NUMPY = False
-        sys.modules[name] = stand_in
-    from openpyxl import Workbook
-
-    return Workbook
-
-
 def write_xlsx(target, rows: Iterable[Sequence[Cell]], title: str = "Data") -> None:
-    """Write an XLSX workbook of one sheet holding `rows` to the file-like `target`.
+    """Write an XLSX workbook of one sheet holding `rows` to the binary file-like `target`.
 
-    Values only, text neutralised. openpyxl's write-only mode writes each row to a temporary file as
-    it is appended, so the rows are never all in memory.
+    Values only, text neutralised. The sheet is written as the rows are read (`commons.xlsx`, our
+    streaming writer: openpyxl's import alone weighed more than an export of 200,000 rows), so the
+    rows are never all in memory.
     """
-    Workbook = _openpyxl_without_numpy()  # noqa: N806
+    from .xlsx import write_sheet
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=re.sub(r"[\[\]:*?/\\]", " ", title)[:31] or "Data")
-    for row in _safe_rows(rows):
-        sheet.append([_XLSX_ILLEGAL.sub("", value) if isinstance(value, str) else value for value in row])
-    workbook.save(target)
+    sheet_title = re.sub(r"[\[\]:*?/\\]", " ", title)[:31] or "Data"
+    cells = (
+        [_XLSX_ILLEGAL.sub("", value) if isinstance(value, str) else value for value in row]
+        for row in _safe_rows(rows)
+    )
+    write_sheet(target, cells, sheet_title)
 
 
 def xlsx_bytes(rows: Iterable[Sequence[Cell]], title: str = "Data") -> bytes:

@@ -6,7 +6,7 @@ download of 100,000 observations streams in bounded memory (`commons.spreadsheet
 quoted and with formula starts neutralised). The queries cost a fixed number per chunk of rows,
 whatever the size of a row (prefetches are made chunk by chunk).
 
-Invariants, as everywhere: only consented material (`consented()`, `Scope.excerpts()`), and
+Invariants, as everywhere: only consented material (`consented()`, `sources.consented_excerpts_join_q`), and
 pseudonyms only — a collective is its code, an informant their pseudonym; no real name of a
 collective and no informant's identifying details are read from the database at all (deferred),
 nor an interview's transcript (it may name people: its coded passages are in the coded segments).
@@ -28,8 +28,9 @@ from django.utils.translation import gettext_lazy as _
 from participants.models import LegalForm, SizeBand, display_name
 
 from . import codebook
-from .analysis.filters import Scope, code_tree
+from .analysis.filters import code_tree
 from .models import AITool, Code, CodedObservation, Excerpt, Interview, Observation, Purpose, StudyPage
+from .sources import consented_excerpts_join_q
 
 #: Rows read from the database at a time (and prefetched together).
 CHUNK = 500
@@ -88,8 +89,10 @@ def _path_parts(code: Code) -> list[str]:
 
 def _excerpt_prefetch(field: str) -> Prefetch:
     """A source's excerpts with only their codes' ids (for the « codes used in excerpts » cell)."""
-    excerpts = Excerpt.objects.only("pk", field).order_by().prefetch_related(
-        Prefetch("codes", queryset=Code.objects.only("pk"), to_attr="code_ids")
+    excerpts = (
+        Excerpt.objects.only("pk", field)
+        .order_by()
+        .prefetch_related(Prefetch("codes", queryset=Code.objects.only("pk"), to_attr="code_ids"))
     )
     return Prefetch("excerpts", queryset=excerpts, to_attr="excerpt_list")
 
@@ -130,8 +133,20 @@ _TOOLS = AITool.objects.only("pk", "name").order_by("name")
 _WHOLE_NOTE_CODES = CodedObservation.objects.only("pk", "tag_id", "content_object_id")
 
 OBSERVATION_HEADER = [
-    "id", "title", "date", *COLLECTIVE_HEADER, "setting", "observer", "protocol_version", "visibility",
-    "ai_tools", "purposes", "codes", "excerpt_codes", "excerpts", "note",
+    "id",
+    "title",
+    "date",
+    *COLLECTIVE_HEADER,
+    "setting",
+    "observer",
+    "protocol_version",
+    "visibility",
+    "ai_tools",
+    "purposes",
+    "codes",
+    "excerpt_codes",
+    "excerpts",
+    "note",
 ]
 
 
@@ -147,9 +162,21 @@ def observations(study: StudyPage) -> tuple[list[str], Iterator[Row]]:
         .filter(study=study)
         .select_related("collective", "observer__bec_profile", "protocol_version")
         .only(
-            "pk", "title", "observed_on", "setting", "visibility", "purposes", "grid_answers", "plain_text",
-            "collective__code", "collective__legal_form", "collective__sector", "collective__size_band",
-            "collective__territory", "observer", "protocol_version__number",
+            "pk",
+            "title",
+            "observed_on",
+            "setting",
+            "visibility",
+            "purposes",
+            "grid_answers",
+            "plain_text",
+            "collective__code",
+            "collective__legal_form",
+            "collective__sector",
+            "collective__size_band",
+            "collective__territory",
+            "observer",
+            "protocol_version__number",
         )
         .prefetch_related(
             Prefetch("ai_tools", queryset=_TOOLS, to_attr="tool_list"),
@@ -189,23 +216,47 @@ def observations(study: StudyPage) -> tuple[list[str], Iterator[Row]]:
 
 
 SEGMENT_HEADER = [
-    "excerpt_id", "source", "source_id", "source_title", "date", "protocol_version", *COLLECTIVE_HEADER,
-    "informant", "coder", "code",
+    "excerpt_id",
+    "source",
+    "source_id",
+    "source_title",
+    "date",
+    "protocol_version",
+    *COLLECTIVE_HEADER,
+    "informant",
+    "coder",
+    "code",
 ]
 SEGMENT_TAIL = ["text", "memo", "start", "end"]
 
 
 #: What a coded-segment row reads, as plain values (no model instances: see `coded_segments`).
 _SEGMENT_VALUES = (
-    "pk", "text", "memo", "start", "end", "coder_id",
-    "observation_id", "observation__title", "observation__observed_on",
+    "pk",
+    "text",
+    "memo",
+    "start",
+    "end",
+    "coder_id",
+    "observation_id",
+    "observation__title",
+    "observation__observed_on",
     "observation__protocol_version__number",
-    "observation__collective__code", "observation__collective__legal_form", "observation__collective__sector",
-    "observation__collective__size_band", "observation__collective__territory",
-    "interview_id", "interview__title", "interview__conducted_on", "interview__protocol_version__number",
-    "interview__informant__pseudonym", "interview__informant__collective__code",
-    "interview__informant__collective__legal_form", "interview__informant__collective__sector",
-    "interview__informant__collective__size_band", "interview__informant__collective__territory",
+    "observation__collective__code",
+    "observation__collective__legal_form",
+    "observation__collective__sector",
+    "observation__collective__size_band",
+    "observation__collective__territory",
+    "interview_id",
+    "interview__title",
+    "interview__conducted_on",
+    "interview__protocol_version__number",
+    "interview__informant__pseudonym",
+    "interview__informant__collective__code",
+    "interview__informant__collective__legal_form",
+    "interview__informant__collective__sector",
+    "interview__informant__collective__size_band",
+    "interview__informant__collective__territory",
 )
 
 
@@ -230,7 +281,11 @@ def coded_segments(study: StudyPage) -> tuple[list[str], Iterator[Row]]:
     depth = _tree_depth(tree)
     header = [*SEGMENT_HEADER, *_levels(depth), *SEGMENT_TAIL]
     # Real names and identifying details are not among the values read: nothing to leak.
-    queryset = Scope(study, {}, tree).excerpts().order_by("pk").values_list(*_SEGMENT_VALUES)
+    # Joins rather than `Scope.excerpts()`'s ``IN (subquery)``: the same consented excerpts, read in
+    # order without SQLite holding them all (`consented_excerpts_join_q`).
+    queryset = (
+        Excerpt.objects.filter(consented_excerpts_join_q(study)).order_by("pk").values_list(*_SEGMENT_VALUES)
+    )
     legal_forms = dict(LegalForm.choices)
     size_bands = dict(SizeBand.choices)
     coders: dict[int, str] = {}
@@ -268,9 +323,18 @@ def coded_segments(study: StudyPage) -> tuple[list[str], Iterator[Row]]:
                     collective = values[20:25]
                 code, legal_form, sector, size_band, territory = collective
                 head = [
-                    pk, source, source_id, title, when, f"v{version}" if version is not None else "", code,
-                    str(legal_forms.get(legal_form, legal_form)), sector,
-                    str(size_bands.get(size_band, size_band)) if size_band else "", territory, informant,
+                    pk,
+                    source,
+                    source_id,
+                    title,
+                    when,
+                    f"v{version}" if version is not None else "",
+                    code,
+                    str(legal_forms.get(legal_form, legal_form)),
+                    sector,
+                    str(size_bands.get(size_band, size_band)) if size_band else "",
+                    territory,
+                    informant,
                     coders.get(coder_id, "") if coder_id is not None else "",
                 ]
                 tail = [text, memo, start, end]
@@ -295,7 +359,15 @@ def codebook_table(study: StudyPage) -> tuple[list[str], Iterator[Row]]:
     depth = _tree_depth(tree)
     by_id = {code.pk: code for code in codes}
     header = [
-        "id", "code", "name", "parent", *_levels(depth), "definition", "colour", "observations", "excerpts",
+        "id",
+        "code",
+        "name",
+        "parent",
+        *_levels(depth),
+        "definition",
+        "colour",
+        "observations",
+        "excerpts",
     ]
 
     def rows() -> Iterator[Row]:
@@ -306,9 +378,16 @@ def codebook_table(study: StudyPage) -> tuple[list[str], Iterator[Row]]:
             parts = _path_parts(node)
             parent = tree.get(code.parent_id)
             yield [
-                code.pk, node.path, code.name, parent.path if parent is not None else "",
-                *parts, *([""] * (depth - len(parts))),
-                code.definition, code.colour, code.observation_count, code.excerpt_count,
+                code.pk,
+                node.path,
+                code.name,
+                parent.path if parent is not None else "",
+                *parts,
+                *([""] * (depth - len(parts))),
+                code.definition,
+                code.colour,
+                code.observation_count,
+                code.excerpt_count,
             ]
 
     return header, rows()
@@ -318,8 +397,18 @@ def codebook_table(study: StudyPage) -> tuple[list[str], Iterator[Row]]:
 
 
 INTERVIEW_HEADER = [
-    "id", "title", "date", "informant", *COLLECTIVE_HEADER, "interviewer", "mode", "duration_minutes",
-    "protocol_version", "transcript_characters", "excerpts", "excerpt_codes",
+    "id",
+    "title",
+    "date",
+    "informant",
+    *COLLECTIVE_HEADER,
+    "interviewer",
+    "mode",
+    "duration_minutes",
+    "protocol_version",
+    "transcript_characters",
+    "excerpts",
+    "excerpt_codes",
 ]
 
 
@@ -333,10 +422,19 @@ def interviews(study: StudyPage) -> tuple[list[str], Iterator[Row]]:
         .filter(study=study)
         .select_related("informant__collective", "interviewer__bec_profile", "protocol_version")
         .only(
-            "pk", "title", "conducted_on", "mode", "duration_minutes", "interviewer",
-            "informant__pseudonym", "informant__collective__code", "informant__collective__legal_form",
-            "informant__collective__sector", "informant__collective__size_band",
-            "informant__collective__territory", "protocol_version__number",
+            "pk",
+            "title",
+            "conducted_on",
+            "mode",
+            "duration_minutes",
+            "interviewer",
+            "informant__pseudonym",
+            "informant__collective__code",
+            "informant__collective__legal_form",
+            "informant__collective__sector",
+            "informant__collective__size_band",
+            "informant__collective__territory",
+            "protocol_version__number",
         )
         .annotate(transcript_characters=Length("plain_text"))
         .prefetch_related(_excerpt_prefetch("interview"))
@@ -370,31 +468,39 @@ TABLES: dict[str, Table] = {
         Table(
             "observations",
             _("Observations"),
-            _("One row per observation: its fields, the answers to the grid of its protocol version (one "
-              "column per question), AI tools, purposes, codes of the whole note and of its passages, and "
-              "the text of the note."),
+            _(
+                "One row per observation: its fields, the answers to the grid of its protocol version (one "
+                "column per question), AI tools, purposes, codes of the whole note and of its passages, and "
+                "the text of the note."
+            ),
             observations,
         ),
         Table(
             "coded-segments",
             _("Coded segments"),
-            _("One row per coded passage and code: its source, the collective's code and characteristics, "
-              "the coder, the code's path (one column per level), the passage and its memo."),
+            _(
+                "One row per coded passage and code: its source, the collective's code and characteristics, "
+                "the coder, the code's path (one column per level), the passage and its memo."
+            ),
             coded_segments,
         ),
         Table(
             "codebook",
             _("Codebook"),
-            _("One row per code, in the codebook's order: its path, definition, colour, and the number of "
-              "observations and passages coded with it."),
+            _(
+                "One row per code, in the codebook's order: its path, definition, colour, and the number of "
+                "observations and passages coded with it."
+            ),
             codebook_table,
         ),
         Table(
             "interviews",
             _("Interviews"),
-            _("One row per interview: the informant's pseudonym, their collective's code and "
-              "characteristics, date, mode, duration, length of the transcript and codes of its passages. "
-              "Neither the transcript nor the informant's identifying details."),
+            _(
+                "One row per interview: the informant's pseudonym, their collective's code and "
+                "characteristics, date, mode, duration, length of the transcript and codes of its passages. "
+                "Neither the transcript nor the informant's identifying details."
+            ),
             interviews,
         ),
     )

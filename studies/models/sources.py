@@ -30,10 +30,15 @@ class ConsentedQuerySet(models.QuerySet):
         everywhere at once (the rows stay until erased). Chained with another scope
         (``consented().consented(scope="recording")``) it asks for both.
         """
+        return self.filter(self.consent_q(at=at, scope=scope))
+
+    def consent_q(self, prefix: str = "", at=None, scope: str | None = None) -> models.Q:
+        """The filter `consented()` applies, for rows reached through `prefix` (``"observation__"``
+        from an excerpt): one rule, usable in a join as well as on the sources' own table."""
         from participants.models import ConsentRecord
 
-        party = {self.consent_party: self.consent_party}
-        return self.filter(ConsentRecord.objects.given_for(scope or self.consent_scope, at, **party))
+        party = {self.consent_party: f"{prefix}{self.consent_party}"}
+        return ConsentRecord.objects.given_for(scope or self.consent_scope, at, **party)
 
 
 class CodableSource(index.Indexed, models.Model):

@@ -22,8 +22,8 @@ from commons.spreadsheets import csv_streaming_response, xlsx_streaming_response
 from .. import permissions
 from ..exports import TABLES
 from ..forms import RefiImportForm
-from ..models import Code, Excerpt, Interview, Observation, StudyPage
-from ..sources import consented_excerpts_q
+from ..models import Code, Interview, Observation, StudyPage
+from ..sources import consented_excerpt_count
 
 
 @permissions.team_required
@@ -32,7 +32,7 @@ def exchange_page(request: HttpRequest, study: StudyPage) -> HttpResponse:
     """The export buttons, with how many rows each table holds (consented material only)."""
     counts = {
         "observations": Observation.objects.consented().filter(study=study).count(),
-        "coded-segments": Excerpt.objects.filter(consented_excerpts_q(study)).count(),
+        "coded-segments": consented_excerpt_count(study),
         "codebook": Code.objects.filter(study=study).count(),
         "interviews": Interview.objects.consented().filter(study=study).count(),
     }
@@ -48,7 +48,11 @@ def exchange_page(request: HttpRequest, study: StudyPage) -> HttpResponse:
         for slug, table in TABLES.items()
     ]
     context = {
-        "page": study, "self": study, "study": study, "bureau": study.bureau, "tables": tables,
+        "page": study,
+        "self": study,
+        "study": study,
+        "bureau": study.bureau,
+        "tables": tables,
         # The REFI-QDA panel (studies/refi/_panel.html): exports for the team, the import for coordinators.
         "can_import": permissions.can_import_exchange(request.user, study),
         "form": RefiImportForm(),

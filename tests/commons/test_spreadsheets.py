@@ -5,9 +5,12 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from commons.spreadsheets import csv_response, neutralise, xlsx_bytes, xlsx_response
@@ -51,14 +54,16 @@ def test_csv_quotes_every_cell_and_reads_back():
     assert text.startswith("\ufeff")
     assert text.removeprefix("\ufeff").splitlines() == ['"a","1","\'=1+1"', '"Budget;\'=2","-4",""']
     assert list(csv.reader(io.StringIO(text.removeprefix("\ufeff")))) == [
-        ["a", "1", "'=1+1"], ["Budget;'=2", "-4", ""]]
+        ["a", "1", "'=1+1"],
+        ["Budget;'=2", "-4", ""],
+    ]
 
 
 def test_xlsx_writes_values_never_formulas():
-    data = xlsx_bytes([["titre", "n"], ["=HYPERLINK(\"x\")", 3], ["a;@b\x00\x07", -1.5]], title="Codes: [1]")
+    data = xlsx_bytes([["titre", "n"], ['=HYPERLINK("x")', 3], ["a;@b\x00\x07", -1.5]], title="Codes: [1]")
     sheet = load_workbook(io.BytesIO(data)).active
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
-    assert rows == [["titre", "n"], ["'=HYPERLINK(\"x\")", 3], ["a;'@b", -1.5]]
+    assert rows == [["titre", "n"], ['\'=HYPERLINK("x")', 3], ["a;'@b", -1.5]]
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
     assert sheet.title == "Codes   1 "
     assert xlsx_response("t.xlsx", [["a"]])["Content-Type"].startswith("application/vnd.openxml")
@@ -118,22 +123,83 @@ def test_streamed_xlsx_holds_the_rows_as_values():
     response.file_to_stream.close()  # the temporary file (response.close() would signal the request's end)
 
 
-def test_writing_an_xlsx_does_not_load_numpy():
-    """openpyxl would import numpy (about 20 MB in a worker) only to accept numpy scalars, which we
-    never write: `write_xlsx` keeps it out when numpy is not loaded yet (issue 14's memory budget).
-    In a fresh interpreter, since this test process may have imported numpy already."""
+def test_writing_an_xlsx_loads_neither_openpyxl_nor_numpy():
+    """Our streaming writer (`commons.xlsx`) needs nothing but the standard library: openpyxl's
+    import alone (about 5 MB, and numpy's 20 MB behind it) weighed more than a 200,000-row export
+    (issue 14's memory budget). In a fresh interpreter, since this process has loaded both."""
     import subprocess
     import sys
     from pathlib import Path
 
     code = (
-        "import io, sys\n"
+        "import sys\n"
         "from commons.spreadsheets import xlsx_bytes\n"
         "data = xlsx_bytes([['a', 1, 2.5]])\n"
+        "assert 'openpyxl' not in sys.modules, 'openpyxl was imported'\n"
         "assert 'numpy' not in sys.modules, 'numpy was imported'\n"
-        "from openpyxl import load_workbook\n"
-        "assert [c.value for c in next(load_workbook(io.BytesIO(data)).active.iter_rows())] == ['a', 1, 2.5]\n"
+        "sys.stdout.buffer.write(data)\n"
     )
     root = Path(__file__).resolve().parents[2]
-    completed = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
-    assert completed.returncode == 0, completed.stderr
+    completed = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True)
+    assert completed.returncode == 0, completed.stderr.decode()
+    assert [c.value for c in next(load_workbook(io.BytesIO(completed.stdout)).active.iter_rows())] == [
+        "a",
+        1,
+        2.5,
+    ]
+
+
+def test_xlsx_cells_keep_their_types_and_text():
+    """What a spreadsheet reads back: numbers as numbers, dates as dates, any text as written (XML
+    escapes, emoji, accents), columns past Z, empty cells left empty, characters XML cannot hold
+    dropped rather than breaking the file."""
+    from commons.spreadsheets import xlsx_bytes
+    from commons.xlsx import column_letter
+
+    assert [column_letter(i) for i in (0, 25, 26, 51, 52, 701, 702)] == [
+        "A",
+        "Z",
+        "AA",
+        "AZ",
+        "BA",
+        "ZZ",
+        "AAA",
+    ]
+    wide = [f"c{n}" for n in range(30)]
+    rows = [
+        wide,
+        [1, 2.5, Decimal("3.25"), date(2026, 3, 1), "a < b & c > \"d\" 'e'", "émoji 🤖 ok", None, "", True],
+        ["nul\x00 et \x0b retirés", float("nan"), -7, "  espaces  ", "ligne 1\nligne 2"],
+    ]
+    sheet = load_workbook(io.BytesIO(xlsx_bytes(rows, title="Feuille"))).active
+    assert sheet.title == "Feuille"
+    values = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert values[0] == wide
+    assert values[1][:6] == [1, 2.5, 3.25, datetime(2026, 3, 1), "a < b & c > \"d\" 'e'", "émoji 🤖 ok"]
+    assert values[1][6:9] == [None, None, "True"]
+    assert values[2][:5] == ["nul et  retirés", "nan", -7, "  espaces  ", "ligne 1\nligne 2"]
+    assert sheet.cell(row=2, column=4).number_format == "mm-dd-yy"  # the built-in date format (14)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.one_of(st.text(max_size=40), st.integers(-(10**12), 10**12)), max_size=6), max_size=8
+    )
+)
+def test_any_text_or_number_reads_back_as_written(rows):
+    """Hypothesis: whatever text (neutralised, minus what XML cannot hold) or integer is written, a
+    spreadsheet reads it back the same, in its place."""
+    import re
+
+    from commons.spreadsheets import neutralise, xlsx_bytes
+
+    data = xlsx_bytes([list(row) for row in rows] or [[]])
+    sheet = load_workbook(io.BytesIO(data)).active
+    not_xml = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+    for r, row in enumerate(rows, start=1):
+        for c, value in enumerate(row, start=1):
+            expected = neutralise(value)
+            if isinstance(expected, str):
+                expected = not_xml.sub("", expected).replace("\r\n", "\n").replace("\r", "\n") or None
+            assert sheet.cell(row=r, column=c).value == expected, (r, c, value)

@@ -125,8 +125,10 @@ class Reference:
         ]
         self.interviews = [
             i for i in Interview.objects.filter(study=study).select_related("informant__collective")
-            .prefetch_related("informant__consents")
+            .prefetch_related("informant__consents", "informant__collective__consents")
+            # The DESIGN's rule: an informant's material needs their collective's consent as well.
             if in_force(i.informant.consents.all(), "interview")
+            and in_force(i.informant.collective.consents.all(), "interview")
         ]
         ok_obs = {o.pk for o in self.observations}
         ok_int = {i.pk for i in self.interviews}

@@ -199,6 +199,35 @@ def test_a_withdrawal_removes_the_material_from_every_download(client, people, w
         assert int(row["excerpts"]) == sum(1 for e in reference.excerpts if int(row["id"]) in e.code_ids)
 
 
+@pytest.mark.parametrize("who", ["nobody", "collective", "informant", "informant's collective"])
+def test_the_joined_consent_rule_keeps_the_same_excerpts(client, people, world, who):
+    """The coded-segments table reads the excerpts through joins (`consented_excerpts_join_q`, lighter
+    on SQLite), the analysis through ``IN (subquery)`` (`consented_excerpts_q`), the page counts
+    kind by kind (`consented_excerpt_count`): three forms of one rule, the same rows after any
+    withdrawal, the informant's collective's included."""
+    from studies.sources import consented_excerpt_count, consented_excerpts_join_q, consented_excerpts_q
+
+    if who == "collective":
+        withdraw(world.collectives[0])
+    elif who == "informant":
+        world.informant.consents.update(withdrawn_at=world.informant.consents.first().given_at)
+    elif who == "informant's collective":
+        withdraw(world.informant.collective)
+    expected = {e.pk for e in Reference(world.study).excerpts}
+    assert expected  # something is left to compare
+    joined = set(Excerpt.objects.filter(consented_excerpts_join_q(world.study)).values_list("pk", flat=True))
+    subquery = set(Excerpt.objects.filter(consented_excerpts_q(world.study)).values_list("pk", flat=True))
+    assert joined == subquery, (joined ^ subquery)
+    assert joined == expected, (joined ^ expected)
+    assert consented_excerpt_count(world.study) == len(expected)
+    client_for(client, people["member"])
+    _header, segments = _table(client, world.study, "coded-segments")
+    assert {int(row["excerpt_id"]) for row in segments} == expected
+    page = client.get(_url(world.study)).content.decode()
+    assert f">{len(expected)} passage" in page  # « passages » in French and English alike
+
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_no_real_name_in_any_download(client, people, world, fmt):
     world.informant.role = "Trésorière, seule salariée"
