@@ -8,7 +8,7 @@ PORT ?= 8000
 # make test runs the suite on every core (pytest-xdist, one database per worker); TEST_WORKERS=0 runs it serially.
 TEST_WORKERS ?= auto
 
-.PHONY: demo test lint bench bench-exports install install-dev messages serve clean
+.PHONY: demo test lint bench bench-exports bench-voting install install-dev messages serve clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ lint: install-dev
 ##   (BENCH_OBSERVATIONS=10000 for a quick run; on PostgreSQL when DATABASE_URL is set, in a throwaway database)
 bench: install-dev
 	$(PY) bench/run.py
+
+## make bench-voting: 50 members cast and change ballots on one proposal at once (PostgreSQL: set DATABASE_URL)
+bench-voting: install-dev
+	$(PY) bench/voting.py
 
 ## make bench-exports: time and peak memory of the streamed coded-segments export (CSV, XLSX) of 100,000
 ##   observations (BENCH_OBSERVATIONS=2000 for a quick run; PostgreSQL when DATABASE_URL is set)
