@@ -64,7 +64,10 @@ def _check_invite(bureau_id: int, payload: dict) -> dict:
 
 def _active_membership(bureau_id: int, membership_id) -> Membership:
     membership = (
-        Membership.objects.active().filter(bureau_id=bureau_id, pk=membership_id).select_related("user").first()
+        Membership.objects.active()
+        .filter(bureau_id=bureau_id, pk=membership_id)
+        .select_related("user")
+        .first()
     )
     if membership is None:
         raise changes.ChangeError(_("This person is no longer a member of the bureau."))

@@ -269,7 +269,9 @@ def check_edit(
     _check_parent(code.study_id, parent, code)
     if name != code.name:
         _check_unique_name(code.study_id, name, exclude_pk=code.pk)
-    wanted = {"name": name, "definition": definition, "colour": colour, "parent": parent.pk if parent else None}
+    wanted = {
+        "name": name, "definition": definition, "colour": colour, "parent": parent.pk if parent else None
+    }
     current = {"name": code.name, "definition": code.definition, "colour": code.colour.lower(),
                "parent": code.parent_id}
     return {field: value for field, value in wanted.items() if value != current[field]}

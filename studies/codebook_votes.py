@@ -57,14 +57,22 @@ def _parent(study: StudyPage, parent_id) -> Code | None:
 
 
 def _current(code: Code) -> dict:
-    return {"name": code.name, "definition": code.definition, "colour": code.colour.lower(),
-            "parent": code.parent_id}
+    return {
+        "name": code.name,
+        "definition": code.definition,
+        "colour": code.colour.lower(),
+        "parent": code.parent_id,
+    }
 
 
 def _edit_arguments(study: StudyPage, code: Code, to: dict) -> dict:
     values = {**_current(code), **{k: v for k, v in to.items() if k in FIELDS}}
-    return {"name": values["name"], "definition": values["definition"], "colour": values["colour"],
-            "parent": _parent(study, values["parent"])}
+    return {
+        "name": values["name"],
+        "definition": values["definition"],
+        "colour": values["colour"],
+        "parent": _parent(study, values["parent"]),
+    }
 
 
 def check(bureau, author, payload: dict) -> dict:
@@ -117,9 +125,14 @@ def apply(proposal) -> str:
             return _(
                 "« %(source)s » was merged into « %(target)s »: %(observations)d observation codings, "
                 "%(excerpts)d excerpt codings, %(memos)d memos and %(children)d sub-codes moved."
-            ) % {"source": payload.get("code_name", ""), "target": target.name,
-                 "observations": result.observations, "excerpts": result.excerpts, "memos": result.memos,
-                 "children": result.children}
+            ) % {
+                "source": payload.get("code_name", ""),
+                "target": target.name,
+                "observations": result.observations,
+                "excerpts": result.excerpts,
+                "memos": result.memos,
+                "children": result.children,
+            }
         if op == DELETE:
             services.delete_code(code)
             return _("« %(name)s » is deleted.") % {"name": payload.get("code_name", "")}
@@ -132,8 +145,12 @@ def apply(proposal) -> str:
 
 
 def _field_label(field: str) -> str:
-    return {"name": _("Name"), "definition": _("Definition"), "colour": _("Colour"),
-            "parent": _("Placed under")}[field]
+    return {
+        "name": _("Name"),
+        "definition": _("Definition"),
+        "colour": _("Colour"),
+        "parent": _("Placed under"),
+    }[field]
 
 
 def _value(field: str, value, names: dict[int, str]) -> str:
@@ -156,9 +173,14 @@ def describe(request, proposal):
         names = dict(Code.objects.filter(pk__in=[p for p in parents if p]).values_list("pk", "name"))
         rows = format_html_join(
             "",
-            "<tr><th scope='row'>{}</th><td class='before'>{}</td><td class='after'><strong>{}</strong></td></tr>",
+            "<tr><th scope='row'>{}</th><td class='before'>{}</td>"
+            "<td class='after'><strong>{}</strong></td></tr>",
             (
-                (_field_label(field), _value(field, payload["from"].get(field), names), _value(field, new, names))
+                (
+                    _field_label(field),
+                    _value(field, payload["from"].get(field), names),
+                    _value(field, new, names),
+                )
                 for field, new in payload["to"].items()
             ),
         )
@@ -166,10 +188,17 @@ def describe(request, proposal):
             '<p>{} {}</p><div class="table-scroll"><table class="change-facts codebook-change"><thead><tr>'
             '<th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th></tr></thead>'
             "<tbody>{}</tbody></table></div>",
-            _("Edit of the code"), code_link, _("Field"), _("Now"), _("Proposed"), rows,
+            _("Edit of the code"),
+            code_link,
+            _("Field"),
+            _("Now"),
+            _("Proposed"),
+            rows,
         )
     if op == MERGE:
-        target_url = study.get_url(request) + study.reverse_subpage("codebook") + f"#code-{payload.get('target')}"
+        target_url = (
+            study.get_url(request) + study.reverse_subpage("codebook") + f"#code-{payload.get('target')}"
+        )
         return format_html(
             '<p>{}</p><p class="help">{}</p>',
             format_html(

@@ -34,7 +34,10 @@ def _in_the_past(proposal: Proposal, days_ago: int):
     """Every elector voted (the last ballot ended the vote); dated in the past, then closed."""
     past = timezone.now() - timedelta(days=days_ago)
     Proposal.objects.filter(pk=proposal.pk).update(
-        opens_at=past - timedelta(days=7), closes_at=past, created_at=past - timedelta(days=8), closed_early_at=None
+        opens_at=past - timedelta(days=7),
+        closes_at=past,
+        created_at=past - timedelta(days=8),
+        closed_early_at=None,
     )
     return actions.close_proposal(proposal.pk)
 
@@ -48,12 +51,17 @@ def _vote(proposal: Proposal, ballots) -> None:
 @transaction.atomic
 def build(bureau: BureauPage, study: StudyPage) -> list[Proposal]:
     u = _users()
-    camille, karim, lea, aminata, hugo, ines = (u[k] for k in ("camille", "karim", "lea", "aminata", "hugo", "ines"))
+    camille, karim, lea, aminata, hugo, ines = (
+        u[k] for k in ("camille", "karim", "lea", "aminata", "hugo", "ines")
+    )
     existing = set(Proposal.objects.filter(bureau=bureau).values_list("title", flat=True))
     majority = DecisionRule.objects.get(bureau=bureau, is_default=True)
     if UNDER_VOTE not in existing:
         proposal = actions.create_proposal(
-            bureau, camille, title=UNDER_VOTE, kind=ProposalKind.RULES,
+            bureau,
+            camille,
+            title=UNDER_VOTE,
+            kind=ProposalKind.RULES,
             proposed_rules={ProposalKind.CODEBOOK: majority.pk},
             body=(
                 "Ce que veulent dire nos codes est un choix collectif : deux personnes ont créé le même code "
@@ -63,33 +71,62 @@ def build(bureau: BureauPage, study: StudyPage) -> list[Proposal]:
             ),
         )
         actions.open_proposal(proposal, camille)
-        _vote(proposal, [(camille, "for"), (karim, "for"), (lea, "for"), (aminata, "for"), (hugo, "abstain"),
-                         (ines, "for")])
+        _vote(
+            proposal,
+            [
+                (camille, "for"),
+                (karim, "for"),
+                (lea, "for"),
+                (aminata, "for"),
+                (hugo, "abstain"),
+                (ines, "for"),
+            ],
+        )
         _in_the_past(proposal, 40)
     if MERGE not in existing:
         target = Code.objects.get(study=study, name="Gain de temps")
         duplicate, _created = Code.objects.get_or_create(
-            study=study, name=DUPLICATE,
-            defaults={"slug": "gain-de-productivite", "colour": "#b39ddb", "parent": target.parent,
-                      "definition": "Temps ou effort économisé grâce à l'outil."},
+            study=study,
+            name=DUPLICATE,
+            defaults={
+                "slug": "gain-de-productivite",
+                "colour": "#b39ddb",
+                "parent": target.parent,
+                "definition": "Temps ou effort économisé grâce à l'outil.",
+            },
         )
         for observation in Observation.objects.filter(study=study).order_by("pk")[:2]:
             CodedObservation.objects.get_or_create(tag=duplicate, content_object=observation)
         proposal = actions.propose_change(
-            bureau, karim, kind=ProposalKind.CODEBOOK, title=MERGE,
+            bureau,
+            karim,
+            kind=ProposalKind.CODEBOOK,
+            title=MERGE,
             payload={"op": "merge", "study": study.pk, "code": duplicate.pk, "target": target.pk},
             body=(
                 "« Gain de productivité » et « Gain de temps » désignent la même chose. Fusionnons-les : toutes "
                 "les observations, passages et mémos du premier passent au second."
             ),
         )
-        _vote(proposal, [(camille, "for"), (karim, "for"), (lea, "for"), (aminata, "against"), (hugo, "for"),
-                         (ines, "for")])
+        _vote(
+            proposal,
+            [
+                (camille, "for"),
+                (karim, "for"),
+                (lea, "for"),
+                (aminata, "against"),
+                (hugo, "for"),
+                (ines, "for"),
+            ],
+        )
         _in_the_past(proposal, 25)
     if RENAME not in existing:
         code = Code.objects.get(study=study, name="Idéation")
         proposal = actions.propose_change(
-            bureau, camille, kind=ProposalKind.CODEBOOK, title=RENAME,
+            bureau,
+            camille,
+            kind=ProposalKind.CODEBOOK,
+            title=RENAME,
             payload={"op": "edit", "study": study.pk, "code": code.pk, "to": {"name": "Recherche d'idées"}},
             body=(
                 "Sur le terrain, personne ne dit « idéation » : les personnes parlent de « chercher des idées ». "

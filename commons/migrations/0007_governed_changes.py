@@ -13,20 +13,19 @@ def free_codebook_and_membership(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('commons', '0006_kind_rules_early_close'),
+        ("commons", "0006_kind_rules_early_close"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='proposal',
-            name='change_result',
+            model_name="proposal",
+            name="change_result",
             field=models.JSONField(blank=True, default=dict, editable=False),
         ),
         migrations.AddField(
-            model_name='proposal',
-            name='payload',
+            model_name="proposal",
+            name="payload",
             field=models.JSONField(blank=True, default=dict, editable=False),
         ),
         migrations.RunPython(free_codebook_and_membership, migrations.RunPython.noop),

@@ -92,8 +92,12 @@ def invite(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
         return _propose(
             request,
             bureau,
-            {"op": "invite", "email": data["email"], "role": data["role"],
-             "college": data["college"].pk if data["college"] else None},
+            {
+                "op": "invite",
+                "email": data["email"],
+                "role": data["role"],
+                "college": data["college"].pk if data["college"] else None,
+            },
             title=_("Invite %(email)s") % {"email": data["email"]},
         )
     invitations.invite(request, bureau, data["email"], data["role"], data["college"])
@@ -105,15 +109,24 @@ def _propose(request: HttpRequest, bureau: BureauPage, payload: dict, *, title: 
     """Membership under governance: the change becomes a proposal; its page is where it goes on."""
     try:
         proposal = actions.propose_change(
-            bureau, request.user, kind=ProposalKind.MEMBERSHIP, payload=payload, title=title,
-            body=_("A membership change put to the vote, as the bureau's decision rules require. "
-                   "It applies once adopted."),
+            bureau,
+            request.user,
+            kind=ProposalKind.MEMBERSHIP,
+            payload=payload,
+            title=title,
+            body=_(
+                "A membership change put to the vote, as the bureau's decision rules require. "
+                "It applies once adopted."
+            ),
         )
     except actions.GovernanceError as error:
         messages.error(request, str(error))
         return redirect(_members_url(bureau))
-    messages.success(request, _("Proposal « %(title)s » submitted to the vote: it applies once adopted.")
-                     % {"title": proposal.title})
+    messages.success(
+        request,
+        _("Proposal « %(title)s » submitted to the vote: it applies once adopted.")
+        % {"title": proposal.title},
+    )
     return redirect(bureau.url + bureau.reverse_subpage("proposal_detail", args=[proposal.pk]))
 
 

@@ -272,7 +272,8 @@ def code_merge(request: HttpRequest, study: StudyPage, code_id: int) -> HttpResp
             if _governed(study):
                 answer = _propose(
                     request, study, {"op": "merge", "code": source.pk, "target": target.pk},
-                    _("Merge the code « %(source)s » into « %(target)s »") % {"source": name, "target": target.name},
+                    _("Merge the code « %(source)s » into « %(target)s »")
+                    % {"source": name, "target": target.name},
                 )
                 if not isinstance(answer, str):
                     return answer
@@ -308,7 +309,9 @@ def code_delete(request: HttpRequest, study: StudyPage, code_id: int) -> HttpRes
     try:
         services.check_delete(code)
     except services.CodebookError as error:
-        messages.error(request, _("« %(name)s » was not deleted: %(error)s") % {"name": code.name, "error": error})
+        messages.error(
+            request, _("« %(name)s » was not deleted: %(error)s") % {"name": code.name, "error": error}
+        )
         return redirect(back)
     if request.method == "GET":
         return confirm_page(

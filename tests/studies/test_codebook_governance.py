@@ -13,7 +13,7 @@ import pytest
 from django.utils import translation
 
 from commons import actions, changes
-from commons.models import Decision, DecisionRule, KindRule, Proposal, Role
+from commons.models import Decision, DecisionRule, KindRule, Proposal
 from commons.models.governance import ProposalKind, Status
 from commons.rules import ensure_default_rules, rule_for
 from studies import codebook as services
@@ -38,7 +38,9 @@ def govern(bureau) -> None:
     """Put the bureau's codebook under its default (majority) rule."""
     ensure_default_rules(bureau)
     KindRule.objects.create(
-        bureau=bureau, kind=ProposalKind.CODEBOOK, rule=DecisionRule.objects.get(bureau=bureau, is_default=True)
+        bureau=bureau,
+        kind=ProposalKind.CODEBOOK,
+        rule=DecisionRule.objects.get(bureau=bureau, is_default=True),
     )
 
 
@@ -62,8 +64,12 @@ def codes(study):
 def coded(study, bureau, make_collective, people, codes):
     """An observation coded with « Rédaction » as a whole and by one excerpt."""
     observation = Observation.objects.create(
-        study=study, collective=make_collective(bureau), observer=people["member"], setting="meeting",
-        title="Réunion", body="Une note sur la rédaction assistée des comptes rendus.",
+        study=study,
+        collective=make_collective(bureau),
+        observer=people["member"],
+        setting="meeting",
+        title="Réunion",
+        body="Une note sur la rédaction assistée des comptes rendus.",
     )
     CodedObservation.objects.create(tag=codes["redaction"], content_object=observation)
     item = Excerpt.objects.create(observation=observation, start=0, end=8, text=observation.plain_text[:8])
@@ -72,8 +78,12 @@ def coded(study, bureau, make_collective, people, codes):
 
 
 def edit_data(code, **values) -> dict:
-    fields = {"name": code.name, "colour": code.colour, "definition": code.definition,
-              "parent": code.parent_id or ""}
+    fields = {
+        "name": code.name,
+        "colour": code.colour,
+        "definition": code.definition,
+        "parent": code.parent_id or "",
+    }
     fields.update(values)
     return {f"code{code.pk}-{key}": value for key, value in fields.items()}
 
@@ -89,14 +99,21 @@ def test_without_a_rule_the_codebook_stays_free(client, bureau, study, people, c
     response = client.post(url(study, f"{code.pk}/edit/"), edit_data(code, name="Usages quotidiens"))
     assert response.status_code == 302
     assert Code.objects.get(pk=code.pk).name == "Usages quotidiens"
-    response = client.post(url(study, f"{codes['tensions'].pk}/merge/"),
-                           {f"merge{codes['tensions'].pk}-target": codes["usages"].pk})
+    response = client.post(
+        url(study, f"{codes['tensions'].pk}/merge/"),
+        {f"merge{codes['tensions'].pk}-target": codes["usages"].pk},
+    )
     assert response.status_code == 302 and not Code.objects.filter(pk=codes["tensions"].pk).exists()
     assert not Proposal.objects.exists()
     assert "under the bureau's governance" not in client.get(url(study)).content.decode()
     with pytest.raises(actions.GovernanceError):
-        actions.propose_change(bureau, people["coordinator"], kind=ProposalKind.CODEBOOK, title="x",
-                               payload={"op": "delete", "study": study.pk, "code": codes["redaction"].pk})
+        actions.propose_change(
+            bureau,
+            people["coordinator"],
+            kind=ProposalKind.CODEBOOK,
+            title="x",
+            payload={"op": "delete", "study": study.pk, "code": codes["redaction"].pk},
+        )
 
 
 # --- Renames under vote ---------------------------------------------------------------------------
@@ -111,8 +128,14 @@ def test_rename_is_proposed_shown_on_the_code_and_applied_on_adoption(client, bu
     proposal = Proposal.objects.get(kind=ProposalKind.CODEBOOK)
     assert response["Location"].endswith(f"proposals/{proposal.pk}/")
     assert proposal.status == Status.OPEN  # a coordinator's proposal opens at once
-    assert proposal.payload == {"op": "edit", "study": study.pk, "code": code.pk, "code_name": "Usages",
-                                "from": {"name": "Usages"}, "to": {"name": "Usages au travail"}}
+    assert proposal.payload == {
+        "op": "edit",
+        "study": study.pk,
+        "code": code.pk,
+        "code_name": "Usages",
+        "from": {"name": "Usages"},
+        "to": {"name": "Usages au travail"},
+    }
     assert Code.objects.get(pk=code.pk).name == "Usages"  # nothing before the decision
 
     page = client.get(url(study)).content.decode()
@@ -139,7 +162,9 @@ def test_a_members_proposal_waits_as_a_draft_for_a_coordinator(client, bureau, s
     )
     assert response.status_code == 302
     proposal = Proposal.objects.get(kind=ProposalKind.CODEBOOK)
-    assert proposal.status == Status.DRAFT and proposal.payload["to"] == {"definition": "Les usages *au travail*."}
+    assert proposal.status == Status.DRAFT and proposal.payload["to"] == {
+        "definition": "Les usages *au travail*."
+    }
     assert not proposal.is_editable_draft  # its change is data: not re-edited as free text
     assert proposal.title == "Redefine the code « Usages »"
     actions.open_proposal(proposal, people["coordinator"])
@@ -151,7 +176,10 @@ def test_rejection_changes_nothing(bureau, study, people, codes):
     govern(bureau)
     code = codes["usages"]
     proposal = actions.propose_change(
-        bureau, people["coordinator"], kind=ProposalKind.CODEBOOK, title="Renommer",
+        bureau,
+        people["coordinator"],
+        kind=ProposalKind.CODEBOOK,
+        title="Renommer",
         payload={"op": "edit", "study": study.pk, "code": code.pk, "to": {"name": "Autre nom"}},
     )
     assert not decide(proposal, "against").adopted
@@ -164,27 +192,45 @@ def test_a_refused_change_is_not_proposed(client, bureau, study, people, codes):
     govern(bureau)
     code = codes["usages"]
     response = client_for(client, people["coordinator"]).post(
-        url(study, f"{code.pk}/edit/"), edit_data(code, name="tensions")  # clashes, case aside
+        url(study, f"{code.pk}/edit/"),
+        edit_data(code, name="tensions"),  # clashes, case aside
     )
     assert response.status_code == 400
     assert "already exists" in response.content.decode()
     assert not Proposal.objects.exists()
     with pytest.raises(actions.GovernanceError):  # an observer does not propose codebook changes
-        actions.propose_change(bureau, people["observer"], kind=ProposalKind.CODEBOOK, title="x",
-                               payload={"op": "edit", "study": study.pk, "code": code.pk, "to": {"name": "Y"}})
+        actions.propose_change(
+            bureau,
+            people["observer"],
+            kind=ProposalKind.CODEBOOK,
+            title="x",
+            payload={"op": "edit", "study": study.pk, "code": code.pk, "to": {"name": "Y"}},
+        )
     with pytest.raises(actions.GovernanceError):  # a code of another bureau's study
-        actions.propose_change(bureau, people["coordinator"], kind=ProposalKind.CODEBOOK, title="x",
-                               payload={"op": "edit", "study": study.pk + 999, "code": code.pk})
+        actions.propose_change(
+            bureau,
+            people["coordinator"],
+            kind=ProposalKind.CODEBOOK,
+            title="x",
+            payload={"op": "edit", "study": study.pk + 999, "code": code.pk},
+        )
     with pytest.raises(actions.GovernanceError):  # changes nothing
-        actions.propose_change(bureau, people["coordinator"], kind=ProposalKind.CODEBOOK, title="x",
-                               payload={"op": "edit", "study": study.pk, "code": code.pk, "to": {"name": "Usages"}})
+        actions.propose_change(
+            bureau,
+            people["coordinator"],
+            kind=ProposalKind.CODEBOOK,
+            title="x",
+            payload={"op": "edit", "study": study.pk, "code": code.pk, "to": {"name": "Usages"}},
+        )
     assert not Proposal.objects.exists()
 
 
 def test_creating_coding_and_a_colour_alone_stay_free(client, bureau, study, people, codes):
     govern(bureau)
     client = client_for(client, people["member"])
-    response = client.post(url(study), {"new-name": "Nouveau code", "new-colour": "#123456", "new-definition": ""})
+    response = client.post(
+        url(study), {"new-name": "Nouveau code", "new-colour": "#123456", "new-definition": ""}
+    )
     assert response.status_code == 302 and Code.objects.filter(study=study, name="Nouveau code").exists()
     code = codes["usages"]
     response = client.post(url(study, f"{code.pk}/edit/"), edit_data(code, colour="#aa0000"))
@@ -245,11 +291,17 @@ def test_a_stale_change_is_recorded_but_not_applied(client, bureau, study, peopl
     author = people["coordinator"]
     usages, tensions = codes["usages"], codes["tensions"]
     rename = actions.propose_change(
-        bureau, author, kind=ProposalKind.CODEBOOK, title="Renommer Tensions",
+        bureau,
+        author,
+        kind=ProposalKind.CODEBOOK,
+        title="Renommer Tensions",
         payload={"op": "edit", "study": study.pk, "code": tensions.pk, "to": {"name": "Frictions"}},
     )
     redefine = actions.propose_change(
-        bureau, author, kind=ProposalKind.CODEBOOK, title="Redéfinir Usages",
+        bureau,
+        author,
+        kind=ProposalKind.CODEBOOK,
+        title="Redéfinir Usages",
         payload={"op": "edit", "study": study.pk, "code": usages.pk, "to": {"definition": "Nouvelle"}},
     )
     # Meanwhile: « Tensions » is merged away, « Usages » is redefined otherwise.
@@ -274,8 +326,9 @@ def test_switched_on_and_off_by_a_rules_change(bureau, study, people, make_perso
     majority = DecisionRule.objects.get(bureau=bureau, is_default=True)
 
     def rules_change(table):
-        proposal = actions.create_proposal(bureau, voters[0], title="Règles", body="B",
-                                           kind=ProposalKind.RULES, proposed_rules=table)
+        proposal = actions.create_proposal(
+            bureau, voters[0], title="Règles", body="B", kind=ProposalKind.RULES, proposed_rules=table
+        )
         actions.open_proposal(proposal, voters[0])
         return decide(proposal)
 
@@ -298,7 +351,10 @@ def test_pages_cost_the_same_queries_at_two_sizes(client, bureau, make_study, pe
         made = [services.create_code(study, name=f"Code {n}") for n in range(size)]
         proposals = [
             actions.propose_change(
-                bureau, people["coordinator"], kind=ProposalKind.CODEBOOK, title=f"Renommer {n}",
+                bureau,
+                people["coordinator"],
+                kind=ProposalKind.CODEBOOK,
+                title=f"Renommer {n}",
                 payload={"op": "edit", "study": study.pk, "code": code.pk, "to": {"name": f"Nom {n}"}},
             )
             for n, code in enumerate(made)
