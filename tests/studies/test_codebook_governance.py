@@ -363,3 +363,20 @@ def test_pages_cost_the_same_queries_at_two_sizes(client, bureau, make_study, pe
         detail_counts.append(count_queries(client, f"{bureau.url}proposals/{proposals[-1].pk}/"))
     assert counts[0] == counts[1], counts
     assert detail_counts[0] == detail_counts[1], detail_counts
+
+
+def test_an_import_does_not_rename_a_governed_code(bureau, study, codes):
+    """A REFI-QDA codebook that renames a code: under governance the rename is reported, not applied."""
+    import io
+
+    from studies.exchange.importing import import_file
+
+    govern(bureau)
+    code = codes["usages"]
+    data = (
+        f'<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>'
+        f'<Code guid="{code.uuid}" name="Pratiques" isCodable="true"/></Codes></CodeBook>'
+    ).encode()
+    report = import_file(study, io.BytesIO(data), filename="c.qdc")
+    assert Code.objects.get(pk=code.pk).name == "Usages" and not report.codes_renamed
+    assert any("under the bureau's governance" in problem.message for problem in report.problems)
