@@ -45,7 +45,10 @@ def _link(proposal: Proposal) -> str:
 
 def notify_opened(proposal_id: int) -> int:
     proposal = Proposal.objects.select_related("bureau", "rule").get(pk=proposal_id)
-    emails = _recipients(Membership.objects.active().filter(bureau_id=proposal.bureau_id))
+    members = Membership.objects.active().filter(bureau_id=proposal.bureau_id)
+    if proposal.concerned_user_id is not None:  # told by `notify_concerned`, not asked to vote
+        members = members.exclude(user_id=proposal.concerned_user_id)
+    emails = _recipients(members)
     return _send("proposal_opened", {"proposal": proposal, "link": _link(proposal)}, emails)
 
 
