@@ -31,7 +31,7 @@ from wagtail.models import Page
 from participants.models import display_name
 from participants.text import is_blank, visible
 
-from . import notifications, voting
+from . import changes, notifications, voting
 from .models import (
     Ballot,
     BallotChange,
@@ -49,6 +49,7 @@ from .models.governance import (
     GRADE_SCALE,
     OPTION_KINDS,
     PROPOSAL_TITLE_MAX,
+    SWITCH_KINDS,
     BallotChoice,
     Method,
     ProposalKind,
@@ -196,6 +197,9 @@ def _validate_proposed_rules(bureau: BureauPage, kind: str, proposed: Mapping[st
     rules = {rule.pk: rule for rule in DecisionRule.objects.filter(bureau=bureau)}
     table = {}
     for proposed_kind, rule_id in proposed.items():
+        if rule_id is None and proposed_kind in SWITCH_KINDS:
+            table[proposed_kind] = None  # take the area out of governance: remove the line
+            continue
         try:
             rule = rules[int(rule_id)]
         except (KeyError, TypeError, ValueError):
@@ -216,14 +220,73 @@ def apply_rules_change(proposal: Proposal) -> None:
     """An adopted « change of the decision rules »: its table replaces the lines it names.
 
     Called by `close_proposal` inside its transaction, so the decision and the new table are one.
-    A rule deleted meanwhile is skipped (its line keeps the rule in force).
+    A rule deleted meanwhile is skipped (its line keeps the rule in force). A `None` for a kind of
+    `SWITCH_KINDS` removes its line: that area (codebook, membership) is free again.
     """
     rules = set(DecisionRule.objects.filter(bureau_id=proposal.bureau_id).values_list("pk", flat=True))
     for kind, rule_id in proposal.proposed_rules.items():
-        if kind in ProposalKind.values and rule_id in rules:
+        if rule_id is None and kind in SWITCH_KINDS:
+            KindRule.objects.filter(bureau_id=proposal.bureau_id, kind=kind).delete()
+        elif kind in ProposalKind.values and rule_id in rules:
             KindRule.objects.update_or_create(
                 bureau_id=proposal.bureau_id, kind=kind, defaults={"rule_id": rule_id}
             )
+
+
+# --- Changes carried by a proposal (codebook, membership: `commons.changes`) -------------------
+
+
+@transaction.atomic
+def propose_change(
+    bureau: BureauPage, author, *, kind: str, payload: Mapping, title: str, body: str = "", target=None
+) -> Proposal:
+    """A governed change becomes a proposal carrying it exactly: checked now, applied on adoption.
+
+    Refused when the bureau's table has no line for the kind (the area is not under governance: the
+    caller applies the change directly), when no app registered the kind's applier, or when the
+    applier's `check` refuses the change (its message is the refusal). The proposal opens at once
+    when its author runs votes (a coordinator), otherwise it waits as a draft for a coordinator.
+    """
+    from .permissions import can_run_votes
+
+    applier = changes.applier_for(kind)
+    if kind not in SWITCH_KINDS or applier is None:
+        raise GovernanceError(_("This kind of proposal carries no change."))
+    if not changes.is_governed(bureau.pk, kind):
+        raise GovernanceError(_("This bureau does not put this kind of change to the vote."))
+    try:
+        cleaned = applier.check(bureau, author, dict(payload))
+    except changes.ChangeError as error:
+        raise GovernanceError(str(error)) from error
+    proposal = create_proposal(bureau, author, title=title, body=body or title, kind=kind, target=target)
+    proposal.payload = cleaned
+    proposal.save(update_fields=["payload"])
+    log(instance=proposal, action="bec.proposal.change", user=author, data={"payload": cleaned})
+    if can_run_votes(author, bureau):
+        open_proposal(proposal, author)
+        proposal.refresh_from_db()
+    return proposal
+
+
+def apply_carried_change(proposal: Proposal) -> None:
+    """An adopted proposal's change, applied in the closing transaction (inside a savepoint).
+
+    The decision is recorded whatever happens here: a change that no longer applies (its code was
+    merged away meanwhile, the invited address joined…) is kept as « not applicable », with why,
+    beside the decision; it never rolls the decision back nor raises.
+    """
+    applier = changes.applier_for(proposal.kind)
+    if applier is None:
+        result = {"status": "not_applicable", "message": _("No application knows how to apply this change.")}
+    else:
+        try:
+            with transaction.atomic():
+                result = {"status": "applied", "message": applier.apply(proposal)}
+        except changes.ChangeError as error:
+            result = {"status": "not_applicable", "message": str(error)}
+    proposal.change_result = result
+    proposal.save(update_fields=["change_result"])
+    log(instance=proposal, action="bec.proposal.apply", user=None, data=result)
 
 
 @transaction.atomic
@@ -237,7 +300,10 @@ def open_proposal(proposal: Proposal, by, closes_at: datetime | None = None) -> 
     if closes_at <= now:
         raise GovernanceError(_("The closing date must be in the future."))
     memberships = list(
-        Membership.objects.voting().filter(bureau_id=proposal.bureau_id).select_related("college", "user")
+        Membership.objects.voting()
+        .filter(bureau_id=proposal.bureau_id)
+        .exclude(user_id=proposal.concerned_user_id)  # nobody votes on their own case
+        .select_related("college", "user")
     )
     if not memberships:
         raise GovernanceError(_("The bureau has no voting member."))
@@ -257,6 +323,8 @@ def open_proposal(proposal: Proposal, by, closes_at: datetime | None = None) -> 
     proposal.save(update_fields=["status", "opens_at", "closes_at", "college_weights"])
     log(instance=proposal, action="bec.proposal.open", user=by, data={"closes_at": closes_at.isoformat()})
     _after_commit("notify_opened", proposal.pk)
+    if proposal.concerned_user_id is not None:
+        _after_commit("notify_concerned", proposal.pk)
     return proposal
 
 
@@ -346,6 +414,10 @@ def _cast_ballot(proposal_id: int, voter, choice: str, reason: str, grades) -> B
     now = timezone.now()
     if not proposal.accepts_ballots_at(now):
         raise GovernanceError(_("The vote is closed."))
+    if proposal.concerned_user_id is not None and proposal.concerned_user_id == voter.pk:
+        raise GovernanceError(
+            _("This proposal is about you: you may comment on it, but you do not vote on your own case.")
+        )
     if not Elector.objects.filter(proposal=proposal, user=voter).exists():
         raise GovernanceError(
             _("You are not in the electorate of this vote (it was fixed when the vote opened).")
@@ -550,6 +622,8 @@ def close_proposal(proposal_id: int) -> Decision | None:
         proposal.save(update_fields=["status"])
         if decision.adopted and proposal.kind == ProposalKind.RULES:
             apply_rules_change(proposal)
+        if decision.adopted and proposal.payload:
+            apply_carried_change(proposal)
         log(
             instance=proposal,
             action="bec.proposal.decide",

@@ -34,28 +34,39 @@ def invite(
     request: HttpRequest, bureau: BureauPage, email: str, role: str, college: College | None
 ) -> Invitation:
     """Issue an invitation (withdrawing any pending one for the same address) and email its link."""
+    return send_invitation(bureau, email, role, college, inviter=request.user)
+
+
+def send_invitation(
+    bureau: BureauPage, email: str, role: str, college: College | None, *, inviter, after_commit: bool = False
+) -> Invitation:
+    """`invite` without a request: also used when a bureau adopts an invitation by vote
+    (`commons.membership_votes`, `after_commit`): the email then leaves once the decision is committed,
+    never for a rolled-back one."""
     with transaction.atomic():
         Invitation.objects.pending().filter(bureau=bureau, email__iexact=email).update(
             revoked_at=timezone.now()
         )
         invitation, token = Invitation.issue(
-            email=email, bureau=bureau, role=role, college=college, invited_by=request.user
+            email=email, bureau=bureau, role=role, college=college, invited_by=inviter
         )
     link = site_url(reverse("invitation_accept", args=[token]))
     context = {
         "invitation": invitation,
         "link": link,
-        "inviter": request.user,
+        "inviter": inviter,
         "bureau": bureau,
         "privacy_link": site_url(reverse("privacy")),
     }
     subject, body = render_email("commons/email/invitation", context)
-    send_mail(
-        subject=subject,
-        message=body,
-        from_email=None,
-        recipient_list=[email],
-    )
+
+    def send() -> None:
+        send_mail(subject=subject, message=body, from_email=None, recipient_list=[email])
+
+    if after_commit:
+        transaction.on_commit(send, robust=True)
+    else:
+        send()
     return invitation
 
 

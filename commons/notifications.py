@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.core.mail import get_connection, send_mass_mail
 from django.db import transaction
 from django.utils import timezone
@@ -44,8 +45,21 @@ def _link(proposal: Proposal) -> str:
 
 def notify_opened(proposal_id: int) -> int:
     proposal = Proposal.objects.select_related("bureau", "rule").get(pk=proposal_id)
-    emails = _recipients(Membership.objects.active().filter(bureau_id=proposal.bureau_id))
+    members = Membership.objects.active().filter(bureau_id=proposal.bureau_id)
+    if proposal.concerned_user_id is not None:  # told by `notify_concerned`, not asked to vote
+        members = members.exclude(user_id=proposal.concerned_user_id)
+    emails = _recipients(members)
     return _send("proposal_opened", {"proposal": proposal, "link": _link(proposal)}, emails)
+
+
+def notify_concerned(proposal_id: int) -> int:
+    """The person a membership proposal is about is told it is open, whatever their email settings:
+    they may comment (they do not vote on their own case)."""
+    proposal = Proposal.objects.select_related("bureau").get(pk=proposal_id)
+    user = get_user_model().objects.filter(pk=proposal.concerned_user_id).first()
+    if user is None or not user.email:
+        return 0
+    return _send("proposal_concerns_you", {"proposal": proposal, "link": _link(proposal)}, [user.email])
 
 
 def notify_decided(decision_id: int) -> int:

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from .models import BureauPage, DecisionRule, KindRule
-from .models.governance import Method, ProposalKind, ResultsVisibility
+from .models.governance import SWITCH_KINDS, Method, ProposalKind, ResultsVisibility
 
 #: kind -> the methods its rule is looked for by, in order; none: the bureau's default rule.
 DEFAULT_METHODS: dict[str, tuple[str, ...]] = {
@@ -55,14 +55,17 @@ def default_rules() -> list[dict]:
 
 def default_table(rules: list[DecisionRule]) -> dict[str, DecisionRule]:
     """The sensible starting table for these rules: 2/3 for protocols and rule changes, consent for
-    publications, majority for the codebook and memberships, the default rule for free questions,
-    majority judgment for a choice among options (no such rule: no such kind)."""
+    publications, the default rule for free questions, majority judgment for a choice among options
+    (no such rule: no such kind). The codebook and memberships (`SWITCH_KINDS`) start outside the
+    table, so free as before; a « change of the decision rules » puts them under a rule."""
     rules = sorted(rules, key=lambda rule: (not rule.is_default, rule.pk or 0))
     if not rules:
         return {}
     default = next((rule for rule in rules if rule.is_default), rules[0])
     table = {}
     for kind, methods in DEFAULT_METHODS.items():
+        if kind in SWITCH_KINDS:
+            continue
         rule = next((rule for method in methods for rule in rules if rule.method == method), None)
         if rule is None and kind != ProposalKind.CHOICE and default.method != Method.MAJORITY_JUDGMENT:
             rule = default

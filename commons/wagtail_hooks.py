@@ -161,6 +161,8 @@ def register_governance_log_actions(actions):
     )
     actions.register_action("bec.proposal.close_early", _("Close a vote early"), _("Vote closed early"))
     actions.register_action("bec.proposal.edit", _("Edit a draft proposal"), _("Draft edited"))
+    actions.register_action("bec.proposal.change", _("Propose a change"), _("Change proposed"))
+    actions.register_action("bec.proposal.apply", _("Apply an adopted change"), _("Adopted change applied"))
     actions.register_action("bec.member.data_export", _("Export one's data"), _("Member data exported"))
 
 
@@ -323,3 +325,14 @@ def no_review_of_votes(request, panels):
         if type(panel) is WorkflowObjectsToModeratePanel:
             panels[index] = BureauVotesAreNotReviews()
     panels.append(BureauVotesPanel())
+
+
+@hooks.register("bec_proposal_changes")
+def membership_changes(request, proposal):
+    """On a « membership » proposal's page: the invitation or exclusion it carries."""
+    from .membership_votes import describe
+    from .models.governance import ProposalKind
+
+    if proposal.kind != ProposalKind.MEMBERSHIP or not proposal.payload:
+        return None
+    return describe(proposal)

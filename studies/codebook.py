@@ -12,7 +12,12 @@ Rules:
 - a parent belongs to the same study, and is neither the code itself nor one of its sub-codes;
 - a colour is written #RRGGBB (`studies.models.coding.is_colour`);
 - merging a code into another keeps every coding: whole-observation codings, excerpt codings,
-  memos and sub-codes all move to the target before the source is deleted.
+  memos and sub-codes all move to the target before the source is deleted;
+- only an unused code is deleted (no sub-code, no coding): a used one is merged, which keeps its codings.
+
+The `check_*` functions apply these rules without changing anything: a bureau whose codebook is
+under governance checks a change when it is proposed, and again when it is adopted
+(`studies.codebook_votes`).
 """
 
 from __future__ import annotations
@@ -41,8 +46,12 @@ __all__ = [
     "CodebookError",
     "MergeResult",
     "add_code_memo",
+    "check_delete",
+    "check_edit",
+    "check_merge",
     "counted_codes",
     "create_code",
+    "delete_code",
     "descendant_ids",
     "edit_code",
     "merge_codes",
@@ -249,6 +258,25 @@ def update_code(code: Code, definition: str, colour: str) -> Code:
     return code
 
 
+def check_edit(
+    code: Code, *, name: str, definition: str, colour: str, parent: Code | None
+) -> dict:
+    """The fields an edit would change, checked as `edit_code` checks them: {field: new value}, with
+    the parent as an id (None: top level). Changes nothing; empty when the edit changes nothing."""
+    name = _clean_name(name)
+    colour = _clean_colour(colour)
+    definition = _clean_definition(definition)
+    _check_parent(code.study_id, parent, code)
+    if name != code.name:
+        _check_unique_name(code.study_id, name, exclude_pk=code.pk)
+    wanted = {
+        "name": name, "definition": definition, "colour": colour, "parent": parent.pk if parent else None
+    }
+    current = {"name": code.name, "definition": code.definition, "colour": code.colour.lower(),
+               "parent": code.parent_id}
+    return {field: value for field, value in wanted.items() if value != current[field]}
+
+
 @transaction.atomic
 def edit_code(
     code: Code, *, name: str, definition: str, colour: str, parent: Code | None
@@ -275,14 +303,8 @@ def edit_code(
     return code
 
 
-@transaction.atomic
-def merge_codes(source: Code, target: Code) -> MergeResult:
-    """Fold `source` into `target`, keeping every coding; `source` is then deleted.
-
-    Whole-observation codings and excerpt codings of the source move to the target (an observation
-    or excerpt that had both ends up with the target once), memos on the source become memos on
-    the target, and the source's sub-codes are placed under the target.
-    """
+def check_merge(source: Code, target: Code) -> None:
+    """Whether `source` may be merged into `target` (raises `CodebookError`); changes nothing."""
     if source.pk is None or target.pk is None:
         raise CodebookError(_("Both codes must exist to be merged."))
     if source.study_id != target.study_id:
@@ -294,6 +316,43 @@ def merge_codes(source: Code, target: Code) -> MergeResult:
             _("« %(source)s » cannot be merged into its own sub-code « %(target)s »: move the sub-code out "
               "first, or merge the other way round.") % {"source": source.name, "target": target.name}
         )
+
+
+def check_delete(code: Code) -> None:
+    """Only an unused code is deleted: no sub-code, no coded observation, no coded excerpt.
+
+    Why: deleting a used code would lose codings; merging it into another keeps them all.
+    """
+    if Code.objects.filter(parent=code).exists():
+        raise CodebookError(
+            _("« %(name)s » has sub-codes: move or merge them first.") % {"name": code.name}
+        )
+    used = CodedObservation.objects.filter(tag=code).exists() or Excerpt.codes.through.objects.filter(
+        code=code
+    ).exists()
+    if used:
+        raise CodebookError(
+            _("« %(name)s » is used by codings: merge it into another code instead, which keeps them.")
+            % {"name": code.name}
+        )
+
+
+@transaction.atomic
+def delete_code(code: Code) -> None:
+    """Delete an unused code (its memos go with it); a used one is refused (`check_delete`)."""
+    check_delete(code)
+    code.delete()
+
+
+@transaction.atomic
+def merge_codes(source: Code, target: Code) -> MergeResult:
+    """Fold `source` into `target`, keeping every coding; `source` is then deleted.
+
+    Whole-observation codings and excerpt codings of the source move to the target (an observation
+    or excerpt that had both ends up with the target once), memos on the source become memos on
+    the target, and the source's sub-codes are placed under the target.
+    """
+    check_merge(source, target)
 
     # Whole observations: move the source's rows, except where the target is already there.
     observations = CodedObservation.objects.filter(tag=source)

@@ -85,6 +85,14 @@ def protocol_changes(request, proposal):
 
 
 @hooks.register("bec_proposal_changes")
+def codebook_changes(request, proposal):
+    """On a « codebook change » proposal's page: the change it carries, before and after."""
+    from .codebook_votes import proposal_changes
+
+    return proposal_changes(request, proposal)
+
+
+@hooks.register("bec_proposal_changes")
 def report_changes(request, proposal):
     """On a « Publication » proposal about a report: its text and figures against the published version."""
     from .views.reports import proposal_changes

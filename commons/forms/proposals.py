@@ -22,6 +22,7 @@ from ..models.governance import (
     OPTION_KINDS,
     OPTION_LABEL_MAX,
     PROPOSAL_TITLE_MAX,
+    SWITCH_KINDS,
     BallotChoice,
     Method,
     ProposalKind,
@@ -78,6 +79,7 @@ class ProposalForm(VisibleTextMixin, forms.Form):
         self.fields["kind"].choices = [
             (kind, f"{capfirst(ProposalKind(kind).label)} — {rule.label()}")
             for kind, rule in self.table.items()
+            if kind not in SWITCH_KINDS  # proposed from the codebook or members page, with their change
         ]
         #: Kinds that take options, for the page script that shows the options field only for them.
         self.option_kinds = [
@@ -96,9 +98,14 @@ class ProposalForm(VisibleTextMixin, forms.Form):
                 if not choices:
                     continue
                 current = self.table.get(kind)
+                if kind in SWITCH_KINDS:
+                    # No line: the area stays free; choosing this for a governed one frees it.
+                    empty = [("", _("freely, without a vote"))]
+                else:
+                    empty = [("", _("(no such proposals)"))] * (current is None)
                 self.fields[f"rule-{kind}"] = forms.TypedChoiceField(
                     label=capfirst(ProposalKind(kind).label),
-                    choices=[("", _("(no such proposals)"))] * (current is None) + choices,
+                    choices=empty + choices,
                     coerce=int,
                     required=False,
                     initial=current.pk if current else "",
@@ -134,6 +141,9 @@ class ProposalForm(VisibleTextMixin, forms.Form):
                 for name, value in cleaned.items()
                 if name.startswith("rule-") and value not in (None, "")
             }
+            for kind in SWITCH_KINDS:  # « freely » for a governed area: its line is removed
+                if kind in self.table and cleaned.get(f"rule-{kind}") in (None, ""):
+                    cleaned["proposed_rules"][kind] = None
         if rule is None or options is None:
             return cleaned
         if rule.method == Method.MAJORITY_JUDGMENT:

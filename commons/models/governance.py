@@ -146,6 +146,14 @@ class ProposalKind(models.TextChoices):
 #: The kinds whose proposals carry options to grade (their rule is a majority judgment).
 OPTION_KINDS = (ProposalKind.CHOICE,)
 
+#: The kinds that put an area under governance by their mere presence in the bureau's table: with a
+#: line for « codebook change », renames, moves, merges and definitions of codes go to a vote; with
+#: one for « membership », invitations and exclusions do. A new bureau has neither (its codebook and
+#: membership stay free); an adopted « change of the decision rules » adds or removes the line. Their
+#: proposals carry the exact change (`Proposal.payload`) and are made from the codebook or members
+#: page, not from the free new-proposal form (`commons.changes`).
+SWITCH_KINDS = (ProposalKind.CODEBOOK, ProposalKind.MEMBERSHIP)
+
 
 class KindRule(models.Model):
     """One line of the bureau's table « kind of proposal → decision rule ».
@@ -223,6 +231,13 @@ class Proposal(models.Model):
         related_name="+",
     )
     closed_early_reason = models.TextField(blank=True, editable=False)
+    #: The exact change a proposal of a `SWITCH_KINDS` kind carries (checked when proposed, applied on
+    #: adoption by `commons.changes`), e.g. {"op": "rename", "code": 12, "from": {...}, "to": {...}}.
+    #: A key « concerned_user » names the person the proposal is about: told, never in the electorate.
+    payload = models.JSONField(default=dict, blank=True, editable=False)
+    #: What adoption did with the payload: {"status": "applied" | "not_applicable", "message": ...}.
+    #: Kept beside the immutable decision (the vote stands even when the change no longer applies).
+    change_result = models.JSONField(default=dict, blank=True, editable=False)
 
     objects = ProposalQuerySet.as_manager()
 
@@ -266,7 +281,13 @@ class Proposal(models.Model):
     def is_editable_draft(self) -> bool:
         """A draft its author may still edit or delete: not opened, and not a workflow submission
         (whose text is the submitted page, edited in the admin)."""
-        return self.status == Status.DRAFT and self.target_id is None
+        return self.status == Status.DRAFT and self.target_id is None and not self.payload
+
+    @property
+    def concerned_user_id(self) -> int | None:
+        """The person a membership proposal is about: told of it, may comment, never votes on it."""
+        value = (self.payload or {}).get("concerned_user")
+        return value if isinstance(value, int) else None
 
     @property
     def can_be_withdrawn(self) -> bool:

@@ -16,9 +16,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from participants.models import display_name
 
-from .. import invitations, permissions
+from .. import actions, changes, invitations, permissions
 from ..forms import InvitationForm, MembershipForm
-from ..models import BureauPage, Invitation, Membership
+from ..models import BureauPage, Invitation, Membership, Proposal
+from ..models.governance import ProposalKind, Status
 from ..permissions import coordinator_required, member_required
 from .confirm import confirm_page
 
@@ -50,7 +51,16 @@ def _render(
         "can_manage": can_manage,
         "memberships": memberships,
         "colleges": colleges,
+        "by_vote": changes.is_governed(bureau.pk, ProposalKind.MEMBERSHIP),
     }
+    if context["by_vote"]:
+        # Invitations and exclusions under vote (drafts too, for coordinators): one query.
+        statuses = (Status.DRAFT, Status.OPEN) if can_manage else (Status.OPEN,)
+        context["pending_changes"] = list(
+            Proposal.objects.filter(bureau=bureau, kind=ProposalKind.MEMBERSHIP, status__in=statuses)
+            .only("pk", "title", "status", "closes_at")
+            .order_by("pk")
+        )
     if can_manage:
         edit_forms = edit_forms or {}
         for item in memberships:
@@ -78,9 +88,46 @@ def invite(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
         messages.error(request, _("The invitation was not sent: see the form « Invite someone » below."))
         return _render(request, bureau, invite_form=form, status=400)
     data = form.cleaned_data
+    if changes.is_governed(bureau.pk, ProposalKind.MEMBERSHIP):
+        return _propose(
+            request,
+            bureau,
+            {
+                "op": "invite",
+                "email": data["email"],
+                "role": data["role"],
+                "college": data["college"].pk if data["college"] else None,
+            },
+            title=_("Invite %(email)s") % {"email": data["email"]},
+        )
     invitations.invite(request, bureau, data["email"], data["role"], data["college"])
     messages.success(request, _("Invitation sent to %(email)s.") % {"email": data["email"]})
     return redirect(_members_url(bureau))
+
+
+def _propose(request: HttpRequest, bureau: BureauPage, payload: dict, *, title: str) -> HttpResponse:
+    """Membership under governance: the change becomes a proposal; its page is where it goes on."""
+    try:
+        proposal = actions.propose_change(
+            bureau,
+            request.user,
+            kind=ProposalKind.MEMBERSHIP,
+            payload=payload,
+            title=title,
+            body=_(
+                "A membership change put to the vote, as the bureau's decision rules require. "
+                "It applies once adopted."
+            ),
+        )
+    except actions.GovernanceError as error:
+        messages.error(request, str(error))
+        return redirect(_members_url(bureau))
+    messages.success(
+        request,
+        _("Proposal « %(title)s » submitted to the vote: it applies once adopted.")
+        % {"title": proposal.title},
+    )
+    return redirect(bureau.url + bureau.reverse_subpage("proposal_detail", args=[proposal.pk]))
 
 
 def _membership_or_404(bureau: BureauPage, membership_id: int) -> Membership:
@@ -111,10 +158,25 @@ def edit_membership(request: HttpRequest, bureau: BureauPage, membership_id: int
 @require_http_methods(["GET", "POST"])
 @coordinator_required
 def remove_membership(request: HttpRequest, bureau: BureauPage, membership_id: int) -> HttpResponse:
-    """GET asks first (what ending a membership does); POST ends it."""
+    """GET asks first (what ending a membership does); POST ends it, or proposes it under governance."""
+    by_vote = changes.is_governed(bureau.pk, ProposalKind.MEMBERSHIP)
     if request.method == "GET":
         membership = _membership_or_404(bureau, membership_id)
         name = _display_name(membership)
+        if by_vote:
+            return confirm_page(
+                request,
+                bureau,
+                title=_("Propose to end the membership of %(name)s") % {"name": name},
+                consequence=_(
+                    "The bureau decides memberships by vote: this opens a proposal. %(name)s is told, may "
+                    "comment, and does not vote on it. If it is adopted, %(name)s will no longer vote, read "
+                    "the proposals nor edit the bureau's pages."
+                )
+                % {"name": name},
+                confirm_label=_("Yes, put it to the vote"),
+                cancel_url=_members_url(bureau),
+            )
         return confirm_page(
             request,
             bureau,
@@ -126,6 +188,14 @@ def remove_membership(request: HttpRequest, bureau: BureauPage, membership_id: i
             % {"name": name},
             confirm_label=_("Yes, end the membership"),
             cancel_url=_members_url(bureau),
+        )
+    if by_vote:
+        membership = _membership_or_404(bureau, membership_id)
+        return _propose(
+            request,
+            bureau,
+            {"op": "exclude", "membership": membership.pk},
+            title=_("End the membership of %(name)s") % {"name": _display_name(membership)},
         )
     with transaction.atomic():
         membership = _membership_or_404(bureau, membership_id)

@@ -43,6 +43,7 @@ from ..models.governance import (
     CLOSED_STATUSES,
     GRADE_LABELS,
     GRADE_SCALE,
+    SWITCH_KINDS,
     BallotChoice,
     ProposalKind,
     Status,
@@ -289,6 +290,7 @@ def _render_detail(
         change.summary = _ballot_summary(change, options)
     can_run = permissions.can_run_votes(user, bureau, membership)
     may_vote = permissions.can_vote(user, bureau, membership) and is_elector
+    is_concerned = proposal.concerned_user_id is not None and proposal.concerned_user_id == user.pk
     ballot_count = proposal.ballots.count() if proposal.status != Status.DRAFT else 0
     elector_count = proposal.electors.count() if proposal.status != Status.DRAFT else 0
 
@@ -313,7 +315,8 @@ def _render_detail(
         "history": history,
         "ballot_count": ballot_count,
         "elector_count": elector_count,
-        "show_ballot_form": may_vote and proposal.accepts_ballots,
+        "show_ballot_form": may_vote and proposal.accepts_ballots and not is_concerned,
+        "is_concerned": is_concerned,
         "ballot_choices": ballot_choices(proposal.rule.method),
         "grade_choices": grade_choices(),
         "current": current,
@@ -376,11 +379,12 @@ def _proposed_table(bureau: BureauPage, proposal: Proposal) -> list[tuple[str, s
 
     rules = {rule.pk: rule.label() for rule in DecisionRule.objects.filter(bureau=bureau)}
     current = kind_table(bureau)
+    free = _("freely, without a vote")
     return [
         (
             str(ProposalKind(kind).label),
-            current[kind].label() if kind in current else "—",
-            rules.get(rule_id, "—"),
+            current[kind].label() if kind in current else (free if kind in SWITCH_KINDS else "—"),
+            free if rule_id is None else rules.get(rule_id, "—"),
         )
         for kind, rule_id in proposal.proposed_rules.items()
         if kind in ProposalKind.values

@@ -26,7 +26,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from commons import changes
 from commons.models import Membership
+from commons.models.governance import ProposalKind
 from participants.models import Collective, ConsentScope, Informant, display_name
 from participants.models.consent import has_consent
 
@@ -82,6 +84,8 @@ class _Codebook:
         mapping: dict[uuid.UUID, Code] = {}
         categories = 0
 
+        governed = changes.is_governed(self.study.get_parent().pk, ProposalKind.CODEBOOK)
+
         def walk(parsed: list[ParsedCode], parent: Code | None) -> None:
             nonlocal categories
             parent_path = self.path_of[parent.pk] if parent is not None else ()
@@ -95,7 +99,19 @@ class _Codebook:
                     continue
                 found = self.by_uuid.get(item.guid)
                 if found is not None:
-                    if found.name != name:
+                    if found.name != name and governed:
+                        # The codebook is under the bureau's governance: a rename is a proposal.
+                        report.codes_matched.append(found.name)
+                        report.problem(
+                            _(
+                                "The file renames « %(old)s » to « %(new)s », but this codebook is under the "
+                                "bureau's governance: propose the rename on the codebook page."
+                            )
+                            % {"old": found.name, "new": name},
+                            str(item.guid),
+                            item.line,
+                        )
+                    elif found.name != name:
                         old = found.name
                         try:
                             rename_code(found, name)

@@ -95,6 +95,7 @@ class StudyPage(DeclaredRoutesMixin, Page):
         ("codebook/", "codebook.codebook", "codebook"),
         ("codebook/<int:code_id>/edit/", "codebook.code_edit", "code_edit"),
         ("codebook/<int:code_id>/merge/", "codebook.code_merge", "code_merge"),
+        ("codebook/<int:code_id>/delete/", "codebook.code_delete", "code_delete"),
         ("codebook/<int:code_id>/memos/", "codebook.code_memo", "code_memo"),
         ("agreement/", "agreement.agreement", "agreement"),
         ("analysis/", "analysis.overview", "analysis"),

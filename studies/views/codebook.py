@@ -19,8 +19,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
+from commons import actions as governance
+from commons import changes
+from commons.models import Proposal
+from commons.models.governance import ProposalKind, Status
+from commons.views.confirm import confirm_page
 from participants.models import display_name
 
 from .. import codebook as services
@@ -85,7 +90,10 @@ def _render(
     can_write_memos = permissions.can_contribute(request.user, study)
     bound = bound or {}
     all_choices = _choices(ordered)
+    governed = changes.is_governed(study.bureau.pk, ProposalKind.CODEBOOK)
+    pending = _pending_by_code(request, study) if governed else {}
     for code in ordered:
+        code.pending = pending.get(code.pk, [])
         code.swatch = safe_colour(code.colour)
         for memo in code.memo_list:
             memo.author_name = display_name(memo.author) if memo.author else _("former member")
@@ -120,10 +128,71 @@ def _render(
         "observation_list_url": study.get_url(request) + study.reverse_subpage("observation_list"),
         "can_manage": can_manage,
         "can_write_memos": can_write_memos,
+        "governed": governed,
         "new_form": new_form,
         "codebook_url": codebook_url(request, study),
     }
     return render(request, "studies/codebook/page.html", context, status=status)
+
+
+def _pending_by_code(request: HttpRequest, study: StudyPage) -> dict[int, list[Proposal]]:
+    """The codebook proposals still to be decided, by code they touch (the code, a merge's target).
+
+    One query. Open votes for the whole team; drafts only for those who may see them (their author,
+    the coordinators), as on the proposals page.
+    """
+    from commons import permissions as commons_permissions
+
+    bureau = study.bureau
+    statuses = [Status.OPEN]
+    rows = Proposal.objects.filter(bureau=bureau, kind=ProposalKind.CODEBOOK, payload__study=study.pk)
+    if commons_permissions.can_run_votes(request.user, bureau):
+        statuses.append(Status.DRAFT)
+        rows = rows.filter(status__in=statuses)
+    else:
+        rows = rows.filter(status=Status.OPEN) | rows.filter(status=Status.DRAFT, author=request.user)
+    base = bureau.url + "proposals/"
+    found: dict[int, list[Proposal]] = {}
+    for proposal in rows.only("pk", "title", "status", "closes_at", "payload").order_by("pk"):
+        proposal.link = f"{base}{proposal.pk}/"
+        for key in ("code", "target"):
+            if isinstance(proposal.payload.get(key), int):
+                found.setdefault(proposal.payload[key], []).append(proposal)
+    return found
+
+
+def _governed(study: StudyPage) -> bool:
+    return changes.is_governed(study.bureau.pk, ProposalKind.CODEBOOK)
+
+
+def _propose(request: HttpRequest, study: StudyPage, payload: dict, title: str) -> HttpResponse | str:
+    """Under governance: the change becomes a proposal (opened at once by a coordinator, a draft
+    otherwise); returns the redirect to its page, or the refusal's message."""
+    try:
+        proposal = governance.propose_change(
+            study.bureau, request.user, kind=ProposalKind.CODEBOOK, payload={"study": study.pk, **payload},
+            title=title,
+            body=_("A change to the codebook of « %(study)s », put to the vote as the bureau's decision "
+                   "rules require. It applies once adopted.") % {"study": study.title},
+        )
+    except governance.GovernanceError as error:
+        return str(error)
+    if proposal.status == Status.OPEN:
+        messages.success(request, _("« %(title)s » is put to the vote: the change applies once adopted.")
+                         % {"title": proposal.title})
+    else:
+        messages.success(request, _("« %(title)s » is proposed as a draft: a coordinator opens the vote; the "
+                                    "change applies once adopted.") % {"title": proposal.title})
+    bureau = study.bureau
+    return redirect(bureau.url + bureau.reverse_subpage("proposal_detail", args=[proposal.pk]))
+
+
+def _edit_title(code: Code, changed: dict) -> str:
+    if "name" in changed:
+        return _("Rename the code « %(old)s » to « %(new)s »") % {"old": code.name, "new": changed["name"]}
+    if "parent" in changed:
+        return _("Move the code « %(name)s »") % {"name": code.name}
+    return _("Redefine the code « %(name)s »") % {"name": code.name}
 
 
 def _refused(request: HttpRequest, form: forms.Form, name: str, error: str) -> None:
@@ -166,11 +235,17 @@ def code_edit(request: HttpRequest, study: StudyPage, code_id: int) -> HttpRespo
     form = CodeForm(request.POST, prefix=f"code{code.pk}", codes=codes)
     if form.is_valid():
         data = form.cleaned_data
+        fields = {"name": data["name"], "parent": data["parent"], "colour": data["colour"],
+                  "definition": data["definition"]}
         try:
-            services.edit_code(
-                code, name=data["name"], parent=data["parent"], colour=data["colour"],
-                definition=data["definition"],
-            )
+            changed = services.check_edit(code, **fields)
+            if _governed(study) and set(changed) - {"colour"}:  # a colour alone is presentation: free
+                answer = _propose(request, study, {"op": "edit", "code": code.pk, "to": changed},
+                                  _edit_title(code, changed))
+                if not isinstance(answer, str):
+                    return answer
+                raise services.CodebookError(answer)
+            services.edit_code(code, **fields)
         except services.CodebookError as error:
             _refused(request, form, name, str(error))
         else:
@@ -194,6 +269,15 @@ def code_merge(request: HttpRequest, study: StudyPage, code_id: int) -> HttpResp
         target = form.cleaned_data["target"]
         name = source.name
         try:
+            if _governed(study):
+                answer = _propose(
+                    request, study, {"op": "merge", "code": source.pk, "target": target.pk},
+                    _("Merge the code « %(source)s » into « %(target)s »")
+                    % {"source": name, "target": target.name},
+                )
+                if not isinstance(answer, str):
+                    return answer
+                raise services.CodebookError(answer)
             result = services.merge_codes(source, target)
         except services.CodebookError as error:
             _refused(request, form, name, str(error))
@@ -210,6 +294,49 @@ def code_merge(request: HttpRequest, study: StudyPage, code_id: int) -> HttpResp
         messages.error(request, _("« %(name)s » was not merged: choose the code to merge it into.")
                        % {"name": source.name})
     return _render(request, study, bound={("merge", source.pk): form}, status=400)
+
+
+@permissions.contributor_required(_OBSERVERS_READ, policy=permissions.can_manage_codebook)
+@require_http_methods(["GET", "POST"])
+def code_delete(request: HttpRequest, study: StudyPage, code_id: int) -> HttpResponse:
+    """Delete an unused code: GET asks first, POST deletes (or proposes it, under governance).
+
+    A used code is refused with the way out (merge it, which keeps its codings), nothing changed.
+    """
+    code = _code_or_404(study, code_id)
+    back = f"{codebook_url(request, study)}#code-{code.pk}"
+    governed = _governed(study)
+    try:
+        services.check_delete(code)
+    except services.CodebookError as error:
+        messages.error(
+            request, _("« %(name)s » was not deleted: %(error)s") % {"name": code.name, "error": error}
+        )
+        return redirect(back)
+    if request.method == "GET":
+        return confirm_page(
+            request,
+            study,
+            title=_("Delete the code « %(name)s »") % {"name": code.name},
+            consequence=(
+                _("The bureau decides codebook changes by vote: this opens a proposal; the code is deleted "
+                  "once it is adopted.") if governed else
+                _("The code is used by no coding; it is deleted with its memos. This cannot be undone.")
+            ),
+            confirm_label=_("Yes, put it to the vote") if governed else _("Yes, delete the code"),
+            cancel_url=back,
+        )
+    if governed:
+        answer = _propose(request, study, {"op": "delete", "code": code.pk},
+                          _("Delete the code « %(name)s »") % {"name": code.name})
+        if isinstance(answer, str):
+            messages.error(request, answer)
+            return redirect(back)
+        return answer
+    name = code.name
+    services.delete_code(code)
+    messages.success(request, _("Code « %(name)s » deleted.") % {"name": name})
+    return redirect(codebook_url(request, study))
 
 
 @permissions.contributor_required(_OBSERVERS_READ)

@@ -48,8 +48,8 @@ def test_default_table_follows_the_charter(bureau):
     assert table[ProposalKind.PROTOCOL].method == Method.QUALIFIED
     assert table[ProposalKind.PROTOCOL].threshold == "2/3"
     assert table[ProposalKind.PUBLICATION].method == Method.CONSENT
-    assert table[ProposalKind.CODEBOOK].method == Method.MAJORITY
-    assert table[ProposalKind.MEMBERSHIP].method == Method.MAJORITY
+    # The codebook and memberships start free (issue 17): no line, no vote, until a rules change.
+    assert ProposalKind.CODEBOOK not in table and ProposalKind.MEMBERSHIP not in table
     assert table[ProposalKind.FREE].is_default
     assert table[ProposalKind.CHOICE].method == Method.MAJORITY_JUDGMENT
     assert table[ProposalKind.RULES].method == Method.QUALIFIED
@@ -105,7 +105,7 @@ def test_rules_change_applies_the_new_table_only_when_adopted(bureau, voters):
     proposal = _open(
         bureau, voters[0], ProposalKind.RULES, proposed_rules={ProposalKind.CODEBOOK: consent.pk}
     )
-    assert rule_for(bureau, ProposalKind.CODEBOOK).method == Method.MAJORITY  # not before the decision
+    assert rule_for(bureau, ProposalKind.CODEBOOK) is None  # not before the decision: the codebook is free
     for voter in voters:
         actions.cast_ballot(proposal, voter, choice="for")
     decision = actions.close_proposal(proposal.pk)
@@ -121,7 +121,7 @@ def test_rejected_rules_change_leaves_the_table(bureau, voters):
     for voter in voters:
         actions.cast_ballot(proposal, voter, choice="against")
     assert not actions.close_proposal(proposal.pk).adopted
-    assert rule_for(bureau, ProposalKind.CODEBOOK).method == Method.MAJORITY
+    assert rule_for(bureau, ProposalKind.CODEBOOK) is None
 
 
 def test_the_table_is_not_editable_in_the_admin():

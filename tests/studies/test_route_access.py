@@ -80,6 +80,8 @@ STUDY_ROUTES: dict[str, tuple[dict, dict | None]] = {
     "codebook": (TEAM, BAD_WRITE),
     "code_edit": (POST_ONLY_GET, BAD_WRITE),
     "code_merge": (POST_ONLY_GET, BAD_WRITE),
+    # The world's code is used: its deletion is refused, back to the codebook with the reason (302).
+    "code_delete": (GOOD_WRITE, GOOD_WRITE),
     "code_memo": (POST_ONLY_GET, BAD_WRITE),
     "agreement": (TEAM, None),
     # The analysis pages and their downloads: the team reads them, observers included.
@@ -215,6 +217,7 @@ def _study_args(name: str, world: dict) -> list:
         "document_memo": [world["document"].pk],
         "code_edit": [code.pk],
         "code_merge": [code.pk],
+        "code_delete": [code.pk],
         "code_memo": [code.pk],
     }.get(name, [])
 

@@ -24,7 +24,7 @@ class Command(BaseCommand):
         from commons import demo as commons_demo
         from commons import demo_governance
         from studies import demo as studies_demo
-        from studies import demo_protocol, demo_report
+        from studies import demo_codebook, demo_protocol, demo_report
 
         home = HomePage.objects.first()
         if home is None:
@@ -38,6 +38,7 @@ class Command(BaseCommand):
         study = studies_demo.build(bureau)
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
             protocol = demo_protocol.build(study)
+            demo_codebook.build(bureau, study)
             report = demo_report.build(study)
         self.stdout.write(self.style.SUCCESS(
             _("Demo bureau: %(title)s — %(url)s") % {"title": bureau.title, "url": bureau.url}
