@@ -31,12 +31,11 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from commons.queries import count_of
 from participants.text import is_blank, visible
 
-from .models import Code, CodedObservation, Excerpt, Memo, Observation, StudyPage
+from . import tallies
+from .models import Code, CodedObservation, Excerpt, Memo, StudyPage
 from .models.coding import DEFAULT_COLOUR, descendant_ids, is_colour
-from .sources import consented_excerpts_q
 
 __all__ = [
     "DEFAULT_COLOUR",
@@ -68,18 +67,14 @@ MAX_MEMO = 20_000
 def counted_codes(study: StudyPage) -> QuerySet[Code]:
     """The study's codes with ``observation_count`` and ``excerpt_count``, consented material only.
 
-    One query. Why here: the codebook page and the codebook spreadsheet must give the same figures.
+    One query, on the tallies (`studies.tallies`: the counts per code and consenting party, kept exact
+    by the coding services; the parties whose consent is in force are summed, so a withdrawal applies
+    at once). Why here: the codebook page and the codebook spreadsheet must give the same figures.
     ``observation_count`` follows the one definition of « the observations of a code » (whole note
-    or an excerpt, `ObservationQuerySet.coded_with`); ``excerpt_count`` counts the excerpts of every
-    codable source.
+    or an excerpt, `ObservationQuerySet.coded_with`); ``excerpt_count`` counts the excerpts of the
+    observations and interviews (imported documents are not in the analysis tables).
     """
-    observations = Observation.objects.consented().filter(study=study).coded_with(OuterRef("pk"))
-    excerpts = Excerpt.codes.through.objects.filter(
-        consented_excerpts_q(study, "excerpt__"), code=OuterRef("pk")
-    )
-    return Code.objects.filter(study=study).annotate(
-        observation_count=observations.count_subquery(), excerpt_count=count_of(excerpts, "code")
-    )
+    return tallies.annotate_counts(Code.objects.filter(study=study))
 
 
 class CodebookError(Exception):
@@ -167,8 +162,11 @@ def _check_parent(study_id: int, parent: Code | None, code: Code | None = None) 
         raise CodebookError(_("The parent code belongs to another study."))
     if code is not None and (parent.pk == code.pk or parent.pk in descendant_ids(code)):
         raise CodebookError(
-            _("« %(code)s » cannot be placed under « %(parent)s »: a code cannot be under itself or one of "
-              "its sub-codes.") % {"code": code.name, "parent": parent.name}
+            _(
+                "« %(code)s » cannot be placed under « %(parent)s »: a code cannot be under itself or one of "
+                "its sub-codes."
+            )
+            % {"code": code.name, "parent": parent.name}
         )
 
 
@@ -258,9 +256,7 @@ def update_code(code: Code, definition: str, colour: str) -> Code:
     return code
 
 
-def check_edit(
-    code: Code, *, name: str, definition: str, colour: str, parent: Code | None
-) -> dict:
+def check_edit(code: Code, *, name: str, definition: str, colour: str, parent: Code | None) -> dict:
     """The fields an edit would change, checked as `edit_code` checks them: {field: new value}, with
     the parent as an id (None: top level). Changes nothing; empty when the edit changes nothing."""
     name = _clean_name(name)
@@ -270,17 +266,22 @@ def check_edit(
     if name != code.name:
         _check_unique_name(code.study_id, name, exclude_pk=code.pk)
     wanted = {
-        "name": name, "definition": definition, "colour": colour, "parent": parent.pk if parent else None
+        "name": name,
+        "definition": definition,
+        "colour": colour,
+        "parent": parent.pk if parent else None,
     }
-    current = {"name": code.name, "definition": code.definition, "colour": code.colour.lower(),
-               "parent": code.parent_id}
+    current = {
+        "name": code.name,
+        "definition": code.definition,
+        "colour": code.colour.lower(),
+        "parent": code.parent_id,
+    }
     return {field: value for field, value in wanted.items() if value != current[field]}
 
 
 @transaction.atomic
-def edit_code(
-    code: Code, *, name: str, definition: str, colour: str, parent: Code | None
-) -> Code:
+def edit_code(code: Code, *, name: str, definition: str, colour: str, parent: Code | None) -> Code:
     """Rename, move and describe a code at once: all of it, or nothing when any part is refused."""
     name = _clean_name(name)
     colour = _clean_colour(colour)
@@ -313,8 +314,11 @@ def check_merge(source: Code, target: Code) -> None:
         raise CodebookError(_("A code cannot be merged into itself."))
     if target.pk in descendant_ids(source):
         raise CodebookError(
-            _("« %(source)s » cannot be merged into its own sub-code « %(target)s »: move the sub-code out "
-              "first, or merge the other way round.") % {"source": source.name, "target": target.name}
+            _(
+                "« %(source)s » cannot be merged into its own sub-code « %(target)s »: move the sub-code out "
+                "first, or merge the other way round."
+            )
+            % {"source": source.name, "target": target.name}
         )
 
 
@@ -324,12 +328,11 @@ def check_delete(code: Code) -> None:
     Why: deleting a used code would lose codings; merging it into another keeps them all.
     """
     if Code.objects.filter(parent=code).exists():
-        raise CodebookError(
-            _("« %(name)s » has sub-codes: move or merge them first.") % {"name": code.name}
-        )
-    used = CodedObservation.objects.filter(tag=code).exists() or Excerpt.codes.through.objects.filter(
-        code=code
-    ).exists()
+        raise CodebookError(_("« %(name)s » has sub-codes: move or merge them first.") % {"name": code.name})
+    used = (
+        CodedObservation.objects.filter(tag=code).exists()
+        or Excerpt.codes.through.objects.filter(code=code).exists()
+    )
     if used:
         raise CodebookError(
             _("« %(name)s » is used by codings: merge it into another code instead, which keeps them.")
@@ -353,25 +356,28 @@ def merge_codes(source: Code, target: Code) -> MergeResult:
     the target, and the source's sub-codes are placed under the target.
     """
     check_merge(source, target)
+    # The moves below are bulk updates (no signal): the target is recounted once at the end, and
+    # the source's tallies go with it (`studies.tallies`).
+    with tallies.deferred(target.study_id):
+        # Whole observations: move the source's rows, except where the target is already there.
+        observations = CodedObservation.objects.filter(tag=source)
+        observation_count = observations.count()
+        already = CodedObservation.objects.filter(tag=target, content_object=OuterRef("content_object"))
+        observations.filter(~Exists(already)).update(tag=target)
+        CodedObservation.objects.filter(tag=source).delete()
 
-    # Whole observations: move the source's rows, except where the target is already there.
-    observations = CodedObservation.objects.filter(tag=source)
-    observation_count = observations.count()
-    already = CodedObservation.objects.filter(tag=target, content_object=OuterRef("content_object"))
-    observations.filter(~Exists(already)).update(tag=target)
-    CodedObservation.objects.filter(tag=source).delete()
+        # Excerpts: the same on the M2M table.
+        through = Excerpt.codes.through
+        excerpts = through.objects.filter(code=source)
+        excerpt_count = excerpts.count()
+        already = through.objects.filter(code=target, excerpt=OuterRef("excerpt"))
+        excerpts.filter(~Exists(already)).update(code=target)
+        through.objects.filter(code=source).delete()
 
-    # Excerpts: the same on the M2M table.
-    through = Excerpt.codes.through
-    excerpts = through.objects.filter(code=source)
-    excerpt_count = excerpts.count()
-    already = through.objects.filter(code=target, excerpt=OuterRef("excerpt"))
-    excerpts.filter(~Exists(already)).update(code=target)
-    through.objects.filter(code=source).delete()
-
-    memo_count = Memo.objects.filter(code=source).update(code=target)
-    child_count = Code.objects.filter(parent=source).update(parent=target)
-    source.delete()
+        memo_count = Memo.objects.filter(code=source).update(code=target)
+        child_count = Code.objects.filter(parent=source).update(parent=target)
+        source.delete()
+        tallies.refresh([target.pk])
     return MergeResult(
         observations=observation_count, excerpts=excerpt_count, memos=memo_count, children=child_count
     )

@@ -7,7 +7,10 @@ receiver as a side effect, and the list of what reacts to what is in one place:
 - a withdrawn consent tells the coordinators which published reports lost quotes;
 - saving a protocol or a report page assigns it its bureau's collective-decision workflow;
 - saving or deleting analysed material renews the analysis cache's generation
-  (`studies.analysis.cache.connect_signals`).
+  (`studies.analysis.cache.connect_signals`);
+- a coding change recounts the codebook's tallies of the codes and parties it touched
+  (`studies.tallies`): an excerpt's codes added, removed or cleared, an excerpt or a whole-note
+  coding deleted, a source given to another party.
 """
 
 from __future__ import annotations
@@ -49,7 +52,143 @@ def tell_coordinators_of_withdrawn_quotes(sender, instance, raw: bool = False, *
     transaction.on_commit(lambda: notify_withdrawn_quotes(instance))
 
 
+# --- The codebook's tallies (studies.tallies) --------------------------------------------------------
+
+
+def _party_of(excerpt) -> dict[str, list[int]]:
+    """The party whose tally an excerpt counts in: {"collectives": [id]} or {"informants": [id]}."""
+    from .models import Interview, Observation
+
+    if excerpt.observation_id:
+        ids = Observation.objects.filter(pk=excerpt.observation_id).values_list("collective_id", flat=True)
+        return {"collectives": list(ids)}
+    if excerpt.interview_id:
+        ids = Interview.objects.filter(pk=excerpt.interview_id).values_list("informant_id", flat=True)
+        return {"informants": list(ids)}
+    return {}  # an imported document: not counted
+
+
+def excerpt_codes_changed(sender, instance, action: str, reverse: bool, pk_set, **kwargs) -> None:
+    """Codes added to, removed from or cleared off excerpts (either side of the relation)."""
+    from . import tallies
+    from .models import Excerpt
+
+    if action == "pre_clear":
+        codes = [instance.pk] if reverse else list(instance.codes.values_list("pk", flat=True))
+        instance._tally_cleared = codes
+        return
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if not reverse:
+        codes = instance._tally_cleared if action == "post_clear" else list(pk_set or ())
+        party = _party_of(instance)
+        if party:
+            tallies.refresh(codes, **party)
+        return
+    # From the code's side: `code.excerpts.add(...)`; the excerpts may belong to several parties.
+    excerpts = Excerpt.objects.filter(pk__in=pk_set) if pk_set is not None else None
+    if excerpts is None:  # cleared from the code's side: recount the code everywhere
+        tallies.refresh([instance.pk])
+        return
+    collectives = set(excerpts.exclude(observation=None).values_list("observation__collective_id", flat=True))
+    informants = set(excerpts.exclude(interview=None).values_list("interview__informant_id", flat=True))
+    tallies.refresh([instance.pk], collectives=collectives, informants=informants)
+
+
+def remember_excerpt_tally(sender, instance, **kwargs) -> None:
+    """Before an excerpt goes (its codes' links go with it, without signals): what to recount."""
+    instance._tally = (list(instance.codes.values_list("pk", flat=True)), _party_of(instance))
+
+
+def recount_deleted_excerpt(sender, instance, **kwargs) -> None:
+    from . import tallies
+
+    codes, party = getattr(instance, "_tally", ([], {}))
+    if codes and party:
+        tallies.refresh(codes, **party)
+
+
+def remember_coded_observation(sender, instance, **kwargs) -> None:
+    from .models import Observation
+
+    ids = Observation.objects.filter(pk=instance.content_object_id).values_list("collective_id", flat=True)
+    instance._tally_collectives = list(ids)
+
+
+def recount_coded_observation(sender, instance, raw: bool = False, **kwargs) -> None:
+    """A code applied to a whole note, or taken off it."""
+    from . import tallies
+    from .models import Observation
+
+    if raw:
+        return
+    collectives = getattr(instance, "_tally_collectives", None)
+    if collectives is None:
+        collectives = Observation.objects.filter(pk=instance.content_object_id).values_list(
+            "collective_id", flat=True
+        )
+    tallies.refresh([instance.tag_id], collectives=collectives)
+
+
+def remember_party(sender, instance, raw: bool = False, **kwargs) -> None:
+    """Before a source is saved: its party as stored, to see whether it moves to another one
+    (known without a query when the source was loaded from the database: `CodableSource.from_db`)."""
+    if raw or instance.pk is None:
+        instance._tally_party = None
+    elif hasattr(instance, "_loaded_party"):
+        instance._tally_party = instance._loaded_party
+    else:
+        stored = sender.objects.filter(pk=instance.pk).values_list(sender.party_field, flat=True)
+        instance._tally_party = stored.first()
+
+
+def recount_moved_source(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
+    """A source given to another party: its codes are recounted for the old and the new party."""
+    from . import tallies
+    from .models import CodedObservation, Excerpt
+
+    party = getattr(instance, sender.party_field)
+    before = getattr(instance, "_tally_party", None)
+    instance._loaded_party = party  # the next save compares with what this one stored
+    if raw or created or before is None or before == party:
+        return
+    observation = sender._meta.model_name == "observation"
+    links = Excerpt.codes.through.objects.filter(**{f"excerpt__{sender._meta.model_name}": instance})
+    codes = set(links.values_list("code_id", flat=True))
+    if observation:
+        codes |= set(
+            CodedObservation.objects.filter(content_object=instance).values_list("tag_id", flat=True)
+        )
+    tallies.refresh(codes, **{"collectives" if observation else "informants": [before, party]})
+
+
+def connect_tallies() -> None:
+    from django.db.models.signals import m2m_changed, post_delete, pre_delete, pre_save
+
+    from .models import CodedObservation, Excerpt, Interview, Observation
+
+    m2m_changed.connect(
+        excerpt_codes_changed, sender=Excerpt.codes.through, dispatch_uid="studies.tallies.codes"
+    )
+    pre_delete.connect(remember_excerpt_tally, sender=Excerpt, dispatch_uid="studies.tallies.excerpt.pre")
+    post_delete.connect(recount_deleted_excerpt, sender=Excerpt, dispatch_uid="studies.tallies.excerpt.post")
+    pre_delete.connect(
+        remember_coded_observation, sender=CodedObservation, dispatch_uid="studies.tallies.coded.pre"
+    )
+    post_save.connect(
+        recount_coded_observation, sender=CodedObservation, dispatch_uid="studies.tallies.coded.save"
+    )
+    post_delete.connect(
+        recount_coded_observation, sender=CodedObservation, dispatch_uid="studies.tallies.coded.del"
+    )
+    for model in (Observation, Interview):
+        uid = f"studies.tallies.{model._meta.model_name}"
+        pre_save.connect(remember_party, sender=model, dispatch_uid=f"{uid}.pre")
+        post_save.connect(recount_moved_source, sender=model, dispatch_uid=f"{uid}.post")
+
+
 def register_signal_handlers() -> None:
+    connect_tallies()
     from .analysis.cache import connect_signals
 
     connect_signals()

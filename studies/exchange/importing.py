@@ -32,6 +32,7 @@ from commons.models.governance import ProposalKind
 from participants.models import Collective, ConsentScope, Informant, display_name
 from participants.models.consent import has_consent
 
+from .. import tallies
 from ..anchoring import map_offset
 from ..codebook import CodebookError, create_code, rename_code
 from ..models import Code, Document, Excerpt, Interview, Memo, Observation, Setting, StudyPage
@@ -551,7 +552,8 @@ def import_file(
     size = _size(file)
     is_zip = zipfile.is_zipfile(file)
     file.seek(0)
-    with transaction.atomic():
+    # One recount of the codes touched, at the end, rather than one per coding (`studies.tallies`).
+    with transaction.atomic(), tallies.deferred(study):
         if is_zip:
             with SafeArchive(file, size) as archive:
                 entry = archive.project_entry()

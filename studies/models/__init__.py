@@ -7,10 +7,12 @@ from .observations import Observation, Purpose, Setting, Visibility
 from .protocol import ProtocolPage, ProtocolVersion
 from .report import ReportKind, ReportVersion, StudyReportPage
 from .study import AITool, Hosting, StudyPage, StudyStatus
+from .tallies import CodeTally
 
 __all__ = [
     "AITool",
     "Code",
+    "CodeTally",
     "CodedObservation",
     "Document",
     "Excerpt",

@@ -35,6 +35,7 @@ class InterviewQuerySet(ConsentedQuerySet):
 
 class Interview(CodableSource):
     text_field = "transcript"
+    party_field = "informant_id"
 
     study = models.ForeignKey("studies.StudyPage", on_delete=models.CASCADE, related_name="interviews")
     informant = models.ForeignKey(

@@ -88,6 +88,7 @@ CODED_WITH_DEFINITION = _(
 
 class Observation(CodableSource, ClusterableModel):
     text_field = "body"
+    party_field = "collective_id"
 
     study = models.ForeignKey("studies.StudyPage", on_delete=models.CASCADE, related_name="observations")
     observer = models.ForeignKey(
@@ -138,7 +139,13 @@ class Observation(CodableSource, ClusterableModel):
             # reading the wide rows (160 MB: the note in three forms).
             models.Index(
                 fields=[
-                    "study", "collective", "id", "observed_on", "observer", "protocol_version", "purposes"
+                    "study",
+                    "collective",
+                    "id",
+                    "observed_on",
+                    "observer",
+                    "protocol_version",
+                    "purposes",
                 ],
                 name="studies_obs_analysis_cover",
             ),

@@ -50,6 +50,8 @@ class CodableSource(index.Indexed, models.Model):
 
     #: Name of the MarkdownField holding the source text.
     text_field: ClassVar[str]
+    #: The column naming the consenting party (``"collective_id"``, ``"informant_id"``), or None.
+    party_field: ClassVar[str | None] = None
 
     title = models.CharField(_("title"), max_length=200)
     #: The source's identity in exchanges (REFI-QDA `guid`): created once, written the same on every
@@ -58,6 +60,7 @@ class CodableSource(index.Indexed, models.Model):
     plain_text = models.TextField(editable=False, default="")
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+
     updated_at = models.DateTimeField(auto_now=True)
 
     search_fields = [
@@ -77,3 +80,12 @@ class CodableSource(index.Indexed, models.Model):
 
         self.plain_text = plain_text(getattr(self, self.text_field))
         super().save(*args, **kwargs)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        """Remember the party as loaded: a source given to another party has its codes recounted in
+        the codebook's tallies (`studies.tallies`), and this spares a query on every save."""
+        instance = super().from_db(db, field_names, values)
+        if cls.party_field is not None and cls.party_field in instance.__dict__:
+            instance._loaded_party = instance.__dict__[cls.party_field]
+        return instance

@@ -212,3 +212,16 @@ def test_demo_story_holds_together(db, capsys):
     proposals = Proposal.objects.filter(bureau=bureau)
     assert f"{proposals.count()}, " in out or f"{proposals.count()} " in out
     assert f"{proposals.filter(status=Status.OPEN).count()} " in out and f"{len(decisions)} décisions" in out
+
+
+def test_the_demo_and_a_seeding_leave_every_summary_exact(demo_study):
+    """Issue 15: `check_summaries` after the demo is loaded (and after `bec_seed`, which writes in
+    bulk and recounts at its end): the codebook's tallies equal a recount."""
+    from io import StringIO
+
+    from studies import tallies
+
+    call_command("check_summaries", stdout=StringIO())
+    assert tallies.differences(demo_study) == []
+    call_command("bec_seed", observations=25, study_slug="usages-ia-generative")
+    call_command("check_summaries", stdout=StringIO())

@@ -562,6 +562,10 @@ class Command(BaseCommand):
                     "seconds": time.perf_counter() - started,
                 }
             )
+        # `bulk_create` sends no signal: the codebook's tallies are recounted once, at the end.
+        from studies import tallies
+
+        tallies.rebuild(study)
         elapsed = time.perf_counter() - started
         self.stdout.write(
             self.style.SUCCESS(

@@ -1,0 +1,37 @@
+"""``manage.py rebuild_summaries [--study <slug>]``: recount every summary and drop every cache.
+
+What the site summarises or caches is all rebuilt from the material here (issue 15): the
+codebook's tallies (`studies.tallies.rebuild`, study by study) and the analysis cache (a new
+generation: every cached table and chart is recomputed on its next view). For an operator after a
+restore or a manual edit in the database, and for CI after loading the demo.
+"""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from studies import tallies
+from studies.analysis import cache
+from studies.models import StudyPage
+
+
+class Command(BaseCommand):
+    help = "Recount the codebook's tallies of every study (or one) and renew the analysis cache."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--study", help="the slug of one study (default: every study)")
+
+    def handle(self, *args, study: str | None = None, **options) -> None:
+        studies = StudyPage.objects.order_by("path")
+        if study:
+            studies = studies.filter(slug=study)
+            if not studies.exists():
+                raise CommandError(_("No study has the slug « %(slug)s ».") % {"slug": study})
+        for page in studies:
+            rows = tallies.rebuild(page)
+            self.stdout.write(
+                _("%(study)s: %(rows)d tally rows recounted.") % {"study": page.title, "rows": rows}
+            )
+        cache.new_generation()
+        self.stdout.write(self.style.SUCCESS(_("Analysis cache renewed.")))
