@@ -2,6 +2,7 @@
 
 from .coding import Code, CodedObservation, Excerpt, Memo
 from .documents import Document
+from .erasure import ErasureReason, ErasureRecord, PartyKind
 from .interviews import Interview, InterviewMode
 from .observations import Observation, Purpose, Setting, Visibility
 from .protocol import ProtocolPage, ProtocolVersion
@@ -13,12 +14,15 @@ __all__ = [
     "Code",
     "CodedObservation",
     "Document",
+    "ErasureReason",
+    "ErasureRecord",
     "Excerpt",
     "Hosting",
     "Interview",
     "InterviewMode",
     "Memo",
     "Observation",
+    "PartyKind",
     "ProtocolPage",
     "ProtocolVersion",
     "Purpose",
