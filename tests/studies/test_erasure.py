@@ -513,3 +513,27 @@ def test_erase_command_refuses_unknown_ids(db):
             call_command("erase", **{option: 424242, "yes": True})
     with pytest.raises(CommandError):
         call_command("erase", "--yes")  # no party named
+
+
+# --- The demo --------------------------------------------------------------------------------------
+
+
+def test_the_demo_has_retention_periods_and_one_erasure(client, media):
+    from studies.demo_erasure import RETENTION_MONTHS, STUDY_ENDS_ON, WITHDRAWN
+
+    call_command("bec_demo", stdout=io.StringIO())
+    call_command("bec_demo", stdout=io.StringIO())  # idempotent
+    record = ErasureRecord.objects.get()
+    assert record.party_kind == "collective" and record.counts["observations"] == 1
+    assert record.erased_by.email == "camille.martin@bec-demo.fr"
+    assert not Collective.objects.filter(name=WITHDRAWN["name"]).exists()
+    assert set(ConsentForm.objects.values_list("retention_months", flat=True)) == {RETENTION_MONTHS}
+    from studies.models import StudyPage
+
+    study = StudyPage.objects.get(slug="usages-ia-generative")
+    assert study.ends_on == STUDY_ENDS_ON
+    assert study.get_latest_revision_as_object().ends_on == STUDY_ENDS_ON
+    client.force_login(record.erased_by)
+    html = client.get(study.url + "erasures/").content.decode()
+    assert "Camille Martin" in html and WITHDRAWN["name"] not in html
+    assert marker_in_models("Repair Café des Pentes") == []
