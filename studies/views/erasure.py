@@ -16,7 +16,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from participants.models import Collective, Informant
+from participants.models import Collective, ConsentForm, Informant
 
 from .. import erasure, permissions
 from ..models import ErasureReason, ErasureRecord, StudyPage
@@ -44,6 +44,8 @@ def erasure_list(request: HttpRequest, study: StudyPage) -> HttpResponse:
         "bureau": bureau,
         "records": records,
         "can_erase": can_erase,
+        # What each consent form states, for the whole team: the periods the erasures follow.
+        "consent_forms": list(ConsentForm.objects.filter(bureau_id=bureau.pk).order_by("title", "-version")),
     }
     if can_erase:
         context["due"] = erasure.retention_due([bureau.pk])

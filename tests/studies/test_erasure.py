@@ -536,4 +536,7 @@ def test_the_demo_has_retention_periods_and_one_erasure(client, media):
     client.force_login(record.erased_by)
     html = client.get(study.url + "erasures/").content.decode()
     assert "Camille Martin" in html and WITHDRAWN["name"] not in html
+    from html import unescape
+
+    assert "24 mois après la fin de l'étude" in unescape(html) and "30 juin 2027" in html
     assert marker_in_models("Repair Café des Pentes") == []
