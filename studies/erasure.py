@@ -203,7 +203,9 @@ def _plan_reports(result: Plan) -> None:
     if bureau is None:
         return
     reports = list(
-        StudyReportPage.objects.filter(path__startswith=bureau.path).only("pk", "body", "live", "path")
+        StudyReportPage.objects.filter(path__startswith=bureau.path).only(
+            "pk", "body", "live", "path", "latest_revision_id"
+        )
     )
     if not reports:
         return
@@ -214,27 +216,32 @@ def _plan_reports(result: Plan) -> None:
             result.report_ids.add(report.pk)
     if not result.excerpt_ids:
         return
+    # « Quotes in reports »: per report, the quotes of its newest state (its latest revision, or the
+    # live page if it has none); older revisions quoting the same passages are counted as revisions.
+    quotes: dict[int, tuple[int, int]] = {}  # report id -> (revision id, quotes in it)
     for report in reports:
         body, changed = _rewrite_body(report.body.get_prep_value(), result.excerpt_ids)
         if changed:
             result.live_bodies[report.pk] = body
-            result.quotes += changed
             result.report_ids.add(report.pk)
+            quotes[report.pk] = (0, changed)
     page_type = ContentType.objects.get_for_model(Page)
     revisions = Revision.objects.filter(base_content_type=page_type, object_id__in=list(by_id))
-    for revision in revisions.only("pk", "content", "object_id"):
+    for revision in revisions.only("pk", "content", "object_id").order_by("pk"):
         content = revision.content or {}
         raw = content.get("body")
         body = json.loads(raw) if isinstance(raw, str) else raw
         new_body, changed = _rewrite_body(body, result.excerpt_ids)
+        report_id = int(revision.object_id)
+        if by_id[revision.object_id].latest_revision_id == revision.pk or report_id not in quotes:
+            quotes[report_id] = (revision.pk, changed)
         if not changed:
             continue
         new_content = dict(content)
         new_content["body"] = json.dumps(new_body) if isinstance(raw, str) else new_body
         result.revisions[revision.pk] = new_content
-        result.report_ids.add(int(revision.object_id))
-        if not result.live_bodies:
-            result.quotes = max(result.quotes, changed)
+        result.report_ids.add(report_id)
+    result.quotes = sum(count for _revision, count in quotes.values())
 
 
 def erase(party: Party, *, by=None, reason: str = ErasureReason.REQUEST) -> ErasureRecord:
