@@ -274,6 +274,7 @@ def erase(party: Party, *, by=None, reason: str = ErasureReason.REQUEST) -> Eras
 
 def _apply(found: Plan, *, by, reason: str) -> ErasureRecord:
     from wagtail.documents import get_document_model
+    from wagtail.models import ReferenceIndex
     from wagtail.search import index
 
     Recording = get_document_model()  # noqa: N806 (a model class)
@@ -295,6 +296,7 @@ def _apply(found: Plan, *, by, reason: str) -> ErasureRecord:
     if found.kind == PartyKind.COLLECTIVE:
         Collective.objects.filter(pk=found.party.pk).delete()
     for report in StudyReportPage.objects.filter(pk__in=found.live_bodies):
+        ReferenceIndex.create_or_update_for_object(report)  # the quoted excerpts are no longer referenced
         if report.live:
             index.insert_or_update_object(report)
     purge_search_index()

@@ -89,7 +89,7 @@ def confirm_or_erase(
                 status = 409
                 context["error"] = str(error)
             else:
-                gone = ", ".join(f"{n} {label}" for label, n in erasure.labelled(record.counts) if n)
+                gone = " ; ".join(f"{label} : {n}" for label, n in erasure.labelled(record.counts) if n)
                 messages.success(
                     request,
                     _("Erased: %(what)s. The erasure record keeps no personal data.")

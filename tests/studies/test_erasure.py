@@ -347,7 +347,8 @@ def test_the_confirmation_lists_what_will_go_and_get_changes_nothing(
     assert response.status_code == 200
     html = response.content.decode()
     assert "Camille" in html and "Effacer définitivement" in html
-    assert "enregistrements" in html and "citations dans les rapports" in html
+    assert "Enregistrements : <strong>1</strong>" in html and "Citations dans les rapports : <strong>0" in html
+    assert "Entretiens : <strong>1</strong>" in html and "Mémos : <strong>1</strong>" in html
     assert Interview.objects.count() == 1 and Informant.objects.filter(pk=informant.pk).exists()
     # A POST without the confirmation field erases nothing.
     response = client.post(_erase_url(study, "informant", informant.pk), {})
@@ -369,7 +370,7 @@ def test_a_coordinator_erases_from_the_study_and_the_team_sees_the_record(
     assert record.reason == "retention" and list(record.studies.all()) == [study]
     page = client_for(Client(), people["observer"]).get(study.url + "erasures/")
     html = page.content.decode()
-    assert page.status_code == 200 and "collectif" in html and "1 observations" in html.replace("\xa0", " ")
+    assert page.status_code == 200 and "collectif" in html and "observations : 1" in html.replace("\xa0", " ")
     assert "Nom réel du collectif" not in html and "Effacer…" not in html  # observers: the record only
 
 
