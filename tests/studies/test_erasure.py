@@ -182,12 +182,12 @@ def _interview(study, informant, author, marker=MARKER, tag=None) -> Interview:
     return interview
 
 
-def _published_report_quoting(study, excerpt, author, slug="rapport-marque") -> StudyReportPage:
+def _published_report_quoting(study, excerpt, author, slug="rapport-marque", comment="") -> StudyReportPage:
     """A published report whose two published revisions quote `excerpt`, plus a draft quoting it."""
-    report = make_report(study, [figure(), quote(excerpt)], user=author, slug=slug)
+    report = make_report(study, [figure(), quote(excerpt, comment)], user=author, slug=slug)
     StudyReportPage.objects.get(pk=report.pk).latest_revision.publish(skip_permission_checks=True)
     page = StudyReportPage.objects.get(pk=report.pk).get_latest_revision_as_object()
-    page.body = [figure(), {"type": "text", "value": "Texte revu."}, quote(excerpt)]
+    page.body = [figure(), {"type": "text", "value": "Texte revu."}, quote(excerpt, comment)]
     page.save_revision(user=author).publish(skip_permission_checks=True)
     page = StudyReportPage.objects.get(pk=report.pk).get_latest_revision_as_object()
     page.summary = "Brouillon suivant."
@@ -220,12 +220,14 @@ def test_an_erased_informant_leaves_no_trace_and_the_figures_stay(
     interview = _interview(study, informant, people["member"], tag=tag)
     excerpt = interview.excerpts.get()
     other = coded_note(study, collective, people["member"], tag, "Une note qui reste.")
-    report = _published_report_quoting(study, excerpt, people["member"])
+    # The team's comment under the quote repeats the informant's words: it lives in every revision.
+    report = _published_report_quoting(study, excerpt, people["member"], comment=f"Elle dit « {MARKER} ».")
     _archive_built_before(people["member"])
     public = Client()
     assert MARKER in public.get(report.url).content.decode()
     before = everywhere(MARKER, media)
     assert before["files"] and before["search"] and before["models"]  # the marker was planted for real
+    assert sum("wagtailcore.Revision.content" in hit for hit in before["models"]) == 3
     figures_before = _frozen(report)
     live_figures = StudyReportPage.objects.get(pk=report.pk).frozen_figures
 
