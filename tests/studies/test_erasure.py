@@ -543,3 +543,23 @@ def test_the_demo_has_retention_periods_and_one_erasure(client, media):
 
     assert "24 mois après la fin de l'étude" in unescape(html) and "30 juin 2027" in html
     assert marker_in_models("Repair Café des Pentes") == []
+
+
+def test_an_informant_is_due_on_their_own_form_and_their_collective_covers_them(
+    bureau, study, people, make_collective, media
+):
+    collective = make_collective(bureau)  # its form states no period: the collective is never due
+    informant = _informant(collective)
+    _interview(study, informant, people["member"])
+    ConsentForm.objects.filter(records__informant=informant).update(retention_months=12)
+    ConsentRecord.objects.filter(collective=collective).update(
+        form=ConsentForm.objects.create(bureau=bureau, title="Sans durée", version=1, text="T.")
+    )
+    study.ends_on = date(2024, 2, 29)
+    study.save(update_fields=["ends_on"])
+    (due,) = erasure.retention_due(today=date(2025, 3, 1))
+    assert due.kind == "informant" and due.party == informant and due.due_on == date(2025, 2, 28)
+    # Once the collective's own form states a period that has run, the collective is listed instead.
+    ConsentForm.objects.filter(title="Sans durée").update(retention_months=1)
+    (due,) = erasure.retention_due(today=date(2025, 3, 1))
+    assert due.kind == "collective" and due.party == collective
