@@ -161,6 +161,17 @@ def _versions(user, limit: int) -> list[dict]:
     return result[:limit]
 
 
+def _erasures(user, limit: int) -> list[dict]:
+    """Erasures the member carried out (issue 16): what the record holds, which is no one's data."""
+    from .models import ErasureRecord
+
+    rows = ErasureRecord.objects.filter(erased_by=user).order_by("erased_at", "pk")
+    return [
+        {"erased_at": r.erased_at, "party_kind": r.party_kind, "reason": r.reason, "counts": r.counts}
+        for r in rows[:limit]
+    ]
+
+
 def register() -> None:
     """Called from `StudiesConfig.ready`."""
     register_section(
@@ -224,4 +235,7 @@ def register() -> None:
     )
     register_section(
         Section("versions_publiees", ("kind", "page", "number", "published_at", "summary"), _versions)
+    )
+    register_section(
+        Section("effacements_realises", ("erased_at", "party_kind", "reason", "counts"), _erasures)
     )

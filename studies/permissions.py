@@ -64,6 +64,24 @@ def can_import_exchange(user, study: StudyPage) -> bool:
     return found is not None and found.role == Role.COORDINATOR
 
 
+def can_erase(user, study: StudyPage) -> bool:
+    """Erases an informant or a collective of the bureau (and sees what retention makes due): its
+    coordinators only, the role that answers for the bureau's material (issue 16)."""
+    return can_import_exchange(user, study)
+
+
+def can_erase_party_of(user, bureau_id: int) -> bool:
+    """The same rule from the admin, where the party (not a study) names the bureau."""
+    if commons_permissions.is_platform_admin(user):
+        return True
+    if not user.is_authenticated:
+        return False
+    # Asked once per row of an admin listing: the bureaus are read once per request (per user object).
+    if "_bec_coordinated" not in user.__dict__:
+        user.__dict__["_bec_coordinated"] = set(commons_permissions.coordinated_bureau_ids(user))
+    return bureau_id in user.__dict__["_bec_coordinated"]
+
+
 def deny(request: HttpRequest) -> HttpResponse:
     """Login page for anonymous visitors; 404 for everyone else (never the content)."""
     if not request.user.is_authenticated:

@@ -262,3 +262,47 @@ def decision_published_versions(bureau, decisions):
         }
         links.setdefault(version.decision_id, []).append((label, url))
     return links
+
+
+# --- Erasure of informants and collectives (issue 16) ----------------------------------------------
+
+
+@hooks.register("register_log_actions")
+def register_erasure_log_action(actions):
+    actions.register_action("bec.erasure", _("Erase a party"), _("Party erased (counts only)"))
+
+
+@hooks.register("register_admin_urls")
+def erasure_admin_urls():
+    from django.urls import path
+
+    from .views.erasure import admin_erase_party
+
+    return [
+        path("erase/<str:kind>/<int:party_id>/", admin_erase_party, name="bec_erase_party"),
+    ]
+
+
+@hooks.register("register_snippet_listing_buttons")
+def erase_button(snippet, user, next_url=None):
+    """« Effacer… » in the listings of collectives and informants, for their bureau's coordinators."""
+    from django.urls import reverse
+    from wagtail.admin.widgets import ListingButton
+
+    from participants.models import Collective, Informant
+
+    from .permissions import can_erase_party_of
+
+    if isinstance(snippet, Collective):
+        kind, bureau_id = "collective", snippet.bureau_id
+    elif isinstance(snippet, Informant):
+        kind, bureau_id = "informant", snippet.collective.bureau_id
+    else:
+        return []
+    if not can_erase_party_of(user, bureau_id):
+        return []
+    return [
+        ListingButton(
+            _("Erase…"), url=reverse("bec_erase_party", args=[kind, snippet.pk]), icon_name="bin", priority=90
+        )
+    ]

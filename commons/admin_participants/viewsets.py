@@ -26,6 +26,7 @@ from .scoping import BureauScopedSnippetViewSet
 
 # --- Collectives, informants and consent ----------------------------------------------------------
 
+
 class CollectiveViewSet(BureauScopedSnippetViewSet):
     model = Collective
     icon = "group"
@@ -68,7 +69,7 @@ class ConsentFormViewSet(BureauScopedSnippetViewSet):
     model = ConsentForm
     icon = "doc-full"
     menu_label = _("Consent forms")
-    list_display = ["title", "version", "bureau", "published_at"]
+    list_display = ["title", "version", "bureau", "published_at", "retention_months"]
     list_select_related = ("bureau",)
     filterset_class = ConsentFormFilterSet
     search_fields = ["title", "text"]
@@ -77,7 +78,7 @@ class ConsentFormViewSet(BureauScopedSnippetViewSet):
             FieldPanel("bureau"),
             FieldRowPanel([FieldPanel("title"), FieldPanel("version")]),
             FieldPanel("text"),
-            FieldPanel("published_at"),
+            FieldRowPanel([FieldPanel("published_at"), FieldPanel("retention_months")]),
         ],
         base_form_class=ConsentFormAdminForm,
     )
@@ -127,8 +128,10 @@ class ConsentRecordViewSet(BureauScopedSnippetViewSet):
     edit_handler = ObjectList(
         [
             FieldPanel("form"),
-            FieldRowPanel([FieldPanel("collective"), FieldPanel("informant")],
-                          help_text=_("A collective or an informant: one of the two.")),
+            FieldRowPanel(
+                [FieldPanel("collective"), FieldPanel("informant")],
+                help_text=_("A collective or an informant: one of the two."),
+            ),
             FieldPanel("scopes"),
             FieldRowPanel([FieldPanel("given_at"), FieldPanel("withdrawn_at")]),
         ],
@@ -141,4 +144,3 @@ class ParticipantsViewSetGroup(SnippetViewSetGroup):
     menu_icon = "group"
     menu_order = 250
     items = (CollectiveViewSet, InformantViewSet, ConsentFormViewSet, ConsentRecordViewSet)
-

@@ -33,6 +33,17 @@ class ConsentForm(models.Model):
     version = models.PositiveSmallIntegerField(_("version"), default=1)
     text = models.TextField(_("text"))
     published_at = models.DateTimeField(_("published at"), default=timezone.now)
+    #: How long the material of the people who signed this form is kept once the study has ended
+    #: (`StudyPage.ends_on`); empty: the form says nothing, so nothing is ever due for erasure.
+    retention_months = models.PositiveSmallIntegerField(
+        _("retention after the study ends (months)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "How long the material of the people who sign this form is kept once the study has ended; "
+            "past that date it is listed for erasure. Leave empty if the form states no period."
+        ),
+    )
 
     class Meta:
         verbose_name = _("consent form")
@@ -44,6 +55,19 @@ class ConsentForm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} v{self.version}"
+
+    @property
+    def retention_label(self) -> str:
+        """« 24 mois après la fin de l'étude », or « non précisée »: the period as the pages state it."""
+        from django.utils.translation import ngettext
+
+        if self.retention_months is None:
+            return str(_("not stated"))
+        return ngettext(
+            "%(n)s month after the end of the study",
+            "%(n)s months after the end of the study",
+            self.retention_months,
+        ) % {"n": self.retention_months}
 
 
 class ConsentRecordQuerySet(models.QuerySet):
@@ -154,6 +178,8 @@ def has_consent(
     (`ConsentRecordQuerySet.given_for`, the same rule as the querysets)."""
     if collective is not None:
         return ConsentRecord.objects.in_force(scope, collective=collective).exists()
-    return Informant.objects.filter(pk=informant.pk).filter(
-        ConsentRecord.objects.given_for(scope, informant="pk")
-    ).exists()
+    return (
+        Informant.objects.filter(pk=informant.pk)
+        .filter(ConsentRecord.objects.given_for(scope, informant="pk"))
+        .exists()
+    )

@@ -86,7 +86,30 @@ def cached(scope: Scope, name: str, params: tuple, compute: Callable[[], T]) -> 
         return found
     value = compute()
     cache.set(key, value, TIMEOUT)
+    _remember(scope.study.pk, key)
     return value
+
+
+#: At most this many keys are remembered per study (the oldest are forgotten: they expire anyway).
+MAX_REMEMBERED = 2000
+
+
+def _keys_key(study_id: int) -> str:
+    return f"studies:analysis:keys:{study_id}"
+
+
+def _remember(study_id: int, key: str) -> None:
+    """Note `key` under its study, so that an erasure can drop the study's tables (`forget_study`)."""
+    keys = cache.get(_keys_key(study_id)) or []
+    keys.append(key)
+    cache.set(_keys_key(study_id), keys[-MAX_REMEMBERED:], TIMEOUT)
+
+
+def forget_study(study_id: int) -> None:
+    """Delete the study's cached tables, not only make them unreachable: after an erasure, a table
+    that counted or quoted the erased material must not stay in the cache until it expires."""
+    keys = cache.get(_keys_key(study_id)) or []
+    cache.delete_many([*keys, _keys_key(study_id)])
 
 
 def connect_signals() -> None:

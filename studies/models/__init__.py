@@ -2,6 +2,7 @@
 
 from .coding import Code, CodedObservation, Excerpt, Memo
 from .documents import Document
+from .erasure import ErasureReason, ErasureRecord, PartyKind
 from .interviews import Interview, InterviewMode
 from .observations import Observation, Purpose, Setting, Visibility
 from .protocol import ProtocolPage, ProtocolVersion
@@ -15,12 +16,15 @@ __all__ = [
     "CodeTally",
     "CodedObservation",
     "Document",
+    "ErasureReason",
+    "ErasureRecord",
     "Excerpt",
     "Hosting",
     "Interview",
     "InterviewMode",
     "Memo",
     "Observation",
+    "PartyKind",
     "ProtocolPage",
     "ProtocolVersion",
     "Purpose",

@@ -40,6 +40,17 @@ class StudyPage(DeclaredRoutesMixin, Page):
     status = models.CharField(
         _("status"), max_length=20, choices=StudyStatus.choices, default=StudyStatus.DESIGN
     )
+    #: When the study ends: the retention periods of the consent forms count from this date
+    #: (`studies.erasure.retention_due`); without it, nothing of the study is ever due for erasure.
+    ends_on = models.DateField(
+        _("end of the study"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The retention periods stated by the consent forms count from this date; material past its "
+            "period is listed for erasure."
+        ),
+    )
 
     parent_page_types = ["commons.BureauPage"]
     subpage_types = ["studies.ProtocolPage", "studies.StudyReportPage"]
@@ -49,6 +60,7 @@ class StudyPage(DeclaredRoutesMixin, Page):
         FieldPanel("research_question"),
         FieldPanel("context"),
         FieldPanel("status"),
+        FieldPanel("ends_on"),
     ]
     search_fields = [*Page.search_fields, index.SearchField("research_question")]
 
@@ -115,6 +127,11 @@ class StudyPage(DeclaredRoutesMixin, Page):
         ("analysis/time/csv/", "analysis.time_page", "analysis_time_csv", _CSV),
         ("analysis/time/xlsx/", "analysis.time_page", "analysis_time_xlsx", _XLSX),
         ("exchange/", "exchange.exchange_page", "exchange"),
+        ("erasures/", "erasure.erasure_list", "erasure_list"),
+        ("erasures/collective/<int:party_id>/", "erasure.erase_party", "erase_collective",
+         {"kind": "collective"}),
+        ("erasures/informant/<int:party_id>/", "erasure.erase_party", "erase_informant",
+         {"kind": "informant"}),
         *(
             (f"exchange/{table}/{fmt}/", "exchange.download", f"exchange_{table.replace('-', '_')}_{fmt}",
              {"table": table, "fmt": fmt})

@@ -13,6 +13,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from commons.models.governance import ProposalKind
@@ -53,13 +54,15 @@ def _report_context(request, page, urls, *, version, title, summary, body, froze
     _decision_links(context["bureau"], [version])
     number = version.number if version else None
     url = urls.version(number) if number else urls.base
+    shown = parts(request, context["study"], body, frozen or {}, live=live)
+    _mark_figures_before_erasure(page, shown)
     context.update(
         {
             "version": version,
             "is_report": True,
             "published_title": title,
             "summary": summary,
-            "parts": parts(request, context["study"], body, frozen or {}, live=live),
+            "parts": shown,
             "is_current": version is not None and version.number == last,
             "citation": _citation(request, context["bureau"], title, version, url),
             "absolute_url": request.build_absolute_uri(url),
@@ -67,6 +70,25 @@ def _report_context(request, page, urls, *, version, title, summary, body, froze
         }
     )
     return context
+
+
+def _mark_figures_before_erasure(page, shown) -> None:
+    """« Chiffres antérieurs à un retrait »: figures frozen before an erasure that concerned this
+    report keep their adopted numbers (aggregates, no personal data) and say so. One query."""
+    from ..models import ErasureRecord
+
+    if not page.pk or not any(part.extra.get("date") for part in shown):
+        return
+    last = (
+        ErasureRecord.objects.filter(reports=page).order_by("-erased_at").values_list("erased_at", flat=True)
+    )
+    last = last.first()
+    if last is None:
+        return
+    for part in shown:
+        computed = part.extra.get("date")
+        if computed is not None and computed <= timezone.localtime(last).date():
+            part.extra["before_withdrawal"] = True
 
 
 @permissions.public

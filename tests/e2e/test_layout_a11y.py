@@ -48,6 +48,7 @@ def demo_site(live_server) -> dict[str, str]:
         "interview": f"{study.url}interviews/{interview.pk}/",
         "ai tools": f"{study.url}ai-tools/",
         "exchanges": f"{study.url}exchange/",
+        "erasures": f"{study.url}erasures/",
         "report": f"{study.url}premiers-constats/",
         "report versions": f"{study.url}premiers-constats/versions/",
         "report diff": f"{study.url}premiers-constats/v/1/diff/",

@@ -28,13 +28,13 @@ from commons.data_export import EXPORT_ACTION, build_member_archive
 from commons.models import Comment, Invitation, Role
 from participants.data_export import sections
 from participants.models import ConsentForm, ConsentRecord, Informant
-from studies.models import Code, Document, Excerpt, Interview, Memo, Observation, ProtocolPage
+from studies.models import Code, Document, ErasureRecord, Excerpt, Interview, Memo, Observation, ProtocolPage
 from tests.conftest import client_for, protocol_body
 
 SECTIONS = (
     "profil", "adhesions", "invitations_envoyees", "propositions", "votes", "listes_electorales",
     "historique_des_votes", "commentaires", "observations", "entretiens", "extraits_codes", "memos",
-    "documents_importes", "versions_publiees",
+    "documents_importes", "versions_publiees", "effacements_realises",
 )
 #: Strings that belong to other people: none may be in the subject's archive.
 OTHERS = ("invitee-secret@example.org", "raison-de-l-autre", "commentaire-autrui", "Collectif Vrai-Nom",
@@ -83,6 +83,8 @@ def _fill(bureau, study, make_person, make_collective, subject=None, *, copies: 
         Memo.objects.create(study=study, author=subject, observation=observation, body="Mémo du sujet")
         Document.objects.create(study=study, title=f"Document {n}", plain_text="Un texte importé.",
                                 imported_by=subject, origin="compte-rendu.txt")
+        ErasureRecord.objects.create(bureau=bureau, party_kind="informant", erased_by=subject,
+                                     counts={"interviews": 1})
     if not ProtocolPage.objects.child_of(study).exists():
         protocol = ProtocolPage(title="Protocole", slug="protocole", body=protocol_body(),
                                 change_summary="Version initiale.", live=False)
@@ -125,6 +127,7 @@ def test_archive_holds_every_kind_of_the_members_data(world):
         "profil": 1, "adhesions": 1, "invitations_envoyees": 1, "propositions": 1, "votes": 1,
         "historique_des_votes": 2, "commentaires": 1, "observations": 1, "entretiens": 1,
         "extraits_codes": 1, "memos": 1, "listes_electorales": 1, "documents_importes": 1, "versions_publiees": 1,
+        "effacements_realises": 1,
     }
     rows = {name: section["rows"] for name, section in data["sections"].items()}
     assert rows["profil"][0]["email"] == "sujet@example.org"

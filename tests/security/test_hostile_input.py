@@ -201,6 +201,9 @@ def site(django_db_setup, django_db_blocker):
             # The demo's imported REFI-QDA document (`studies.demo_refi`).
             "documents:source_id": [{"source_id": document.pk}],
             "documents:excerpt_id,source_id": [{"source_id": document.pk, "excerpt_id": document.excerpts.first().pk}],
+            # The erasure confirmations (issue 16): a collective and an informant of the bureau.
+            "collective:party_id": [{"party_id": observation.collective_id}],
+            "informant:party_id": [{"party_id": interview.informant_id}],
         }
         urls = [*_route_urls(bureau, ids), *_route_urls(study, ids), *_route_urls(protocol, ids),
                 *_route_urls(report, ids)]
@@ -208,6 +211,9 @@ def site(django_db_setup, django_db_blocker):
         urls += [f"{bureau.url}%00/", f"{study.url}x%00y/"]
         # A member's own pages of issue 16: « Mes données » (its POST builds an archive) and privacy.
         urls += [reverse("member_data"), reverse("privacy")]
+        # The admin's erasure confirmations (`studies.views.erasure.admin_erase_party`).
+        urls += [reverse("bec_erase_party", args=["collective", observation.collective_id]),
+                 reverse("bec_erase_party", args=["informant", interview.informant_id])]
         admin_objects = [
             Collective.objects.filter(bureau=bureau).first(),
             Informant.objects.filter(collective__bureau=bureau).first(),

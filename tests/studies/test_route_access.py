@@ -92,6 +92,11 @@ STUDY_ROUTES: dict[str, tuple[dict, dict | None]] = {
     },
     # The « Échanges » page and its spreadsheets: the team, observers included (pseudonyms only).
     "exchange": (TEAM, None),
+    # Erasures (issue 16): the team reads the record; coordinators erase (an empty POST lacks the
+    # confirmation field: 400, nothing erased).
+    "erasure_list": (TEAM, None),
+    "erase_collective": (COORDINATORS, COORDINATORS_BAD_WRITE),
+    "erase_informant": (COORDINATORS, COORDINATORS_BAD_WRITE),
     **{
         f"exchange_{table}_{fmt}": (TEAM, None)
         for table in ("observations", "coded_segments", "codebook", "interviews")
@@ -219,6 +224,8 @@ def _study_args(name: str, world: dict) -> list:
         "code_merge": [code.pk],
         "code_delete": [code.pk],
         "code_memo": [code.pk],
+        "erase_collective": [observation.collective_id],
+        "erase_informant": [interview.informant_id],
     }.get(name, [])
 
 

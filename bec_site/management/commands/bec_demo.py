@@ -24,7 +24,7 @@ class Command(BaseCommand):
         from commons import demo as commons_demo
         from commons import demo_governance
         from studies import demo as studies_demo
-        from studies import demo_codebook, demo_protocol, demo_report
+        from studies import demo_codebook, demo_erasure, demo_protocol, demo_report
 
         home = HomePage.objects.first()
         if home is None:
@@ -40,6 +40,7 @@ class Command(BaseCommand):
             protocol = demo_protocol.build(study)
             demo_codebook.build(bureau, study)
             report = demo_report.build(study)
+        erased = demo_erasure.build(study)
         self.stdout.write(self.style.SUCCESS(
             _("Demo bureau: %(title)s — %(url)s") % {"title": bureau.title, "url": bureau.url}
         ))
@@ -76,5 +77,10 @@ class Command(BaseCommand):
             _("Report: %(title)s — %(count)s published version, a new revision under vote — %(url)s")
             % {"title": report.title, "count": report.report_versions.count(), "url": report.url}
         )
+        if erased is not None:
+            self.stdout.write(
+                _("Erasures: a collective that withdrew was erased; the record, without personal data — %(url)s")
+                % {"url": study.url + study.reverse_subpage("erasure_list")}
+            )
         self.stdout.write(_("Pending invitation: julie.roux@bec-demo.fr (the bureau's « Members » page)."))
         self.stdout.write(_("Emails (invitations, verification) are printed in this terminal."))

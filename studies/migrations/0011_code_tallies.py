@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('participants', '0005_refi_identities_and_documents'),
-        ('studies', '0009_study_reports'),
+        ('studies', '0010_erasure_records_and_study_end'),
     ]
 
     operations = [
