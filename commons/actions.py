@@ -25,6 +25,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from wagtail import hooks
 from wagtail.log_actions import log
 from wagtail.models import Page
 
@@ -618,6 +619,8 @@ def close_proposal(proposal_id: int) -> Decision | None:
         proposal.save(update_fields=["status"])
         if decision.adopted and proposal.kind == ProposalKind.RULES:
             apply_rules_change(proposal)
+        if decision.adopted:
+            _apply_adopted(proposal, decision)
         log(
             instance=proposal,
             action="bec.proposal.decide",
@@ -642,6 +645,17 @@ def _proxy_record(proposal: Proposal) -> dict:
     if not given and not used:
         return {}
     return {"given": max(given, used), "used": used}
+
+
+#: Hook name: `fn(proposal, decision)`, run inside the closing transaction (under its locks) when a
+#: proposal is adopted: what adoption does in the apps above `commons` (`studies` registers a protocol
+#: version on an adopted « registration »). An exception rolls the decision back with it.
+ADOPTED_HOOK = "bec_apply_adopted"
+
+
+def _apply_adopted(proposal: Proposal, decision: Decision) -> None:
+    for apply in hooks.get_hooks(ADOPTED_HOOK):
+        apply(proposal, decision)
 
 
 def close_due_proposals() -> int:

@@ -81,6 +81,7 @@ class DecisionRuleViewSet(ModelViewSet):
         "use_colleges",
         "results_visibility",
         "min_days_before_early_close",
+        "max_proxies_per_holder",
     ]
 
 

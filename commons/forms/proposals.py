@@ -22,6 +22,7 @@ from ..models.governance import (
     OPTION_KINDS,
     OPTION_LABEL_MAX,
     PROPOSAL_TITLE_MAX,
+    TARGETED_KINDS,
     BallotChoice,
     Method,
     ProposalKind,
@@ -78,6 +79,7 @@ class ProposalForm(VisibleTextMixin, forms.Form):
         self.fields["kind"].choices = [
             (kind, f"{capfirst(ProposalKind(kind).label)} — {rule.label()}")
             for kind, rule in self.table.items()
+            if kind not in TARGETED_KINDS
         ]
         #: Kinds that take options, for the page script that shows the options field only for them.
         self.option_kinds = [

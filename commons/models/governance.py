@@ -149,10 +149,14 @@ class ProposalKind(models.TextChoices):
     FREE = "free", _("free question")
     CHOICE = "choice", _("choice among options")
     RULES = "rules_change", _("change of the decision rules")
+    REGISTRATION = "registration", _("registration of a protocol version")
 
 
 #: The kinds whose proposals carry options to grade (their rule is a majority judgment).
 OPTION_KINDS = (ProposalKind.CHOICE,)
+#: The kinds proposed from the object they act on (a protocol version's page), never from the
+#: new-proposal page: their proposal must name that object.
+TARGETED_KINDS = (ProposalKind.REGISTRATION,)
 
 
 class KindRule(models.Model):

@@ -5,6 +5,7 @@ from .documents import Document
 from .interviews import Interview, InterviewMode
 from .observations import Observation, Purpose, Setting, Visibility
 from .protocol import ProtocolPage, ProtocolVersion
+from .registration import Registration
 from .report import ReportKind, ReportVersion, StudyReportPage
 from .study import AITool, Hosting, StudyPage, StudyStatus
 
@@ -22,6 +23,7 @@ __all__ = [
     "ProtocolPage",
     "ProtocolVersion",
     "Purpose",
+    "Registration",
     "ReportKind",
     "ReportVersion",
     "StudyReportPage",
