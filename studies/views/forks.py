@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
+from wagtail.models import Page
 
 from commons.actions import GovernanceError
 
@@ -38,16 +39,23 @@ def lineage(request: HttpRequest, page: ProtocolPage) -> dict:
                 "url": (protocol.get_url(request) or "")
                 + protocol.reverse_subpage("version", args=[source.number]),
             }
-    forks = (
+    forks = list(
         ProtocolPage.objects.live()
         .filter(derived_from__protocol=page)
         .select_related("derived_from")
         .order_by("pk")
     )
+    # The forks' studies in one query (a page's parent path is its path minus one step).
+    studies = {
+        study.path: study.title
+        for study in Page.objects.filter(path__in=[fork.path[: -fork.steplen] for fork in forks]).only(
+            "path", "title"
+        )
+    }
     for fork in forks:
         out["forks"].append(
             {
-                "title": fork.get_parent().title,
+                "title": studies.get(fork.path[: -fork.steplen], fork.title),
                 "number": fork.derived_from.number,
                 "url": fork.get_url(request),
             }

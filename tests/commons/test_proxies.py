@@ -251,3 +251,18 @@ def test_the_proposal_page_costs_the_same_queries_with_more_proxies(client, bure
 
     small = held(1)
     assert held(6) == small
+
+
+def test_my_proxies_page_costs_the_same_queries_with_more_proxies(client, bureau, rule, cast, make_person):
+    DecisionRule.objects.filter(pk=rule.pk).update(max_proxies_per_holder=10)
+    client_for(client, cast["holder"])
+    url = _url(bureau, "proxies")
+    first = bureau.colleges.first()
+
+    def held(n: int) -> int:
+        for _ in range(n):
+            actions.give_proxy(bureau, make_person(bureau, Role.MEMBER, college=first), cast["holder"])
+        return count_queries(client, url)
+
+    small = held(1)
+    assert held(5) == small

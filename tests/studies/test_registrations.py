@@ -147,3 +147,14 @@ def test_a_registration_proposal_without_its_version_registers_nothing(bureau, p
 def test_an_unregistered_version_has_no_registration_page(client, protocol):
     assert client.get(url(protocol, "registration", 1)).status_code == 404
     assert client.get(url(protocol, "registration", 99)).status_code == 404
+
+
+def test_the_registration_page_costs_the_same_queries_whatever_the_versions(client, protocol, people):
+    from tests.conftest import count_queries
+
+    decide(propose_registration(v(protocol, 1), people["member"]), people)
+    first = count_queries(client, url(protocol, "registration", 1))
+    for n in range(2, 5):
+        publish(protocol, people["coordinator"], objectives=f"{V2_OBJECTIVES} {n}", summary=f"Version {n}.")
+        decide(propose_registration(v(protocol, n), people["member"]), people)
+    assert count_queries(client, url(protocol, "registration", 4)) == first
