@@ -181,7 +181,7 @@ def build_proxies(bureau: BureauPage) -> None:
         ):
             actions.cast_ballot(proposal, voter, choice=choice)
         actions.cast_ballot(proposal, hugo, choice="for", on_behalf_of=ines)
-        past = timezone.now() - timedelta(days=40)
+        past = timezone.now() - timedelta(days=50)  # after the choice of tool, before the protocol vote
         Proposal.objects.filter(pk=proposal.pk).update(
             opens_at=past - timedelta(days=7),
             closes_at=past,

@@ -410,7 +410,7 @@ def _proxy_context(bureau, proposal, user, membership, is_elector: bool, proxy_e
     can_give = (
         permissions.can_vote(user, bureau, membership)
         and (proposal.status == Status.DRAFT or (is_elector and proposal.accepts_ballots))
-        and not any(b.voter_id == user.pk for b in ballots.values())
+        and not Ballot.objects.filter(proposal=proposal, voter=user, cast_by__isnull=True).exists()
     )
     from .proxies import proxy_candidates
 

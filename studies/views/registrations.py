@@ -45,6 +45,7 @@ def registration(request: HttpRequest, page: ProtocolPage, number: int) -> HttpR
     context = _base_context(request, page, urls)
     context.update(
         {
+            "pending_vote": None,  # the registered text is not what any vote is about to change
             "registration": found,
             "text": _stored_text(found),
             "intact": found.intact,

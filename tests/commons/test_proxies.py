@@ -266,3 +266,11 @@ def test_my_proxies_page_costs_the_same_queries_with_more_proxies(client, bureau
 
     small = held(1)
     assert held(5) == small
+
+
+def test_a_member_who_voted_is_not_offered_to_give_a_proxy(client, bureau, rule, cast):
+    proposal = open_vote(bureau, cast["holder"], rule)
+    client_for(client, cast["giver"])
+    assert 'id="proxy-holder"' in client.get(_url(bureau, "proposal_detail", proposal.pk)).content.decode()
+    actions.cast_ballot(proposal, cast["giver"], choice="for")
+    assert 'id="proxy-holder"' not in client.get(_url(bureau, "proposal_detail", proposal.pk)).content.decode()
