@@ -75,5 +75,18 @@ class Command(BaseCommand):
             _("Report: %(title)s — %(count)s published version, a new revision under vote — %(url)s")
             % {"title": report.title, "count": report.report_versions.count(), "url": report.url}
         )
+        registration = protocol.registrations.order_by("-number").first()
+        if registration is not None:
+            self.stdout.write(
+                _("Registered protocol version: v%(n)s, SHA-256 %(hash)s — %(url)s")
+                % {"n": registration.number, "hash": registration.sha256[:12], "url": registration.url}
+            )
+        fork = protocol.__class__.objects.filter(derived_from__protocol=protocol).first()
+        if fork is not None:
+            self.stdout.write(_("Fork of the protocol: %(url)s") % {"url": fork.url})
+        self.stdout.write(
+            _("Proxies: Hugo votes for Inès on the open vote about the Mezzanine (log in as Hugo) — %(url)s")
+            % {"url": bureau.url + bureau.reverse_subpage("proxies")}
+        )
         self.stdout.write(_("Pending invitation: julie.roux@bec-demo.fr (the bureau's « Members » page)."))
         self.stdout.write(_("Emails (invitations, verification) are printed in this terminal."))
