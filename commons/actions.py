@@ -51,6 +51,7 @@ from .models.governance import (
     GRADE_SCALE,
     OPTION_KINDS,
     PROPOSAL_TITLE_MAX,
+    TARGETED_KINDS,
     BallotChoice,
     Method,
     ProposalKind,
@@ -88,6 +89,8 @@ def create_proposal(
     proposes (`proposed_rules`, {kind: rule id}), applied by `close_proposal` if adopted.
     """
     title, rule, labels, table = _checked_draft(bureau, title, kind, rule, options, proposed_rules)
+    if kind in TARGETED_KINDS and target is None:
+        raise GovernanceError(_("This kind of proposal is made from the object it acts on."))
     proposal = Proposal(
         bureau=bureau, author=author, title=title, body=body, rule=rule, kind=kind, proposed_rules=table
     )

@@ -61,7 +61,7 @@ def lineage(request: HttpRequest, page: ProtocolPage) -> dict:
             }
         )
     user = request.user
-    if user.is_authenticated and permissions.is_team(user, page.study):
+    if user.is_authenticated and permissions.can_contribute(user, page.study):
         out["fork_url"] = (page.get_url(request) or "") + page.reverse_subpage("fork")
     return out
 

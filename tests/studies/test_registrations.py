@@ -8,7 +8,6 @@ import hashlib
 from datetime import timedelta
 
 import pytest
-from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 from django.utils.translation import override
 
@@ -135,13 +134,19 @@ def test_the_admin_shows_a_registration_read_only(client, protocol, people, djan
     assert fresh.title == registration.title and fresh.sha256 == registration.sha256
 
 
-def test_a_registration_proposal_without_its_version_registers_nothing(bureau, protocol, people):
-    proposal = actions.create_proposal(
-        bureau, people["member"], title="Enregistrer ?", body="x", kind=ProposalKind.REGISTRATION
+def test_a_registration_proposal_must_name_its_version(bureau, protocol, people):
+    with override("en"), pytest.raises(actions.GovernanceError, match="made from the object"):
+        actions.create_proposal(
+            bureau, people["member"], title="Enregistrer ?", body="x", kind=ProposalKind.REGISTRATION
+        )
+    assert not Proposal.objects.exists()
+    # A forged kind on the new-proposal page is refused by the form (the kind is not offered there).
+    from commons.forms import ProposalForm
+
+    form = ProposalForm(
+        {"title": "T", "body": "B", "kind": ProposalKind.REGISTRATION, "options": ""}, bureau=bureau
     )
-    decide(proposal, people)
-    assert not Registration.objects.exists()
-    assert ContentType.objects.get_for_model(ProtocolVersion)  # the target type used by real proposals
+    assert not form.is_valid() and "kind" in form.errors
 
 
 def test_an_unregistered_version_has_no_registration_page(client, protocol):
