@@ -368,12 +368,13 @@ def _proxy_context(bureau, proposal, user, membership, is_elector: bool, proxy_e
         )
     )
     electors = set(proposal.electors.values_list("user_id", flat=True))
+    running = proposal.status == Status.DRAFT or proposal.accepts_ballots
     ballots = {
         b.voter_id: b
         for b in proposal.ballots.filter(
             Q(cast_by=user)
             | Q(voter_id__in=[p.giver_id for p in applying.values() if p.holder_id == user.pk])
-        )
+        ).select_related("voter", "voter__bec_profile")
     }
     options = list(proposal.options.all())
     held = []
@@ -381,6 +382,8 @@ def _proxy_context(bureau, proposal, user, membership, is_elector: bool, proxy_e
         if proxy.holder_id != user.pk or (proposal.status != Status.DRAFT and proxy.giver_id not in electors):
             continue
         ballot = ballots.get(proxy.giver_id)
+        if not running and (ballot is None or ballot.cast_by_id != user.pk):
+            continue  # a decided vote: only the ballots this visitor did cast for others
         held.append(
             {
                 "member_id": proxy.giver_id,
@@ -406,7 +409,7 @@ def _proxy_context(bureau, proposal, user, membership, is_elector: bool, proxy_e
                     "voted_themselves": False,
                 }
             )
-    mine = applying.get(user.pk)
+    mine = applying.get(user.pk) if running else None
     can_give = (
         permissions.can_vote(user, bureau, membership)
         and (proposal.status == Status.DRAFT or (is_elector and proposal.accepts_ballots))

@@ -273,4 +273,20 @@ def test_a_member_who_voted_is_not_offered_to_give_a_proxy(client, bureau, rule,
     client_for(client, cast["giver"])
     assert 'id="proxy-holder"' in client.get(_url(bureau, "proposal_detail", proposal.pk)).content.decode()
     actions.cast_ballot(proposal, cast["giver"], choice="for")
-    assert 'id="proxy-holder"' not in client.get(_url(bureau, "proposal_detail", proposal.pk)).content.decode()
+    assert (
+        'id="proxy-holder"' not in client.get(_url(bureau, "proposal_detail", proposal.pk)).content.decode()
+    )
+
+
+def test_a_decided_vote_shows_the_proxy_ballots_cast_not_the_forms(client, bureau, rule, cast):
+    proposal = open_vote(bureau, cast["holder"], rule)
+    actions.give_proxy(bureau, cast["giver"], cast["holder"])
+    actions.cast_ballot(proposal, cast["holder"], choice="for", on_behalf_of=cast["giver"])
+    close_now(proposal)
+    client_for(client, cast["holder"])
+    page = client.get(_url(bureau, "proposal_detail", proposal.pk)).content.decode()
+    assert f'data-proxy-for="{cast["giver"].pk}"' in page and 'name="on_behalf_of"' not in page
+    assert "1 bulletin déposé par procuration" in page
+    client_for(client, cast["giver"])
+    page = client.get(_url(bureau, "proposal_detail", proposal.pk)).content.decode()
+    assert "data-cast-by" in page and "data-my-proxy" not in page and 'id="proxy-holder"' not in page
