@@ -25,6 +25,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from wagtail import hooks
 from wagtail.log_actions import log
 from wagtail.models import Page
 
@@ -43,6 +44,7 @@ from .models import (
     Membership,
     Proposal,
     ProposalOption,
+    Proxy,
 )
 from .models.governance import (
     BALLOT_REASON_MAX,
@@ -50,11 +52,13 @@ from .models.governance import (
     OPTION_KINDS,
     PROPOSAL_TITLE_MAX,
     SWITCH_KINDS,
+    TARGETED_KINDS,
     BallotChoice,
     Method,
     ProposalKind,
     Status,
 )
+from .models.proxies import effective_proxies
 from .signals import proposal_decided, proposal_withdrawn
 
 
@@ -86,6 +90,8 @@ def create_proposal(
     proposes (`proposed_rules`, {kind: rule id}), applied by `close_proposal` if adopted.
     """
     title, rule, labels, table = _checked_draft(bureau, title, kind, rule, options, proposed_rules)
+    if kind in TARGETED_KINDS and target is None:
+        raise GovernanceError(_("This kind of proposal is made from the object it acts on."))
     proposal = Proposal(
         bureau=bureau, author=author, title=title, body=body, rule=rule, kind=kind, proposed_rules=table
     )
@@ -391,12 +397,23 @@ def _validate_ballot(proposal: Proposal, choice: str, reason: str, grades: Mappi
 
 
 def cast_ballot(
-    proposal: Proposal, voter, *, choice: str = "", reason: str = "", grades: Mapping[str, str] | None = None
+    proposal: Proposal,
+    voter,
+    *,
+    choice: str = "",
+    reason: str = "",
+    grades: Mapping[str, str] | None = None,
+    on_behalf_of=None,
 ) -> Ballot:
-    """Cast or change the voter's ballot. Refused after the deadline even if nothing has closed the vote."""
+    """Cast or change the voter's ballot. Refused after the deadline even if nothing has closed the vote.
+
+    With `on_behalf_of` (a member who gave `voter` a proxy), the ballot is that member's, cast by
+    `voter` (`Ballot.cast_by`): it counts once, as the member's own. A member's own ballot always
+    replaces a ballot cast for them, and once they have voted themselves nobody votes for them.
+    """
     for attempt in range(3):
         try:
-            return _cast_ballot(proposal.pk, voter, choice, reason, grades)
+            return _cast_ballot(proposal.pk, voter, choice, reason, grades, on_behalf_of)
         except IntegrityError:  # a concurrent first ballot of the same voter: retry as a change
             if attempt == 2:
                 raise
@@ -404,7 +421,7 @@ def cast_ballot(
 
 
 @transaction.atomic
-def _cast_ballot(proposal_id: int, voter, choice: str, reason: str, grades) -> Ballot:
+def _cast_ballot(proposal_id: int, voter, choice: str, reason: str, grades, on_behalf_of=None) -> Ballot:
     # Locking the proposal serialises ballots with closing: no ballot can land after a close.
     proposal = Proposal.objects.select_for_update(of=("self",)).select_related("rule").get(pk=proposal_id)
     if proposal.status == Status.WITHDRAWN:
@@ -423,18 +440,24 @@ def _cast_ballot(proposal_id: int, voter, choice: str, reason: str, grades) -> B
             _("You are not in the electorate of this vote (it was fixed when the vote opened).")
         )
     data = _validate_ballot(proposal, choice, reason, grades)
+    cast_by = None
+    if on_behalf_of is not None and on_behalf_of.pk != voter.pk:
+        _check_proxy_use(proposal, voter, on_behalf_of)
+        cast_by, voter = voter, on_behalf_of
     ballot = Ballot.objects.select_for_update().filter(proposal=proposal, voter=voter).first()
     if ballot is None:
         with transaction.atomic():
             ballot = Ballot.objects.create(
-                proposal=proposal, voter=voter, cast_at=now, updated_at=now, **data
+                proposal=proposal, voter=voter, cast_at=now, updated_at=now, cast_by=cast_by, **data
             )
     else:
         for key, value in data.items():
             setattr(ballot, key, value)
-        ballot.updated_at = now
-        ballot.save(update_fields=[*data, "updated_at"])
-    BallotChange.objects.create(proposal=proposal, voter=voter, at=now, **data)
+        ballot.updated_at, ballot.cast_by = now, cast_by
+        ballot.save(update_fields=[*data, "updated_at", "cast_by"])
+    BallotChange.objects.create(proposal=proposal, voter=voter, at=now, cast_by=cast_by, **data)
+    if cast_by is not None:
+        log(instance=proposal, action="bec.proxy.use", user=cast_by, data={"for": display_name(voter)})
     if Ballot.objects.filter(proposal=proposal).count() >= Elector.objects.filter(proposal=proposal).count():
         # The whole electorate has voted: the vote ends now, and is decided as at a deadline (the
         # vote page closes it at once; `close_due_proposals` otherwise).
@@ -442,6 +465,39 @@ def _cast_ballot(proposal_id: int, voter, choice: str, reason: str, grades) -> B
         proposal.save(update_fields=["closes_at", "closed_early_at"])
         log(instance=proposal, action="bec.proposal.everyone_voted", user=None)
     return ballot
+
+
+def _check_proxy_use(proposal: Proposal, holder, member) -> None:
+    """May `holder` vote for `member` on this (locked) proposal? Raises the reason if not.
+
+    Runs under the proposal's row lock, so two ballots of one holder cannot both pass the limit.
+    """
+    colleges = dict(
+        Elector.objects.filter(proposal=proposal, user_id__in=(holder.pk, member.pk)).values_list(
+            "user_id", "college"
+        )
+    )
+    proxy = effective_proxies(Proxy.objects.applying_to(proposal).filter(giver=member)).get(member.pk)
+    if member.pk not in colleges or proxy is None or proxy.holder_id != holder.pk:
+        raise GovernanceError(
+            _("You hold no proxy from %(name)s for this vote.") % {"name": display_name(member)}
+        )
+    if colleges[member.pk] != colleges[holder.pk]:
+        raise GovernanceError(_("A proxy is only used within one college."))
+    existing = list(
+        Ballot.objects.filter(proposal=proposal, voter=member).values_list("cast_by_id", flat=True)
+    )
+    if existing and existing[0] is None:
+        raise GovernanceError(
+            _("%(name)s has voted themselves: the proxy no longer applies to this vote.")
+            % {"name": display_name(member)}
+        )
+    limit = proposal.rule.max_proxies_per_holder
+    used = Ballot.objects.filter(proposal=proposal, cast_by=holder).exclude(voter=member).count()
+    if used >= limit:
+        raise GovernanceError(
+            _("The rule lets one member carry at most %(limit)s proxies in a vote.") % {"limit": limit}
+        )
 
 
 #: The longest reason for an early close.
@@ -534,12 +590,25 @@ def compute_result(proposal: Proposal) -> dict:
         )
         return result
     college_weights = proposal.college_weights if rule.use_colleges else None
+    own = [
+        voting.Ballot(voter=str(b.voter_id), choice=b.choice, college=electors.get(b.voter_id) or None)
+        for b in ballots
+        if b.cast_by_id is None
+    ]
+    by_proxy = [
+        voting.ProxyBallot(
+            voter=str(b.voter_id),
+            holder=str(b.cast_by_id),
+            choice=b.choice,
+            college=electors.get(b.voter_id) or None,
+            holder_college=electors.get(b.cast_by_id) or None,
+        )
+        for b in ballots
+        if b.cast_by_id is not None
+    ]
     outcome = voting.decide(
         rule.method,
-        [
-            voting.Ballot(voter=str(b.voter_id), choice=b.choice, college=electors.get(b.voter_id) or None)
-            for b in ballots
-        ],
+        voting.resolve_proxies(own, by_proxy, rule.max_proxies_per_holder),
         electorate_size,
         quorum=_ratio(rule.quorum),
         threshold=_ratio(rule.threshold) if rule.threshold else None,
@@ -575,6 +644,8 @@ def canonical_payload(decision: Decision) -> bytes:
     }
     if decision.early_close:  # absent from decisions recorded before early closes existed
         payload["early_close"] = decision.early_close
+    if decision.proxies:  # absent from decisions without proxies (and all those before them)
+        payload["proxies"] = decision.proxies
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -612,6 +683,7 @@ def close_proposal(proposal_id: int) -> Decision | None:
             electorate_size=result["electorate_size"],
             ballots_cast=result["ballots_cast"],
             early_close=_early_close_record(proposal),
+            proxies=_proxy_record(proposal),
             # The vote ended at its deadline, whenever a job or a visitor happened to close it.
             closed_at=min(timezone.now(), proposal.closes_at),
             previous_hash=previous.hash if previous else "",
@@ -624,6 +696,8 @@ def close_proposal(proposal_id: int) -> Decision | None:
             apply_rules_change(proposal)
         if decision.adopted and proposal.payload:
             apply_carried_change(proposal)
+        if decision.adopted:
+            _apply_adopted(proposal, decision)
         log(
             instance=proposal,
             action="bec.proposal.decide",
@@ -633,6 +707,32 @@ def close_proposal(proposal_id: int) -> Decision | None:
         _after_commit("notify_decided", decision.pk)
     proposal_decided.send(sender=Proposal, proposal=proposal, decision=decision)
     return decision
+
+
+def _proxy_record(proposal: Proposal) -> dict:
+    """Proxies on a closing vote, as the register keeps them: {"given": n, "used": n}, or {} if none.
+
+    Given: the proxies that applied to the vote at its close, between two of its electors (a proxy
+    whose member voted themselves was given, but not used). Used: ballots cast by a holder.
+    """
+    electors = set(proposal.electors.values_list("user_id", flat=True))
+    applying = effective_proxies(Proxy.objects.applying_to(proposal).filter(given_at__lte=proposal.closes_at))
+    given = sum(1 for p in applying.values() if p.giver_id in electors and p.holder_id in electors)
+    used = proposal.ballots.filter(cast_by__isnull=False).count()
+    if not given and not used:
+        return {}
+    return {"given": max(given, used), "used": used}
+
+
+#: Hook name: `fn(proposal, decision)`, run inside the closing transaction (under its locks) when a
+#: proposal is adopted: what adoption does in the apps above `commons` (`studies` registers a protocol
+#: version on an adopted « registration »). An exception rolls the decision back with it.
+ADOPTED_HOOK = "bec_apply_adopted"
+
+
+def _apply_adopted(proposal: Proposal, decision: Decision) -> None:
+    for apply in hooks.get_hooks(ADOPTED_HOOK):
+        apply(proposal, decision)
 
 
 def close_due_proposals() -> int:
@@ -682,3 +782,107 @@ def _after_commit(function_name: str, pk: int) -> None:
     not turn an opened vote into an error page nor stop `close_due_proposals` half-way.
     """
     transaction.on_commit(lambda: getattr(notifications, function_name)(pk), robust=True)
+
+
+# --- Proxies ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def give_proxy(bureau: BureauPage, giver, holder, proposal: Proposal | None = None) -> Proxy:
+    """`giver` lets `holder` vote for them: on `proposal`, or on every vote until revoked.
+
+    Both must be voting members of the bureau and of the same college (a proxy never moves a vote
+    between colleges), and the holder may carry no more proxies than the rule allows
+    (`DecisionRule.max_proxies_per_holder`: the proposal's rule, or the bureau's default rule for a
+    standing proxy). A new proxy replaces the member's previous one of the same scope. The
+    holder's membership row is locked, so concurrent proxies to one holder cannot pass the limit.
+    """
+    if holder is None or giver.pk == holder.pk:
+        raise GovernanceError(_("You cannot give a proxy to yourself."))
+    memberships = {
+        m.user_id: m
+        for m in Membership.objects.voting()
+        .filter(bureau=bureau, user_id__in=(giver.pk, holder.pk))
+        .order_by("pk")
+        .select_for_update()
+    }
+    if giver.pk not in memberships:
+        raise GovernanceError(_("Only a voting member gives a proxy."))
+    if holder.pk not in memberships:
+        raise GovernanceError(
+            _("%(name)s is not a voting member of the bureau: they cannot hold a proxy.")
+            % {"name": display_name(holder)}
+        )
+    if memberships[giver.pk].college_id != memberships[holder.pk].college_id:
+        raise GovernanceError(_("A proxy is given to a member of your own college."))
+    if proposal is not None:
+        proposal = Proposal.objects.select_for_update(of=("self",)).select_related("rule").get(pk=proposal.pk)
+        _check_proxy_proposal(bureau, proposal, giver, holder)
+        rule = proposal.rule
+    else:
+        rule = DecisionRule.objects.filter(bureau=bureau, is_default=True).first()
+        if rule is None:
+            raise GovernanceError(_("This bureau has no default decision rule."))
+    limit = rule.max_proxies_per_holder
+    if limit == 0:
+        raise GovernanceError(_("The decision rule allows no proxy."))
+    held = Proxy.objects.active().filter(bureau=bureau, holder=holder).exclude(giver=giver)
+    held = held.filter(proposal__isnull=True) if proposal is None else held.applying_to(proposal)
+    if len(effective_proxies(held)) >= limit:
+        raise GovernanceError(
+            _("%(name)s already carries %(limit)s proxies, the most the rule allows.")
+            % {"name": display_name(holder), "limit": limit}
+        )
+    now = timezone.now()
+    Proxy.objects.active().filter(bureau=bureau, giver=giver, proposal=proposal).update(revoked_at=now)
+    proxy = Proxy.objects.create(bureau=bureau, giver=giver, holder=holder, proposal=proposal, given_at=now)
+    log(
+        instance=bureau,
+        action="bec.proxy.give",
+        user=giver,
+        data={"holder": display_name(holder), "proposal": proposal.pk if proposal else None},
+    )
+    return proxy
+
+
+def _check_proxy_proposal(bureau: BureauPage, proposal: Proposal, giver, holder) -> None:
+    """A proxy for one vote: a vote of this bureau still to come or running, with both electors."""
+    if proposal.bureau_id != bureau.pk:
+        raise GovernanceError(_("This proposal belongs to another bureau."))
+    if proposal.status == Status.DRAFT:
+        return  # the electorate is fixed at the opening; the proxy applies if both are in it
+    if not proposal.accepts_ballots:
+        raise GovernanceError(_("The vote is closed."))
+    electors = set(
+        Elector.objects.filter(proposal=proposal, user_id__in=(giver.pk, holder.pk)).values_list(
+            "user_id", flat=True
+        )
+    )
+    if giver.pk not in electors:
+        raise GovernanceError(
+            _("You are not in the electorate of this vote (it was fixed when the vote opened).")
+        )
+    if holder.pk not in electors:
+        raise GovernanceError(
+            _("%(name)s is not in the electorate of this vote.") % {"name": display_name(holder)}
+        )
+    if Ballot.objects.filter(proposal=proposal, voter=giver, cast_by__isnull=True).exists():
+        raise GovernanceError(_("You have voted yourself on this proposal: a proxy would not apply."))
+
+
+@transaction.atomic
+def revoke_proxy(proxy: Proxy, by) -> Proxy:
+    """The member who gave a proxy takes it back; the holder can no longer vote for them.
+
+    A ballot the holder already cast stays as cast (as a paper proxy used at an assembly); the
+    member replaces it by voting themselves while the vote runs.
+    """
+    proxy = Proxy.objects.select_for_update().get(pk=proxy.pk)
+    if by is None or proxy.giver_id != by.pk:
+        raise GovernanceError(_("Only the member who gave a proxy revokes it."))
+    if proxy.revoked_at is not None:
+        raise GovernanceError(_("This proxy is already revoked."))
+    proxy.revoked_at = timezone.now()
+    proxy.save(update_fields=["revoked_at"])
+    log(instance=proxy.bureau, action="bec.proxy.revoke", user=by, data={"proxy": proxy.pk})
+    return proxy

@@ -191,6 +191,29 @@ def _electorates(user, limit: int) -> list[dict]:
     ]
 
 
+def _proxies(user, limit: int) -> list[dict]:
+    """Proxies the member gave or held (issue 17), without naming the other member (their data)."""
+    from django.db.models import Q
+
+    from .models import Proxy
+
+    rows = (
+        Proxy.objects.filter(Q(giver=user) | Q(holder=user))
+        .select_related("bureau", "proposal")
+        .order_by("given_at", "pk")
+    )
+    return [
+        {
+            "bureau": p.bureau.title,
+            "direction": "given" if p.giver_id == user.pk else "held",
+            "proposal": p.proposal.title if p.proposal_id else "",
+            "given_at": p.given_at,
+            "revoked_at": p.revoked_at,
+        }
+        for p in rows[:limit]
+    ]
+
+
 def register() -> None:
     """Called from `CommonsConfig.ready`."""
     register_section(
@@ -238,6 +261,9 @@ def register() -> None:
             _comments,
             count=count_of("commons.Comment", "author"),
         )
+    )
+    register_section(
+        Section("procurations", ("bureau", "direction", "proposal", "given_at", "revoked_at"), _proxies)
     )
 
 

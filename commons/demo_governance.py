@@ -5,7 +5,8 @@
    → (0·30 + 1·40 + ½·30) / 100 = 55 % for.
 2. Rejected under consent by a single argued block.
 3. A choice among three transcription tools (majority judgment, the rule of that kind).
-4. An open vote, some ballots already cast.
+4. An open vote, some ballots already cast — Inès's among them, cast by Hugo with her proxy.
+5. A past decision where Hugo voted for Inès by proxy (issue 17): the register counts it.
 
 Idempotent: a proposal whose title exists is left alone.
 """
@@ -27,6 +28,7 @@ ODBL = "Ouvrir les données d'observation anonymisées sous licence ODbL"
 REPORT = "Publier le rapport intermédiaire sur le site de la Métropole"
 TRANSCRIPTION = "Choisir l'outil de transcription des entretiens"
 SOVEREIGNTY = "Héberger les comptes rendus du bureau sur le serveur mutualisé de la Mezzanine"
+CITATION = "Adopter la charte de citation des personnes enquêtées"
 
 
 def _users() -> dict[str, object]:
@@ -144,4 +146,57 @@ def build(bureau: BureauPage) -> list[Proposal]:
         actions.cast_ballot(proposal, aminata, choice="for")
         actions.cast_ballot(proposal, hugo, choice="for")
         actions.cast_ballot(proposal, lea, choice="against")
+    build_proxies(bureau)
     return list(Proposal.objects.filter(bureau=bureau))
+
+
+def build_proxies(bureau: BureauPage) -> None:
+    """Proxies (issue 17): Inès (bénévoles & makers) lets Hugo, of her college, vote for her — on a
+    past decision, recorded in the register, and on the open vote about the Mezzanine's server."""
+    from .models import Proxy
+
+    u = _users()
+    camille, karim, lea, aminata, hugo, ines = (
+        u[k] for k in ("camille", "karim", "lea", "aminata", "hugo", "ines")
+    )
+    if not Proposal.objects.filter(bureau=bureau, title=CITATION).exists():
+        proposal = actions.create_proposal(
+            bureau,
+            lea,
+            title=CITATION,
+            kind=ProposalKind.FREE,
+            body=(
+                "Avant toute citation publique, la personne enquêtée relit l'extrait et peut le retirer ; "
+                "elle est désignée par son pseudonyme, jamais par sa fonction exacte dans une petite structure."
+            ),
+        )
+        actions.open_proposal(proposal, camille)
+        actions.give_proxy(bureau, ines, hugo, proposal)  # Inès is away for the week of the vote
+        for voter, choice in (
+            (camille, "for"),
+            (karim, "for"),
+            (lea, "for"),
+            (aminata, "against"),
+            (hugo, "for"),
+        ):
+            actions.cast_ballot(proposal, voter, choice=choice)
+        actions.cast_ballot(proposal, hugo, choice="for", on_behalf_of=ines)
+        past = timezone.now() - timedelta(days=50)  # after the choice of tool, before the protocol vote
+        Proposal.objects.filter(pk=proposal.pk).update(
+            opens_at=past - timedelta(days=7),
+            closes_at=past,
+            created_at=past - timedelta(days=8),
+            closed_early_at=None,
+        )
+        Proxy.objects.filter(proposal=proposal).update(given_at=past - timedelta(days=6))
+        actions.close_proposal(proposal.pk)
+    open_vote = Proposal.objects.filter(bureau=bureau, title=SOVEREIGNTY, status="open").first()
+    if open_vote is not None and not Proxy.objects.filter(proposal=open_vote).exists():
+        actions.give_proxy(bureau, ines, hugo, open_vote)
+        actions.cast_ballot(
+            open_vote,
+            hugo,
+            choice="for",
+            on_behalf_of=ines,
+            reason="Inès m'a dit qu'elle soutenait le serveur mutualisé du tiers-lieu.",
+        )

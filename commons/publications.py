@@ -6,6 +6,8 @@ of the decision register ask two hooks.
 - ``bec_publications(bureau, limit)`` → a list of `Publication` (newest first);
 - ``bec_decision_links(bureau, decisions)`` → {decision pk: [(label, url), …]}: what each decision
   published (a protocol or report version).
+- ``bec_registrations(bureau, limit)`` → a list of `Publication`: the registered protocol versions
+  (newest first), for the Atom feed only (they are not the bureau page's « latest report »).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import datetime
 from wagtail import hooks
 
 PUBLICATIONS_HOOK = "bec_publications"
+REGISTRATIONS_HOOK = "bec_registrations"
 DECISION_LINKS_HOOK = "bec_decision_links"
 
 
@@ -42,3 +45,12 @@ def decision_links(bureau, decisions) -> dict[int, list[tuple[str, str]]]:
         for pk, items in hook(bureau, decisions).items():
             links.setdefault(pk, []).extend(items)
     return links
+
+
+def registrations(bureau, limit: int = 20) -> list[Publication]:
+    """The bureau's registered protocol versions, newest first (`bec_registrations`)."""
+    found: list[Publication] = []
+    for hook in hooks.get_hooks(REGISTRATIONS_HOOK):
+        found.extend(hook(bureau, limit))
+    found.sort(key=lambda item: item.published_at, reverse=True)
+    return found[:limit]

@@ -24,6 +24,7 @@ DEFAULT_METHODS: dict[str, tuple[str, ...]] = {
     ProposalKind.FREE: (),
     ProposalKind.CHOICE: (Method.MAJORITY_JUDGMENT,),
     ProposalKind.RULES: (Method.QUALIFIED,),
+    ProposalKind.REGISTRATION: (Method.QUALIFIED,),
 }
 
 

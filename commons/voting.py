@@ -30,10 +30,12 @@ __all__ = [
     "REASONS",
     "Ballot",
     "Outcome",
+    "ProxyBallot",
     "allows_block",
     "decide",
     "majority_grade",
     "majority_judgment",
+    "resolve_proxies",
 ]
 
 FOR = "for"
@@ -81,6 +83,20 @@ class Ballot:
     voter: str
     choice: str
     college: str | None = None
+
+
+@dataclass(frozen=True)
+class ProxyBallot:
+    """A ballot cast by ``holder`` for the member ``voter``, who gave them a proxy.
+
+    ``college`` is the represented member's; a proxy only passes within one college.
+    """
+
+    voter: str
+    holder: str
+    choice: str
+    college: str | None = None
+    holder_college: str | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +167,37 @@ def decide(
         participation=participation,
         reason=reason,
     )
+
+
+def resolve_proxies(
+    own: Sequence[Ballot], by_proxy: Sequence[ProxyBallot], max_per_holder: int | None = None
+) -> list[Ballot]:
+    """The ballots to tally once proxies are resolved: each member once, under their own college.
+
+    A member's own ballot cancels their proxy for the vote (the proxy ballot is dropped); a proxy
+    ballot becomes the represented member's ballot, so it weighs exactly like their own (same
+    voter, same college). Raises ValueError, like :func:`decide`, on what no vote may hold: a
+    member represented twice, a proxy across colleges or to oneself, a holder over the limit.
+    """
+    voters = {ballot.voter for ballot in own}
+    resolved = list(own)
+    represented: set[str] = set()
+    carried: Counter[str] = Counter()
+    for ballot in by_proxy:
+        if ballot.holder == ballot.voter:
+            raise ValueError(f"{ballot.voter!r} cannot hold their own proxy")
+        if ballot.college != ballot.holder_college:
+            raise ValueError(f"proxy of {ballot.voter!r} held outside their college")
+        if ballot.voter in represented:
+            raise ValueError(f"{ballot.voter!r} is represented twice")
+        represented.add(ballot.voter)
+        if ballot.voter in voters:
+            continue  # the member voted themselves: their proxy is cancelled for this vote
+        carried[ballot.holder] += 1
+        if max_per_holder is not None and carried[ballot.holder] > max_per_holder:
+            raise ValueError(f"{ballot.holder!r} carries more than {max_per_holder} proxies")
+        resolved.append(Ballot(voter=ballot.voter, choice=ballot.choice, college=ballot.college))
+    return resolved
 
 
 def _ratio(value: object, name: str) -> Fraction:

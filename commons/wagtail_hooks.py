@@ -81,6 +81,7 @@ class DecisionRuleViewSet(ModelViewSet):
         "use_colleges",
         "results_visibility",
         "min_days_before_early_close",
+        "max_proxies_per_holder",
     ]
 
 
@@ -164,6 +165,14 @@ def register_governance_log_actions(actions):
     actions.register_action("bec.proposal.change", _("Propose a change"), _("Change proposed"))
     actions.register_action("bec.proposal.apply", _("Apply an adopted change"), _("Adopted change applied"))
     actions.register_action("bec.member.data_export", _("Export one's data"), _("Member data exported"))
+
+
+@hooks.register("register_log_actions")
+def register_proxy_log_actions(actions):
+    """Proxies in Wagtail's audit log: given, revoked, used (issue 17)."""
+    actions.register_action("bec.proxy.give", _("Give a proxy"), _("Proxy given"))
+    actions.register_action("bec.proxy.revoke", _("Revoke a proxy"), _("Proxy revoked"))
+    actions.register_action("bec.proxy.use", _("Vote by proxy"), _("Ballot cast by proxy"))
 
 
 # --- Pages decided by the bureau's vote, in the admin (issue 11, item 10) --------------------------

@@ -1,5 +1,7 @@
 """Demo protocol and interviews: v1 published at the start, v2 adopted by the bureau's vote through
 the workflow, a third revision under vote; five interviews with their consents and coded excerpts.
+v2 is registered by the bureau's vote (a frozen registration), and a second study of the bureau
+starts from a fork of v2 (issue 17).
 
 Everything goes through the real machinery (workflow, governance services, version recording),
 so the demo shows what a bureau sees. Idempotent: an existing protocol page is left alone.
@@ -354,9 +356,51 @@ def ensure_interviews(study: StudyPage, page: ProtocolPage) -> None:
             excerpt.codes.set([codes[name] for name in names])
 
 
+REGISTRATION_DAYS_AGO = 38
+FORK_TITLE = "Usages de l'IA générative dans les tiers-lieux ruraux"
+
+
+def ensure_registration(page: ProtocolPage) -> None:
+    """v2 registered by the bureau's vote, a week after its adoption (like a preregistration)."""
+    from .models import Registration
+    from .registrations import pending_registration, propose_registration
+
+    version = ProtocolVersion.objects.filter(protocol=page, number=2).first()
+    if version is None or Registration.objects.filter(version=version).exists():
+        return
+    if pending_registration(version) is not None:
+        return
+    u = _users()
+    proposal = propose_registration(version, u["lea"])
+    actions.open_proposal(proposal, u["camille"])
+    for key, choice in (("camille", "for"), ("karim", "for"), ("lea", "for"), ("aminata", "for"),
+                        ("hugo", "for"), ("ines", "abstain")):
+        actions.cast_ballot(proposal, u[key], choice=choice)
+    past = timezone.now() - timedelta(days=REGISTRATION_DAYS_AGO)
+    Proposal.objects.filter(pk=proposal.pk).update(opens_at=past - timedelta(days=7), closes_at=past,
+                                                   created_at=past - timedelta(days=7), closed_early_at=None)
+    actions.close_proposal(proposal.pk)
+
+
+def ensure_fork(page: ProtocolPage) -> None:
+    """A second study of the bureau, on rural third places, starts from a fork of v2 (by Camille)."""
+    from .forks import fork_protocol
+
+    if ProtocolPage.objects.filter(derived_from__protocol=page).exists():
+        return
+    version = ProtocolVersion.objects.filter(protocol=page, number=2).first()
+    if version is None:
+        return
+    bureau = page.get_parent().get_parent().specific
+    fork_protocol(version, _users()["camille"], bureau=bureau, title=FORK_TITLE,
+                  research_question="Les tiers-lieux ruraux adoptent-ils l'IA générative comme ceux des villes ?")
+
+
 @transaction.atomic
 def build(study: StudyPage) -> ProtocolPage:
     page = ensure_protocol(study)
     pin_observations(study, page)
     ensure_interviews(study, page)
+    ensure_registration(page)
+    ensure_fork(page)
     return page

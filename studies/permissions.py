@@ -182,6 +182,27 @@ def source_required(
     return decorator
 
 
+def protocol_contributor_required(message: str) -> Callable[[StudyView], StudyView]:
+    """On a protocol's own routes (``view(request, protocol, ...)``): as `contributor_required` for
+    the protocol's study — anonymous visitors log in, outsiders get 404, observers a 403 saying
+    `message`, whatever the method (these routes act: propose a registration, fork)."""
+
+    def decorator(view: StudyView) -> StudyView:
+        @wraps(view)
+        def guarded(request: HttpRequest, page, *args, **kwargs) -> HttpResponse:
+            study = page.study
+            if not is_team(request.user, study):
+                return deny(request)
+            if not can_contribute(request.user, study):
+                raise PermissionDenied(message)
+            return view(request, page, *args, **kwargs)
+
+        guarded.bec_access = "protocol's team, contributors"  # type: ignore[attr-defined]
+        return guarded
+
+    return decorator
+
+
 def public(view: StudyView) -> StudyView:
     """Open to everyone, anonymous visitors included (published protocol versions, the AI registry).
 

@@ -13,7 +13,7 @@ from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from .models import AITool, Observation
+from .models import AITool, Observation, Registration
 
 
 class AIToolViewSet(SnippetViewSet):
@@ -65,10 +65,31 @@ class ObservationViewSet(ModelViewSet):
 register_permission_policy(Observation, NoAddOrChangePolicy(Observation))
 
 
+class ReadOnlyPolicy(NoAddOrChangePolicy):
+    """Nothing but reading: a registration is never added, changed nor withdrawn by hand."""
+
+    forbidden = ("add", "change", "delete")
+
+
+class RegistrationViewSet(ModelViewSet):
+    """Registered protocol versions, read-only (made only by an adopted « registration » vote)."""
+
+    model = Registration
+    icon = "lock"
+    menu_label = _("Registrations")
+    list_display = ["title", "number", "study_title", "registered_at", "sha256"]
+    inspect_view_enabled = True
+    inspect_view_fields = ["title", "number", "study_title", "registered_at", "decision", "sha256"]
+    form_fields = ["title"]  # required by ModelViewSet; never reachable (no add, no change)
+
+
+register_permission_policy(Registration, ReadOnlyPolicy(Registration))
+
+
 class StudiesViewSetGroup(ViewSetGroup):
     menu_label = _("Studies")
     menu_icon = "clipboard-list"
-    items = (AIToolViewSet, ObservationViewSet)
+    items = (AIToolViewSet, ObservationViewSet, RegistrationViewSet)
 
 
 @hooks.register("register_admin_viewset")
@@ -306,3 +327,73 @@ def erase_button(snippet, user, next_url=None):
             _("Erase…"), url=reverse("bec_erase_party", args=[kind, snippet.pk]), icon_name="bin", priority=90
         )
     ]
+# --- Frozen registrations of protocol versions (issue 17) -------------------------------------------
+
+
+@hooks.register("bec_apply_adopted")
+def register_adopted_version(proposal, decision):
+    """An adopted « registration » records the version, inside the closing transaction."""
+    from .registrations import register_adopted
+
+    register_adopted(proposal, decision)
+
+
+@hooks.register("bec_proposal_changes")
+def registration_changes(request, proposal):
+    """On a « registration » proposal page: the version to register, and what registering means."""
+    from .views.registrations import proposal_registration
+
+    return proposal_registration(request, proposal)
+
+
+@hooks.register("bec_decision_links")
+def decision_registrations(bureau, decisions):
+    """In the decision register: the protocol version each decision registered."""
+    from django.utils.translation import gettext
+
+    ids = [decision.pk for decision in decisions]
+    links: dict[int, list[tuple[str, str]]] = {}
+    if not ids:
+        return links
+    for registration in Registration.objects.filter(decision__in=ids).select_related("protocol"):
+        label = gettext("Registered: « %(title)s », version %(n)s") % {
+            "title": registration.title,
+            "n": registration.number,
+        }
+        links.setdefault(registration.decision_id, []).append((label, registration.url))
+    return links
+
+
+@hooks.register("bec_registrations")
+def registered_versions(bureau, limit):
+    """The bureau's registrations, newest first (for its Atom feed, beside reports and decisions)."""
+    from django.utils.translation import gettext
+
+    from commons.publications import Publication
+
+    from .models import ProtocolPage
+
+    protocols = ProtocolPage.objects.descendant_of(bureau)
+    rows = (
+        Registration.objects.filter(protocol__in=protocols)
+        .select_related("protocol")
+        .defer("content_html")
+        .order_by("-registered_at", "-pk")[:limit]
+    )
+    return [
+        Publication(
+            title=gettext("Registration: %(title)s") % {"title": row.title},
+            url=row.url,
+            published_at=row.registered_at,
+            summary=gettext("Version %(n)s of the protocol of « %(study)s », SHA-256 %(hash)s")
+            % {"n": row.number, "study": row.study_title, "hash": row.sha256},
+            label=gettext("registered version %(n)s") % {"n": row.number},
+        )
+        for row in rows
+    ]
+
+
+@hooks.register("register_log_actions")
+def register_protocol_log_actions(actions):
+    """Forks of protocols in Wagtail's audit log (issue 17)."""
+    actions.register_action("bec.protocol.fork", _("Fork a protocol"), _("Protocol forked"))

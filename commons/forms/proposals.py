@@ -23,6 +23,7 @@ from ..models.governance import (
     OPTION_LABEL_MAX,
     PROPOSAL_TITLE_MAX,
     SWITCH_KINDS,
+    TARGETED_KINDS,
     BallotChoice,
     Method,
     ProposalKind,
@@ -79,7 +80,8 @@ class ProposalForm(VisibleTextMixin, forms.Form):
         self.fields["kind"].choices = [
             (kind, f"{capfirst(ProposalKind(kind).label)} — {rule.label()}")
             for kind, rule in self.table.items()
-            if kind not in SWITCH_KINDS  # proposed from the codebook or members page, with their change
+            # Proposed from the codebook or members page with their change, or from a version's page.
+            if kind not in SWITCH_KINDS and kind not in TARGETED_KINDS
         ]
         #: Kinds that take options, for the page script that shows the options field only for them.
         self.option_kinds = [

@@ -14,11 +14,12 @@ from .governance import (
 )
 from .invitation import Invitation
 from .membership import Membership, Role
+from .proxies import Proxy
 from .workflow import CollectiveDecisionTask, CollectiveDecisionTaskState
 
 __all__ = [
     "Ballot", "BallotChange", "BureauPage", "College", "CollectiveDecisionTask",
     "CollectiveDecisionTaskState",
     "Comment", "Decision", "DecisionRule", "Elector", "KindRule",
-    "Invitation", "Membership", "Proposal", "ProposalOption", "Role",
+    "Invitation", "Membership", "Proposal", "ProposalOption", "Proxy", "Role",
 ]

@@ -142,6 +142,8 @@ class BureauPage(DeclaredRoutesMixin, Page):
         ("decisions/verify/", "decisions.verify", "decision_verify"),
         ("decisions/csv/", "decisions.export_csv", "decision_csv"),
         ("feed/", "feed.feed", "feed"),
+        ("proxies/", "proxies.proxies", "proxies"),
+        ("proxies/<int:proxy_id>/revoke/", "proxies.proxy_revoke", "proxy_revoke"),
     )
 
 

@@ -92,6 +92,14 @@ class DecisionRule(models.Model):
             "been open this many days. A vote always ends when the whole electorate has voted."
         ),
     )
+    max_proxies_per_holder = models.PositiveSmallIntegerField(
+        _("proxies per holder"),
+        default=1,
+        help_text=_(
+            "How many members' votes one member may carry by proxy (a member of the same college); "
+            "0 allows no proxy."
+        ),
+    )
 
     class Meta:
         verbose_name = _("decision rule")
@@ -141,10 +149,14 @@ class ProposalKind(models.TextChoices):
     FREE = "free", _("free question")
     CHOICE = "choice", _("choice among options")
     RULES = "rules_change", _("change of the decision rules")
+    REGISTRATION = "registration", _("registration of a protocol version")
 
 
 #: The kinds whose proposals carry options to grade (their rule is a majority judgment).
 OPTION_KINDS = (ProposalKind.CHOICE,)
+#: The kinds proposed from the object they act on (a protocol version's page), never from the
+#: new-proposal page: their proposal must name that object.
+TARGETED_KINDS = (ProposalKind.REGISTRATION,)
 
 #: The kinds that put an area under governance by their mere presence in the bureau's table: with a
 #: line for « codebook change », renames, moves, merges and definitions of codes go to a vote; with
@@ -346,6 +358,10 @@ class Ballot(models.Model):
     grades = models.JSONField(default=dict, blank=True)
     cast_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    #: The proxy holder who cast this ballot for `voter`; empty when the member voted themselves.
+    cast_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["proposal", "voter"], name="one_ballot_per_member")]
@@ -363,6 +379,10 @@ class BallotChange(models.Model):
     reason = models.TextField(blank=True)
     grades = models.JSONField(default=dict, blank=True)
     at = models.DateTimeField(default=timezone.now)
+    #: The proxy holder who cast this change for `voter`, if one did.
+    cast_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["at", "pk"]
@@ -423,6 +443,9 @@ class Decision(models.Model):
     #: How the vote ended before its deadline, if it did: {"how": "everyone_voted"} or
     #: {"how": "coordinator", "by": name, "at": iso time, "reason": text}. Hashed when not empty.
     early_close = models.JSONField(default=dict, blank=True)
+    #: Proxies on this vote: {"given": n, "used": n} (counts; who is on the proposal page). Hashed
+    #: when not empty, so that decisions recorded before proxies existed keep their hashes.
+    proxies = models.JSONField(default=dict, blank=True)
     previous_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64, unique=True)
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from ..models import BureauPage, Decision
 from ..permissions import public_register
-from ..publications import publications
+from ..publications import publications, registrations
 from .decisions import decision_url
 
 LIMIT = 30
@@ -73,7 +73,7 @@ class BureauFeed(Feed):
                 date=item.published_at,
                 description=item.summary,
             )
-            for item in publications(bureau, LIMIT)
+            for item in [*publications(bureau, LIMIT), *registrations(bureau, LIMIT)]
         ]
         items.sort(key=lambda item: item.date, reverse=True)
         return items[:LIMIT]

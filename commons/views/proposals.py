@@ -14,6 +14,7 @@ from datetime import timedelta
 from fractions import Fraction
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
@@ -37,7 +38,7 @@ from ..forms import (
     ballot_from_post,
     grade_choices,
 )
-from ..models import Ballot, BallotChange, BureauPage, Comment, Decision, Elector, Proposal
+from ..models import Ballot, BallotChange, BureauPage, Comment, Decision, Elector, Proposal, Proxy
 from ..models.governance import (
     BALLOT_REASON_MAX,
     CLOSED_STATUSES,
@@ -48,6 +49,7 @@ from ..models.governance import (
     ProposalKind,
     Status,
 )
+from ..models.proxies import effective_proxies
 from ..permissions import member_required, proposal_required, voter_required
 from .confirm import confirm_page
 from .decisions import grade_label, ratio_label
@@ -276,6 +278,7 @@ def _render_detail(
     comment_form: CommentForm | None = None,
     open_form: OpenForm | None = None,
     extend_form: ExtendForm | None = None,
+    proxy_error: str = "",
     status: int = 200,
 ) -> HttpResponse:
     user = request.user
@@ -348,9 +351,91 @@ def _render_detail(
     }
     if context["results_visible"]:
         context.update(_results(proposal, options))
+    context.update(_proxy_context(bureau, proposal, user, membership, is_elector, proxy_error))
     context["proposed_changes"] = proposed_changes(request, proposal)
     context["proposed_table"] = _proposed_table(bureau, proposal)
     return render(request, "commons/proposals/detail.html", context, status=status)
+
+
+def _proxy_context(bureau, proposal, user, membership, is_elector: bool, proxy_error: str) -> dict:
+    """Proxies on this vote as the visitor sees them: the ballots they cast for others (and may
+    cast), the proxy they gave, and to whom they may give one. A constant number of queries."""
+    if (
+        proposal.status not in (Status.DRAFT, Status.OPEN)
+        and not proposal.ballots.filter(cast_by__isnull=False).exists()
+    ):
+        return {"proxy_error": proxy_error}
+    applying = effective_proxies(
+        Proxy.objects.applying_to(proposal).select_related(
+            "giver", "giver__bec_profile", "holder", "holder__bec_profile"
+        )
+    )
+    electors = set(proposal.electors.values_list("user_id", flat=True))
+    running = proposal.status == Status.DRAFT or proposal.accepts_ballots
+    ballots = {
+        b.voter_id: b
+        for b in proposal.ballots.filter(
+            Q(cast_by=user)
+            | Q(voter_id__in=[p.giver_id for p in applying.values() if p.holder_id == user.pk])
+        ).select_related("voter", "voter__bec_profile")
+    }
+    options = list(proposal.options.all())
+    held = []
+    for proxy in applying.values():
+        if proxy.holder_id != user.pk or (proposal.status != Status.DRAFT and proxy.giver_id not in electors):
+            continue
+        ballot = ballots.get(proxy.giver_id)
+        if not running and (ballot is None or ballot.cast_by_id != user.pk):
+            continue  # a decided vote: only the ballots this visitor did cast for others
+        held.append(
+            {
+                "member_id": proxy.giver_id,
+                "name": display_name(proxy.giver),
+                "standing": proxy.proposal_id is None,
+                "ballot": ballot,
+                "summary": _ballot_summary(ballot, options) if ballot else "",
+                "voted_themselves": ballot is not None and ballot.cast_by_id is None,
+            }
+        )
+    # Ballots this visitor cast for members whose proxy has since been revoked stay listed too.
+    listed = {row["member_id"] for row in held}
+    for ballot in ballots.values():
+        if ballot.cast_by_id == user.pk and ballot.voter_id not in listed:
+            held.append(
+                {
+                    "member_id": ballot.voter_id,
+                    "name": display_name(ballot.voter),
+                    "standing": False,
+                    "ballot": ballot,
+                    "summary": _ballot_summary(ballot, options),
+                    "revoked": True,
+                    "voted_themselves": False,
+                }
+            )
+    mine = applying.get(user.pk) if running else None
+    can_give = (
+        permissions.can_vote(user, bureau, membership)
+        and (proposal.status == Status.DRAFT or (is_elector and proposal.accepts_ballots))
+        and not Ballot.objects.filter(proposal=proposal, voter=user, cast_by__isnull=True).exists()
+    )
+    from .proxies import proxy_candidates
+
+    cast_for_me = (
+        Ballot.objects.filter(proposal=proposal, voter=user, cast_by__isnull=False)
+        .select_related("cast_by", "cast_by__bec_profile")
+        .first()
+    )
+    return {
+        "my_ballot_cast_by": display_name(cast_for_me.cast_by) if cast_for_me and cast_for_me.cast_by else "",
+        "held_proxies": sorted(held, key=lambda row: row["name"].casefold()),
+        "my_proxy": mine,
+        "my_proxy_holder": display_name(mine.holder) if mine else "",
+        "proxy_candidates": proxy_candidates(bureau, user, membership) if can_give and mine is None else [],
+        "proxy_limit": proposal.rule.max_proxies_per_holder,
+        "proxy_ballot_count": proposal.ballots.filter(cast_by__isnull=False).count(),
+        "proxy_error": proxy_error,
+        "may_vote_by_proxy": proposal.accepts_ballots and is_elector,
+    }
 
 
 #: Hook name: `fn(request, proposal) -> SafeString | None`, the HTML of what the proposal changes.
@@ -518,21 +603,46 @@ def vote(request: HttpRequest, bureau: BureauPage, proposal: Proposal) -> HttpRe
         return _refused(
             request, bureau, proposal, membership, message, ballot_error=message, ballot_data=data
         )
+    represented = None
+    if request.POST.get("on_behalf_of"):
+        member_id = _member_id(request.POST["on_behalf_of"])
+        represented = get_user_model().objects.filter(pk=member_id).first() if member_id else None
+        if represented is None:
+            message = _("Unknown member.")
+            return _refused(
+                request, bureau, proposal, membership, message, ballot_error=message, ballot_data=data
+            )
     try:
-        # The voter is the signed-in person, never a field of the form.
-        actions.cast_ballot(proposal, request.user, **data)
+        # The voter is the signed-in person, never a field of the form; `on_behalf_of` is a member
+        # whose proxy they hold, checked by the action.
+        actions.cast_ballot(proposal, request.user, on_behalf_of=represented, **data)
     except actions.GovernanceError as error:
         proposal = _close_lazily(proposal, bureau)
         return _refused(
             request, bureau, proposal, membership, str(error), ballot_error=str(error), ballot_data=data
         )
     proposal.refresh_from_db(fields=["closes_at", "status"])
+    if represented is not None and not proposal.is_due:
+        messages.success(
+            request,
+            _("The ballot of %(name)s, cast by you with their proxy, is recorded.")
+            % {"name": display_name(represented)},
+        )
+        return redirect(detail_url(bureau, proposal) + "#proxy")
     if proposal.is_due:  # the whole electorate has voted: the vote ends now
         actions.close_if_due(proposal)
         messages.success(request, _("Your ballot is recorded. Everyone has voted: the vote is closed."))
         return redirect(detail_url(bureau, proposal))
     messages.success(request, _("Your ballot is recorded. You can change it until the vote closes."))
     return redirect(detail_url(bureau, proposal) + "#ballot")
+
+
+def _member_id(value: str) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 10**18 else None
 
 
 @require_POST

@@ -6,6 +6,7 @@ from .erasure import ErasureReason, ErasureRecord, PartyKind
 from .interviews import Interview, InterviewMode
 from .observations import Observation, Purpose, Setting, Visibility
 from .protocol import ProtocolPage, ProtocolVersion
+from .registration import Registration
 from .report import ReportKind, ReportVersion, StudyReportPage
 from .study import AITool, Hosting, StudyPage, StudyStatus
 from .tallies import CodeTally
@@ -28,6 +29,7 @@ __all__ = [
     "ProtocolPage",
     "ProtocolVersion",
     "Purpose",
+    "Registration",
     "ReportKind",
     "ReportVersion",
     "StudyReportPage",

@@ -149,6 +149,17 @@ class ProtocolPage(DecidedByVoteMixin, DeclaredRoutesMixin, Page):
             "and the summary of the version in the history."
         ),
     )
+    #: The version of another protocol this one was forked from (`studies.forks.fork_protocol`): its
+    #: v1 started from that version's text. Both pages show the link.
+    derived_from = models.ForeignKey(
+        "studies.ProtocolVersion",
+        verbose_name=_("derived from"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="forks",
+    )
 
     parent_page_types = ["studies.StudyPage"]
     subpage_types: list[str] = []
@@ -241,6 +252,9 @@ class ProtocolPage(DecidedByVoteMixin, DeclaredRoutesMixin, Page):
         ("versions/", "protocol.history", "versions"),
         ("v/<int:number>/", "protocol.version", "version"),
         ("v/<int:number>/diff/", "protocol.version_diff", "version_diff"),
+        ("v/<int:number>/registration/", "registrations.registration", "registration"),
+        ("v/<int:number>/register/", "registrations.propose", "register"),
+        ("fork/", "forks.fork", "fork"),
     )
 
 

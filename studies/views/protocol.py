@@ -313,6 +313,10 @@ def current(request: HttpRequest, page: ProtocolPage) -> HttpResponse:
             **_nav(urls, version.number if version else None, version.number if version else 0),
         }
     )
+    if not preview and page.pk:
+        from .registrations import commitments
+
+        context.update(commitments(request, page, version, context["bureau"]))
     return render(request, ProtocolPage.template, context)
 
 
@@ -352,6 +356,9 @@ def version(request: HttpRequest, page: ProtocolPage, number: int) -> HttpRespon
             **_nav(urls, found.number, last),
         }
     )
+    from .registrations import commitments
+
+    context.update(commitments(request, page, found, context["bureau"]))
     return render(request, "studies/protocol/version.html", context)
 
 

@@ -85,6 +85,12 @@ EXPECTED = {
     ("decision_verify", "GET"): PUBLIC,
     ("decision_csv", "GET"): PUBLIC,
     ("feed", "GET"): PUBLIC,  # the Atom feed of reports and decisions
+    # Proxies: the coordinator is the holder named in the POST (a proxy to oneself is refused), and
+    # the proxy to revoke is the member's (another's is not found).
+    ("proxies", "GET"): VOTERS_READ,
+    ("proxies", "POST"): VOTERS_WRITE | {"coordinator": 400},
+    ("proxy_revoke", "GET"): VOTERS_READ | {"coordinator": 404},
+    ("proxy_revoke", "POST"): VOTERS_WRITE | {"coordinator": 404},
 }
 #: Routes that only read: their GET is walked, a POST to them is not a case of its own.
 READ_ONLY = {"index_route", "members", "proposal_list", "proposal_detail", "decision_register",
@@ -136,6 +142,7 @@ def world(django_db_setup, django_db_blocker):
                                         rule=rule)
         invitation, _token = Invitation.issue(email="invite@example.org", bureau=bureau, role=Role.MEMBER)
         target = Membership.objects.get(user=people["member"], bureau=bureau)
+        proxy = actions.give_proxy(bureau, people["member"], people["coordinator"])
         later = timezone.localtime(running.closes_at + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
         routes = {  # route name -> (URL keyword arguments, POST data)
             "invite": ({}, {"email": "nouvelle@example.org", "role": Role.MEMBER, "college": college.pk}),
@@ -155,6 +162,8 @@ def world(django_db_setup, django_db_blocker):
             "proposal_extend": ({"proposal_id": running.pk}, {"closes_at": later}),
             "proposal_withdraw": ({"proposal_id": running.pk}, {}),
             "proposal_close": ({"proposal_id": running.pk}, {"reason": "Tout le monde s'est exprimé."}),
+            "proxies": ({}, {"holder": people["coordinator"].pk}),
+            "proxy_revoke": ({"proxy_id": proxy.pk}, {}),
         }
         yield {"bureau": bureau, "people": people, "routes": routes}
         transaction.set_rollback(True)

@@ -33,8 +33,8 @@ from tests.conftest import client_for, protocol_body
 
 SECTIONS = (
     "profil", "adhesions", "invitations_envoyees", "propositions", "votes", "listes_electorales",
-    "historique_des_votes", "commentaires", "observations", "entretiens", "extraits_codes", "memos",
-    "documents_importes", "versions_publiees", "effacements_realises",
+    "historique_des_votes", "commentaires", "procurations", "observations", "entretiens", "extraits_codes",
+    "memos", "documents_importes", "versions_publiees", "effacements_realises",
 )
 #: Strings that belong to other people: none may be in the subject's archive.
 OTHERS = ("invitee-secret@example.org", "raison-de-l-autre", "commentaire-autrui", "Collectif Vrai-Nom",
@@ -64,6 +64,7 @@ def _fill(bureau, study, make_person, make_collective, subject=None, *, copies: 
         Invitation.issue(email="invitee-secret@example.org", bureau=bureau, role=Role.MEMBER, invited_by=subject)
         proposal = actions.create_proposal(bureau, subject, title=f"Proposition {n} du sujet", body="Corps du sujet")
         actions.open_proposal(proposal, by=other)
+        actions.give_proxy(bureau, subject, other, proposal)  # « procurations »: no name of the holder
         actions.cast_ballot(proposal, subject, choice="for", reason="Ma première raison")
         actions.cast_ballot(proposal, subject, choice="against", reason="Ma raison =1+1")
         actions.cast_ballot(proposal, other, choice="for", reason="raison-de-l-autre")
@@ -125,7 +126,7 @@ def test_archive_holds_every_kind_of_the_members_data(world):
     counts = {name: len(section["rows"]) for name, section in data["sections"].items()}
     assert counts == {
         "profil": 1, "adhesions": 1, "invitations_envoyees": 1, "propositions": 1, "votes": 1,
-        "historique_des_votes": 2, "commentaires": 1, "observations": 1, "entretiens": 1,
+        "historique_des_votes": 2, "commentaires": 1, "procurations": 1, "observations": 1, "entretiens": 1,
         "extraits_codes": 1, "memos": 1, "listes_electorales": 1, "documents_importes": 1, "versions_publiees": 1,
         "effacements_realises": 1,
     }

@@ -30,7 +30,7 @@ from bec_site.models import HomePage
 from commons import actions as governance
 from commons import demo as commons_demo
 from commons import demo_governance
-from commons.models import BureauPage, Membership, Proposal, Role
+from commons.models import BureauPage, Membership, Proposal, Proxy, Role
 from commons.models.governance import ProposalKind, ProposalOption, Status
 from participants.models import Collective, ConsentForm, ConsentRecord, Informant, MemberProfile
 from studies import demo as studies_demo
@@ -185,6 +185,7 @@ def site(django_db_setup, django_db_blocker):
         ids = {
             "membership_id": [{"membership_id": membership.pk}],
             "invitation_id": [{"invitation_id": invitation.pk}],
+            "proxy_id": [{"proxy_id": Proxy.objects.filter(bureau=bureau).first().pk}],  # the demo's (issue 17)
             "proposal_id": [{"proposal_id": p.pk} for p in proposals],
             "number": [{"number": protocol.protocol_versions.order_by("number").last().number}],
             "observation_id": [{"observation_id": observation.pk}],

@@ -5,19 +5,19 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-from commons.models import Proposal
+from commons.models import Ballot, Decision, Proposal
 from commons.models.governance import ProposalKind, Status
 from commons.rules import kind_table
 from participants.models import ConsentScope
 from participants.models.consent import has_consent
-from studies.models import Excerpt, Interview, Observation, ProtocolPage, ProtocolVersion
+from studies.models import Excerpt, Interview, Observation, ProtocolPage, ProtocolVersion, Registration
 
 pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_protocol_went_through_the_vote(capsys):
     call_command("bec_demo")
-    page = ProtocolPage.objects.get()
+    page = ProtocolPage.objects.get(derived_from__isnull=True)
     v1, v2 = ProtocolVersion.objects.filter(protocol=page).order_by("number")
     assert v1.decision is None  # the starting protocol, published by a coordinator
     assert v2.decision is not None and v2.decision.adopted and v2.decision.kind == ProposalKind.PROTOCOL
@@ -46,6 +46,14 @@ def test_the_demo_protocol_went_through_the_vote(capsys):
         assert interview.protocol_version is not None
     assert Excerpt.objects.filter(interview__isnull=False).count() >= 5
     assert "Protocole" in capsys.readouterr().out or "protocole" in page.url
+
+    # Issue 17: v2 registered by vote, the protocol forked into a second study, a proxy in the register.
+    registration = Registration.objects.get()
+    assert registration.version == v2 and registration.decision.adopted and registration.intact
+    fork = ProtocolPage.objects.get(derived_from=v2)
+    assert fork.protocol_versions.count() == 1 and fork.get_parent().get_parent().pk == bureau.pk
+    assert Decision.objects.filter(bureau=bureau, proxies__used=1).count() == 1
+    assert Ballot.objects.filter(proposal__status=Status.OPEN, cast_by__isnull=False).exists()
 
     # Idempotent: a second run changes nothing.
     counts = (ProtocolVersion.objects.count(), Proposal.objects.count(), Interview.objects.count(),

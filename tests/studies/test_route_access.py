@@ -113,6 +113,16 @@ PROTOCOL_ROUTES: dict[str, tuple[dict, dict | None]] = {
 NOT_FOUND = {"version": 99, "version_diff": 99}
 #: A published report: the same public routes as the protocol (`studies.views.reports`).
 REPORT_ROUTES: dict[str, tuple[dict, dict | None]] = dict(PROTOCOL_ROUTES)
+# The protocol's own routes (issue 17): its registration page (v1 of the world is not registered: 404
+# for everyone; a registered one is public, see test_registrations), proposing a registration and
+# forking (the study's contributors; the empty fork form is refused with a message).
+PROTOCOL_ROUTES |= {
+    "registration": (dict.fromkeys(VISITORS, 404), None),
+    "register": (CONTRIBUTORS, GOOD_WRITE),
+    "fork": (CONTRIBUTORS, BAD_WRITE),
+}
+NOT_FOUND |= {"registration": 99}
+VERSIONED = {*NOT_FOUND, "register"}  # routes that name a version of the protocol
 
 _counter = itertools.count(1)
 
@@ -295,9 +305,10 @@ def test_study_route(world, db, name):
 def test_protocol_route(world, db, name):
     get, post = PROTOCOL_ROUTES[name]
     protocol = world["protocol"]
-    args = [1] if name in NOT_FOUND else []
+    args = [1] if name in VERSIONED else []
     _check(_route_url(protocol, name, args), "get", get, world["people"])
-    assert post is None
+    if post is not None:
+        _check(_route_url(protocol, name, args), "post", post, world["people"])
     if name in NOT_FOUND:  # a version that does not exist: 404 for everyone
         _check(_route_url(protocol, name, [NOT_FOUND[name]]), "get", dict.fromkeys(VISITORS, 404),
                world["people"])

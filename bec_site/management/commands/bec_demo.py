@@ -82,5 +82,18 @@ class Command(BaseCommand):
                 _("Erasures: a collective that withdrew was erased; the record, without personal data — %(url)s")
                 % {"url": study.url + study.reverse_subpage("erasure_list")}
             )
+        registration = protocol.registrations.order_by("-number").first()
+        if registration is not None:
+            self.stdout.write(
+                _("Registered protocol version: v%(n)s, SHA-256 %(hash)s — %(url)s")
+                % {"n": registration.number, "hash": registration.sha256[:12], "url": registration.url}
+            )
+        fork = protocol.__class__.objects.filter(derived_from__protocol=protocol).first()
+        if fork is not None:
+            self.stdout.write(_("Fork of the protocol: %(url)s") % {"url": fork.url})
+        self.stdout.write(
+            _("Proxies: Hugo votes for Inès on the open vote about the Mezzanine (log in as Hugo) — %(url)s")
+            % {"url": bureau.url + bureau.reverse_subpage("proxies")}
+        )
         self.stdout.write(_("Pending invitation: julie.roux@bec-demo.fr (the bureau's « Members » page)."))
         self.stdout.write(_("Emails (invitations, verification) are printed in this terminal."))
