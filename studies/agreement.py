@@ -453,7 +453,7 @@ def _stretch_sums(length: int, spans_by_coder: Sequence[Sequence[Span]]) -> Alph
         for start, end in merge_spans(spans, length):
             events[start] += 1
             events[end] -= 1
-    o01 = Fraction(0)
+    disagreeing = 0  # the sum of stretch · c · (m − c), divided by m − 1 once at the end
     ones = 0
     covered_by = 0
     previous = 0
@@ -461,10 +461,10 @@ def _stretch_sums(length: int, spans_by_coder: Sequence[Sequence[Span]]) -> Alph
         stretch = position - previous
         if stretch and covered_by:
             ones += stretch * covered_by
-            o01 += Fraction(stretch * covered_by * (m - covered_by), m - 1)
+            disagreeing += stretch * covered_by * (m - covered_by)
         covered_by += events[position]
         previous = position
-    return AlphaSums(o01, m * length - ones, ones)
+    return AlphaSums(Fraction(disagreeing, m - 1), m * length - ones, ones)
 
 
 def alpha(observations: Iterable[ObsData], coders: Iterable[int], codes: Iterable[int]) -> AlphaReport:
@@ -500,10 +500,18 @@ def alpha(observations: Iterable[ObsData], coders: Iterable[int], codes: Iterabl
         used.update(code for _coder, code in spans)
         per_source.append((length, raters, spans))
     considered = [code for code in code_ids if code in used]
+    # A code none of a source's raters applied there adds (0, m · length, 0): every rating is 0 and
+    # nobody disagrees. So only the codes present in a source are walked, and the others get their
+    # share at once, from the total of m · length (as many codes as the study has, cost per excerpt).
+    all_ratings = sum(len(raters) * length for length, raters, _spans in per_source)
+    present_ratings: dict[int, int] = defaultdict(int)
     for length, raters, spans in per_source:
-        for code in considered:
+        for code in dict.fromkeys(code for _coder, code in spans):
             part = _stretch_sums(length, [spans.get((coder, code), ()) for coder in raters])
             sums[code] = sums.get(code, AlphaSums()) + part
+            present_ratings[code] += len(raters) * length
+    for code in considered:
+        sums[code] = sums.get(code, AlphaSums()) + AlphaSums(n0=all_ratings - present_ratings[code])
     pooled = AlphaSums()
     for code in considered:
         pooled = pooled + sums[code]
