@@ -28,7 +28,6 @@ from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 from wagtail.models import Page
 
-from participants.models import display_name
 from participants.text import is_blank, visible
 
 from . import notifications, voting
@@ -46,6 +45,7 @@ from .models import (
 )
 from .models.governance import (
     BALLOT_REASON_MAX,
+    CHAIN_FORMAT,
     GRADE_SCALE,
     OPTION_KINDS,
     PROPOSAL_TITLE_MAX,
@@ -419,8 +419,8 @@ def _early_close_record(proposal: Proposal) -> dict:
         return {}
     at = proposal.closed_early_at.astimezone(UTC).isoformat(timespec="seconds")
     if proposal.closed_early_reason:
-        by = display_name(proposal.closed_early_by) if proposal.closed_early_by else ""
-        return {"how": "coordinator", "by": by, "at": at, "reason": proposal.closed_early_reason}
+        # Who closed it stays on the proposal (`closed_early_by`), outside the hash: chain format 2.
+        return {"how": "coordinator", "at": at, "reason": proposal.closed_early_reason}
     return {"how": "everyone_voted", "at": at}
 
 
@@ -483,8 +483,15 @@ def compute_result(proposal: Proposal) -> dict:
 
 
 def canonical_payload(decision: Decision) -> bytes:
-    """The bytes that a decision's hash covers: every recorded field, sorted, in compact JSON."""
+    """The bytes that a decision's hash covers: every recorded field, sorted, in compact JSON.
+
+    Chain format 2 (`CHAIN_FORMAT`, migration 0007): the payload says its format and holds no
+    personal data the platform writes — ids, codes, counts, dates, the rule, the bureau's title of
+    the question — so erasing a member never touches a hashed field. Format 1 also hashed the name
+    of a coordinator who closed a vote early; 0007 verified the format-1 chains, then re-hashed them.
+    """
     payload = {
+        "format": CHAIN_FORMAT,
         "bureau": decision.bureau_id,
         "sequence": decision.sequence,
         "proposal": decision.proposal_id,

@@ -8,9 +8,10 @@ class CommonsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import data_export, lookups
+        from . import data_export, leaving, lookups
         from .signal_handlers import register_signal_handlers
 
         register_signal_handlers()
         lookups.register()
         data_export.register()
+        leaving.register()

@@ -162,6 +162,7 @@ def register_governance_log_actions(actions):
     actions.register_action("bec.proposal.close_early", _("Close a vote early"), _("Vote closed early"))
     actions.register_action("bec.proposal.edit", _("Edit a draft proposal"), _("Draft edited"))
     actions.register_action("bec.member.data_export", _("Export one's data"), _("Member data exported"))
+    actions.register_action("bec.member.leave_request", _("Ask to leave the platform"), _("Asked to leave"))
 
 
 # --- Pages decided by the bureau's vote, in the admin (issue 11, item 10) --------------------------

@@ -8,8 +8,9 @@ class StudiesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import data_export
+        from . import data_export, leaving
         from .signal_handlers import register_signal_handlers
 
         register_signal_handlers()
         data_export.register()
+        leaving.register()
