@@ -311,3 +311,25 @@ def test_query_counts_do_not_grow(bureau, study, make_person, make_collective):
     for n in range(5):
         LeaveRequest.objects.create(user=make_person(bureau, Role.MEMBER, email=f"part{n}@example.org"))
     assert count_queries(client_for(Client(), coordinator), bureau.url + "members/") == few
+
+
+# --- the demo -------------------------------------------------------------------------------------
+
+
+def test_the_demo_bureau_has_a_departed_member(home, client, settings):
+    from commons import demo as commons_demo
+    from commons import demo_governance
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    bureau = commons_demo.build(home)["bureau"]
+    demo_governance.build(bureau)
+    demo_governance.build(bureau)  # idempotent: nobody else leaves
+    assert MemberProfile.objects.exclude(departed_number=None).count() == 1
+    assert not get_user_model().objects.filter(email=demo_governance.DEPARTING).exists()
+    report = Proposal.objects.get(bureau=bureau, title=demo_governance.REPORT)
+    assert report.decision.ballots_cast == 7
+    camille = get_user_model().objects.get(email="camille.martin@bec-demo.fr")
+    page = client_for(client, camille).get(bureau.url + f"proposals/{report.pk}/").content.decode()
+    assert DEPARTED in page and "commentaire retiré" in page and "je quitte Lyon" not in page
+    assert _rows_with("Malo") == []
+    call_command("verify_decisions", stdout=StringIO())
