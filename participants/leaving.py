@@ -96,6 +96,11 @@ def steps() -> list[Step]:
     return list(_STEPS.values())
 
 
+def register_builtin_steps() -> None:
+    """Wagtail's own models that hold a member's words (registered here: Wagtail is below us)."""
+    register_step(Step("wagtail", plan=_page_comments_plan, apply=_remove_page_comments))
+
+
 def _account_plan(user) -> dict[str, int]:
     from allauth.account.models import EmailAddress
     from allauth.mfa.models import Authenticator
@@ -105,6 +110,22 @@ def _account_plan(user) -> dict[str, int]:
         _("email addresses"): EmailAddress.objects.filter(user=user).count(),
         _("two-factor authentication devices"): Authenticator.objects.filter(user=user).count(),
     }
+
+
+def _page_comments_plan(user) -> dict[str, int]:
+    from wagtail.models import Comment, CommentReply
+
+    count = Comment.objects.filter(user=user).count() + CommentReply.objects.filter(user=user).count()
+    return {_("comments on pages replaced by « comment removed »"): count}
+
+
+def _remove_page_comments(user, stand_in) -> None:
+    """Wagtail's page comments (admin co-editing): the text goes, the thread keeps its place."""
+    from wagtail.models import Comment, CommentReply
+
+    removed = str(_("comment removed"))
+    Comment.objects.filter(user=user).update(text=removed)
+    CommentReply.objects.filter(user=user).update(text=removed)
 
 
 def member_erasure_plan(user) -> dict[str, int]:

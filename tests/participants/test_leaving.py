@@ -23,6 +23,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import override
+from wagtail.models import Comment as PageComment
 from wagtail.models import ModelLogEntry
 
 from commons import actions
@@ -39,7 +40,7 @@ from commons.models import (
 )
 from participants.leaving import ERASE_ACTION, LeavingError, erase_member, member_erasure_plan
 from participants.models import LeaveRequest, MemberProfile, display_name
-from studies.models import Excerpt, Memo, Observation
+from studies.models import Excerpt, Memo, Observation, ProtocolPage
 from tests.conftest import client_for, count_queries
 from tests.participants.test_data_export import _fill
 
@@ -95,6 +96,9 @@ def scene(bureau, study, make_person, make_collective):
     Invitation.issue(email=EMAIL, bureau=bureau, role=Role.MEMBER, invited_by=coordinator,
                      accepted_at=timezone.now(), accepted_by=subject)
     running = Proposal.objects.get(title="Proposition 0 du sujet")
+    protocol = ProtocolPage.objects.child_of(study).get()
+    PageComment.objects.create(page=protocol, user=subject, contentpath="title",
+                               text="Relecture de Zéphyrine : à reprendre.")
     make_person(bureau, Role.MEMBER, email="abstention@example.org")  # so that the vote stays open
     decided = actions.create_proposal(bureau, coordinator, title="Budget", body="Un budget.")
     actions.open_proposal(decided, by=coordinator)
@@ -179,6 +183,7 @@ def test_leaving_end_to_end(scene, client, django_capture_on_commit_callbacks):
     assert f"Proposée par {DEPARTED}" in detail.replace("Proposé par", "Proposée par")
     assert "commentaire retiré" in detail and "mon commentaire" not in detail
     assert Comment.objects.filter(author=stand_in, body="").count() == 1
+    assert list(PageComment.objects.filter(user=stand_in).values_list("text", flat=True)) == ["commentaire retiré"]
     register = Client().get(bureau.url + "decisions/").content.decode()
     assert DEPARTED in register
     study = scene["study"]
