@@ -181,12 +181,12 @@ def _relabel_audit_log(user, stand_in, label: str) -> None:
     ModelLogEntry.objects.filter(content_type=user_type, object_id=str(user.pk)).update(
         object_id=str(stand_in.pk), label=label
     )
-    identifiers = [value for value in (user.email, user.get_username()) if value]
-    if identifiers:
-        named = Q()
-        for value in identifiers:
-            named |= Q(label__icontains=value)
-        ModelLogEntry.objects.filter(named).update(label=label)
+    # Other entries whose label holds the address (a label is the object's `str()` when logged): a
+    # username is matched only whole, as a short one could be part of an unrelated title.
+    named = Q(label=user.get_username())
+    if user.email:
+        named |= Q(label__icontains=user.email)
+    ModelLogEntry.objects.filter(named).update(label=label)
 
 
 def number_key() -> str:
