@@ -144,6 +144,7 @@ def test_leaving_end_to_end(scene, client, django_capture_on_commit_callbacks):
     assert confirm.status_code == 200
     text = confirm.content.decode()
     assert f'action="{url}"' in text and 'method="post"' in text
+    assert "Ce qui reste, sans son nom" in text and "Ses votes restent comptés" in text
     assert "Votes gardés sous l&#x27;étiquette de membre parti·e</th><td class=\"num\">2<" in text
     assert get_user_model().objects.filter(pk=subject.pk).exists()  # GET changes nothing
     response = coordinating.post(url)
