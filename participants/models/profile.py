@@ -54,6 +54,8 @@ class MemberProfile(models.Model):
         ordering = ["display_name"]
 
     def __str__(self) -> str:
+        if self.departed_number:
+            return str(departed_label(self.departed_number))
         return self.display_name
 
 
