@@ -98,7 +98,7 @@ def steps() -> list[Step]:
 
 def register_builtin_steps() -> None:
     """Wagtail's own models that hold a member's words (registered here: Wagtail is below us)."""
-    register_step(Step("wagtail", plan=_page_comments_plan, apply=_remove_page_comments))
+    register_step(Step("wagtail", plan=_page_comments_plan, apply=_wagtail_apply))
 
 
 def _account_plan(user) -> dict[str, int]:
@@ -119,13 +119,15 @@ def _page_comments_plan(user) -> dict[str, int]:
     return {_("comments on pages replaced by « comment removed »"): count}
 
 
-def _remove_page_comments(user, stand_in) -> None:
-    """Wagtail's page comments (admin co-editing): the text goes, the thread keeps its place."""
-    from wagtail.models import Comment, CommentReply
+def _wagtail_apply(user, stand_in) -> None:
+    """Wagtail's page comments (admin co-editing): the text goes, the thread keeps its place.
+    Pages the person had locked are unlocked: nobody could unlock them as the stand-in."""
+    from wagtail.models import Comment, CommentReply, Page
 
     removed = str(_("comment removed"))
     Comment.objects.filter(user=user).update(text=removed)
     CommentReply.objects.filter(user=user).update(text=removed)
+    Page.objects.filter(locked_by=user).update(locked=False, locked_by=None, locked_at=None)
 
 
 def member_erasure_plan(user) -> dict[str, int]:
@@ -152,7 +154,9 @@ def _user_relations():
 def _move_to_stand_in(user, stand_in) -> None:
     """Point every remaining row that is not the account itself at the stand-in."""
     for model, name in _user_relations():
-        if model._meta.label_lower in ACCOUNT_MODELS:
+        # Group and permission links (auto-created many-to-many tables) go with the account: the
+        # stand-in must not inherit any right.
+        if model._meta.auto_created or model._meta.label_lower in ACCOUNT_MODELS:
             continue
         model._base_manager.filter(**{name: user}).update(**{name: stand_in})
 

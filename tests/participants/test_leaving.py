@@ -113,6 +113,7 @@ def test_leaving_end_to_end(scene, client, django_capture_on_commit_callbacks):
     subject, coordinator, bureau = scene["subject"], scene["coordinator"], scene["bureau"]
     decisions_before = list(Decision.objects.order_by("pk").values_list("pk", "hash", "counts", "ballots_cast"))
     tallies_before = {p.pk: actions.tally(p) for p in Proposal.objects.all()}
+    assert subject.groups.exists()  # a coordinator: in the bureau's admin groups
     ballots, changes, electors = (Ballot.objects.count(), BallotChange.objects.count(), Elector.objects.count())
     observation = Observation.objects.get(observer=subject, title="Note 0")
     assert {"auth_user.email", "account_emailaddress.email"} <= set(_rows_with(EMAIL))  # the scan sees
@@ -172,6 +173,7 @@ def test_leaving_end_to_end(scene, client, django_capture_on_commit_callbacks):
     # Their traces read « membre parti·e n° 1 ».
     stand_in = User.objects.get(bec_profile__departed_number=1)
     assert not stand_in.is_active and not stand_in.has_usable_password() and stand_in.email == ""
+    assert not stand_in.groups.exists() and not stand_in.user_permissions.exists()  # no right inherited
     with override("fr"):
         assert display_name(stand_in) == DEPARTED
     assert Ballot.objects.filter(voter=stand_in).count() == 2
