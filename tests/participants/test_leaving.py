@@ -196,9 +196,29 @@ def test_leaving_end_to_end(scene, client, django_capture_on_commit_callbacks):
     note = coordinating.get(study.url + f"observations/{observation.pk}/").content.decode()
     assert DEPARTED in note
 
+    # A vote not yet closed when they left (everyone had voted) closes with their ballot counted.
+    decision = actions.close_proposal(running.pk)
+    assert decision.ballots_cast == 2 and decision.counts["for"] == 1 and decision.counts["against"] == 1
+    call_command("verify_decisions", stdout=StringIO())
+
     # Logged without personal content.
     entry = ModelLogEntry.objects.get(action=ERASE_ACTION)
     assert entry.user_id == coordinator.pk and entry.data["departed_number"] == 1
+
+
+def test_coordinators_of_each_bureau_are_told(bureau, other_bureau, make_person, client,
+                                              django_capture_on_commit_callbacks):
+    first = make_person(bureau, Role.COORDINATOR, email="coord-un@example.org")
+    second = make_person(other_bureau, Role.COORDINATOR, email="coord-deux@example.org")
+    make_person(other_bureau, Role.MEMBER, email="membre-ailleurs@example.org")  # not told
+    leaving = make_person(bureau, Role.MEMBER, email="part@example.org")
+    Membership.objects.create(user=leaving, bureau=other_bureau, role=Role.MEMBER,
+                              college=other_bureau.colleges.first())
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(client, leaving).post(LEAVE, {"action": "ask"})
+        client.post(LEAVE, {"action": "ask"})  # asking twice tells nobody twice
+    assert sorted(message.to[0] for message in mail.outbox) == sorted([first.email, second.email])
+    assert all("demande à quitter la plateforme" in message.subject for message in mail.outbox)
 
 
 def test_the_plan_counts_and_changes_nothing(scene):
