@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -198,11 +198,23 @@ def number_key() -> str:
     return _("departed member number")
 
 
-def _next_number() -> int:
+def _number_stand_in(stand_in, attempts: int = 5) -> int:
+    """Give the stand-in the next departed number (N = last + 1); two erasures at once cannot take
+    the same N (unique column): the later one retries with the next number, in a savepoint."""
     from .models import MemberProfile
 
-    last = MemberProfile.objects.aggregate(last=Max("departed_number"))["last"]
-    return (last or 0) + 1
+    for attempt in range(attempts):
+        last = MemberProfile.objects.aggregate(last=Max("departed_number"))["last"] or 0
+        try:
+            with transaction.atomic():
+                MemberProfile.objects.create(
+                    user=stand_in, display_name="", category="", departed_number=last + 1
+                )
+            return last + 1
+        except IntegrityError:
+            if attempt == attempts - 1:
+                raise LeavingError(_("Another erasure is running: try again in a moment.")) from None
+    raise AssertionError("unreachable")
 
 
 def erase_member(user, *, by=None) -> dict[str, int]:
@@ -216,7 +228,7 @@ def erase_member(user, *, by=None) -> dict[str, int]:
     """
     from wagtail.log_actions import log
 
-    from .models import MemberProfile, departed_label
+    from .models import departed_label
 
     User = get_user_model()
     with transaction.atomic():
@@ -234,11 +246,10 @@ def erase_member(user, *, by=None) -> dict[str, int]:
         if reasons:
             raise LeavingError(" ".join(reasons))
         plan = member_erasure_plan(user)
-        number = _next_number()
         stand_in = User(username=f"departed-{uuid.uuid4().hex}", email="", is_active=False)
         stand_in.set_unusable_password()
         stand_in.save()
-        MemberProfile.objects.create(user=stand_in, display_name="", category="", departed_number=number)
+        number = _number_stand_in(stand_in)
         for step in steps():
             if step.apply:
                 step.apply(user, stand_in)
