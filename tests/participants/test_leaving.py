@@ -14,6 +14,7 @@ from io import StringIO
 
 import pytest
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.core import mail
@@ -95,6 +96,7 @@ def scene(bureau, study, make_person, make_collective):
     Membership.objects.filter(user=subject).update(role=Role.COORDINATOR)  # two coordinators now
     Invitation.issue(email=EMAIL, bureau=bureau, role=Role.MEMBER, invited_by=coordinator,
                      accepted_at=timezone.now(), accepted_by=subject)
+    Authenticator.objects.create(user=subject, type=Authenticator.Type.TOTP, data={"secret": "x"})
     running = Proposal.objects.get(title="Proposition 0 du sujet")
     protocol = ProtocolPage.objects.child_of(study).get()
     PageComment.objects.create(page=protocol, user=subject, contentpath="title",
@@ -157,6 +159,7 @@ def test_leaving_end_to_end(scene, client, django_capture_on_commit_callbacks):
     assert not User.objects.filter(email__iexact=EMAIL).exists()
     assert not EmailAddress.objects.filter(email__iexact=EMAIL).exists()
     assert not LeaveRequest.objects.exists()
+    assert not Authenticator.objects.exists()
     assert member.get(reverse("participants_profile")).status_code == 302  # signed out everywhere
     assert not [s for s in Session.objects.all() if s.get_decoded().get("_auth_user_id") == str(subject.pk)]
     for trace in (EMAIL, NAME, USERNAME, "Coop Marqueur", "Zéphyrine"):
