@@ -5,7 +5,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from commons.views import decisions, invitations, member_data
+from commons.views import decisions, invitations, leaving, member_data
 
 from . import views
 
@@ -22,6 +22,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/profile/data/", member_data.member_data, name="member_data"),
     path("accounts/profile/data/<str:token>/", member_data.download, name="member_data_download"),
+    path("accounts/profile/leave/", leaving.leave, name="member_leave"),
     path("accounts/profile/", include("participants.urls")),
     path("confidentialite/", views.privacy, name="privacy"),
     path("accounts/", include("allauth.urls")),

@@ -48,6 +48,7 @@ from .models import (
 )
 from .models.governance import (
     BALLOT_REASON_MAX,
+    CHAIN_FORMAT,
     GRADE_SCALE,
     OPTION_KINDS,
     PROPOSAL_TITLE_MAX,
@@ -457,7 +458,7 @@ def _cast_ballot(proposal_id: int, voter, choice: str, reason: str, grades, on_b
         ballot.save(update_fields=[*data, "updated_at", "cast_by"])
     BallotChange.objects.create(proposal=proposal, voter=voter, at=now, cast_by=cast_by, **data)
     if cast_by is not None:
-        log(instance=proposal, action="bec.proxy.use", user=cast_by, data={"for": display_name(voter)})
+        log(instance=proposal, action="bec.proxy.use", user=cast_by, data={"for": voter.pk})
     if Ballot.objects.filter(proposal=proposal).count() >= Elector.objects.filter(proposal=proposal).count():
         # The whole electorate has voted: the vote ends now, and is decided as at a deadline (the
         # vote page closes it at once; `close_due_proposals` otherwise).
@@ -547,8 +548,8 @@ def _early_close_record(proposal: Proposal) -> dict:
         return {}
     at = proposal.closed_early_at.astimezone(UTC).isoformat(timespec="seconds")
     if proposal.closed_early_reason:
-        by = display_name(proposal.closed_early_by) if proposal.closed_early_by else ""
-        return {"how": "coordinator", "by": by, "at": at, "reason": proposal.closed_early_reason}
+        # Who closed it stays on the proposal (`closed_early_by`), outside the hash: chain format 2.
+        return {"how": "coordinator", "at": at, "reason": proposal.closed_early_reason}
     return {"how": "everyone_voted", "at": at}
 
 
@@ -624,8 +625,15 @@ def compute_result(proposal: Proposal) -> dict:
 
 
 def canonical_payload(decision: Decision) -> bytes:
-    """The bytes that a decision's hash covers: every recorded field, sorted, in compact JSON."""
+    """The bytes that a decision's hash covers: every recorded field, sorted, in compact JSON.
+
+    Chain format 2 (`CHAIN_FORMAT`, migration 0010): the payload says its format and holds no
+    personal data the platform writes — ids, codes, counts, dates, the rule, the bureau's title of
+    the question — so erasing a member never touches a hashed field. Format 1 also hashed the name
+    of a coordinator who closed a vote early; 0010 verified the format-1 chains, then re-hashed them.
+    """
     payload = {
+        "format": CHAIN_FORMAT,
         "bureau": decision.bureau_id,
         "sequence": decision.sequence,
         "proposal": decision.proposal_id,
@@ -840,7 +848,7 @@ def give_proxy(bureau: BureauPage, giver, holder, proposal: Proposal | None = No
         instance=bureau,
         action="bec.proxy.give",
         user=giver,
-        data={"holder": display_name(holder), "proposal": proposal.pk if proposal else None},
+        data={"holder": holder.pk, "proposal": proposal.pk if proposal else None},
     )
     return proxy
 

@@ -8,10 +8,11 @@ class CommonsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import data_export, lookups, membership_votes
+        from . import data_export, leaving, lookups, membership_votes
         from .signal_handlers import register_signal_handlers
 
         register_signal_handlers()
         lookups.register()
         data_export.register()
         membership_votes.register()
+        leaving.register()

@@ -8,6 +8,10 @@
 4. An open vote, some ballots already cast — Inès's among them, cast by Hugo with her proxy.
 5. A past decision where Hugo voted for Inès by proxy (issue 17): the register counts it.
 
+Malo, a volunteer, voted « for » in vote 2 and said why in its discussion, then left the platform:
+his account is erased (`participants.leaving`), his ballot still counts and the discussion shows
+« membre parti·e n° 1 » with « commentaire retiré ».
+
 Idempotent: a proposal whose title exists is left alone.
 """
 
@@ -19,14 +23,18 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from participants.leaving import erase_member
+from participants.models import LeaveRequest, MemberProfile
+
 from . import actions
-from .models import BureauPage, Proposal
+from .models import BureauPage, Comment, Membership, Proposal, Role
 from .models.governance import ProposalKind
 from .rules import ensure_default_rules
 
 ODBL = "Ouvrir les données d'observation anonymisées sous licence ODbL"
 REPORT = "Publier le rapport intermédiaire sur le site de la Métropole"
 TRANSCRIPTION = "Choisir l'outil de transcription des entretiens"
+DEPARTING = "malo.renard@bec-demo.fr"
 SOVEREIGNTY = "Héberger les comptes rendus du bureau sur le serveur mutualisé de la Mezzanine"
 CITATION = "Adopter la charte de citation des personnes enquêtées"
 
@@ -56,6 +64,35 @@ def _closed_vote(bureau, author, *, title, body, kind, ballots, options=(), days
         closed_early_at=None,
     )
     return actions.close_proposal(proposal.pk)
+
+
+def _departing_member(bureau):
+    """Malo, a volunteer who votes once and then leaves the platform (`_leave`)."""
+    user = get_user_model().objects.create_user(
+        username="malo.renard", email=DEPARTING, first_name="Malo", last_name="Renard"
+    )
+    MemberProfile.objects.create(user=user, display_name="Malo Renard", category="volunteer")
+    college = bureau.colleges.filter(name="Bénévoles & makers").first() or bureau.colleges.first()
+    Membership.objects.create(
+        user=user,
+        bureau=bureau,
+        role=Role.MEMBER,
+        college=college,
+        joined_at=timezone.now() - timedelta(days=120),
+    )
+    return user
+
+
+def _leave(user, decision, coordinator) -> None:
+    """Malo explains his vote, then asks to leave; a coordinator confirms: the account is erased."""
+    Comment.objects.create(
+        proposal=decision.proposal,
+        author=user,
+        body="Je vote pour : le rapport est prêt, et je quitte Lyon le mois prochain.",
+        created_at=decision.closed_at - timedelta(days=3),
+    )
+    LeaveRequest.objects.create(user=user)
+    erase_member(user, by=coordinator)
 
 
 @transaction.atomic
@@ -89,7 +126,8 @@ def build(bureau: BureauPage) -> list[Proposal]:
             ],
         )
     if REPORT not in existing:
-        _closed_vote(
+        malo = _departing_member(bureau)
+        report = _closed_vote(
             bureau,
             camille,
             title=REPORT,
@@ -103,8 +141,10 @@ def build(bureau: BureauPage) -> list[Proposal]:
                 (aminata, "for"),
                 (hugo, "for"),
                 (ines, "block: Le rapport cite le collectif C-04, qui n'a pas encore validé la citation."),
+                (malo, "for"),
             ],
         )
+        _leave(malo, report, camille)
     if TRANSCRIPTION not in existing:
         options = [
             "Whisper auto-hébergé au fablab",

@@ -165,6 +165,7 @@ def register_governance_log_actions(actions):
     actions.register_action("bec.proposal.change", _("Propose a change"), _("Change proposed"))
     actions.register_action("bec.proposal.apply", _("Apply an adopted change"), _("Adopted change applied"))
     actions.register_action("bec.member.data_export", _("Export one's data"), _("Member data exported"))
+    actions.register_action("bec.member.leave_request", _("Ask to leave the platform"), _("Asked to leave"))
 
 
 @hooks.register("register_log_actions")

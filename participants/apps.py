@@ -11,7 +11,10 @@ class ParticipantsConfig(AppConfig):
         from django.conf import settings
         from django.db.models.signals import pre_save
 
+        from . import leaving
         from .signal_handlers import lowercase_email
+
+        leaving.register_builtin_steps()
 
         pre_save.connect(
             lowercase_email, sender=settings.AUTH_USER_MODEL, dispatch_uid="participants.lowercase_email"

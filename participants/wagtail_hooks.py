@@ -5,6 +5,7 @@ registered by `commons` (`commons.admin_participants`), since `participants` kno
 """
 
 from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
@@ -23,3 +24,9 @@ class MemberProfileViewSet(SnippetViewSet):
 
 
 register_snippet(MemberProfileViewSet)
+
+
+@hooks.register("register_log_actions")
+def register_leaving_log_actions(actions):
+    """An erased account in Wagtail's audit log: the departed number and the counts, never a name."""
+    actions.register_action("bec.member.erase", _("Erase a member's account"), _("Member account erased"))

@@ -343,6 +343,9 @@ BEC_DATA_EXPORT_PER_HOUR = int(os.environ.get("BEC_DATA_EXPORT_PER_HOUR", "5"))
 BEC_DATA_EXPORT_BACKGROUND_ROWS = int(os.environ.get("BEC_DATA_EXPORT_BACKGROUND_ROWS", "2000"))
 BEC_DATA_EXPORT_LINK_HOURS = int(os.environ.get("BEC_DATA_EXPORT_LINK_HOURS", "48"))
 BEC_DATA_EXPORT_DIR = Path(os.environ.get("BEC_DATA_EXPORT_DIR", BASE_DIR / "private" / "exports"))
+# Leaving the platform (issue 16): a coordinator confirms a member's erasure; past this many days
+# without one, the member confirms it alone (the GDPR's one month to answer a request).
+BEC_LEAVE_SELF_CONFIRM_DAYS = int(os.environ.get("BEC_LEAVE_SELF_CONFIRM_DAYS", "30"))
 # Who answers questions about personal data (the privacy page shows it): an address, or empty.
 BEC_PRIVACY_CONTACT = os.environ.get("BEC_PRIVACY_CONTACT", "")
 

@@ -4,6 +4,7 @@ from .bureau import BureauPage, College
 from .governance import (
     Ballot,
     BallotChange,
+    ChainFormatChange,
     Comment,
     Decision,
     DecisionRule,
@@ -18,7 +19,7 @@ from .proxies import Proxy
 from .workflow import CollectiveDecisionTask, CollectiveDecisionTaskState
 
 __all__ = [
-    "Ballot", "BallotChange", "BureauPage", "College", "CollectiveDecisionTask",
+    "Ballot", "BallotChange", "BureauPage", "ChainFormatChange", "College", "CollectiveDecisionTask",
     "CollectiveDecisionTaskState",
     "Comment", "Decision", "DecisionRule", "Elector", "KindRule",
     "Invitation", "Membership", "Proposal", "ProposalOption", "Proxy", "Role",

@@ -126,6 +126,7 @@ class BureauPage(DeclaredRoutesMixin, Page):
         ("members/invite/", "members.invite", "invite"),
         ("members/<int:membership_id>/edit/", "members.edit_membership", "edit_membership"),
         ("members/<int:membership_id>/remove/", "members.remove_membership", "remove_membership"),
+        ("members/<int:membership_id>/erase/", "leaving.confirm_erasure", "confirm_erasure"),
         ("invitations/<int:invitation_id>/revoke/", "members.revoke_invitation", "revoke_invitation"),
         ("proposals/", "proposals.proposal_list", "proposal_list"),
         ("proposals/new/", "proposals.proposal_new", "proposal_new"),

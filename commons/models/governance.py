@@ -441,13 +441,19 @@ class Decision(models.Model):
     ballots_cast = models.PositiveIntegerField()
     closed_at = models.DateTimeField()
     #: How the vote ended before its deadline, if it did: {"how": "everyone_voted"} or
-    #: {"how": "coordinator", "by": name, "at": iso time, "reason": text}. Hashed when not empty.
+    #: {"how": "coordinator", "at": iso time, "reason": text}. Hashed when not empty. Who closed it is
+    #: the proposal's `closed_early_by`, shown beside it but never hashed (chain format 2: no
+    #: personal data in what a hash covers, so a member can leave without breaking the register).
     early_close = models.JSONField(default=dict, blank=True)
     #: Proxies on this vote: {"given": n, "used": n} (counts; who is on the proposal page). Hashed
     #: when not empty, so that decisions recorded before proxies existed keep their hashes.
     proxies = models.JSONField(default=dict, blank=True)
     previous_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64, unique=True)
+    #: The hash this decision had in chain format 1 (emailed when it was decided), kept so that a
+    #: copy held outside can still be matched; empty for decisions recorded in format 2, and for
+    #: format-1 decisions whose payload held a name (the old hash would let one test guesses).
+    legacy_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = DecisionQuerySet.as_manager()
 
@@ -473,6 +479,33 @@ class Decision(models.Model):
     @property
     def adopted(self) -> bool:
         return self.outcome == "adopted"
+
+
+#: What a decision's hash covers (`commons.actions.canonical_payload`): format 2 holds no name.
+CHAIN_FORMAT = 2
+
+
+class ChainFormatChange(models.Model):
+    """The register's note that its hash chain changed format: when, how many decisions were
+    re-hashed, and the head of the chain before and after (so an old copy can still be matched).
+
+    Written by the migration that changes the format, after it has verified the old chain.
+    """
+
+    bureau = models.ForeignKey("commons.BureauPage", on_delete=models.PROTECT, related_name="chain_changes")
+    format = models.PositiveSmallIntegerField()
+    changed_at = models.DateTimeField(default=timezone.now)
+    decisions = models.PositiveIntegerField()
+    previous_head = models.CharField(max_length=64)
+    new_head = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("change of the register's format")
+        verbose_name_plural = _("changes of the register's format")
+        ordering = ["bureau", "changed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.bureau_id}: format {self.format} ({self.changed_at:%Y-%m-%d})"
 
 
 #: The longest proposal title, option label and ballot explanation: read from the fields, so that

@@ -20,8 +20,10 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from wagtail.models import Site
 
+from participants.models import display_name
+
 from .. import actions, permissions, voting
-from ..models import BureauPage, Decision
+from ..models import BureauPage, ChainFormatChange, Decision
 from ..models.governance import GRADE_LABELS, GRADE_SCALE, BallotChoice, Method, ProposalKind
 from ..permissions import public_register
 from ..publications import decision_links
@@ -146,6 +148,7 @@ def register(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
     decisions = (
         Decision.objects.filter(bureau=bureau)
         .annotate(vote_deadline=F("proposal__closes_at"))
+        .select_related("proposal__closed_early_by__bec_profile")
         .order_by("-sequence")
     )
     paginator = Paginator(decisions, PER_PAGE)
@@ -160,6 +163,10 @@ def register(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
     links = decision_links(bureau, rows)
     for decision in rows:
         decision.published_links = links.get(decision.pk, [])
+        # Who closed a vote early is not hashed (chain format 2): read from the proposal, so that a
+        # coordinator who has since left shows as « membre parti·e n° N ».
+        closer = decision.proposal.closed_early_by
+        decision.early_close_by = display_name(closer) if closer else _("a coordinator")
     membership = permissions.membership_for(request.user, bureau)
     context = {
         "page": bureau,
@@ -167,6 +174,7 @@ def register(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
         "decisions": rows,
         "page_obj": page,
         "can_view_proposals": permissions.can_view_proposals(request.user, bureau, membership),
+        "chain_changes": list(ChainFormatChange.objects.filter(bureau=bureau)),
     }
     return render(request, "commons/decisions/register.html", context)
 
@@ -181,6 +189,7 @@ def verify(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
         "checked": len(decisions),
         "broken": broken,
         "intact": broken is None,
+        "chain_changes": list(ChainFormatChange.objects.filter(bureau=bureau)),
     }
     return render(request, "commons/decisions/verify.html", context)
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from participants.models import display_name
+from participants.models import LeaveRequest, display_name
 
 from .. import actions, changes, invitations, permissions
 from ..forms import InvitationForm, MembershipForm
@@ -71,6 +71,17 @@ def _render(
         context["invitations"] = list(
             bureau.invitations.pending().select_related("college", "invited_by").order_by("-created_at")
         )
+        # Members who asked to leave the platform: coordinators confirm the erasure from here.
+        asked = dict(
+            LeaveRequest.objects.filter(user_id__in=[item.user_id for item in memberships]).values_list(
+                "user_id", "asked_at"
+            )
+        )
+        context["leaving"] = [
+            (item, asked[item.user_id], display_name(item.user))
+            for item in memberships
+            if item.user_id in asked
+        ]
     return render(request, "commons/members.html", context, status=status)
 
 

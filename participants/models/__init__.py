@@ -2,7 +2,8 @@
 
 from .collectives import Collective, Informant, LegalForm, SizeBand
 from .consent import ConsentForm, ConsentRecord, ConsentScope
-from .profile import MemberProfile, StakeholderCategory, display_name
+from .leaving import LeaveRequest
+from .profile import MemberProfile, StakeholderCategory, departed_label, display_name
 
 __all__ = [
     "Collective",
@@ -10,9 +11,11 @@ __all__ = [
     "ConsentRecord",
     "ConsentScope",
     "Informant",
+    "LeaveRequest",
     "LegalForm",
     "MemberProfile",
     "SizeBand",
     "StakeholderCategory",
+    "departed_label",
     "display_name",
 ]

@@ -44,6 +44,9 @@ class MemberProfile(models.Model):
 
     #: The member's identity in exchanges (REFI-QDA `User` guid): a coder keeps it on every export.
     uuid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    #: Set on the stand-in account of a member who left (`participants.leaving`): « membre parti·e
+    #: n° N » is shown wherever their ballots, writing and proposals appear. Nothing else is kept.
+    departed_number = models.PositiveIntegerField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         verbose_name = _("member profile")
@@ -51,18 +54,29 @@ class MemberProfile(models.Model):
         ordering = ["display_name"]
 
     def __str__(self) -> str:
+        if self.departed_number:
+            return str(departed_label(self.departed_number))
         return self.display_name
+
+
+def departed_label(number: int) -> str:
+    """The pseudonymous label of a member who left: the same number wherever their traces stay."""
+    return _("departed member no. %(number)s") % {"number": number}
 
 
 def display_name(user) -> str:
     """The name to show for a user: profile display name, else full name, else the email's local part.
 
+    A departed member's stand-in account shows « membre parti·e n° N » (from its profile, so that
+    lists already selecting the profile pay no extra query).
     Callers that list many users should `select_related("bec_profile")` (or "user__bec_profile").
     """
     try:
         profile = user.bec_profile
     except MemberProfile.DoesNotExist:
         profile = None
+    if profile and profile.departed_number:
+        return str(departed_label(profile.departed_number))
     if profile and profile.display_name:
         return profile.display_name
     full = user.get_full_name() if hasattr(user, "get_full_name") else ""

@@ -28,7 +28,7 @@ from commons import actions
 from commons.models import BureauPage, College, DecisionRule, Invitation, Membership, Proposal, Role
 from commons.models.governance import Method
 from commons.permissions import COORDINATORS_ONLY, MEMBERS_ONLY, VOTERS_ONLY
-from participants.models import MemberProfile
+from participants.models import LeaveRequest, MemberProfile
 
 ROLES = ("anonymous", "outsider", "observer", "member", "coordinator", "other_member")
 
@@ -58,6 +58,9 @@ EXPECTED = {
     ("edit_membership", "POST"): COORDINATORS_WRITE,
     ("remove_membership", "GET"): COORDINATORS_READ,  # « are you sure? », then POST
     ("remove_membership", "POST"): COORDINATORS_WRITE,
+    # The erasure of a member who asked to leave (issue 16): coordinators only, asking first.
+    ("confirm_erasure", "GET"): COORDINATORS_READ,
+    ("confirm_erasure", "POST"): COORDINATORS_WRITE,
     ("revoke_invitation", "GET"): COORDINATORS_READ,
     ("revoke_invitation", "POST"): COORDINATORS_WRITE,
     ("proposal_list", "GET"): MEMBERS_READ,
@@ -143,12 +146,14 @@ def world(django_db_setup, django_db_blocker):
         invitation, _token = Invitation.issue(email="invite@example.org", bureau=bureau, role=Role.MEMBER)
         target = Membership.objects.get(user=people["member"], bureau=bureau)
         proxy = actions.give_proxy(bureau, people["member"], people["coordinator"])
+        LeaveRequest.objects.create(user=people["member"])  # the member asked to leave the platform
         later = timezone.localtime(running.closes_at + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
         routes = {  # route name -> (URL keyword arguments, POST data)
             "invite": ({}, {"email": "nouvelle@example.org", "role": Role.MEMBER, "college": college.pk}),
             "edit_membership": ({"membership_id": target.pk},
                                 {f"m{target.pk}-role": Role.MEMBER, f"m{target.pk}-college": college.pk}),
             "remove_membership": ({"membership_id": target.pk}, {}),
+            "confirm_erasure": ({"membership_id": target.pk}, {}),
             "revoke_invitation": ({"invitation_id": invitation.pk}, {}),
             "proposal_new": ({}, {"title": "Nouvelle", "body": "Texte.", "kind": "free", "rule": rule.pk,
                                   "options": ""}),

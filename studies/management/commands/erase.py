@@ -58,14 +58,20 @@ class Command(BaseCommand):
 
     def _member(self, email: str, yes: bool) -> None:
         from commons.management.commands.export_member_data import Command as Export
-        from participants.leaving import erase_member, member_erasure_plan
+        from participants.leaving import LeavingError, erase_member, member_erasure_plan, refusals
 
         user = Export._user(email)
+        refused = refusals(user)
+        if refused:  # e.g. the last coordinator of a bureau: said before anything is asked
+            raise CommandError("\n".join(refused))
         self.stdout.write(f"Erasing the member {email} will remove or relabel:")
         self._lines(member_erasure_plan(user))
         if not yes and not self._confirmed():
             raise CommandError("Not confirmed: nothing was erased.")
-        gone = erase_member(user, by=None)
+        try:
+            gone = erase_member(user, by=None)
+        except LeavingError as error:
+            raise CommandError(str(error)) from error
         self.stdout.write(self.style.SUCCESS(f"Erased the member {email}:"))
         self._lines(gone)
 
