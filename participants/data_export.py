@@ -234,3 +234,44 @@ register_section(
         _profile_rows,
     )
 )
+
+
+def _entered_consents(user, limit: int) -> list[Row]:
+    """The consent records the member entered: the party by its pseudonym only (the invariant
+    holds in a member's own archive too), the form, the scopes and the dates."""
+    from .models import ConsentRecord
+
+    records = (
+        ConsentRecord.objects.filter(entered_by=user)
+        .select_related("form", "collective", "informant")
+        .only(
+            "form__title",
+            "form__version",
+            "collective__code",
+            "informant__pseudonym",
+            "scopes",
+            "given_at",
+            "withdrawn_at",
+        )
+        .order_by("given_at", "pk")[:limit]
+    )
+    return [
+        {
+            "form": f"{record.form.title} (v{record.form.version})",
+            "party": record.collective.code if record.collective_id else record.informant.pseudonym,
+            "scopes": list(record.scopes),
+            "given_at": record.given_at,
+            "withdrawn_at": record.withdrawn_at,
+        }
+        for record in records
+    ]
+
+
+register_section(
+    Section(
+        "consentements_saisis",
+        ("form", "party", "scopes", "given_at", "withdrawn_at"),
+        _entered_consents,
+        count=count_of("participants.ConsentRecord", "entered_by"),
+    )
+)

@@ -119,6 +119,12 @@ class ConsentRecordAdminForm(BureauScopedForm):
             self.fields["informant"].label = _("informant")
             self.fields["informant"].label_from_instance = _informant_label
 
+    def save(self, commit: bool = True):
+        """A new record remembers who entered it (their « Mes données » lists it)."""
+        if self.instance.pk is None and getattr(self.for_user, "is_authenticated", False):
+            self.instance.entered_by = self.for_user
+        return super().save(commit)
+
     def clean_scopes(self) -> list[str]:
         chosen = set(self.cleaned_data.get("scopes") or [])
         return [value for value in ConsentScope.values if value in chosen]  # stored in a stable order

@@ -7,6 +7,7 @@ withdrawn party's material disappears everywhere on the next request without any
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
@@ -124,6 +125,17 @@ class ConsentRecord(models.Model):
     scopes = models.JSONField(_("scopes"), default=list)
     given_at = models.DateTimeField(_("given at"), default=timezone.now)
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    #: The member who entered the record (in the admin): part of their « Mes données », moved to
+    #: the departed label if they leave the platform.
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     objects = ConsentRecordQuerySet.as_manager()
 

@@ -290,6 +290,7 @@ def test_consent_record_scopes_save_as_a_json_list(client, people, bureau, conse
     record = ConsentRecord.objects.get(collective=collective)
     assert record.scopes == ["observation", "quotation"]
     assert record.withdrawn_at is None
+    assert record.entered_by == people["coordinator"]  # in their « Mes données » (issue 16 item 1)
 
     response = client.get(url(ConsentRecord, "edit", record.pk))
     assert response.status_code == 200
@@ -297,6 +298,13 @@ def test_consent_record_scopes_save_as_a_json_list(client, people, bureau, conse
     body = response.content.decode()
     assert 'value="quotation" aria-describedby="panel-child-scopes-helptext" id="id_scopes_3" checked' in body
     assert 'id="id_scopes_1" checked' not in body
+    # Editing keeps who entered the record (another coordinator's edit does not take it over).
+    record.entered_by = None
+    record.save(update_fields=["entered_by"])
+    client.post(url(ConsentRecord, "edit", record.pk),
+                consent_data(consent_form, collective=str(collective.pk), scopes=["observation"]))
+    record.refresh_from_db()
+    assert record.scopes == ["observation"] and record.entered_by is None
 
 
 def test_consent_record_for_an_informant(client, people, bureau, consent_form, make_collective):

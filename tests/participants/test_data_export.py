@@ -32,8 +32,8 @@ from studies.models import Code, Document, ErasureRecord, Excerpt, Interview, Me
 from tests.conftest import client_for, protocol_body
 
 SECTIONS = (
-    "profil", "adhesions", "invitations_envoyees", "propositions", "votes", "listes_electorales",
-    "historique_des_votes", "commentaires", "procurations", "observations", "entretiens", "extraits_codes",
+    "profil", "consentements_saisis", "adhesions", "invitations_envoyees", "propositions", "votes",
+    "listes_electorales", "historique_des_votes", "commentaires", "procurations", "observations", "entretiens", "extraits_codes",
     "memos", "documents_importes", "versions_publiees", "effacements_realises",
 )
 #: Strings that belong to other people: none may be in the subject's archive.
@@ -58,7 +58,7 @@ def _fill(bureau, study, make_person, make_collective, subject=None, *, copies: 
                                                 defaults={"text": "Texte."})
     informant = Informant.objects.create(collective=collective, pseudonym="Noé",  # unique per collective
                                          identifying_details="Identité Réelle d'Informant")
-    ConsentRecord.objects.create(form=form, informant=informant, scopes=["interview"])
+    ConsentRecord.objects.create(form=form, informant=informant, scopes=["interview"], entered_by=subject)
     code, _ = Code.objects.get_or_create(study=study, name="Rédaction", defaults={"slug": "redaction"})
     for n in range(copies):
         Invitation.issue(email="invitee-secret@example.org", bureau=bureau, role=Role.MEMBER, invited_by=subject)
@@ -128,10 +128,12 @@ def test_archive_holds_every_kind_of_the_members_data(world):
         "profil": 1, "adhesions": 1, "invitations_envoyees": 1, "propositions": 1, "votes": 1,
         "historique_des_votes": 2, "commentaires": 1, "procurations": 1, "observations": 1, "entretiens": 1,
         "extraits_codes": 1, "memos": 1, "listes_electorales": 1, "documents_importes": 1, "versions_publiees": 1,
-        "effacements_realises": 1,
+        "effacements_realises": 1, "consentements_saisis": 1,
     }
     rows = {name: section["rows"] for name, section in data["sections"].items()}
     assert rows["profil"][0]["email"] == "sujet@example.org"
+    assert rows["consentements_saisis"][0]["party"] == "Noé"  # the pseudonym, never the identity
+    assert rows["consentements_saisis"][0]["scopes"] == ["interview"]
     assert rows["votes"][0] | {"cast_at": None, "updated_at": None} == {
         "bureau": "BEC test", "proposal": "Proposition 0 du sujet", "choice": "contre", "grades": {},
         "reason": "Ma raison =1+1", "cast_at": None, "updated_at": None,
