@@ -31,11 +31,23 @@ def ensure_bare_page() -> dict[str, str]:
     bare.refresh_from_db()
     if not bare.live or type(bare.specific) is not Page:
         raise SystemExit(f"page {bare.pk} ({bare.url_path}) is not a live plain wagtail Page")
+    from studies.models import ProtocolPage, StudyReportPage
+
+    bureau = BureauPage.objects.get(slug=BUREAU_SLUG)
     urls = {
         "home": home.url,
-        "bureau": BureauPage.objects.get(slug=BUREAU_SLUG).url,
+        "bureau": bureau.url,
         "bare": bare.url,
+        "register": bureau.url + bureau.reverse_subpage("decision_register"),
     }
+    # The public pages of the demo study: its protocol (and its first version), its published report.
+    protocol = ProtocolPage.objects.live().descendant_of(bureau).order_by("path").first()
+    if protocol is not None:
+        urls["protocol"] = protocol.url
+        urls["protocol-v1"] = protocol.url + "v/1/"
+    report = StudyReportPage.objects.live().descendant_of(bureau).order_by("path").first()
+    if report is not None:
+        urls["report"] = report.url
     print(json.dumps(urls))
     return urls
 

@@ -48,6 +48,7 @@ from bench.server import (  # noqa: E402
 
 DEFAULT_RESULTS = ROOT / "bench" / "results" / "latest.json"
 DEFAULT_OBSERVATIONS = 100_000
+QUICK_OBSERVATIONS = 10_000
 DEFAULT_STUDY = "usages-ia-generative"  # the demo study (studies.demo.STUDY_SLUG)
 DEFAULT_MEMBER = "lea.dubois@bec-demo.fr"  # a member (not a coordinator) of the demo bureau
 LIST_PAGE = 50
@@ -68,18 +69,57 @@ class Target:
         return "member" if self.member else "anon"
 
 
+#: The public pages measured anonymously (issue 15, goal 3), when the demo has them.
+PUBLIC_PAGES = ("home", "register", "protocol", "protocol-v1", "report")
+
+
 def default_targets(urls: dict[str, str]) -> list[Target]:
-    """bureau, bare, bare as the member, and the observation list: page 1, page 50, filtered."""
+    """bare (signed out and in), the public pages, and the team pages as a member: the study, the
+    observation list (page 1, page 50, filtered), the codebook, the agreement and the analysis pages."""
     observations = urls["observations"]
     return [
         Target("bureau", urls["bureau"]),
         Target("bare", urls["bare"]),
         Target("bare-member", urls["bare"], member=True),
+        *(Target(name, urls[name]) for name in PUBLIC_PAGES if name in urls),
+        Target("study", urls["study"], member=True),
         Target("list", observations, member=True),
         Target(f"list-p{LIST_PAGE}", f"{observations}?page={LIST_PAGE}", member=True),
         Target("list-filter", f"{observations}?{LIST_FILTER}", member=True),
+        Target("codebook", f"{urls['study']}codebook/", member=True),
+        Target("agreement", f"{urls['study']}agreement/", member=True),
         *analysis_targets(urls["study"]),
     ]
+
+
+#: Issue 15's goals: label -> (the label the ratio is taken to, the least ratio, the most server ms).
+#: Team pages: ≥ 0.5 x bare-member and under 100 ms; public pages ≥ 2 x bare; bare-member ≥ 0.8 x bare.
+def goal_for(label: str) -> tuple[str, float, float | None] | None:
+    if label == "bare-member":
+        return ("bare", 0.8, None)
+    if label in ("bureau", *PUBLIC_PAGES):
+        return ("bare", 2.0, None)
+    if label in ("study", "list", f"list-p{LIST_PAGE}", "list-filter", "codebook", "agreement") or (
+        label.startswith("analysis-")
+    ):
+        return ("bare-member", 0.5, 100.0)
+    return None
+
+
+def goal_verdict(result: dict, results: list[dict]) -> str:
+    """« ≥0.5 x bare-member, <100 ms: ok » or what is missed (empty for a target without a goal)."""
+    goal = goal_for(result["label"])
+    if goal is None:
+        return ""
+    against, least, most_ms = goal
+    base = next((r for r in results if r["label"] == against), None)
+    wanted = f">={least:g} x {against}" + (f", <{most_ms:g} ms" if most_ms else "")
+    if base is None or not base["rps"]:
+        return f"{wanted}: -"
+    ratio = result["rps"] / base["rps"]
+    server = result.get("server_median_ms")
+    met = ratio >= least and (most_ms is None or (server is not None and server < most_ms))
+    return f"{wanted}: {'ok' if met else f'MISSED ({ratio:.2f} x)'}"
 
 
 #: The study's analysis pages (team-only): label -> path under the study.
@@ -155,6 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=_env_int("BENCH_OBSERVATIONS", DEFAULT_OBSERVATIONS),
         help="observations to seed into the study with bec_seed, 0 for none "
         f"(default: $BENCH_OBSERVATIONS, else {DEFAULT_OBSERVATIONS})",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"for development: {QUICK_OBSERVATIONS:,} observations and 3 s per target (the issue's "
+        "figures are taken at the default size)",
     )
     parser.add_argument(
         "--study-slug", default=DEFAULT_STUDY, help="study to seed and list (default: %(default)s)"
@@ -301,6 +347,7 @@ def format_table(results: list[dict], baseline: str) -> str:
         "errors",
     ]
     header.append(f"x {baseline}")
+    header.append("goal (issue 15)")
     rows = []
     for r in results:
         ratio = f"{r['rps'] / base['rps']:.2f}" if base and base["rps"] else "-"
@@ -316,6 +363,7 @@ def format_table(results: list[dict], baseline: str) -> str:
                 "-" if r.get("server_median_ms") is None else f"{r['server_median_ms']:.1f}",
                 str(r["errors"]),
                 ratio,
+                goal_verdict(r, results),
             ]
         )
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
@@ -613,6 +661,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--duration, --concurrency, --rounds, --workers, --max-requests, --timeout must be > 0")
     if args.observations < 0:
         parser.error("--observations cannot be negative")
+    if args.quick:
+        args.observations = min(args.observations, QUICK_OBSERVATIONS)
+        args.duration, args.warmup = min(args.duration, 3.0), min(args.warmup, 1.0)
     # `kill` (SIGTERM) unwinds like Ctrl-C, so the `finally` blocks stop gunicorn and drop the database.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
