@@ -49,7 +49,9 @@ def erasure_list(request: HttpRequest, study: StudyPage) -> HttpResponse:
     }
     if can_erase:
         context["due"] = erasure.retention_due([bureau.pk])
-        context["collectives"] = list(Collective.objects.filter(bureau_id=bureau.pk).order_by("code"))
+        # Codes only: a real name is never read for a team page (the admin shows it to coordinators).
+        collectives = Collective.objects.filter(bureau_id=bureau.pk).only("pk", "code").order_by("code")
+        context["collectives"] = list(collectives)
         context["informants"] = list(
             Informant.objects.filter(collective__bureau_id=bureau.pk)
             .select_related("collective")

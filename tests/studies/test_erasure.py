@@ -484,6 +484,8 @@ def test_retention_due_command_and_page(client, bureau, study, people, make_coll
     assert collective.code in out.getvalue() and "2020-02-01" in out.getvalue()
     html = client_for(client, people["coordinator"]).get(study.url + "erasures/").content.decode()
     assert "Dépassent leur durée de conservation" in html
+    # Pseudonyms only, even for coordinators: the list names collectives by their code.
+    assert collective.code in html and collective.name not in html
     assert _erase_url(study, "collective", collective.pk) + "?reason=retention" in html
     out = io.StringIO()
     ConsentForm.objects.update(retention_months=None)
