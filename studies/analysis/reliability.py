@@ -43,10 +43,15 @@ def coded_observations(study: StudyPage, observations: QuerySet, coders: list[in
     ]
 
 
+def coded_for_alpha(study: StudyPage, consented, coders: list[int]) -> list[ObsData]:
+    """The `consented` observations that two of `coders` or more coded, with their usable excerpts."""
+    usable = Q(excerpts__needs_review=False, excerpts__coder_id__in=coders)
+    observations = consented.annotate(raters=Count("excerpts__coder", filter=usable, distinct=True)).filter(
+        raters__gte=2
+    )
+    return coded_observations(study, observations, coders)
+
+
 def alpha_for(study: StudyPage, consented, coders: list[int], codes: list[int]) -> AlphaReport:
     """Alpha of `coders` on `codes` over the `consented` observations that two of them or more coded."""
-    usable = Q(excerpts__needs_review=False, excerpts__coder_id__in=coders)
-    observations = consented.annotate(
-        raters=Count("excerpts__coder", filter=usable, distinct=True)
-    ).filter(raters__gte=2)
-    return alpha(coded_observations(study, observations, coders), coders, codes)
+    return alpha(coded_for_alpha(study, consented, coders), coders, codes)

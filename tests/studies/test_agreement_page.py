@@ -20,13 +20,20 @@ def url(study) -> str:
 
 def observe(study, collective, length, title="Observation"):
     """An observation whose plain text is `length` characters long."""
-    return Observation.objects.create(study=study, collective=collective, setting="meeting", title=title,
-                                      body="x" * length)
+    return Observation.objects.create(
+        study=study, collective=collective, setting="meeting", title=title, body="x" * length
+    )
 
 
 def excerpt(observation, coder, start, end, *codes, needs_review=False):
-    item = Excerpt.objects.create(observation=observation, coder=coder, start=start, end=end,
-                                  text=observation.plain_text[start:end], needs_review=needs_review)
+    item = Excerpt.objects.create(
+        observation=observation,
+        coder=coder,
+        start=start,
+        end=end,
+        text=observation.plain_text[start:end],
+        needs_review=needs_review,
+    )
     item.codes.set(codes)
     return item
 
@@ -54,8 +61,14 @@ def coded(study, bureau, people, make_collective):
 
 @pytest.mark.parametrize(
     ("who", "status"),
-    [("anonymous", 302), ("outsider", 404), ("other_member", 404), ("observer", 200), ("member", 200),
-     ("coordinator", 200)],
+    [
+        ("anonymous", 302),
+        ("outsider", 404),
+        ("other_member", 404),
+        ("observer", 200),
+        ("member", 200),
+        ("coordinator", 200),
+    ],
 )
 def test_permission_matrix(client, study, people, coded, who, status):
     response = client_for(client, people[who]).get(url(study))
@@ -70,7 +83,10 @@ def test_defaults_to_the_two_coders_with_most_excerpts(client, study, people, co
     response = client_for(client, people["observer"]).get(url(study))
     assert response.status_code == 200
     # B (coordinator) has 2 excerpts, A (member) 1
-    assert (response.context["coder_a"], response.context["coder_b"]) == (people["coordinator"], people["member"])
+    assert (response.context["coder_a"], response.context["coder_b"]) == (
+        people["coordinator"],
+        people["member"],
+    )
     report = response.context["report"]
     assert report.observations == 1 and report.characters == 50
     assert report.kappa == Fraction(2, 5)  # symmetric: the order of the coders does not matter
@@ -81,7 +97,7 @@ def test_defaults_to_the_two_coders_with_most_excerpts(client, study, people, co
     assert response.context["unused_codes"] == ["tensions"]
     html = response.content.decode()
     assert "0,40" in html or "0.40" in html
-    assert 'agreement-method' in html  # the definition is on the page
+    assert "agreement-method" in html  # the definition is on the page
 
 
 def test_choosing_the_coders(client, study, people, coded):
@@ -203,7 +219,7 @@ def test_disagreements_are_listed_most_first_with_links(client, study, bureau, p
     scores = [item.score for item, _parts in response.context["disagreements"]]
     assert scores == [Fraction(7, 10), Fraction(1, 2), Fraction(1, 5)]
     html = response.content.decode()
-    links = [f'{study.url}observations/{observations[title].pk}/' for title in listed]
+    links = [f"{study.url}observations/{observations[title].pk}/" for title in listed]
     positions = [html.index(f'href="{link}"') for link in links]
     assert positions == sorted(positions)
     assert collective.code in html
@@ -231,8 +247,9 @@ def test_withdrawn_consent_removes_the_observation(client, study, bureau, people
     assert "Retirée" not in response.content.decode()
 
 
-def test_withdrawn_consent_also_drops_excerpt_counts_of_coders(client, study, bureau, people, coded,
-                                                                make_collective):
+def test_withdrawn_consent_also_drops_excerpt_counts_of_coders(
+    client, study, bureau, people, coded, make_collective
+):
     # A third member (the observer) coded only in a collective that then withdraws: no longer offered.
     third = people["observer"]
     withdrawing = make_collective(bureau)
@@ -259,13 +276,17 @@ def _populate(study, bureau, people, make_collective, n):
         excerpt(observation, b, 25, 30 + i % 5, codes[(i + 2) % 3])
 
 
-def test_query_count_does_not_grow_with_the_data(client, make_bureau, make_study, make_person,
-                                                 make_collective):
+def test_query_count_does_not_grow_with_the_data(
+    client, make_bureau, make_study, make_person, make_collective
+):
     counts = []
     for n in (3, 20):
         bureau = make_bureau()
         study = make_study(bureau)
-        people = {"member": make_person(bureau, Role.MEMBER), "coordinator": make_person(bureau, Role.COORDINATOR)}
+        people = {
+            "member": make_person(bureau, Role.MEMBER),
+            "coordinator": make_person(bureau, Role.COORDINATOR),
+        }
         _populate(study, bureau, people, make_collective, n)
         visitor = client_for(client, people["member"])
         response = visitor.get(url(study))
@@ -275,7 +296,9 @@ def test_query_count_does_not_grow_with_the_data(client, make_bureau, make_study
     assert counts[0] == counts[1], counts
 
 
-def test_alpha_is_shown_next_to_kappa_for_the_pair_and_for_all_coders(client, bureau, study, make_person, make_collective):
+def test_alpha_is_shown_next_to_kappa_for_the_pair_and_for_all_coders(
+    client, bureau, study, make_person, make_collective
+):
     """Three coders: the pair's alpha and the all-coders alpha are those of `studies.agreement.alpha`."""
     from studies.agreement import ObsData, alpha
 
@@ -286,8 +309,17 @@ def test_alpha_is_shown_next_to_kappa_for_the_pair_and_for_all_coders(client, bu
     spans = [(0, 10), (5, 15), (0, 12)]
     for coder, (start, end) in zip(coders, spans, strict=True):
         Excerpt.objects.create(observation=note, coder=coder, start=start, end=end, text="x").codes.add(code)
-    data = [ObsData(note.pk, note.title, 20, [(c.pk, s, e, [code.pk]) for c, (s, e) in zip(coders, spans, strict=True)])]
-    response = client_for(client, coders[0]).get(url(study) + f"?coder_a={coders[0].pk}&coder_b={coders[1].pk}")
+    data = [
+        ObsData(
+            note.pk,
+            note.title,
+            20,
+            [(c.pk, s, e, [code.pk]) for c, (s, e) in zip(coders, spans, strict=True)],
+        )
+    ]
+    response = client_for(client, coders[0]).get(
+        url(study) + f"?coder_a={coders[0].pk}&coder_b={coders[1].pk}"
+    )
     assert response.status_code == 200
     pair = alpha(data, [coders[0].pk, coders[1].pk], [code.pk])
     every = alpha(data, [c.pk for c in coders], [code.pk])
@@ -296,3 +328,35 @@ def test_alpha_is_shown_next_to_kappa_for_the_pair_and_for_all_coders(client, bu
     html = response.content.decode()
     assert f"{float(pair.pooled):.2f}" in html and f"{float(every.pooled):.2f}" in html
     assert 'class="overall-alpha"' in html and 'class="all-coders-alpha"' in html
+
+
+def test_the_pairs_data_taken_from_everyones_is_the_pairs_own(bureau, study, make_person, make_collective):
+    """The page reads every coder's observations once (`coded_for_alpha`) and takes the pair's part
+    (`pair_data`): the same observations and excerpts as reading the pair alone (`compute` without
+    `loaded`), with a third coder and an excerpt flagged for review around."""
+    from commons.models import Role
+    from studies.analysis.reliability import coded_for_alpha
+    from studies.models import Excerpt, Observation
+    from studies.views.agreement import compute
+
+    from .analysis_data import build_study
+
+    world = build_study(bureau, study, make_person, make_collective, observations=12, seed=3)
+    third = make_person(bureau, Role.MEMBER)
+    for observation in world.observations[::2]:
+        Excerpt.objects.create(observation=observation, coder=third, start=0, end=20, text="x").codes.add(
+            world.codes["tensions"]
+        )
+    Excerpt.objects.filter(pk=Excerpt.objects.filter(observation__isnull=False).first().pk).update(
+        needs_review=True
+    )
+    consented = Observation.objects.consented().filter(study=study)
+    coders = [world.coders[0].pk, world.coders[1].pk, third.pk]
+    codes = [code.pk for code in world.codes.values()]
+    loaded = coded_for_alpha(study, consented, coders)
+    for a, b in ((coders[0], coders[1]), (coders[0], coders[2]), (coders[1], coders[2])):
+        alone = compute(study, consented, a, b, codes)
+        shared = compute(study, consented, a, b, codes, loaded=loaded)
+        key = lambda data: sorted((item.id, sorted(map(repr, item.excerpts))) for item in data)  # noqa: E731
+        assert key(alone[1]) == key(shared[1]) and alone[1]
+        assert alone[0] == shared[0] and alone[2] == shared[2]
