@@ -1,7 +1,7 @@
 """Demo data for the codebook under governance (issue 17, item 1).
 
 The story, in the bureau's register:
-1. 40 days ago the bureau adopted a « change of the decision rules » putting its codebook under the
+1. 34 days ago the bureau adopted a « change of the decision rules » putting its codebook under the
    simple-majority rule (until then it was freely editable);
 2. 25 days ago it adopted the merge of « Gain de productivité », a duplicate that two observers had
    created, into « Gain de temps »: the merge was applied and kept every coding;
@@ -82,7 +82,7 @@ def build(bureau: BureauPage, study: StudyPage) -> list[Proposal]:
                 (ines, "for"),
             ],
         )
-        _in_the_past(proposal, 40)
+        _in_the_past(proposal, 34)  # after protocol v2's registration: the register stays in date order
     if MERGE not in existing:
         target = Code.objects.get(study=study, name="Gain de temps")
         duplicate, _created = Code.objects.get_or_create(

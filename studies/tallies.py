@@ -190,6 +190,8 @@ def deferred(study: StudyPage | int) -> Iterator[None]:
         yield
     finally:
         _deferred.reset(token)
+    if connection.in_atomic_block and connection.needs_rollback:
+        return  # a dry run (or a failure caught inside): the transaction is rolled back, nothing to recount
     refresh(touched)
 
 

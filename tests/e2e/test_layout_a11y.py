@@ -12,6 +12,7 @@ from django.core.management import call_command
 
 from commons import demo
 from commons.models import BureauPage, Proposal
+from studies import demo as studies_demo
 from studies.models import Excerpt, Interview, StudyPage
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -27,7 +28,7 @@ def demo_site(live_server) -> dict[str, str]:
     """The whole demo (bureau, votes, study, protocol), built before the browser starts; its main pages."""
     call_command("bec_demo", stdout=StringIO())
     bureau = BureauPage.objects.get(slug=demo.BUREAU_SLUG)
-    study = StudyPage.objects.child_of(bureau).get()
+    study = StudyPage.objects.child_of(bureau).get(slug=studies_demo.STUDY_SLUG)  # not the forked study
     proposal = Proposal.objects.filter(bureau=bureau).order_by("-pk").first()
     coded = Excerpt.objects.filter(observation__study=study).values_list("observation_id", flat=True).first()
     interview = Interview.objects.filter(study=study).order_by("pk").first()
@@ -54,6 +55,9 @@ def demo_site(live_server) -> dict[str, str]:
         "report diff": f"{study.url}premiers-constats/v/1/diff/",
         "my data": "/accounts/profile/data/",
         "privacy": "/confidentialite/",
+        "registration": f"{study.url}protocole/v/2/registration/",
+        "proxies": f"{bureau.url}proxies/",
+        "leave": "/accounts/profile/leave/",
     }
     return pages
 
