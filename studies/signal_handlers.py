@@ -7,12 +7,14 @@ receiver as a side effect, and the list of what reacts to what is in one place:
 - a withdrawn consent tells the coordinators which published reports lost quotes;
 - saving a protocol or a report page assigns it its bureau's collective-decision workflow;
 - saving or deleting analysed material renews the analysis cache's generation
-  (`studies.analysis.cache.connect_signals`).
+  (`studies.analysis.cache.connect_signals`);
+- a version recorded, or quoted material saved or deleted, renews the public pages' cache
+  (`commons.page_cache`).
 """
 
 from __future__ import annotations
 
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from wagtail.models import WorkflowPage
 from wagtail.signals import page_published
 
@@ -49,10 +51,24 @@ def tell_coordinators_of_withdrawn_quotes(sender, instance, raw: bool = False, *
     transaction.on_commit(lambda: notify_withdrawn_quotes(instance))
 
 
+def connect_page_cache() -> None:
+    """Cached public pages are out of date when a version is recorded, or quoted material changes
+    (`commons.page_cache`: consent itself is checked on every hit of a page with quotes)."""
+    from commons import page_cache
+
+    from .models import Excerpt, Interview, Observation, ProtocolVersion, ReportVersion
+
+    for model in (ProtocolVersion, ReportVersion, Excerpt, Observation, Interview):
+        uid = f"studies.page_cache.{model._meta.label_lower}"
+        post_save.connect(page_cache.changed, sender=model, dispatch_uid=f"{uid}.save")
+        post_delete.connect(page_cache.changed, sender=model, dispatch_uid=f"{uid}.delete")
+
+
 def register_signal_handlers() -> None:
     from .analysis.cache import connect_signals
 
     connect_signals()
+    connect_page_cache()
 
     from participants.models import ConsentRecord
 

@@ -20,7 +20,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from wagtail.models import Site
 
-from .. import actions, permissions, voting
+from .. import actions, page_cache, permissions, voting
 from ..models import BureauPage, Decision
 from ..models.governance import GRADE_LABELS, GRADE_SCALE, BallotChoice, Method, ProposalKind
 from ..permissions import public_register
@@ -142,6 +142,7 @@ def grade_label(grade: str | None) -> str:
 
 
 @public_register
+@page_cache.cacheable(quotes=False)
 def register(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
     decisions = (
         Decision.objects.filter(bureau=bureau)

@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
+from commons import page_cache
 from commons.models.governance import ProposalKind
 
 from .. import permissions
@@ -70,6 +71,7 @@ def _report_context(request, page, urls, *, version, title, summary, body, froze
 
 
 @permissions.public
+@page_cache.cacheable(quotes=True)
 def current(request: HttpRequest, page: StudyReportPage) -> HttpResponse:
     """The report in force: the live page (in the admin's preview, the draft being edited)."""
     urls = _Urls(request, page)
@@ -97,6 +99,7 @@ def current(request: HttpRequest, page: StudyReportPage) -> HttpResponse:
 
 
 @permissions.public
+@page_cache.cacheable(quotes=True)
 def history(request: HttpRequest, page: StudyReportPage) -> HttpResponse:
     """Every version, newest first: number, date, summary, the decision that adopted it."""
     urls = _Urls(request, page)
@@ -113,6 +116,7 @@ def history(request: HttpRequest, page: StudyReportPage) -> HttpResponse:
 
 
 @permissions.public
+@page_cache.cacheable(quotes=True)
 def version(request: HttpRequest, page: StudyReportPage, number: int) -> HttpResponse:
     """Version `number` as it was published, with the figures voted then."""
     found = _get_version(page, number)
@@ -146,6 +150,7 @@ def _diff_context(old, new) -> dict:
 
 
 @permissions.public
+@page_cache.cacheable(quotes=True)
 def version_diff(request: HttpRequest, page: StudyReportPage, number: int) -> HttpResponse:
     """What version `number` changed from the one before it, text and figures (v1: the initial text)."""
     return _diff_page(request, page, number, _diff_context, "studies/reports/diff.html")
