@@ -8,9 +8,10 @@ a copy from the cache costs less than the bare page.
 What is cached: the response of a view that says it may be (`cacheable` on a route view, `mark` in
 a page's `get_context`), to a GET by a visitor who carries neither a session cookie nor a messages
 cookie (so certainly anonymous, with nothing pending to show), when the response is a 200 that sets
-no cookie, wrote nothing to the session and queued no message. A page with a form and its CSRF token
-sets the CSRF cookie, so it is never cached (base.html's language switcher has no token for that
-reason: `bec_site.urls`). Nothing a signed-in person sees is ever cached or served from here.
+no cookie, wrote nothing to the session and queued no message, and the query string is empty or a
+page number (`QUERY_PARAMETERS`: made-up parameters are rendered, not stored). A page with a form and
+its CSRF token sets the CSRF cookie, so it is never cached (base.html's language switcher has no token
+for that reason: `bec_site.urls`). Nothing a signed-in person sees is ever cached or served from here.
 
 The key is the scheme, the host (the Wagtail site), the full path with its query string and the
 active language (the visitor's language cookie, `bec_site.middleware.FrenchFirstLocaleMiddleware`).
@@ -152,8 +153,22 @@ def _key(request: HttpRequest) -> str:
     return KEY_PREFIX + hashlib.sha256(parts.encode()).hexdigest()
 
 
+#: Query parameters a cached page may have (the register's pages): any other query string is rendered
+#: but not stored, so that made-up parameters cannot fill the cache with copies of one page.
+QUERY_PARAMETERS = frozenset({"page"})
+
+
+def _plain_query(request: HttpRequest) -> bool:
+    return all(
+        name in QUERY_PARAMETERS and all(value.isdigit() and len(value) <= 6 for value in values)
+        for name, values in request.GET.lists()
+    )
+
+
 def _storable(request: HttpRequest, response: HttpResponse) -> bool:
     if response.status_code != 200 or response.streaming or response.cookies:
+        return False
+    if not _plain_query(request):
         return False
     if request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
         return False

@@ -37,7 +37,7 @@ from django.utils.functional import SimpleLazyObject
 
 GENERATION_KEY = "bec:perms:generation"
 #: Seconds a person's permissions are kept: the bound on how late a write without a signal shows.
-TIMEOUT = 600
+TIMEOUT = 300
 #: Page permissions that make Wagtail's userbar useful on a page (edit it, add under it, publish it).
 EDITING_CODENAMES = frozenset({"add_page", "change_page", "publish_page"})
 _PAGES = "_bec_page_permissions"

@@ -331,6 +331,14 @@ def test_responses_that_are_personal_or_failed_are_never_stored(view):
     assert not _through_middleware(view)[0]
 
 
+def test_only_a_page_number_may_be_in_the_query_string_of_a_copy(site):
+    client = Client()
+    for query, stored in (("?page=2", True), ("?page=x", False), ("?utm_source=lettre", False)):
+        url = site["register"] + query
+        get(client, url)
+        assert (get(client, url)[0] == 0) is stored, query
+
+
 def test_nothing_is_stored_when_the_cache_is_off(settings):
     settings.BEC_PAGE_CACHE = False
     assert not _through_middleware(lambda request: HttpResponse("ok"))[0]
