@@ -12,14 +12,14 @@ production) and put back on the user at each request:
 - the pages where the person's groups hold page permissions (`page_permissions`), so base.html
   shows Wagtail's userbar only on a page they may edit, add under or publish (`may_edit_here`).
 
-The cache key holds a generation token renewed whenever a permission may have changed: a user's
-groups or permissions, a group's permissions, a group, a permission or a page permission saved or
-deleted, a page moved (the paths kept here change) — at once and again after the commit, so a
-request that read the old rows before the commit cannot leave them cached. Writes that send no
-signal (`bulk_create`, `QuerySet.update` on those tables) show within `TIMEOUT` seconds;
+Each entry keeps the generation token it was read under; the token is renewed whenever a permission
+may have changed: a user's groups or permissions, a group's permissions, a group, a permission or a
+page permission saved or deleted, a page moved (the paths kept here change) — at once and again after
+the commit, so a request that read the old rows before the commit cannot leave them cached. Writes
+that send no signal (`bulk_create`, `QuerySet.update` on those tables) show within `TIMEOUT` seconds;
 `commons.groups.ensure_bureau_groups`, the one place that grants in bulk, renews the token itself.
-A superuser's and an inactive person's rights are not read from here (Django and Wagtail decide
-them from the user row, read on every request).
+Being a superuser or active is read from the user row on every request, never from here (Django's
+`has_perm` answers a superuser without the sets; an inactive person is never signed in).
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def permissions_changed(*args: Any, **kwargs: Any) -> None:
 
 
 def _key(user) -> str:
-    return f"bec:perms:{user.pk}:{int(user.is_superuser)}:{generation()}"
+    return f"bec:perms:{user.pk}:{int(user.is_superuser)}"
 
 
 def _read(user) -> dict:
@@ -94,9 +94,13 @@ def load(user):
     if not getattr(user, "is_authenticated", False) or not user.is_active or hasattr(user, _PAGES):
         return user
     key = _key(user)
-    found = cache.get(key)
-    if found is None:
-        found = _read(user)
+    # One round trip: the token, and the person's entry with the token it was read under (the token
+    # is read before the database, so a change made meanwhile leaves the entry out of date).
+    cached = cache.get_many([GENERATION_KEY, key])
+    token = cached.get(GENERATION_KEY) or generation()
+    found = cached.get(key)
+    if found is None or found.get("generation") != token:
+        found = {**_read(user), "generation": token}
         cache.set(key, found, TIMEOUT)
     user._user_perm_cache = set(found["user"])
     user._group_perm_cache = set(found["group"])
