@@ -342,3 +342,23 @@ def test_only_a_page_number_may_be_in_the_query_string_of_a_copy(site):
 def test_nothing_is_stored_when_the_cache_is_off(settings):
     settings.BEC_PAGE_CACHE = False
     assert not _through_middleware(lambda request: HttpResponse("ok"))[0]
+
+
+def test_a_decision_rule_renamed_renews_the_bureau_page(site, bureau):
+    from commons.models import DecisionRule
+
+    client = Client()
+    rule = DecisionRule.objects.filter(bureau=bureau, kinds__isnull=False).first()
+    assert rule.name in cached(client, site["bureau"])
+    rule.name = "Majorité renommée"
+    rule.save()
+    assert "Majorité renommée" in get(client, site["bureau"])[1]
+
+
+def test_a_collective_renamed_in_its_pseudonym_renews_the_quote(site):
+    client = Client()
+    party = site["party"]
+    assert party.code in cached(client, site["report"])
+    party.code = "C-99"
+    party.save()
+    assert "C-99" in get(client, site["report"])[1]

@@ -141,3 +141,17 @@ def test_cached_permissions_are_each_persons_own(people):
         assert not fresh[outsider.pk].has_perm("wagtailadmin.access_admin")
     assert len(ctx.captured_queries) == 0
     assert cache.get(permission_cache.GENERATION_KEY)
+
+
+def test_the_admin_preview_keeps_the_userbar(bare, people):
+    """In the editor's preview Wagtail's accessibility checker lives in the userbar: always rendered."""
+    from django.template import Context, Template
+    from django.test import RequestFactory
+
+    member = people["member"]  # no permission on the bare page
+    request = RequestFactory().get(bare.url)
+    request.user = member
+    template = Template("{% load bec_userbar %}{% bec_userbar %}")
+    assert USERBAR not in template.render(Context({"request": request, "page": bare}))
+    request.is_preview = True
+    assert USERBAR in template.render(Context({"request": request, "page": bare}))
