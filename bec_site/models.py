@@ -22,8 +22,11 @@ class HomePage(Page):
         verbose_name = _("home page")
 
     def get_context(self, request: HttpRequest, *args, **kwargs) -> dict:
+        from commons import page_cache
         from commons.models import BureauPage
 
+        # Public: anonymous visitors may get the home page from the cache (commons.page_cache).
+        page_cache.mark(request, quotes=False)
         context = super().get_context(request, *args, **kwargs)
         context["bureaus"] = (
             BureauPage.objects.child_of(self)

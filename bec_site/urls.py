@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import RedirectView
+from django.views.i18n import set_language
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
@@ -27,7 +29,10 @@ urlpatterns = [
     path("confidentialite/", views.privacy, name="privacy"),
     path("accounts/", include("allauth.urls")),
     path("invitations/<str:token>/", invitations.accept, name="invitation_accept"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switcher is in every page's header; without a CSRF token, so that public pages
+    # set no cookie and can be served from the cache (commons.page_cache). Choosing a language is the
+    # only thing it does (a cookie; `next` must be this site's): a forged post changes nothing else.
+    path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     # The register as a spreadsheet at <bureau>/decisions.csv (Wagtail's own routes cannot end in ".csv").
     path("<path:bureau_path>/decisions.csv", decisions.export_csv_by_path, name="decisions_csv"),
 ]

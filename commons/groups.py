@@ -14,6 +14,8 @@ from django.db import transaction
 from django.db.models import Q
 from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission
 
+from participants.permission_cache import permissions_changed
+
 from .models import BureauPage, Membership
 
 MEMBER_PAGE_PERMISSIONS = ("add_page", "change_page")
@@ -76,6 +78,8 @@ def ensure_bureau_groups(bureau: BureauPage) -> tuple[Group, Group]:
         )
         groups.append(group)
     ensure_participant_permissions(groups[1])
+    # The page permissions above were granted in bulk (no signal): cached permissions are renewed here.
+    permissions_changed()
     BureauPage.objects.filter(pk=bureau.pk).update(members_group=groups[0], coordinators_group=groups[1])
     bureau.members_group, bureau.coordinators_group = groups
     return groups[0], groups[1]

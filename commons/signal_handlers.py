@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db.models.signals import post_delete, post_save
 from wagtail.signals import task_cancelled
 
-from . import groups, workflow
+from . import groups, page_cache, workflow
 from .models import BureauPage, CollectiveDecisionTaskState, Membership, Proposal
 from .signals import proposal_decided, proposal_withdrawn
 
@@ -47,8 +47,41 @@ def cancel_on_withdrawal(sender, proposal: Proposal, by=None, **kwargs) -> None:
     workflow.cancel_on_withdrawal(proposal, by)
 
 
+def connect_page_cache() -> None:
+    """Public pages in the cache are out of date when a page, its access, a decision, the bureau's
+    members and rules, or anyone's consent changes (`commons.page_cache`; studies adds its own)."""
+    from wagtail.models import PageViewRestriction, Site, get_page_models
+    from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
+
+    from participants.models import Collective, ConsentForm, ConsentRecord, Informant
+
+    from .models import College, Decision, DecisionRule, KindRule
+
+    for signal, name in (
+        (page_published, "published"),
+        (page_unpublished, "unpublished"),
+        (post_page_move, "moved"),
+        (page_slug_changed, "slug"),
+        (proposal_decided, "decided"),
+    ):
+        signal.connect(page_cache.changed, dispatch_uid=f"commons.page_cache.{name}")
+    for model in get_page_models():
+        post_delete.connect(
+            page_cache.changed,
+            sender=model,
+            dispatch_uid=f"commons.page_cache.{model._meta.label_lower}.delete",
+        )
+    watched = (PageViewRestriction, Site, Decision, Proposal, Membership, College, KindRule, DecisionRule,
+               ConsentRecord, ConsentForm, Collective, Informant)  # fmt: skip
+    for model in watched:
+        uid = f"commons.page_cache.{model._meta.label_lower}"
+        post_save.connect(page_cache.changed, sender=model, dispatch_uid=f"{uid}.save")
+        post_delete.connect(page_cache.changed, sender=model, dispatch_uid=f"{uid}.delete")
+
+
 def register_signal_handlers() -> None:
     """Connect every receiver of the app (idempotent: each has a `dispatch_uid`)."""
+    connect_page_cache()
     post_save.connect(create_bureau_groups, sender=BureauPage, dispatch_uid="commons.create_bureau_groups")
     post_save.connect(membership_changed, sender=Membership, dispatch_uid="commons.membership_saved")
     post_delete.connect(membership_changed, sender=Membership, dispatch_uid="commons.membership_deleted")

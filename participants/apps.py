@@ -19,3 +19,7 @@ class ParticipantsConfig(AppConfig):
         pre_save.connect(
             lowercase_email, sender=settings.AUTH_USER_MODEL, dispatch_uid="participants.lowercase_email"
         )
+
+        from .permission_cache import connect_signals
+
+        connect_signals()

@@ -10,12 +10,14 @@ receiver as a side effect, and the list of what reacts to what is in one place:
   (`studies.analysis.cache.connect_signals`);
 - a coding change recounts the codebook's tallies of the codes and parties it touched
   (`studies.tallies`): an excerpt's codes added, removed or cleared, an excerpt or a whole-note
-  coding deleted, a source given to another party.
+  coding deleted, a source given to another party;
+- a version recorded, or quoted material saved or deleted, renews the public pages' cache
+  (`commons.page_cache`).
 """
 
 from __future__ import annotations
 
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from wagtail.models import WorkflowPage
 from wagtail.signals import page_published
 
@@ -185,6 +187,17 @@ def connect_tallies() -> None:
         uid = f"studies.tallies.{model._meta.model_name}"
         pre_save.connect(remember_party, sender=model, dispatch_uid=f"{uid}.pre")
         post_save.connect(recount_moved_source, sender=model, dispatch_uid=f"{uid}.post")
+def connect_page_cache() -> None:
+    """Cached public pages are out of date when a version is recorded, or quoted material changes
+    (`commons.page_cache`: consent itself is checked on every hit of a page with quotes)."""
+    from commons import page_cache
+
+    from .models import Excerpt, Interview, Observation, ProtocolVersion, ReportVersion
+
+    for model in (ProtocolVersion, ReportVersion, Excerpt, Observation, Interview):
+        uid = f"studies.page_cache.{model._meta.label_lower}"
+        post_save.connect(page_cache.changed, sender=model, dispatch_uid=f"{uid}.save")
+        post_delete.connect(page_cache.changed, sender=model, dispatch_uid=f"{uid}.delete")
 
 
 def register_signal_handlers() -> None:
@@ -192,6 +205,7 @@ def register_signal_handlers() -> None:
     from .analysis.cache import connect_signals
 
     connect_signals()
+    connect_page_cache()
 
     from participants.models import ConsentRecord
 

@@ -74,10 +74,13 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "bec_site.middleware.FrenchFirstLocaleMiddleware",
+    # Public pages from the cache for anonymous visitors; once the language is known, before the rest.
+    "commons.page_cache.PublicPageCacheMiddleware",
     "django.middleware.common.CommonMiddleware",
     "bec_site.request_checks.RejectNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, with each person's permissions read from the cache (participants.permission_cache).
+    "participants.permission_cache.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -177,6 +180,12 @@ else:
 # eviction loses nobody's login. Across workers this needs the shared cache (REDIS_URL), which
 # production requires (`check --deploy` warns without it).
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+# Public pages (home, bureaus, registers, protocols, published reports) served to anonymous visitors
+# from the cache, renewed on every publication, decision and consent change (commons.page_cache);
+# BEC_PAGE_CACHE_SECONDS bounds how late a write that sends no signal shows (never a consent's).
+BEC_PAGE_CACHE = env_bool("BEC_PAGE_CACHE", True)
+BEC_PAGE_CACHE_SECONDS = int(os.environ.get("BEC_PAGE_CACHE_SECONDS", "300"))
 
 # --- Email: EMAIL_URL (smtp://user:pass@host:port, smtp+tls://..., console://) or the console.
 EMAIL_URL = os.environ.get("EMAIL_URL", "console://")

@@ -1,6 +1,7 @@
 """Tests: fast hashing, in-memory email, immediate tasks, DATABASE_URL still honoured for PostgreSQL."""
 
 from .base import *  # noqa: F403
+from .base import env_bool
 
 DEBUG = False
 SECRET_KEY = "test-only-key"
@@ -10,6 +11,9 @@ STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Off unless a test turns it on (tests/commons/test_page_cache.py): the query counts of the public
+# pages measure their rendering, not a copy from the cache. BEC_PAGE_CACHE=1 runs the suite with it.
+BEC_PAGE_CACHE = env_bool("BEC_PAGE_CACHE", False)
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 WAGTAILADMIN_BASE_URL = "http://testserver"
 

@@ -99,8 +99,10 @@ class BureauPage(DeclaredRoutesMixin, Page):
         verbose_name_plural = _("study bureaus")
 
     def get_context(self, request: HttpRequest, *args, **kwargs) -> dict:
-        from .. import permissions
+        from .. import page_cache, permissions
 
+        # The bureau's page is public: anonymous visitors may get it from the cache (no quotes in it).
+        page_cache.mark(request, quotes=False)
         context = super().get_context(request, *args, **kwargs)
         membership = permissions.membership_for(request.user, self)
         context["membership"] = membership

@@ -22,7 +22,7 @@ from wagtail.models import Site
 
 from participants.models import display_name
 
-from .. import actions, permissions, voting
+from .. import actions, page_cache, permissions, voting
 from ..models import BureauPage, ChainFormatChange, Decision
 from ..models.governance import GRADE_LABELS, GRADE_SCALE, BallotChoice, Method, ProposalKind
 from ..permissions import public_register
@@ -144,6 +144,7 @@ def grade_label(grade: str | None) -> str:
 
 
 @public_register
+@page_cache.cacheable(quotes=False)
 def register(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
     decisions = (
         Decision.objects.filter(bureau=bureau)

@@ -27,6 +27,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from wagtail.models import TaskState
 
+from commons import page_cache
 from commons import permissions as commons_permissions
 from commons.models import BureauPage, CollectiveDecisionTaskState, Decision
 from commons.models.governance import ProposalKind
@@ -288,6 +289,7 @@ def _diff_page(
 
 
 @permissions.public
+@page_cache.cacheable(quotes=False)
 def current(request: HttpRequest, page: ProtocolPage) -> HttpResponse:
     """The protocol in force: the live page (in the admin's preview, the draft being edited)."""
     urls = _Urls(request, page)
@@ -321,6 +323,7 @@ def current(request: HttpRequest, page: ProtocolPage) -> HttpResponse:
 
 
 @permissions.public
+@page_cache.cacheable(quotes=False)
 def history(request: HttpRequest, page: ProtocolPage) -> HttpResponse:
     """Every version, newest first: number, date, summary, the decision that adopted it."""
     urls = _Urls(request, page)
@@ -340,6 +343,7 @@ def history(request: HttpRequest, page: ProtocolPage) -> HttpResponse:
 
 
 @permissions.public
+@page_cache.cacheable(quotes=False)
 def version(request: HttpRequest, page: ProtocolPage, number: int) -> HttpResponse:
     """Version `number` as it was published."""
     found = _get_version(page, number)
@@ -363,6 +367,7 @@ def version(request: HttpRequest, page: ProtocolPage, number: int) -> HttpRespon
 
 
 @permissions.public
+@page_cache.cacheable(quotes=False)
 def version_diff(request: HttpRequest, page: ProtocolPage, number: int) -> HttpResponse:
     """What version `number` changed from the one before it (v1: the initial text)."""
 

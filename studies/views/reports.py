@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
+from commons import page_cache
 from commons.models.governance import ProposalKind
 
 from .. import permissions
@@ -92,6 +93,7 @@ def _mark_figures_before_erasure(page, shown) -> None:
 
 
 @permissions.public
+@page_cache.cacheable(quotes=True)
 def current(request: HttpRequest, page: StudyReportPage) -> HttpResponse:
     """The report in force: the live page (in the admin's preview, the draft being edited)."""
     urls = _Urls(request, page)
@@ -119,6 +121,7 @@ def current(request: HttpRequest, page: StudyReportPage) -> HttpResponse:
 
 
 @permissions.public
+@page_cache.cacheable(quotes=True)
 def history(request: HttpRequest, page: StudyReportPage) -> HttpResponse:
     """Every version, newest first: number, date, summary, the decision that adopted it."""
     urls = _Urls(request, page)
@@ -135,6 +138,7 @@ def history(request: HttpRequest, page: StudyReportPage) -> HttpResponse:
 
 
 @permissions.public
+@page_cache.cacheable(quotes=True)
 def version(request: HttpRequest, page: StudyReportPage, number: int) -> HttpResponse:
     """Version `number` as it was published, with the figures voted then."""
     found = _get_version(page, number)
@@ -168,6 +172,7 @@ def _diff_context(old, new) -> dict:
 
 
 @permissions.public
+@page_cache.cacheable(quotes=True)
 def version_diff(request: HttpRequest, page: StudyReportPage, number: int) -> HttpResponse:
     """What version `number` changed from the one before it, text and figures (v1: the initial text)."""
     return _diff_page(request, page, number, _diff_context, "studies/reports/diff.html")

@@ -1,8 +1,9 @@
 """``manage.py rebuild_summaries [--study <slug>]``: recount every summary and drop every cache.
 
 What the site summarises or caches is all rebuilt from the material here (issue 15): the
-codebook's tallies (`studies.tallies.rebuild`, study by study) and the analysis cache (a new
-generation: every cached table and chart is recomputed on its next view). For an operator after a
+codebook's tallies (`studies.tallies.rebuild`, study by study), and the caches renewed — the
+analysis cache (every table and chart recomputed on its next view), the public pages' cache
+(`commons.page_cache`) and the cached permissions (`participants.permission_cache`). For an operator after a
 restore or a manual edit in the database, and for CI after loading the demo.
 """
 
@@ -11,13 +12,15 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from commons import page_cache
+from participants import permission_cache
 from studies import tallies
 from studies.analysis import cache
 from studies.models import StudyPage
 
 
 class Command(BaseCommand):
-    help = "Recount the codebook's tallies of every study (or one) and renew the analysis cache."
+    help = "Recount the codebook's tallies of every study (or one) and renew every cache."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--study", help="the slug of one study (default: every study)")
@@ -34,4 +37,8 @@ class Command(BaseCommand):
                 _("%(study)s: %(rows)d tally rows recounted.") % {"study": page.title, "rows": rows}
             )
         cache.new_generation()
-        self.stdout.write(self.style.SUCCESS(_("Analysis cache renewed.")))
+        page_cache.changed()
+        permission_cache.permissions_changed()
+        self.stdout.write(
+            self.style.SUCCESS(_("Analysis cache, public pages' cache and permissions renewed."))
+        )
