@@ -88,7 +88,9 @@ def test_opening_emails_every_active_member_once_after_the_commit(bureau, crowd,
         proposal = open_vote(bureau, crowd["coordinator"], title="Adopter le protocole v2")
         assert mail.outbox == []  # nothing leaves before the commit
 
-    assert len(callbacks) == 1
+    # One notification after the commit (the caches renew their tokens after the commit too).
+    caches = ("commons.page_cache", "participants.permission_cache")
+    assert len([callback for callback in callbacks if callback.__module__ not in caches]) == 1
     assert recipients() == emails(crowd, "coordinator", "member", "observer", "no_profile")
     for message in mail.outbox:
         # Rendered in French whatever the language of the person who opened the vote.
@@ -169,7 +171,8 @@ def test_the_decision_is_emailed_with_its_outcome(bureau, crowd, django_capture_
             decision = actions.close_proposal(proposal.pk)
         assert mail.outbox == []
     assert decision.outcome == outcome
-    assert len(callbacks) == 1
+    caches = ("commons.page_cache", "participants.permission_cache")
+    assert len([callback for callback in callbacks if callback.__module__ not in caches]) == 1
 
     assert recipients() == emails(crowd, "coordinator", "member", "observer", "no_profile")
     for message in mail.outbox:
