@@ -237,3 +237,27 @@ def test_the_count_by_collective_tells_collectives_apart(client, people, study, 
     assert counts == {30}
     Observation.objects.filter(collective=many[0]).first().delete()
     assert [client.get(_url(study), {"collective": c.pk}).context["count"] for c in many] == [29, 30]
+
+
+# --- The demo ------------------------------------------------------------------------------------
+
+
+def test_the_demo_list_pages_by_cursor(client, home):
+    """The demo study holds more than one page: « Observations suivantes » leads to the rest."""
+    from django.contrib.auth import get_user_model
+
+    from commons import demo as commons_demo
+    from studies import demo as studies_demo
+
+    study = studies_demo.build(commons_demo.build(home)["bureau"])
+    client.force_login(get_user_model().objects.get(email="lea.dubois@bec-demo.fr"))
+    first = client.get(_url(study))
+    content = first.content.decode()
+    assert first.status_code == 200 and "Observations suivantes" in content
+    pages = _pages(client, study, _url(study), NEXT)
+    listed = Observation.objects.consented().filter(study=study).count()
+    assert len(pages) >= 2 and sum(len(page) for page in pages) == listed == first.context["count"]
+    assert (
+        "Précédentes"
+        in client.get(_url(study) + html.unescape(NEXT.search(content).group(1))).content.decode()
+    )
