@@ -69,9 +69,24 @@ def _study(slug: str):
     return study
 
 
-def study_state(slug: str) -> dict:
-    """The study's URLs and how many observations it holds: in all, seeded, and listed (consented)."""
+def deep_cursor(rows, pages: int, per_page: int) -> str | None:
+    """The `?after=` cursor that shows page `pages` of the list (rows `(pages-1)*per_page+1`…):
+    the sort key of the last row of page `pages - 1`; None when the list is shorter. One OFFSET
+    query here, once per run, so that the measured request is the cursor one."""
+    from studies.keyset import Cursor
+
+    index = (pages - 1) * per_page - 1
+    if index < 0:
+        return None
+    row = rows.order_by("-observed_on", "-pk").only("pk", "observed_on")[index : index + 1].first()
+    return str(Cursor.of(row)) if row else None
+
+
+def study_state(slug: str, pages: int = 50) -> dict:
+    """The study's URLs and how many observations it holds: in all, seeded, and listed (consented),
+    and the cursor of the list's page `pages` (`deep_after`, None with fewer pages)."""
     from studies.models import Observation
+    from studies.views.observations import PER_PAGE
 
     study = _study(slug)
     rows = Observation.objects.filter(study=study)
@@ -82,6 +97,7 @@ def study_state(slug: str) -> dict:
         "seeded": rows.filter(collective__name__contains=SEEDED_COLLECTIVE_MARK).count(),
         "listed": rows.consented().count(),
         "writing": rows.consented().filter(purposes__icontains='"writing"').count(),
+        "deep_after": deep_cursor(rows.consented(), pages, PER_PAGE),
     }
     print(json.dumps(state))
     return state

@@ -75,8 +75,13 @@ PUBLIC_PAGES = ("home", "register", "protocol", "protocol-v1", "report")
 
 def default_targets(urls: dict[str, str]) -> list[Target]:
     """bare (signed out and in), the public pages, and the team pages as a member: the study, the
-    observation list (page 1, page 50, filtered), the codebook, the agreement and the analysis pages."""
+    observation list (page 1, page 50, filtered), the codebook, the agreement and the analysis pages.
+
+    The list pages by cursor: page 50 is reached with the `?after=` cursor `study_state` computed
+    (`list_after`); without one (fewer than 50 pages) the old `?page=50`, which shows page 1."""
     observations = urls["observations"]
+    deep = urls.get("list_after")
+    deep_path = f"{observations}?after={deep}" if deep else f"{observations}?page={LIST_PAGE}"
     return [
         Target("bureau", urls["bureau"]),
         Target("bare", urls["bare"]),
@@ -84,7 +89,7 @@ def default_targets(urls: dict[str, str]) -> list[Target]:
         *(Target(name, urls[name]) for name in PUBLIC_PAGES if name in urls),
         Target("study", urls["study"], member=True),
         Target("list", observations, member=True),
-        Target(f"list-p{LIST_PAGE}", f"{observations}?page={LIST_PAGE}", member=True),
+        Target(f"list-p{LIST_PAGE}", deep_path, member=True),
         Target("list-filter", f"{observations}?{LIST_FILTER}", member=True),
         Target("codebook", f"{urls['study']}codebook/", member=True),
         Target("agreement", f"{urls['study']}agreement/", member=True),
@@ -263,7 +268,7 @@ def check_observation_list(target: Target, html: str, study: dict) -> tuple[list
         return problems, {}
     facts: dict = {"listed": count}
     query = parse_qs(urlsplit(target.path).query)
-    filters = {key for key in query if key != "page"}
+    filters = {key for key in query if key not in ("page", "after", "before")}
     if not filters and count != study["listed"]:
         problems.append(f"lists {count} observations, expected {study['listed']}")
     if query.get("purpose") == ["writing"] and set(filters) == {"purpose"} and count != study["writing"]:
@@ -272,15 +277,17 @@ def check_observation_list(target: Target, html: str, study: dict) -> tuple[list
         problems.append("no observation table")
     rows = len(re.findall(r'<tr id="observation-\d+">', html))
     facts["rows_on_page"] = rows
-    if page := query.get("page"):
-        number = int(page[0]) if page[0].isdigit() else 1
-        if number > 1 and f"page={number - 1}" not in html:
-            print(
-                f"warning: {target.label} {target.path}: the list has fewer than {number} pages "
-                "(more --observations?); Django shows its last page instead",
-                file=sys.stderr,
-            )
-        facts["page"] = number
+    if query.get("after"):
+        if not rows:
+            print(f"warning: {target.label} {target.path}: the cursor shows an empty page", file=sys.stderr)
+        facts["page"] = LIST_PAGE
+    elif query.get("page"):
+        print(
+            f"warning: {target.label} {target.path}: the list pages by cursor and shows its first page "
+            f"for ?page=N (fewer than {LIST_PAGE} pages of observations: more --observations?)",
+            file=sys.stderr,
+        )
+        facts["page"] = 1
     return problems, facts
 
 
@@ -537,7 +544,7 @@ def _run(args: argparse.Namespace, workdir: Path, log_path: Path, baseline: str,
     print(f"site ready in {site_s:.1f} s: {urls}")
 
     slug = json.dumps(args.study_slug)
-    state_script = f"from bench.fixtures import study_state; study_state({slug})"
+    state_script = f"from bench.fixtures import study_state; study_state({slug}, {LIST_PAGE})"
     seed_info = seed(env, log_path, args, json_out(env, log_path, state_script))
     started_analyze = time.monotonic()
     analyzed = json_out(env, log_path, "from bench.fixtures import vacuum_analyze; vacuum_analyze()")
@@ -560,6 +567,8 @@ def _run(args: argparse.Namespace, workdir: Path, log_path: Path, baseline: str,
         f"{study['listed']:,} listed, {study['writing']:,} with purpose 'writing'"
     )
     urls.update({"study": study["study"], "observations": study["observations"]})
+    if study.get("deep_after"):
+        urls["list_after"] = study["deep_after"]
     targets = args.targets or default_targets(urls)
     if baseline not in {target.label for target in targets}:
         raise BenchError(f"--baseline {baseline!r} is not one of the targets")

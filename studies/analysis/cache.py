@@ -116,9 +116,11 @@ def connect_signals() -> None:
     """Replace the generation whenever the material of a table is saved or deleted."""
     from participants.models import Collective, ConsentRecord, Informant
 
-    from ..models import Code, Excerpt, Interview, Observation
+    from ..models import Code, CodedObservation, Excerpt, Interview, Observation
 
-    for model in (Excerpt, Observation, Interview, Code, Collective, Informant, ConsentRecord):
+    # CodedObservation: a whole-note code (the observation list's count by code) added or removed.
+    models = (Excerpt, Observation, CodedObservation, Interview, Code, Collective, Informant, ConsentRecord)
+    for model in models:
         uid = f"studies.analysis.cache.{model._meta.label_lower}"
         post_save.connect(new_generation, sender=model, dispatch_uid=f"{uid}.save")
         post_delete.connect(new_generation, sender=model, dispatch_uid=f"{uid}.delete")

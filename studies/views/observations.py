@@ -1,5 +1,13 @@
 """Observations of a study: the list (filters, full-text search, pages), logging one, editing one.
 
+The list pages by cursor (`studies.keyset`): « Observations suivantes » carries the sort key of the
+last row shown (`?after=2026-03-01.42`), « Précédentes » that of the first (`?before=…`), with the
+filters and the search query kept. Full-text search results page the same way: the search only
+narrows the rows (a subquery), the order stays the list's. Its « N observations » comes from the
+analysis cache (`studies.analysis.cache.cached`), keyed by the study, the filters, the consents in
+force (read on every request) and the generation renewed when material changes: a page view counts
+no rows, and a withdrawal changes the count at once.
+
 Team pages: access rules come from `studies.permissions` (anonymous visitors go to the login page,
 outsiders get 404, team observers read but get 403 on writes). Every query starts from
 `Observation.objects.consented()`, so a collective that withdraws its consent disappears from
@@ -14,7 +22,6 @@ current version number, so they can merge and save again; nothing is lost, nothi
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import OuterRef, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
@@ -28,8 +35,11 @@ from commons.queries import count_of
 from participants.models import display_name
 
 from .. import permissions
+from ..analysis.cache import cached
+from ..analysis.filters import Scope
 from ..diffing import word_diff_html
 from ..forms import ObservationEditForm, ObservationFilterForm, ObservationForm
+from ..keyset import BadCursor, Cursor, keyset_page
 from ..models import CodedObservation, Excerpt, Observation, Purpose, StudyPage
 from ..models.coding import safe_colour
 
@@ -95,8 +105,40 @@ def _matching(study: StudyPage, query: str):
     return [observation.pk for observation in results]
 
 
+def _cursor(request: HttpRequest, name: str) -> Cursor | None:
+    """The `after`/`before` cursor of the link, None when absent; `BadCursor` when malformed."""
+    text = request.GET.get(name)
+    return Cursor.parse(text) if text else None
+
+
+def _count(study: StudyPage, filters: dict, rows) -> int:
+    """How many observations the filters select, from the cache while nothing has changed.
+
+    The key holds the filters by value (ids, not model instances, whose repr is not unique).
+    """
+    by_value = {key: getattr(value, "pk", value) for key, value in filters.items()}
+    return cached(Scope(study, by_value, {}), "observation_list_count", (), rows.count)
+
+
+_OLD_PAGE_NOTE = gettext_lazy(
+    "Numbered pages no longer exist: here are the latest observations; "
+    "follow « Next observations » to go further."
+)
+_BAD_CURSOR = gettext_lazy(
+    "This page link is damaged (its position in the list cannot be read): here are the latest observations."
+)
+
+
 @permissions.team_required
 def observation_list(request: HttpRequest, study: StudyPage) -> HttpResponse:
+    """The observations, 25 at a time, newest first, with the filters and search of the form.
+
+    Old `?page=N` links (bookmarks, the bench before cursors) are accepted and show the first page
+    with a note, rather than a redirect or a mapped page: reaching page N would need the OFFSET
+    this view exists to avoid, and its rows have moved since the link was made anyway. A malformed
+    cursor shows the first page with a note and status 400 (the reader sees the list and what went
+    wrong; a robot learns the link is bad), never a 500.
+    """
     form = ObservationFilterForm(request.GET or None, study=study)
     if not permissions.can_see_identities(request.user, study):
         form.fields["collective"].label_from_instance = lambda collective: collective.code
@@ -104,9 +146,19 @@ def observation_list(request: HttpRequest, study: StudyPage) -> HttpResponse:
     if form.is_bound:
         form.is_valid()  # invalid values are shown as errors and dropped; the valid filters apply
         filters = form.filters()
+    status, note = 200, None
+    try:
+        after, before = _cursor(request, "after"), _cursor(request, "before")
+    except BadCursor:
+        after = before = None
+        status, note = 400, _BAD_CURSOR
+    if note is None and request.GET.get("page", "1") != "1" and not (after or before):
+        note = _OLD_PAGE_NOTE
+    selected = _filtered(study, filters)
+    if query := filters.get("q"):
+        selected = selected.filter(pk__in=_matching(study, query))
     rows = (
-        _filtered(study, filters)
-        .select_related("collective", "observer", "observer__bec_profile", "protocol_version")
+        selected.select_related("collective", "observer", "observer__bec_profile", "protocol_version")
         .prefetch_related(
             Prefetch("ai_tools"),
             Prefetch(
@@ -118,11 +170,8 @@ def observation_list(request: HttpRequest, study: StudyPage) -> HttpResponse:
             "protocol_version__grid", "protocol_version__guide",
         )
         .annotate(excerpt_count=count_of(Excerpt.objects.filter(observation=OuterRef("pk")), "observation"))
-        .order_by("-observed_on", "-pk")
     )
-    if query := filters.get("q"):
-        rows = rows.filter(pk__in=_matching(study, query))
-    page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    page = keyset_page(rows, PER_PAGE, after=after, before=None if after else before)
     base_url = observations_url(study)
     for observation in page.object_list:
         observer = observation.observer
@@ -138,10 +187,14 @@ def observation_list(request: HttpRequest, study: StudyPage) -> HttpResponse:
         "self": study,
         "form": form,
         "observations": page,
+        "count": _count(study, filters, selected),
+        "note": note,
+        "bad_cursor": status == 400,
+        "past_end": after is not None and not page.object_list,
         "filtered": bool(filters),
         "can_contribute": permissions.can_contribute(request.user, study),
     }
-    return render(request, "studies/observations/list.html", context)
+    return render(request, "studies/observations/list.html", context, status=status)
 
 
 # --- Logging and editing ------------------------------------------------------------------------

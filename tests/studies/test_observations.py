@@ -502,14 +502,17 @@ def test_rows_show_codes_not_real_names(client, people, study, corpus):
 
 
 def test_pagination_keeps_the_filters(client, people, study, collective):
+    """The pages go by cursor (`?after=<date>.<id>`), with the filters kept (studies.keyset)."""
     for n in range(30):
         _observe(study, collective, title=f"Note {n:02d}", purposes=["writing"])
     client = client_for(client, people["member"])
     first = client.get(_url(study), {"purpose": "writing"})
-    assert len(first.context["observations"].object_list) == 25
-    assert "?purpose=writing&amp;page=2" in first.content.decode()
-    second = client.get(_url(study), {"purpose": "writing", "page": 2})
+    page = first.context["observations"]
+    assert len(page.object_list) == 25 and not page.has_previous
+    assert f"?purpose=writing&amp;after={page.next_cursor}" in first.content.decode()
+    second = client.get(_url(study), {"purpose": "writing", "after": str(page.next_cursor)})
     assert len(second.context["observations"].object_list) == 5
+    assert not second.context["observations"].has_next
     titles = {o.title for o in first.context["observations"]} | {o.title for o in second.context["observations"]}
     assert len(titles) == 30
 
