@@ -29,16 +29,14 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
-from django.db.models.functions import Cast
-from django.db.models.lookups import Contains
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from participants.formfields import QuickSelect, QuickSelectMultiple
 from participants.models import Collective, display_name
 from participants.models.collectives import LegalForm, SizeBand
 
-from ..models import AITool, Code, Excerpt, ProtocolVersion, Purpose, StudyPage
+from ..models import AITool, Code, Excerpt, ObservationPurpose, ProtocolVersion, Purpose, StudyPage
 from ..sources import KINDS, consented_excerpts_q
 
 #: At most this many codes in one filter (each one is a sub-query under « all » and « overlap »).
@@ -72,12 +70,14 @@ PATHS: dict[str, KindPaths] = {
 }
 
 
-def purpose_q(path: str, purpose: str) -> Contains:
-    """`purpose` is in the JSON list at `path` (the list read as text: works on SQLite and PostgreSQL).
+def purpose_q(path: str, purpose: str) -> Exists:
+    """The observation whose primary key is at `path` (``"pk"``, ``"observation_id"``) has `purpose`.
 
-    Purposes are a closed set of slugs (`Purpose`), so the quoted slug cannot match anything else.
+    The one purpose filter (observation list, analysis tables): an ``EXISTS`` on the
+    `ObservationPurpose` rows, answered from their (purpose, observation) index on SQLite and
+    PostgreSQL alike, where matching the JSON list read as text scanned every observation.
     """
-    return Contains(Cast(path, TextField()), f'"{purpose}"')
+    return Exists(ObservationPurpose.objects.filter(purpose=purpose, observation_id=OuterRef(path)))
 
 
 def code_tree(study: StudyPage) -> dict[int, Code]:
@@ -313,7 +313,7 @@ class Scope:
             tools = AITool.observations.through.objects.filter(aitool__in=f["ai_tools"])
             condition &= Q(**{f"{p}pk__in": tools.values("observation_id")})
         for purpose in f.get("purposes", ()):  # every purpose chosen (a note can have several)
-            condition &= Q(purpose_q(f"{p}{paths.purposes}", purpose))
+            condition &= Q(purpose_q(f"{p}pk", purpose))
         return condition
 
     # --- excerpts -------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from commons.queries import count_of
 from participants.models import display_name
 
 from .. import permissions
+from ..analysis.filters import purpose_q
 from ..diffing import word_diff_html
 from ..forms import ObservationEditForm, ObservationFilterForm, ObservationForm
 from ..models import CodedObservation, Excerpt, Observation, Purpose, StudyPage
@@ -63,8 +64,7 @@ def _filtered(study: StudyPage, filters: dict):
     if tool := filters.get("ai_tool"):
         rows = rows.filter(ai_tools=tool)
     if purpose := filters.get("purpose"):
-        # JSON list of choice values: match the quoted value (works on SQLite and PostgreSQL alike).
-        rows = rows.filter(purposes__icontains=f'"{purpose}"')
+        rows = rows.filter(purpose_q("pk", purpose))  # through the purposes' index
     if code := filters.get("code"):
         rows = rows.coded_with(code)  # the codebook's count uses the same definition
     if observer := filters.get("observer"):
