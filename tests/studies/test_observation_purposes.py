@@ -215,6 +215,24 @@ def test_the_migration_fills_the_table_in_chunks_and_can_run_again(study, collec
     assert ObservationPurpose.objects.count() == sum(len(v) for v in _expected().values())
 
 
+def test_check_and_rebuild_summaries_repair_rows_a_bare_update_left_behind(study, collective):
+    from io import StringIO
+
+    from django.core.management.base import CommandError
+
+    kept = _observe(study, collective, ["writing"], "Gardée")
+    stale = _observe(study, collective, ["writing", "admin"], "Périmée")
+    call_command("check_summaries", stdout=StringIO())
+    Observation.objects.filter(pk=stale.pk).update(purposes=["images"])  # bypasses save
+    with pytest.raises(CommandError, match=f"observation {stale.pk}"):
+        call_command("check_summaries", stdout=StringIO())
+    out = StringIO()
+    call_command("rebuild_summaries", stdout=out)
+    assert "1" in out.getvalue()
+    assert _rows() == {kept.pk: {"writing"}, stale.pk: {"images"}}
+    call_command("check_summaries", stdout=StringIO())
+
+
 # --- The index ------------------------------------------------------------------------------------
 
 
