@@ -160,10 +160,10 @@ class Observation(CodableSource, ClusterableModel):
             instance._loaded_purposes = purpose_set(instance.purposes)
         return instance
 
-    def refresh_from_db(self, *args, **kwargs) -> None:
-        super().refresh_from_db(*args, **kwargs)
-        if "purposes" in self.__dict__:
-            self._loaded_purposes = purpose_set(self.purposes)
+    def refresh_from_db(self, using=None, fields=None, **kwargs) -> None:
+        super().refresh_from_db(using=using, fields=fields, **kwargs)
+        if (fields is None or "purposes" in fields) and "purposes" in self.__dict__:
+            self._loaded_purposes = purpose_set(self.purposes)  # the list as stored now
 
     def save(self, *args, **kwargs) -> None:
         """Save, then keep the purpose rows (what filters read, through an index) in step with the list."""

@@ -108,6 +108,17 @@ def test_save_without_a_change_of_purposes_does_not_touch_the_rows(study, collec
     assert _rows() == {observation.pk: {"writing"}}
 
 
+def test_refresh_from_db_of_other_fields_keeps_an_unsaved_change_of_purposes(study, collective):
+    observation = _observe(study, collective, ["writing"])
+    Observation.objects.filter(pk=observation.pk).update(purposes=["admin"])
+    ObservationPurpose.objects.filter(observation=observation).update(purpose="admin")  # in step
+    observation.refresh_from_db()
+    observation.purposes = ["images"]
+    observation.refresh_from_db(fields=["title"])
+    observation.save()
+    assert _rows() == {observation.pk: {"images"}}
+
+
 def test_an_instance_built_by_hand_is_compared_with_the_table(study, collective):
     observation = _observe(study, collective, ["writing", "admin"])
     by_hand = Observation.objects.get(pk=observation.pk)
