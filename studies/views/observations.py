@@ -36,7 +36,7 @@ from participants.models import display_name
 
 from .. import permissions
 from ..analysis.cache import cached
-from ..analysis.filters import Scope
+from ..analysis.filters import Scope, purpose_q
 from ..diffing import word_diff_html
 from ..forms import ObservationEditForm, ObservationFilterForm, ObservationForm
 from ..keyset import BadCursor, Cursor, keyset_page
@@ -73,8 +73,7 @@ def _filtered(study: StudyPage, filters: dict):
     if tool := filters.get("ai_tool"):
         rows = rows.filter(ai_tools=tool)
     if purpose := filters.get("purpose"):
-        # JSON list of choice values: match the quoted value (works on SQLite and PostgreSQL alike).
-        rows = rows.filter(purposes__icontains=f'"{purpose}"')
+        rows = rows.filter(purpose_q("pk", purpose))  # through the purposes' index
     if code := filters.get("code"):
         rows = rows.coded_with(code)  # the codebook's count uses the same definition
     if observer := filters.get("observer"):

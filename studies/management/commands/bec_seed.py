@@ -54,7 +54,17 @@ from participants.models import Collective, ConsentForm, ConsentRecord, ConsentS
 from participants.models.collectives import CODE_PATTERN
 
 from ...demo import CODEBOOK, ensure_tools
-from ...models import Code, CodedObservation, Excerpt, Observation, StudyPage, StudyStatus, Visibility
+from ...models import (
+    Code,
+    CodedObservation,
+    Excerpt,
+    Observation,
+    ObservationPurpose,
+    StudyPage,
+    StudyStatus,
+    Visibility,
+)
+from ...models.observations import purpose_rows
 
 DEFAULT_SLUG = "etude-de-charge"
 SEED_USER_PREFIX = "bec-seed-coder"
@@ -796,6 +806,8 @@ class Command(BaseCommand):
                 )
                 excerpt_codes.append(code_ids)
         ToolLink.objects.bulk_create(tool_links, batch_size=2000)
+        # `bulk_create` bypasses `Observation.save`, which keeps the purpose rows in step: write them here.
+        ObservationPurpose.objects.bulk_create(purpose_rows(rows), batch_size=2000)
         CodedObservation.objects.bulk_create(code_links, batch_size=2000)
         Excerpt.objects.bulk_create(excerpts, batch_size=1000)
         ExcerptCode = Excerpt.codes.through

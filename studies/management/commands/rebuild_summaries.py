@@ -1,7 +1,8 @@
 """``manage.py rebuild_summaries [--study <slug>]``: recount every summary and drop every cache.
 
 What the site summarises or caches is all rebuilt from the material here (issue 15): the
-codebook's tallies (`studies.tallies.rebuild`, study by study), and the caches renewed — the
+codebook's tallies (`studies.tallies.rebuild`, study by study), the purpose rows the purpose filter
+reads (`studies.purposes.rebuild`), and the caches renewed — the
 analysis cache (every table and chart recomputed on its next view), the public pages' cache
 (`commons.page_cache`) and the cached permissions (`participants.permission_cache`). For an operator after a
 restore or a manual edit in the database, and for CI after loading the demo.
@@ -14,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from commons import page_cache
 from participants import permission_cache
-from studies import tallies
+from studies import purposes, tallies
 from studies.analysis import cache
 from studies.models import StudyPage
 
@@ -36,6 +37,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 _("%(study)s: %(rows)d tally rows recounted.") % {"study": page.title, "rows": rows}
             )
+            if repaired := purposes.rebuild(page):
+                self.stdout.write(
+                    _("%(study)s: purpose rows of %(n)d observations rewritten.")
+                    % {"study": page.title, "n": repaired}
+                )
         cache.new_generation()
         page_cache.changed()
         permission_cache.permissions_changed()
