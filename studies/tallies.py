@@ -30,7 +30,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from django.db import connection, transaction
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from participants.models import ConsentRecord, ConsentScope
@@ -56,34 +56,39 @@ def _lock(study_id: int) -> None:
 
 
 def _count(codes: list[Code], collectives: Iterable[int] | None, informants: Iterable[int] | None) -> Counts:
-    """The exact counts of `codes` for the given parties (None: every party of the code's study)."""
+    """The exact counts of `codes` for the given parties (None: every party of the code's study).
+
+    The excerpts are counted for every code at once (one grouped query per kind of source, on the
+    codes' links: a link is one excerpt); the observations per code, through `coded_with`, the one
+    definition of « the observations of a code ».
+    """
     counts: Counts = {}
-    for code in codes:
-        observations = Observation.objects.filter(study_id=code.study_id)
-        by_obs = Excerpt.objects.filter(codes=code, observation__study_id=code.study_id)
-        by_int = Excerpt.objects.filter(codes=code, interview__study_id=code.study_id)
-        if collectives is not None:
-            observations = observations.filter(collective_id__in=list(collectives))
-            by_obs = by_obs.filter(observation__collective_id__in=list(collectives))
-        if informants is not None:
-            by_int = by_int.filter(interview__informant_id__in=list(informants))
-        if collectives is None or collectives:
-            for party, number in (
-                observations.coded_with(code.pk)
-                .values_list("collective_id")
-                .annotate(n=Count("pk"))
-                .order_by()
-            ):
+    collectives = None if collectives is None else list(collectives)
+    informants = None if informants is None else list(informants)
+    links = Excerpt.codes.through.objects.filter(code__in=[code.pk for code in codes]).order_by()
+    if collectives is None or collectives:
+        for code in codes:
+            observations = Observation.objects.filter(study_id=code.study_id)
+            if collectives is not None:
+                observations = observations.filter(collective_id__in=collectives)
+            per_collective = (
+                observations.coded_with(code.pk).values_list("collective_id").annotate(n=Count("pk"))
+            )
+            for party, number in per_collective.order_by():
                 counts[(code.pk, "c", party)] = (number, 0)
-            for party, number in (
-                by_obs.values_list("observation__collective_id").annotate(n=Count("pk")).order_by()
-            ):
-                counts[(code.pk, "c", party)] = (counts.get((code.pk, "c", party), (0, 0))[0], number)
-        if informants is None or informants:
-            for party, number in (
-                by_int.values_list("interview__informant_id").annotate(n=Count("pk")).order_by()
-            ):
-                counts[(code.pk, "i", party)] = (0, number)
+        by_obs = links.filter(excerpt__observation__study_id=F("code__study_id"))
+        if collectives is not None:
+            by_obs = by_obs.filter(excerpt__observation__collective_id__in=collectives)
+        grouped = by_obs.values_list("code_id", "excerpt__observation__collective_id").annotate(n=Count("pk"))
+        for code_id, party, number in grouped:
+            counts[(code_id, "c", party)] = (counts.get((code_id, "c", party), (0, 0))[0], number)
+    if informants is None or informants:
+        by_int = links.filter(excerpt__interview__study_id=F("code__study_id"))
+        if informants is not None:
+            by_int = by_int.filter(excerpt__interview__informant_id__in=informants)
+        grouped = by_int.values_list("code_id", "excerpt__interview__informant_id").annotate(n=Count("pk"))
+        for code_id, party, number in grouped:
+            counts[(code_id, "i", party)] = (0, number)
     return counts
 
 

@@ -13,7 +13,7 @@ from collections import defaultdict
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Length
 
-from ..agreement import AlphaReport, ObsData, alpha
+from ..agreement import ObsData
 from ..models import Excerpt, StudyPage
 
 
@@ -50,8 +50,3 @@ def coded_for_alpha(study: StudyPage, consented, coders: list[int]) -> list[ObsD
         raters__gte=2
     )
     return coded_observations(study, observations, coders)
-
-
-def alpha_for(study: StudyPage, consented, coders: list[int], codes: list[int]) -> AlphaReport:
-    """Alpha of `coders` on `codes` over the `consented` observations that two of them or more coded."""
-    return alpha(coded_for_alpha(study, consented, coders), coders, codes)

@@ -58,7 +58,7 @@ def compute(
 
     Four queries: the observations both coded (`coded_observations`: three) and the count of their
     excerpts flagged for review. With `loaded` (the observations two coders or more coded, with every
-    coder's usable excerpts: what `alpha_for` reads), the pair's data is taken from it instead of
+    coder's usable excerpts: `coded_for_alpha`), the pair's data is taken from it instead of
     being read again: the same observations and excerpts, one query.
     """
     if loaded is None:
