@@ -137,6 +137,10 @@ TEMPLATES = [
     },
 ]
 
+# Django's form renderer, with plain <select> widgets written in Python (commons/form_rendering.py:
+# a hundred options through two template includes each cost more than the filter's SQL).
+FORM_RENDERER = "commons.form_rendering.QuickSelectRenderer"
+
 WSGI_APPLICATION = "bec_site.wsgi.application"
 
 # --- Database: SQLite by default, PostgreSQL (or anything dj-database-url reads) through DATABASE_URL.
