@@ -346,3 +346,14 @@ def membership_changes(request, proposal):
     if proposal.kind != ProposalKind.MEMBERSHIP or not proposal.payload:
         return None
     return describe(proposal)
+
+
+@hooks.register("bec_proposal_changes")
+def resource_changes(request, proposal):
+    """On a « publication of a resource » proposal's page: the resource it would publish."""
+    from .models.governance import ProposalKind
+    from .resources import describe
+
+    if proposal.kind != ProposalKind.RESOURCE or not proposal.payload:
+        return None
+    return describe(proposal)
