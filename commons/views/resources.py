@@ -36,14 +36,32 @@ def _with_themes(queryset):
     return queryset.prefetch_related("themes")
 
 
-def filtered(bureau: BureauPage, filters: dict[str, str]):
-    """The bureau's published resources that pass `filters` (kind, language, audience, theme)."""
+def published_themes(bureau: BureauPage) -> list[str]:
+    """The themes of the bureau's published resources, by name (one query)."""
+    published = Resource.objects.published().filter(bureau=bureau)
+    return list(
+        Tag.objects.filter(commons_resourcetheme_items__content_object__in=published)
+        .distinct()
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+
+
+def filtered(bureau: BureauPage, filters: dict[str, str], themes: list[str] | None = None):
+    """The bureau's published resources that pass `filters` (kind, language, audience, theme).
+
+    A theme matches whatever its case, accents' case included (« SOBRIÉTÉ »): SQLite folds ASCII
+    only, so the names are compared here among `themes` (`published_themes`), then looked up exactly.
+    """
     found = Resource.objects.published().filter(bureau=bureau)
     for field in ("kind", "language", "audience"):
         if field in filters:
             found = found.filter(**{field: filters[field]})
     if "theme" in filters:
-        found = found.filter(themes__name__iexact=filters["theme"])
+        wanted = filters["theme"].strip().casefold()
+        names = [name for name in (themes if themes is not None else published_themes(bureau))
+                 if name.casefold() == wanted]  # fmt: skip
+        found = found.filter(themes__name__in=names).distinct()
     return found.order_by("-published_at", "-pk")
 
 
