@@ -21,6 +21,28 @@ PROPOSER = "lea.dubois@bec-demo.fr"
 #: (title, kind, url, licence, language, audience, themes, summary)
 RESOURCES = [
     (
+        "Exemple — Charte d'usage de l'IA générative pour une association",
+        "guide",
+        "https://example.org/exemple-charte-ia",
+        "CC BY-SA 4.0",
+        "fr",
+        "collectives",
+        ["gouvernance", "protection des données"],
+        "**Exemple de démonstration** (ressource fictive) : une charte type à adapter en assemblée — ce que "
+        "l'on confie à un outil d'IA, ce que l'on ne lui confie jamais, qui décide du choix de l'outil.",
+    ),
+    (
+        "Exemple — Atelier « L'IA au quotidien » pour bénévoles",
+        "training",
+        "https://example.org/exemple-atelier-ia",
+        "CC BY 4.0",
+        "fr",
+        "volunteers",
+        ["culture numérique", "animation"],
+        "**Exemple de démonstration** (ressource fictive) : le déroulé d'un atelier de deux heures pour "
+        "essayer, critiquer et comparer des outils d'IA avec des bénévoles.",
+    ),
+    (
         "Règlement (UE) 2024/1689 sur l'intelligence artificielle (AI Act)",
         "report",
         "https://eur-lex.europa.eu/eli/reg/2024/1689/oj",
@@ -106,28 +128,6 @@ RESOURCES = [
         "everyone",
         ["éthique", "réglementation"],
         "Les principes adoptés par les pays de l'OCDE pour une IA digne de confiance, avec leurs mises à jour.",
-    ),
-    (
-        "Exemple — Charte d'usage de l'IA générative pour une association",
-        "guide",
-        "https://example.org/exemple-charte-ia",
-        "CC BY-SA 4.0",
-        "fr",
-        "collectives",
-        ["gouvernance", "protection des données"],
-        "**Exemple de démonstration** (ressource fictive) : une charte type à adapter en assemblée — ce que "
-        "l'on confie à un outil d'IA, ce que l'on ne lui confie jamais, qui décide du choix de l'outil.",
-    ),
-    (
-        "Exemple — Atelier « L'IA au quotidien » pour bénévoles",
-        "training",
-        "https://example.org/exemple-atelier-ia",
-        "CC BY 4.0",
-        "fr",
-        "volunteers",
-        ["culture numérique", "animation"],
-        "**Exemple de démonstration** (ressource fictive) : le déroulé d'un atelier de deux heures pour "
-        "essayer, critiquer et comparer des outils d'IA avec des bénévoles.",
     ),
 ]
 
