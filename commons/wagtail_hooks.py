@@ -357,3 +357,24 @@ def resource_changes(request, proposal):
     if proposal.kind != ProposalKind.RESOURCE or not proposal.payload:
         return None
     return describe(proposal)
+
+
+@hooks.register("bec_decision_links")
+def published_resources(bureau, decisions):
+    """In the decision register: the resource an adopted « publication of a resource » published."""
+    from django.utils.translation import gettext
+
+    from .models.governance import ProposalKind
+
+    links: dict[int, list[tuple[str, str]]] = {}
+    base = bureau.url + bureau.reverse_subpage("resources")
+    for decision in decisions:
+        if decision.kind != ProposalKind.RESOURCE or not decision.adopted:
+            continue
+        proposal = decision.proposal
+        if (proposal.change_result or {}).get("status") != "applied":
+            continue
+        payload = proposal.payload or {}
+        label = gettext("Published: the resource « %(title)s »") % {"title": payload.get("title", "")}
+        links[decision.pk] = [(label, f"{base}#resource-{payload.get('resource')}")]
+    return links

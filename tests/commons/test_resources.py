@@ -165,6 +165,9 @@ def test_with_a_line_in_the_table_publication_goes_to_the_vote(client, bureau, p
     resource.refresh_from_db()
     assert resource.is_published
     assert "Guide voté" in text(Client().get(url(bureau)))
+    register = text(Client().get(f"{bureau.url}decisions/"))
+    assert "Publiée : la ressource « Guide voté »" in register  # an anonymous visitor reads French
+    assert f"resources/#resource-{resource.pk}" in register
 
 
 def test_a_rejected_vote_publishes_nothing(bureau, people):
