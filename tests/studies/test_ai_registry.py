@@ -197,3 +197,18 @@ def test_queries_do_not_grow(client, bureau, study, people, tools, make_collecti
     small = [count_queries(client, url) for url in urls]
     populate(6)
     assert [count_queries(client, url) for url in urls] == small
+
+
+def test_the_cached_registry_follows_tools_and_consent(bureau, study, tools, make_collective, settings):
+    settings.BEC_PAGE_CACHE = True
+    party = make_collective(bureau)
+    note(study, party, [tools["chat"]], ["writing"])
+    anonymous = Client()
+    assert anonymous.get(registry_url(study)).context["tools"][1].mentions == 1  # rendered, then stored
+    assert anonymous.get(registry_url(study)).context is None  # served from the cache
+    tools["chat"].vendor = "Mistral AI SAS"
+    tools["chat"].save()
+    assert "Mistral AI SAS" in text(anonymous.get(registry_url(study)))
+    withdraw(party)  # a bare update(): no signal, yet the counts follow at once
+    response = anonymous.get(registry_url(study))
+    assert [tool.mentions for tool in response.context["tools"]] == [0, 0, 0]
