@@ -62,7 +62,7 @@ RESOURCES = [
         "everyone",
         ["culture numérique", "formation en ligne"],
         "Un cours en ligne gratuit d'introduction à l'intelligence artificielle, sans prérequis technique, "
-        "proposé par l'Université d'Helsinki et MinnaLearn.",
+        "créé par l'Université d'Helsinki et Reaktor.",
     ),
     (
         "Ollama",
