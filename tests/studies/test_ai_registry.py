@@ -99,6 +99,7 @@ def test_quotes_come_from_adopted_reports_only_and_leave_with_consent(client, bu
     make_report(study, [quote(draft_only)], user=people["member"], title="Brouillon", slug="brouillon")
     url = registry_url(study, f"{tools['chat'].pk}/")
     anonymous = Client()
+    anonymous.cookies["django_language"] = "en"
     page = text(anonymous.get(url))
     assert QUOTED in page and "Premiers constats" in page and party.code in page
     assert "Une autre phrase" not in page  # a quote about another system
