@@ -8,7 +8,7 @@ class CommonsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import data_export, leaving, lookups, membership_votes
+        from . import data_export, leaving, lookups, membership_votes, resources
         from .signal_handlers import register_signal_handlers
 
         register_signal_handlers()
@@ -16,3 +16,4 @@ class CommonsConfig(AppConfig):
         data_export.register()
         membership_votes.register()
         leaving.register()
+        resources.register()

@@ -1,6 +1,7 @@
 """The bureau's part of « Mes données », and the one entry point that builds a member's archive.
 
-The sections (memberships, invitations sent, proposals, ballots and their history, comments) are
+The sections (memberships, invitations sent, proposals, ballots and their history, comments,
+proxies, resources proposed) are
 registered with `participants.data_export` when the app is ready; `build_member_archive` is what
 the profile page and `manage.py export_member_data` both call. Each section costs one query (two
 for ballots), whatever the member's volume of data: tested at two sizes.
@@ -111,6 +112,26 @@ def _option_labels(proposal_ids) -> dict[str, str]:
 
 def _grades(grades: dict, labels: dict[str, str]) -> dict[str, str]:
     return {labels.get(str(key), str(key)): value for key, value in (grades or {}).items()}
+
+
+def _resources(user, limit: int) -> list[dict]:
+    """The resources the member proposed to a bureau's public inventory (published or not)."""
+    from .models import Resource
+
+    rows = Resource.objects.filter(proposed_by=user).select_related("bureau").order_by("created_at", "pk")
+    return [
+        {
+            "bureau": r.bureau.title,
+            "title": r.title,
+            "kind": r.get_kind_display(),
+            "url": r.url,
+            "summary": r.summary,
+            "status": r.get_status_display(),
+            "created_at": r.created_at,
+            "published_at": r.published_at,
+        }
+        for r in rows[:limit]
+    ]
 
 
 def _ballots(user, limit: int) -> list[dict]:
@@ -264,6 +285,14 @@ def register() -> None:
     )
     register_section(
         Section("procurations", ("bureau", "direction", "proposal", "given_at", "revoked_at"), _proxies)
+    )
+    register_section(
+        Section(
+            "ressources_proposees",
+            ("bureau", "title", "kind", "url", "summary", "status", "created_at", "published_at"),
+            _resources,
+            count=count_of("commons.Resource", "proposed_by"),
+        )
     )
 
 

@@ -19,10 +19,10 @@ Each copy remembers the generation token it was rendered under; `changed()` repl
 every copy is out of date at once. It is called, now and again after the commit (a request that
 read the old rows before the commit cannot keep them under the new token), on: a page published,
 unpublished, moved, renamed or deleted, a view restriction or a site changed (Wagtail's signals);
-a decision recorded, a proposal, a membership, a college or a decision rule saved or deleted
-(`commons.signal_handlers`); a protocol or report version recorded, an excerpt, an observation or an
-interview saved or deleted (`studies.signal_handlers`); a consent record, a consent form, a collective
-or an informant saved or deleted.
+a decision recorded, a proposal, a membership, a college, a decision rule, a resource or its themes
+saved or deleted (`commons.signal_handlers`); a protocol or report version recorded, an excerpt, an
+observation, an interview or an AI tool saved or deleted (`studies.signal_handlers`); a consent
+record, a consent form, a collective or an informant saved or deleted.
 
 Consent is not left to the signals: a withdrawal made with a bare ``QuerySet.update()`` sends none,
 and a withdrawal date can simply pass. A page that shows participants' material (a report's quotes:

@@ -157,6 +157,11 @@ def results_visible(proposal, user: User) -> bool:
     return proposal.status in CLOSED_STATUSES or proposal.rule.results_visibility == ResultsVisibility.LIVE
 
 
+def can_view_resources(user: User, bureau: BureauPage) -> bool:
+    """The bureau's published resources and their feed are public (proposed ones: members only)."""
+    return True
+
+
 def can_view_register(user: User, bureau: BureauPage) -> bool:
     """The decision register of a bureau, its integrity check and its CSV export are public."""
     return True
@@ -229,6 +234,10 @@ coordinator_required = bureau_access(can_manage_members, message=COORDINATORS_ON
 vote_runner_required = bureau_access(can_run_votes, message=COORDINATORS_ONLY)
 #: Anyone, anonymous visitors included: the decision register is public (`can_view_register`).
 public_register = bureau_access(can_view_register)
+#: Anyone: the published resources and their feed (`can_view_resources`).
+public_resources = bureau_access(can_view_resources)
+#: Voting members propose resources (`can_propose`); observers read them.
+propose_resource_required = bureau_access(can_propose, message=VOTERS_ONLY)
 
 
 def voter_required(message: str | None = VOTERS_ONLY) -> Callable[[BureauView], BureauView]:

@@ -55,7 +55,7 @@ def connect_page_cache() -> None:
 
     from participants.models import Collective, ConsentForm, ConsentRecord, Informant
 
-    from .models import College, Decision, DecisionRule, KindRule
+    from .models import College, Decision, DecisionRule, KindRule, Resource, ResourceTheme
 
     for signal, name in (
         (page_published, "published"),
@@ -72,7 +72,7 @@ def connect_page_cache() -> None:
             dispatch_uid=f"commons.page_cache.{model._meta.label_lower}.delete",
         )
     watched = (PageViewRestriction, Site, Decision, Proposal, Membership, College, KindRule, DecisionRule,
-               ConsentRecord, ConsentForm, Collective, Informant)  # fmt: skip
+               ConsentRecord, ConsentForm, Collective, Informant, Resource, ResourceTheme)  # fmt: skip
     for model in watched:
         uid = f"commons.page_cache.{model._meta.label_lower}"
         post_save.connect(page_cache.changed, sender=model, dispatch_uid=f"{uid}.save")

@@ -346,3 +346,35 @@ def membership_changes(request, proposal):
     if proposal.kind != ProposalKind.MEMBERSHIP or not proposal.payload:
         return None
     return describe(proposal)
+
+
+@hooks.register("bec_proposal_changes")
+def resource_changes(request, proposal):
+    """On a « publication of a resource » proposal's page: the resource it would publish."""
+    from .models.governance import ProposalKind
+    from .resources import describe
+
+    if proposal.kind != ProposalKind.RESOURCE or not proposal.payload:
+        return None
+    return describe(proposal)
+
+
+@hooks.register("bec_decision_links")
+def published_resources(bureau, decisions):
+    """In the decision register: the resource an adopted « publication of a resource » published."""
+    from django.utils.translation import gettext
+
+    from .models.governance import ProposalKind
+
+    links: dict[int, list[tuple[str, str]]] = {}
+    base = bureau.url + bureau.reverse_subpage("resources")
+    for decision in decisions:
+        if decision.kind != ProposalKind.RESOURCE or not decision.adopted:
+            continue
+        proposal = decision.proposal
+        if (proposal.change_result or {}).get("status") != "applied":
+            continue
+        payload = proposal.payload or {}
+        label = gettext("Published: the resource « %(title)s »") % {"title": payload.get("title", "")}
+        links[decision.pk] = [(label, f"{base}#resource-{payload.get('resource')}")]
+    return links

@@ -192,9 +192,9 @@ def connect_page_cache() -> None:
     (`commons.page_cache`: consent itself is checked on every hit of a page with quotes)."""
     from commons import page_cache
 
-    from .models import Excerpt, Interview, Observation, ProtocolVersion, ReportVersion
+    from .models import AITool, Excerpt, Interview, Observation, ProtocolVersion, ReportVersion
 
-    for model in (ProtocolVersion, ReportVersion, Excerpt, Observation, Interview):
+    for model in (ProtocolVersion, ReportVersion, Excerpt, Observation, Interview, AITool):
         uid = f"studies.page_cache.{model._meta.label_lower}"
         post_save.connect(page_cache.changed, sender=model, dispatch_uid=f"{uid}.save")
         post_delete.connect(page_cache.changed, sender=model, dispatch_uid=f"{uid}.delete")

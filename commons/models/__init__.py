@@ -16,11 +16,12 @@ from .governance import (
 from .invitation import Invitation
 from .membership import Membership, Role
 from .proxies import Proxy
+from .resources import Resource, ResourceTheme
 from .workflow import CollectiveDecisionTask, CollectiveDecisionTaskState
 
 __all__ = [
     "Ballot", "BallotChange", "BureauPage", "ChainFormatChange", "College", "CollectiveDecisionTask",
     "CollectiveDecisionTaskState",
     "Comment", "Decision", "DecisionRule", "Elector", "KindRule",
-    "Invitation", "Membership", "Proposal", "ProposalOption", "Proxy", "Role",
+    "Invitation", "Membership", "Proposal", "ProposalOption", "Proxy", "Resource", "ResourceTheme", "Role",
 ]

@@ -145,6 +145,11 @@ class BureauPage(DeclaredRoutesMixin, Page):
         ("decisions/verify/", "decisions.verify", "decision_verify"),
         ("decisions/csv/", "decisions.export_csv", "decision_csv"),
         ("feed/", "feed.feed", "feed"),
+        ("resources/", "resources.resource_list", "resources"),
+        ("resources/new/", "resources.resource_new", "resource_new"),
+        ("resources/feed/", "resources.resource_feed", "resource_feed"),
+        ("resources/<int:resource_id>/publish/", "resources.resource_publish", "resource_publish"),
+        ("resources/<int:resource_id>/unpublish/", "resources.resource_unpublish", "resource_unpublish"),
         ("proxies/", "proxies.proxies", "proxies"),
         ("proxies/<int:proxy_id>/revoke/", "proxies.proxy_revoke", "proxy_revoke"),
     )

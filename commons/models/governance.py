@@ -150,6 +150,7 @@ class ProposalKind(models.TextChoices):
     CHOICE = "choice", _("choice among options")
     RULES = "rules_change", _("change of the decision rules")
     REGISTRATION = "registration", _("registration of a protocol version")
+    RESOURCE = "resource", _("publication of a resource")
 
 
 #: The kinds whose proposals carry options to grade (their rule is a majority judgment).
@@ -161,10 +162,11 @@ TARGETED_KINDS = (ProposalKind.REGISTRATION,)
 #: The kinds that put an area under governance by their mere presence in the bureau's table: with a
 #: line for « codebook change », renames, moves, merges and definitions of codes go to a vote; with
 #: one for « membership », invitations and exclusions do. A new bureau has neither (its codebook and
-#: membership stay free); an adopted « change of the decision rules » adds or removes the line. Their
-#: proposals carry the exact change (`Proposal.payload`) and are made from the codebook or members
-#: page, not from the free new-proposal form (`commons.changes`).
-SWITCH_KINDS = (ProposalKind.CODEBOOK, ProposalKind.MEMBERSHIP)
+#: membership stay free); an adopted « change of the decision rules » adds or removes the line. With a
+#: line for « publication of a resource », a resource of the public inventory is published only by vote.
+#: Their proposals carry the exact change (`Proposal.payload`) and are made from the codebook, members
+#: or resources page, not from the free new-proposal form (`commons.changes`).
+SWITCH_KINDS = (ProposalKind.CODEBOOK, ProposalKind.MEMBERSHIP, ProposalKind.RESOURCE)
 
 
 class KindRule(models.Model):

@@ -1,33 +1,95 @@
-"""The public face of a study: its page (public part + the team's part) and the AI tool registry.
+"""The public face of a study: its page (public part + the team's part) and the AI systems registry.
 
-Public: the study's question and context, and for every AI tool of the registry the number of
-this study's observations mentioning it — counts only, and only of consented observations (a
-collective that withdraws its consent leaves the counts at once). The team also sees the links to
-its pages and the bureau's collectives with their consent; outsiders never see a real name.
+Public: the study's question and context; the registry of AI systems (`studies.registry`): every
+tool's facts, counts of this study's consented observations only (a collective that withdraws its
+consent leaves the counts at once), quotes already published in adopted reports, CSV and JSON
+downloads. The team also sees the links to its pages and the bureau's collectives with their
+consent; outsiders never see a real name.
 """
 
 from __future__ import annotations
 
-from django.db.models import Count, Max, Q
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.db.models import Max
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext
 
+from commons import page_cache
+from commons.spreadsheets import csv_response
 from participants.models import Collective, ConsentScope
 
-from .. import permissions
-from ..models import AITool, Interview, Observation, ProtocolPage, StudyPage
+from .. import permissions, registry
+from ..models import AITool, Hosting, Interview, Observation, ProtocolPage, StudyPage
+from ..models.observations import Purpose
 
 
 @permissions.public
+@page_cache.cacheable(quotes=True)
 def ai_tools(request: HttpRequest, study: StudyPage) -> HttpResponse:
-    """Every tool of the registry with its count of the study's consented observations (counts only)."""
-    consented = Observation.objects.consented().filter(study=study).values("pk")
-    tools = AITool.objects.annotate(
-        mentions=Count("observations", filter=Q(observations__in=consented), distinct=True)
-    ).order_by("name")
-    context = {"page": study, "self": study, "tools": tools}
+    """The public registry: every tool's facts and its count of the study's consented observations,
+    filtered by hosting, openness and purpose (an unknown filter is reported and left out)."""
+    filters, errors = registry.Filters.from_query(request.GET)
+    tools = registry.tools(study, filters)
+    context = {
+        "page": study,
+        "self": study,
+        "tools": tools,
+        "filters": filters,
+        "filter_errors": errors,
+        "hosting_choices": Hosting.choices,
+        "purpose_choices": Purpose.choices,
+        "total": sum(tool.mentions for tool in tools),
+    }
     return render(request, "studies/registry.html", context)
+
+
+@permissions.public
+@page_cache.cacheable(quotes=True)
+def ai_tool_detail(request: HttpRequest, study: StudyPage, tool_id: int) -> HttpResponse:
+    """One system's page: its facts, the study's consented observations of it by purpose and by kind
+    of collective, and the quotes of the study's adopted reports that concern it."""
+    tool = get_object_or_404(AITool, pk=tool_id)
+    tool.mentions = registry.consented_observations(study).filter(ai_tools=tool).count()
+    context = {
+        "page": study,
+        "self": study,
+        "tool": tool,
+        "by_purpose": registry.by_purpose(study, [tool.pk]).get(tool.pk, []),
+        "by_kind": registry.by_collective_kind(study, [tool.pk]).get(tool.pk, []),
+        "quotes": registry.published_quotes(study, tool, request),
+    }
+    return render(request, "studies/registry_tool.html", context)
+
+
+def _filename(study: StudyPage, extension: str) -> str:
+    return f"registre-ia-{slugify(study.slug) or study.pk}.{extension}"
+
+
+@permissions.public
+def ai_tools_csv(request: HttpRequest, study: StudyPage) -> HttpResponse:
+    """The registry as CSV (through `commons.spreadsheets`), with the filters of the page."""
+    filters, _errors = registry.Filters.from_query(request.GET)
+    return csv_response(_filename(study, "csv"), registry.csv_rows(study, filters))
+
+
+@permissions.public
+def ai_tools_json(request: HttpRequest, study: StudyPage) -> HttpResponse:
+    """The registry as JSON, with the filters of the page."""
+    filters, _errors = registry.Filters.from_query(request.GET)
+    data = {
+        "study": study.title,
+        "note": gettext(
+            "Counts of the study's observations whose collective consents today; no observation itself."
+        ),
+        "filters": {k: v for k, v in (("hosting", filters.hosting), ("openness", filters.openness),
+                                      ("purpose", filters.purpose)) if v},  # fmt: skip
+        "tools": registry.records(study, filters),
+    }
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="{_filename(study, "json")}"'
+    return response
 
 
 def _consent_states(collective: Collective, now) -> list[tuple[str, str]]:

@@ -25,7 +25,7 @@ from django.utils.translation import override
 
 from bec_site.models import HomePage
 from commons import actions
-from commons.models import BureauPage, College, DecisionRule, Invitation, Membership, Proposal, Role
+from commons.models import BureauPage, College, DecisionRule, Invitation, Membership, Proposal, Resource, Role
 from commons.models.governance import Method
 from commons.permissions import COORDINATORS_ONLY, MEMBERS_ONLY, VOTERS_ONLY
 from participants.models import LeaveRequest, MemberProfile
@@ -88,6 +88,15 @@ EXPECTED = {
     ("decision_verify", "GET"): PUBLIC,
     ("decision_csv", "GET"): PUBLIC,
     ("feed", "GET"): PUBLIC,  # the Atom feed of reports and decisions
+    # Resources (issue 18): public list and feed; voting members propose; coordinators publish.
+    ("resources", "GET"): PUBLIC,
+    ("resource_feed", "GET"): PUBLIC,
+    ("resource_new", "GET"): VOTERS_READ,
+    ("resource_new", "POST"): VOTERS_WRITE,
+    ("resource_publish", "GET"): COORDINATORS_READ | {"coordinator": 405},
+    ("resource_publish", "POST"): COORDINATORS_WRITE,
+    ("resource_unpublish", "GET"): COORDINATORS_READ | {"coordinator": 405},
+    ("resource_unpublish", "POST"): COORDINATORS_WRITE,
     # Proxies: the coordinator is the holder named in the POST (a proxy to oneself is refused), and
     # the proxy to revoke is the member's (another's is not found).
     ("proxies", "GET"): VOTERS_READ,
@@ -97,7 +106,7 @@ EXPECTED = {
 }
 #: Routes that only read: their GET is walked, a POST to them is not a case of its own.
 READ_ONLY = {"index_route", "members", "proposal_list", "proposal_detail", "decision_register",
-             "decision_verify", "decision_csv", "feed"}
+             "decision_verify", "decision_csv", "feed", "resources", "resource_feed"}
 
 ROUTES = [route.name for route in BureauPage.get_subpage_urls()]
 CASES = [(name, "GET") for name in ROUTES] + [(name, "POST") for name in ROUTES if name not in READ_ONLY]
@@ -147,6 +156,8 @@ def world(django_db_setup, django_db_blocker):
         target = Membership.objects.get(user=people["member"], bureau=bureau)
         proxy = actions.give_proxy(bureau, people["member"], people["coordinator"])
         LeaveRequest.objects.create(user=people["member"])  # the member asked to leave the platform
+        resource = Resource.objects.create(bureau=bureau, title="Guide", kind="guide", summary="Utile.",
+                                           url="https://example.org/guide")
         later = timezone.localtime(running.closes_at + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
         routes = {  # route name -> (URL keyword arguments, POST data)
             "invite": ({}, {"email": "nouvelle@example.org", "role": Role.MEMBER, "college": college.pk}),
@@ -169,6 +180,11 @@ def world(django_db_setup, django_db_blocker):
             "proposal_close": ({"proposal_id": running.pk}, {"reason": "Tout le monde s'est exprimé."}),
             "proxies": ({}, {"holder": people["coordinator"].pk}),
             "proxy_revoke": ({"proxy_id": proxy.pk}, {}),
+            "resource_new": ({}, {"title": "Outil", "kind": "tool", "summary": "Pratique.",
+                                  "url": "https://example.org/outil", "language": "fr", "audience": "everyone",
+                                  "themes": "sobriété"}),
+            "resource_publish": ({"resource_id": resource.pk}, {}),
+            "resource_unpublish": ({"resource_id": resource.pk}, {}),
         }
         yield {"bureau": bureau, "people": people, "routes": routes}
         transaction.set_rollback(True)

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from commons import demo
 from commons.models import BureauPage, Proposal
 from studies import demo as studies_demo
-from studies.models import Excerpt, Interview, StudyPage
+from studies.models import AITool, Excerpt, Interview, StudyPage
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -48,6 +48,9 @@ def demo_site(live_server) -> dict[str, str]:
         "interviews": f"{study.url}interviews/",
         "interview": f"{study.url}interviews/{interview.pk}/",
         "ai tools": f"{study.url}ai-tools/",
+        "ai system": f"{study.url}ai-tools/{AITool.objects.order_by('name').first().pk}/",
+        "resources": f"{bureau.url}resources/",
+        "new resource": f"{bureau.url}resources/new/",
         "exchanges": f"{study.url}exchange/",
         "erasures": f"{study.url}erasures/",
         "report": f"{study.url}premiers-constats/",

@@ -25,7 +25,7 @@ from wagtail.models import ModelLogEntry
 
 from commons import actions
 from commons.data_export import EXPORT_ACTION, build_member_archive
-from commons.models import Comment, Invitation, Role
+from commons.models import Comment, Invitation, Resource, Role
 from participants.data_export import sections
 from participants.models import ConsentForm, ConsentRecord, Informant
 from studies.models import Code, Document, ErasureRecord, Excerpt, Interview, Memo, Observation, ProtocolPage
@@ -33,7 +33,7 @@ from tests.conftest import client_for, protocol_body
 
 SECTIONS = (
     "profil", "consentements_saisis", "adhesions", "invitations_envoyees", "propositions", "votes",
-    "listes_electorales", "historique_des_votes", "commentaires", "procurations", "observations", "entretiens", "extraits_codes",
+    "listes_electorales", "historique_des_votes", "commentaires", "procurations", "ressources_proposees", "observations", "entretiens", "extraits_codes",
     "memos", "documents_importes", "versions_publiees", "effacements_realises",
 )
 #: Strings that belong to other people: none may be in the subject's archive.
@@ -70,6 +70,8 @@ def _fill(bureau, study, make_person, make_collective, subject=None, *, copies: 
         actions.cast_ballot(proposal, other, choice="for", reason="raison-de-l-autre")
         Comment.objects.create(proposal=proposal, author=subject, body="=HYPERLINK(\"x\") mon commentaire")
         Comment.objects.create(proposal=proposal, author=other, body="commentaire-autrui")
+        Resource.objects.create(bureau=bureau, title=f"Ressource {n} du sujet", kind="guide", summary="Utile.",
+                                url="https://example.org/r", proposed_by=subject)
         observation = Observation.objects.create(
             study=study, collective=collective, observer=subject, setting="meeting", title=f"Note {n}",
             body="Une note de terrain du sujet, assez longue pour un extrait.",
@@ -128,7 +130,7 @@ def test_archive_holds_every_kind_of_the_members_data(world):
         "profil": 1, "adhesions": 1, "invitations_envoyees": 1, "propositions": 1, "votes": 1,
         "historique_des_votes": 2, "commentaires": 1, "procurations": 1, "observations": 1, "entretiens": 1,
         "extraits_codes": 1, "memos": 1, "listes_electorales": 1, "documents_importes": 1, "versions_publiees": 1,
-        "effacements_realises": 1, "consentements_saisis": 1,
+        "effacements_realises": 1, "consentements_saisis": 1, "ressources_proposees": 1,
     }
     rows = {name: section["rows"] for name, section in data["sections"].items()}
     assert rows["profil"][0]["email"] == "sujet@example.org"

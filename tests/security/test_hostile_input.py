@@ -29,8 +29,8 @@ from django.urls import NoReverseMatch, get_resolver, reverse
 from bec_site.models import HomePage
 from commons import actions as governance
 from commons import demo as commons_demo
-from commons import demo_governance
-from commons.models import BureauPage, Membership, Proposal, Proxy, Role
+from commons import demo_governance, demo_resources
+from commons.models import BureauPage, Membership, Proposal, Proxy, Resource, Role
 from commons.models.governance import ProposalKind, ProposalOption, Status
 from participants.models import Collective, ConsentForm, ConsentRecord, Informant, MemberProfile
 from studies import demo as studies_demo
@@ -161,6 +161,8 @@ def site(django_db_setup, django_db_blocker):
         study = studies_demo.build(bureau)
         protocol = demo_protocol.build(study)
         report = demo_report.build(study)
+        published = demo_resources.build(bureau)[0]  # issue 18: the resources, one of them still proposed
+        proposed = Resource.objects.filter(bureau=bureau, status="proposed").first()
         draft = governance.create_proposal(
             bureau, users["member"], title="Brouillon", body="Un brouillon.", kind=ProposalKind.FREE,
             rule=bureau.decision_rules.first(),
@@ -205,6 +207,9 @@ def site(django_db_setup, django_db_blocker):
             # The erasure confirmations (issue 16): a collective and an informant of the bureau.
             "collective:party_id": [{"party_id": observation.collective_id}],
             "informant:party_id": [{"party_id": interview.informant_id}],
+            # Issue 18: a published and a proposed resource; a system of the AI registry.
+            "resource_id": [{"resource_id": published.pk}, {"resource_id": proposed.pk}],
+            "tool_id": [{"tool_id": AITool.objects.order_by("pk").first().pk}],
         }
         urls = [*_route_urls(bureau, ids), *_route_urls(study, ids), *_route_urls(protocol, ids),
                 *_route_urls(report, ids)]

@@ -25,6 +25,7 @@ from bec_site.models import HomePage
 from commons.models import BureauPage, College, Membership, Role
 from participants.models import Collective, ConsentForm, ConsentRecord, ConsentScope, Informant, MemberProfile
 from studies.models import (
+    AITool,
     Code,
     Document,
     Excerpt,
@@ -55,6 +56,10 @@ COORDINATORS_BAD_WRITE = {**_OUTSIDE, "observer": 403, "member": 403, "coordinat
 STUDY_ROUTES: dict[str, tuple[dict, dict | None]] = {
     "index_route": (PUBLIC, None),  # the study's own page (Wagtail's default route)
     "ai_tools": (PUBLIC, None),
+    # The AI systems registry (issue 18): public, its system pages and downloads too.
+    "ai_tools_csv": (PUBLIC, None),
+    "ai_tools_json": (PUBLIC, None),
+    "ai_tool_detail": (PUBLIC, None),
     "observation_list": (TEAM, None),
     "observation_create": (CONTRIBUTORS, BAD_WRITE),
     "observation_detail": (TEAM, BAD_WRITE),  # POST without a known action: 400
@@ -187,6 +192,8 @@ def world(django_db_setup, django_db_blocker):
             study=study, informant=informant, interviewer=member, title="Entretien", mode="video",
             transcript="On rédige les demandes avec ChatGPT.",
         )
+        tool = AITool.objects.create(name="Outil des routes")
+        observation.ai_tools.add(tool)
         document = Document.objects.create(study=study, title="Document importé", plain_text="Un texte importé.")
         code = Code.objects.create(study=study, name="usages", slug="usages")
         excerpts = {}
@@ -208,7 +215,7 @@ def world(django_db_setup, django_db_blocker):
         report.refresh_from_db()
         yield {
             "people": people, "study": study, "protocol": protocol, "report": report, "observation": observation,
-            "interview": interview, "document": document, "code": code, "excerpts": excerpts,
+            "interview": interview, "document": document, "code": code, "excerpts": excerpts, "tool": tool,
         }
         transaction.set_rollback(True)
 
@@ -236,6 +243,7 @@ def _study_args(name: str, world: dict) -> list:
         "code_memo": [code.pk],
         "erase_collective": [observation.collective_id],
         "erase_informant": [interview.informant_id],
+        "ai_tool_detail": [world["tool"].pk],
     }.get(name, [])
 
 

@@ -22,7 +22,7 @@ class Command(BaseCommand):
 
     def _load(self) -> None:
         from commons import demo as commons_demo
-        from commons import demo_governance
+        from commons import demo_governance, demo_resources
         from studies import demo as studies_demo
         from studies import demo_codebook, demo_erasure, demo_protocol, demo_report
 
@@ -41,6 +41,7 @@ class Command(BaseCommand):
             demo_codebook.build(bureau, study)
             report = demo_report.build(study)
         erased = demo_erasure.build(study)
+        resources = demo_resources.build(bureau)
         self.stdout.write(self.style.SUCCESS(
             _("Demo bureau: %(title)s — %(url)s") % {"title": bureau.title, "url": bureau.url}
         ))
@@ -94,6 +95,14 @@ class Command(BaseCommand):
         self.stdout.write(
             _("Proxies: Hugo votes for Inès on the open vote about the Mezzanine (log in as Hugo) — %(url)s")
             % {"url": bureau.url + bureau.reverse_subpage("proxies")}
+        )
+        self.stdout.write(
+            _("Resources: %(count)s published, one proposed — %(url)s")
+            % {"count": len(resources), "url": bureau.url + bureau.reverse_subpage("resources")}
+        )
+        self.stdout.write(
+            _("AI systems registry: %(count)s systems, CSV and JSON downloads — %(url)s")
+            % {"count": studies_demo.AITool.objects.count(), "url": study.url + study.reverse_subpage("ai_tools")}
         )
         self.stdout.write(_("Pending invitation: julie.roux@bec-demo.fr (the bureau's « Members » page)."))
         self.stdout.write(_("Emails (invitations, verification) are printed in this terminal."))
