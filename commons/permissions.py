@@ -98,6 +98,16 @@ def can_edit_pages(user: User, bureau: BureauPage, membership: object = UNSET) -
     return is_platform_admin(user) or can_vote(user, bureau, membership)
 
 
+def can_view_library(user: User, bureau: BureauPage, membership: object = UNSET) -> bool:
+    """The library (references, the team's readings) is for the bureau's members, observers included."""
+    return is_member(user, bureau, membership)
+
+
+def can_manage_library(user: User, bureau: BureauPage, membership: object = UNSET) -> bool:
+    """Coordinators and members import references (observers read the library)."""
+    return can_edit_pages(user, bureau, membership)
+
+
 # --- Proposals, votes and the decision register ---------------------------------------------------
 #
 # Proposals are internal to the bureau: every active member reads them, observers included (they
@@ -227,6 +237,11 @@ member_required = bureau_access(is_member)
 coordinator_required = bureau_access(can_manage_members, message=COORDINATORS_ONLY)
 #: Those who run votes: open a draft, extend or withdraw a vote.
 vote_runner_required = bureau_access(can_run_votes, message=COORDINATORS_ONLY)
+#: The bureau's library: members read it, voting members import into it.
+library_required = bureau_access(can_view_library)
+library_writer_required = bureau_access(
+    can_manage_library, message=_("Observers read the library; members and coordinators add to it.")
+)
 #: Anyone, anonymous visitors included: the decision register is public (`can_view_register`).
 public_register = bureau_access(can_view_register)
 

@@ -18,8 +18,9 @@ from django.utils.translation import gettext as _
 from ..models.library import KEY_MAX, Reference, normalise_doi, normalise_title
 from .formats import FormatError, Parsed, format_for, parse
 
-#: Largest file read (a library of a few thousand references is well under 1 MB in any format).
-MAX_BYTES = 5 * 1024 * 1024
+#: Largest file read: about two thousand references with their abstracts, under Django's 2.5 MB limit on
+#: a form field (the preview sends the file back with the confirmation).
+MAX_BYTES = 2 * 1024 * 1024
 #: Most records one import adds.
 MAX_RECORDS = 5000
 
@@ -59,17 +60,22 @@ class Plan:
         return [row for row in self.new if row.key != row.record["key"]]
 
 
+def check_size(size: int) -> None:
+    """Refuse a file over `MAX_BYTES` (before reading it, when its size is known)."""
+    if size > MAX_BYTES:
+        raise LibraryImportError(
+            _("This file is too large (%(size)s MB): the limit is %(limit)s MB.")
+            % {"size": round(size / 1024 / 1024, 1), "limit": MAX_BYTES // 1024 // 1024}
+        )
+
+
 def read_file(name: str, data: bytes) -> tuple[str, str]:
     """(format, text) of an uploaded file, or `LibraryImportError` saying why it is refused."""
     try:
         fmt = format_for(name or "")
     except FormatError as error:
         raise LibraryImportError(str(error)) from error
-    if len(data) > MAX_BYTES:
-        raise LibraryImportError(
-            _("This file is too large (%(size)s MB): the limit is %(limit)s MB.")
-            % {"size": round(len(data) / 1024 / 1024, 1), "limit": MAX_BYTES // 1024 // 1024}
-        )
+    check_size(len(data))
     if not data.strip():
         raise LibraryImportError(_("This file is empty."))
     try:
