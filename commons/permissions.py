@@ -200,6 +200,7 @@ MEMBERS_ONLY = _("This page is reserved for the bureau's members.")
 #: What a member whose role does not allow the action reads, unless the guard says more.
 VOTERS_ONLY = _("Observers follow the bureau's votes without voting or proposing.")
 COORDINATORS_ONLY = _("This is for the bureau's coordinators.")
+LIBRARY_WRITERS_ONLY = _("Observers read the library; members and coordinators add to it.")
 
 
 def deny(request: HttpRequest, bureau: BureauPage, message: str | None = None) -> HttpResponse:
@@ -239,9 +240,7 @@ coordinator_required = bureau_access(can_manage_members, message=COORDINATORS_ON
 vote_runner_required = bureau_access(can_run_votes, message=COORDINATORS_ONLY)
 #: The bureau's library: members read it, voting members import into it.
 library_required = bureau_access(can_view_library)
-library_writer_required = bureau_access(
-    can_manage_library, message=_("Observers read the library; members and coordinators add to it.")
-)
+library_writer_required = bureau_access(can_manage_library, message=LIBRARY_WRITERS_ONLY)
 #: Anyone, anonymous visitors included: the decision register is public (`can_view_register`).
 public_register = bureau_access(can_view_register)
 
