@@ -427,8 +427,11 @@ def from_csl(item: dict) -> dict | None:
             if kept:
                 authors.append(kept)
     kind = _csl_text(item.get("type"))
+    key = _csl_text(item.get("citation-key") or item.get("id"))
+    if "://" in key:  # Zotero's item URI, not a citation key: one is made from author, year and title
+        key = ""
     return _clean({
-        "key": _csl_text(item.get("citation-key") or item.get("id")),
+        "key": key,
         "kind": kind if kind in ReferenceType.values else "document",
         "authors": authors,
         "title": title,
