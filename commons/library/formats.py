@@ -381,6 +381,8 @@ def parse_csl_json(text: str) -> Parsed:
     parsed = Parsed()
     try:
         data = json.loads(text)
+    except RecursionError as error:  # "[[[[…" nested deeper than Python's stack: hostile, not JSON we read
+        raise FormatError(_("This is not a CSL-JSON file: it is nested too deeply.")) from error
     except json.JSONDecodeError as error:
         raise FormatError(
             _("This is not a CSL-JSON file (line %(line)s: %(error)s).")

@@ -96,6 +96,9 @@ def plan_import(bureau, fmt: str, text: str) -> Plan:
         parsed: Parsed = parse(text, fmt)
     except FormatError as error:
         raise LibraryImportError(str(error)) from error
+    except (ValueError, TypeError, KeyError, IndexError, RecursionError) as error:
+        # A parser tripping on input it was not written for: the file is refused, never a 500.
+        raise LibraryImportError(_("This file could not be read as %(format)s.") % {"format": fmt}) from error
     if len(parsed.records) > MAX_RECORDS:
         raise LibraryImportError(
             _("This file holds %(count)s records: at most %(limit)s are imported at once.")
