@@ -6,7 +6,7 @@ membership model and `commons.voting` what is allowed, and leave state changes t
 `commons.actions`. Import them from here: ``from commons.forms import ProposalForm``.
 """
 
-from .library import LibraryFilterForm, ReferenceConfirmForm, ReferenceImportForm
+from .library import LibraryFilterForm, ReferenceConfirmForm, ReferenceForm, ReferenceImportForm
 from .members import InvitationForm, MembershipForm
 from .proposals import (
     DATETIME_LOCAL_FORMATS,
@@ -31,6 +31,7 @@ __all__ = [
     "InvitationForm",
     "LibraryFilterForm",
     "ReferenceConfirmForm",
+    "ReferenceForm",
     "ReferenceImportForm",
     "MembershipForm",
     "OpenForm",

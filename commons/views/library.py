@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from .. import permissions
-from ..forms import LibraryFilterForm, ReferenceConfirmForm, ReferenceImportForm
+from ..forms import LibraryFilterForm, ReferenceConfirmForm, ReferenceForm, ReferenceImportForm
 from ..library.importing import (
     LibraryImportError,
     apply_import,
@@ -99,7 +99,13 @@ def reference_detail(request: HttpRequest, bureau: BureauPage, reference_id: int
     for reading in readings:
         reading.codes = codes.get(reading.pk, [])
         reading.url = reading.study.url + reading.study.reverse_subpage("reading_detail", args=[reading.pk])
-    context = {"page": bureau, "self": bureau, "reference": reference, "readings": readings}
+    context = {
+        "page": bureau,
+        "self": bureau,
+        "reference": reference,
+        "readings": readings,
+        "can_edit": permissions.can_manage_library(request.user, bureau),
+    }
     return render(request, "commons/library/detail.html", context)
 
 
@@ -148,6 +154,29 @@ def import_references(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
     context["plan"] = plan
     context["confirm"] = ReferenceConfirmForm(initial={"name": upload.name, "text": text})
     return render(request, "commons/library/import.html", context)
+
+
+@permissions.library_writer_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def reference_edit(request: HttpRequest, bureau: BureauPage, reference_id: int | None = None) -> HttpResponse:
+    """Add a reference by hand, or correct one (its key too: texts citing the old key show it unknown)."""
+    reference = None
+    if reference_id is not None:
+        reference = Reference.objects.filter(bureau=bureau, pk=reference_id).first()
+        if reference is None:
+            raise Http404(_("No such reference in this library."))
+    form = ReferenceForm(request.POST or None, instance=reference, bureau=bureau)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save(commit=False)
+        saved.bureau = bureau
+        if reference is None:
+            saved.added_by = request.user
+        saved.save()
+        messages.success(request, _("Reference saved: cite it as [@%(key)s].") % {"key": saved.key})
+        return redirect(f"{_library_url(bureau)}{saved.pk}/")
+    status = 400 if request.method == "POST" else 200
+    context = {"page": bureau, "self": bureau, "form": form, "reference": reference}
+    return render(request, "commons/library/form.html", context, status=status)
 
 
 @permissions.library_required

@@ -287,3 +287,22 @@ def test_the_bureau_page_links_to_the_library_for_members_only(client, bureau, p
     assert _url(bureau, "library") not in client.get(bureau.url).content.decode()
     client_for(client, people["observer"])
     assert _url(bureau, "library") in client.get(bureau.url).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_reference_added_and_corrected_by_hand(client, bureau, people):
+    client_for(client, people["member"])
+    data = {"key": "martin2024", "kind": "book", "title": "Un livre (exemple)", "year": "2024",
+            "authors_text": "Martin, Claire\nCollectif d'exemple\n"}
+    response = client.post(_url(bureau, "reference_new"), data)
+    assert response.status_code == 302
+    reference = Reference.objects.get(bureau=bureau, key="martin2024")
+    assert reference.authors == [{"family": "Martin", "given": "Claire"}, {"literal": "Collectif d'exemple"}]
+    for bad, message in ((dict(data, key="MARTIN2024"), "déjà prise"), (dict(data, key="avec espace"), "sans espace"),
+                         (dict(data, key="autre", year="99999"), "entre 1000 et 2999")):
+        response = client.post(_url(bureau, "reference_new"), bad)
+        assert response.status_code == 400 and message in response.content.decode()
+    response = client.post(_url(bureau, "reference_edit", reference_id=reference.pk), dict(data, title="Corrigé"))
+    assert response.status_code == 302
+    reference.refresh_from_db()
+    assert reference.title == "Corrigé" and Reference.objects.count() == 1

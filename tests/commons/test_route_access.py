@@ -107,6 +107,12 @@ EXPECTED = {
     ("library_export_ris", "GET"): MEMBERS_READ,
     ("library_export_json", "GET"): MEMBERS_READ,
     ("library_import", "GET"): MEMBERS_READ | {"observer": NOT_A_LIBRARY_WRITER},
+    ("reference_new", "GET"): MEMBERS_READ | {"observer": NOT_A_LIBRARY_WRITER},
+    ("reference_new", "POST"): MEMBERS_READ | {"observer": NOT_A_LIBRARY_WRITER, "member": DONE,
+                                               "coordinator": DONE},
+    ("reference_edit", "GET"): MEMBERS_READ | {"observer": NOT_A_LIBRARY_WRITER},
+    ("reference_edit", "POST"): MEMBERS_READ | {"observer": NOT_A_LIBRARY_WRITER, "member": DONE,
+                                                "coordinator": DONE},
     ("library_import", "POST"): MEMBERS_READ | {"observer": NOT_A_LIBRARY_WRITER, "member": 400,
                                                 "coordinator": 400},
     # Proxies: the coordinator is the holder named in the POST (a proxy to oneself is refused), and
@@ -173,6 +179,9 @@ def world(django_db_setup, django_db_blocker):
         reference = Reference.objects.create(bureau=bureau, key="doe2024", title="Un exemple", year=2024)
         routes = {  # route name -> (URL keyword arguments, POST data)
             "reference_detail": ({"reference_id": reference.pk}, {}),
+            "reference_edit": ({"reference_id": reference.pk}, {"key": "doe2024", "kind": "book", "title": "Revu",
+                                                                "authors_text": "Doe, Jane"}),
+            "reference_new": ({}, {"key": "neuf2025", "kind": "book", "title": "Neuf", "year": "2025"}),
             "invite": ({}, {"email": "nouvelle@example.org", "role": Role.MEMBER, "college": college.pk}),
             "edit_membership": ({"membership_id": target.pk},
                                 {f"m{target.pk}-role": Role.MEMBER, f"m{target.pk}-college": college.pk}),
