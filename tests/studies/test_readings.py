@@ -153,3 +153,20 @@ def test_the_protocol_cites_the_library(client, bureau, study, people, make_prot
     for i in range(30):
         _reference(bureau, key=f"autre{i}", title=f"Autre {i}")
     assert count_queries(client, protocol.url) == small
+
+
+def test_the_reading_list_query_count_does_not_grow(client, bureau, study, people):
+    client_for(client, people["observer"])
+    url = _url(study, "reading_list")
+
+    def add(n: int) -> None:
+        for i in range(Reading.objects.count(), Reading.objects.count() + n):
+            reading = Reading.objects.create(study=study, reference=_reference(bureau, key=f"k{i}"), title=f"L{i}",
+                                             notes=ABSTRACT)
+            Excerpt.objects.create(reading=reading, start=0, end=3, text=ABSTRACT[:3])
+
+    add(2)
+    small = count_queries(client, url)
+    add(20)
+    assert count_queries(client, url) == small
+    assert "L21" in client.get(url).content.decode()

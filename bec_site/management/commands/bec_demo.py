@@ -22,9 +22,8 @@ class Command(BaseCommand):
 
     def _load(self) -> None:
         from commons import demo as commons_demo
-        from commons import demo_governance
+        from commons import demo_governance, demo_library
         from studies import demo as studies_demo
-        from commons import demo_library
         from studies import demo_codebook, demo_erasure, demo_protocol, demo_readings, demo_report
 
         home = HomePage.objects.first()
