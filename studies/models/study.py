@@ -74,6 +74,10 @@ class StudyPage(DeclaredRoutesMixin, Page):
         """The owning BureauPage (the parent page)."""
         return self.get_parent().specific
 
+    def citation_bureau(self):
+        """Its context may cite the bureau's library (`commons.fields.MarkdownField`)."""
+        return self.bureau if self.path and self.depth and self.depth > 1 else None
+
     # --- Routes; each view states who may use it (`studies.permissions`). ---
     routes = page_routes(
         "studies.views",

@@ -170,3 +170,10 @@ def test_the_reading_list_query_count_does_not_grow(client, bureau, study, peopl
     add(20)
     assert count_queries(client, url) == small
     assert "L21" in client.get(url).content.decode()
+
+
+def test_the_study_context_cites_the_library(bureau, study):
+    _reference(bureau)
+    study.context = "Voir [@dupont2023]."
+    study.save()
+    assert "(Dupont, 2023)" in study.context_html and 'id="ref-dupont2023"' in study.context_html
