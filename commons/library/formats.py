@@ -88,6 +88,8 @@ def _clean(record: dict) -> dict:
     out["abstract"] = out["abstract"].strip()
     out["authors"] = [a for a in (record.get("authors") or []) if isinstance(a, dict) and any(a.values())]
     out["year"] = record.get("year") if isinstance(record.get("year"), int) else _year(record.get("year"))
+    if not re.match(r"^https?://", out["url"], re.IGNORECASE):
+        out["url"] = ""  # only web addresses: a « javascript: » link from a file must never reach a page
     if out["kind"] not in ReferenceType.values:
         out["kind"] = ReferenceType.DOCUMENT
     if not out["key"]:

@@ -18,6 +18,7 @@ HOSTILE = {
     "binary.ris": bytes(range(256)) * 10,
     "long-line.ris": b"TY  - JOUR\nTI  - " + b"A" * 500_000 + b"\nER  - \n",
     "script.json": b'[{"title": "<script>alert(1)</script>", "type": "book", "id": "a\\"><script>"}]',
+    "javascript-url.bib": b"@misc{js, title={Lien}, url={javascript:alert(1)}}",
     "not-a-list.json": b'"just a string"',
     "items-not-dicts.json": b"[1, null, true, []]",
     "wrong.exe": b"MZ\x90\x00",
@@ -41,5 +42,8 @@ def test_hostile_files_never_break_the_import_page(client, bureau, people, name)
         assert response.status_code == 302
         library = client.get(bureau.url + bureau.reverse_subpage("library")).content.decode()
         assert Reference.objects.exists() and "<script>alert(1)</script>" not in library
+        for reference in Reference.objects.all():
+            detail = client.get(bureau.url + bureau.reverse_subpage("reference_detail", args=[reference.pk]))
+            assert "javascript:" not in detail.content.decode() and "<script>alert" not in detail.content.decode()
     else:
         assert not Reference.objects.exists()
