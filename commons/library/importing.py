@@ -171,7 +171,11 @@ def apply_import(bureau, plan: Plan, user=None) -> list[Reference]:
         reference = Reference(bureau=bureau, added_by=user, **dict(row.record, key=row.key))
         reference.derive()
         rows.append(reference)
-    return Reference.objects.bulk_create(rows, batch_size=500)
+    created = Reference.objects.bulk_create(rows, batch_size=500)
+    from .. import page_cache
+
+    page_cache.changed()  # bulk_create sends no signal; a cached protocol page may cite these keys
+    return created
 
 
 def export(bureau, fmt: str) -> str:

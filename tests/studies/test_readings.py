@@ -177,3 +177,17 @@ def test_the_study_context_cites_the_library(bureau, study):
     study.context = "Voir [@dupont2023]."
     study.save()
     assert "(Dupont, 2023)" in study.context_html and 'id="ref-dupont2023"' in study.context_html
+
+
+def test_an_import_refreshes_a_cached_protocol_page(client, bureau, study, people, make_protocol, settings):
+    """The protocol cites per view and is cached for anonymous visitors: a new reference shows at once."""
+    from commons.library.importing import apply_import, plan_import
+
+    settings.BEC_PAGE_CACHE = True
+    protocol = make_protocol(study, user=people["coordinator"], objectives="<p>Voir [@neuf2025] [@autre2024].</p>")
+    assert "[@neuf2025 ?]" in client.get(protocol.url).content.decode()
+    Reference.objects.bulk_create([Reference(bureau=bureau, key="autre2024", title="Autre", year=2024)])  # no signal
+    assert "[@autre2024 ?]" in client.get(protocol.url).content.decode()  # the cached copy
+    apply_import(bureau, plan_import(bureau, "bibtex", "@book{neuf2025, title={Neuf (exemple)}, author={Neuf, Ana}, year=2025}"))
+    page = client.get(protocol.url).content.decode()
+    assert "(Neuf, 2025)" in page and "[@autre2024 ?]" not in page
