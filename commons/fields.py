@@ -18,7 +18,7 @@ from typing import Any
 from django.core import checks
 from django.db import models
 
-from .markup import render_markdown
+from .markup import render_markdown, render_with_references
 
 
 class MarkdownField(models.TextField):
@@ -36,8 +36,30 @@ class MarkdownField(models.TextField):
 
     def pre_save(self, model_instance: models.Model, add: bool) -> str:
         source = super().pre_save(model_instance, add) or ""
-        setattr(model_instance, self.html_field, str(render_markdown(source)))
+        citer = self.citer(model_instance, source)
+        if citer is not None:
+            setattr(model_instance, self.html_field, str(render_with_references(source, citer)))
+        else:
+            setattr(model_instance, self.html_field, str(render_markdown(source)))
         return source
+
+    @staticmethod
+    def citer(model_instance: models.Model, source: str):
+        """The citer for a text with ``[@`` in it, when its model knows its bureau (`citation_bureau`).
+
+        Citations are resolved when the text is saved, like the rest of its HTML: the text of a
+        proposal is what the bureau votes on, with its references as they were (one query, and only
+        for a text that cites).
+        """
+        bureau_of = getattr(model_instance, "citation_bureau", None)
+        if bureau_of is None or "[@" not in source:
+            return None
+        bureau = bureau_of()
+        if bureau is None:
+            return None
+        from .library.citations import Citer
+
+        return Citer.for_bureau(bureau, [source])
 
     def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
         errors = super().check(**kwargs)

@@ -28,6 +28,12 @@ Content-Security-Policy. Instead of silently dropping ``![alt](url)``, a Markdow
 turns it into an ordinary link whose text is the alt text (or the URL), so the reader can still
 open the image deliberately; that link then goes through the same scheme checks as any link.
 Images that belong on the site are uploaded through Wagtail's image library, not Markdown.
+
+Citations (``[@key]``, `commons.library.citations`): given a ``citations`` citer, the rendered
+Markdown has its citation groups replaced by citeproc-py's HTML *before* bleach runs, so the
+formatted citations and the reference list (`render_references`) are sanitised like everything
+else; the allow-list only adds what they need (``citation`` and ``citation-unknown`` classes, a
+``references`` container, ``ref-<key>`` ids on its items).
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ import re
 import threading
 import xml.etree.ElementTree as etree
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bleach.linkifier import LinkifyFilter, build_url_re
 from bleach.sanitizer import Cleaner
@@ -47,7 +53,11 @@ from markdown.extensions import Extension
 from markdown.extensions.tables import TableExtension
 from markdown.treeprocessors import Treeprocessor
 
-__all__ = ["ALLOWED_PROTOCOLS", "ALLOWED_TAGS", "collapse_whitespace", "plain_text", "render_markdown"]
+if TYPE_CHECKING:
+    from commons.library.citations import Citer
+
+__all__ = ["ALLOWED_PROTOCOLS", "ALLOWED_TAGS", "collapse_whitespace", "plain_text", "render_markdown",
+           "render_references", "render_with_references"]
 
 #: URL schemes allowed in href attributes. Scheme-less URLs (relative paths, ``#fn:1``) are
 #: always kept by bleach: they cannot run script.
@@ -70,6 +80,8 @@ ALLOWED_TAGS: frozenset[str] = frozenset(
 
 # Footnote ids produced by the footnotes extension: "fn:label", "fnref:label", "fnref2:label".
 _FOOTNOTE_ID_RE = re.compile(r"^fn(?:ref\d*)?:[\w.:-]+$")
+# Reference-list item ids produced by the citation step: "ref-<key>".
+_REFERENCE_ID_RE = re.compile(r"^ref-[\w:.#$%+?~/-]{1,100}$")
 _CODE_CLASS_RE = re.compile(r"^language-[\w+#.-]+$")
 _ALIGN_VALUES = frozenset({"left", "right", "center"})
 _SPAN_RE = re.compile(r"^[1-9]\d{0,2}$")
@@ -77,8 +89,9 @@ _START_RE = re.compile(r"^-?\d{1,9}$")
 
 # Exact class values, per tag. Only what footnotes need; code is handled by _CODE_CLASS_RE.
 _FOOTNOTE_CLASSES: dict[str, frozenset[str]] = {
-    "a": frozenset({"footnote-ref", "footnote-backref"}),
-    "div": frozenset({"footnote"}),
+    "a": frozenset({"footnote-ref", "footnote-backref", "citation"}),
+    "div": frozenset({"footnote", "references"}),
+    "em": frozenset({"citation-unknown"}),
 }
 
 
@@ -96,8 +109,14 @@ def _allow_attribute(tag: str, name: str, value: str) -> bool:
         return name == "class" and value in _FOOTNOTE_CLASSES["a"]
     if tag == "div":
         return name == "class" and value in _FOOTNOTE_CLASSES["div"]
-    if tag in ("sup", "li"):
+    if tag == "em":
+        return (name == "class" and value in _FOOTNOTE_CLASSES["em"]) or (
+            name == "title" and len(value) <= 100
+        )
+    if tag == "sup":
         return name == "id" and bool(_FOOTNOTE_ID_RE.match(value))
+    if tag == "li":
+        return name == "id" and bool(_FOOTNOTE_ID_RE.match(value) or _REFERENCE_ID_RE.match(value))
     if tag == "code":
         return name == "class" and bool(_CODE_CLASS_RE.match(value))
     if tag in ("th", "td"):
@@ -223,16 +242,54 @@ def _text_cleaner() -> Cleaner:
     return cleaner
 
 
-def render_markdown(source: str | None) -> SafeString:
+def render_markdown(source: str | None, citations: Citer | None = None) -> SafeString:
     """Render user-written Markdown to sanitized HTML, marked safe for templates.
 
     Empty or ``None`` input gives an empty ``SafeString`` (templates can test it for truth).
     The result is safe to output unescaped: see the module docstring for what is allowed.
+    With `citations`, ``[@key]`` groups are formatted by that page's citer before sanitising (the
+    caller shows the page's reference list with `render_references`).
     """
     if not source:
         return mark_safe("")
     rendered = _markdown().convert(str(source))
+    if citations is not None:
+        rendered = citations.substitute(rendered)
     return mark_safe(_cleaner().clean(rendered))
+
+
+def render_references(citations: Citer | None) -> SafeString:
+    """The reference list of what `citations` formatted so far, sanitised (empty if nothing was cited)."""
+    if citations is None:
+        return mark_safe("")
+    return mark_safe(_cleaner().clean(citations.bibliography_html()))
+
+
+def render_with_references(source: str | None, citations: Citer | None) -> SafeString:
+    """A text standing alone (a proposal, a charter): its citations, then its own reference list."""
+    if citations is None:
+        return render_markdown(source)
+    body = render_markdown(source, citations)
+    return mark_safe(body + render_references(citations))
+
+
+def cite_rich_text(value: Any, citations: Citer | None) -> Any:
+    """Wagtail rich text (the protocol's sections) with its ``[@key]`` citations formatted.
+
+    The rich text's own HTML comes from Wagtail's editor and renderer (trusted as Wagtail trusts
+    it); only the citations are added, and each one goes through the same cleaner as Markdown.
+    """
+    if citations is None:
+        return value
+    text = str(value)
+    if "[@" not in text:
+        return value
+    from commons.library.citations import CITATION_RE
+
+    def one(match: re.Match) -> str:
+        return _cleaner().clean(citations.substitute(match.group(0)))
+
+    return mark_safe(CITATION_RE.sub(one, text))  # noqa: S308 - the added parts are sanitised above
 
 
 _WHITESPACE_RE = re.compile(r"\s+")

@@ -98,6 +98,16 @@ def can_edit_pages(user: User, bureau: BureauPage, membership: object = UNSET) -
     return is_platform_admin(user) or can_vote(user, bureau, membership)
 
 
+def can_view_library(user: User, bureau: BureauPage, membership: object = UNSET) -> bool:
+    """The library (references, the team's readings) is for the bureau's members, observers included."""
+    return is_member(user, bureau, membership)
+
+
+def can_manage_library(user: User, bureau: BureauPage, membership: object = UNSET) -> bool:
+    """Coordinators and members import references (observers read the library)."""
+    return can_edit_pages(user, bureau, membership)
+
+
 # --- Proposals, votes and the decision register ---------------------------------------------------
 #
 # Proposals are internal to the bureau: every active member reads them, observers included (they
@@ -195,6 +205,7 @@ MEMBERS_ONLY = _("This page is reserved for the bureau's members.")
 #: What a member whose role does not allow the action reads, unless the guard says more.
 VOTERS_ONLY = _("Observers follow the bureau's votes without voting or proposing.")
 COORDINATORS_ONLY = _("This is for the bureau's coordinators.")
+LIBRARY_WRITERS_ONLY = _("Observers read the library; members and coordinators add to it.")
 
 
 def deny(request: HttpRequest, bureau: BureauPage, message: str | None = None) -> HttpResponse:
@@ -232,6 +243,9 @@ member_required = bureau_access(is_member)
 coordinator_required = bureau_access(can_manage_members, message=COORDINATORS_ONLY)
 #: Those who run votes: open a draft, extend or withdraw a vote.
 vote_runner_required = bureau_access(can_run_votes, message=COORDINATORS_ONLY)
+#: The bureau's library: members read it, voting members import into it.
+library_required = bureau_access(can_view_library)
+library_writer_required = bureau_access(can_manage_library, message=LIBRARY_WRITERS_ONLY)
 #: Anyone, anonymous visitors included: the decision register is public (`can_view_register`).
 public_register = bureau_access(can_view_register)
 #: Anyone: the published resources and their feed (`can_view_resources`).

@@ -49,13 +49,14 @@ def cancel_on_withdrawal(sender, proposal: Proposal, by=None, **kwargs) -> None:
 
 def connect_page_cache() -> None:
     """Public pages in the cache are out of date when a page, its access, a decision, the bureau's
-    members and rules, or anyone's consent changes (`commons.page_cache`; studies adds its own)."""
+    members and rules, its library (the protocol cites it per view), or anyone's consent changes
+    (`commons.page_cache`; studies adds its own)."""
     from wagtail.models import PageViewRestriction, Site, get_page_models
     from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
 
     from participants.models import Collective, ConsentForm, ConsentRecord, Informant
 
-    from .models import College, Decision, DecisionRule, KindRule, Resource, ResourceTheme
+    from .models import College, Decision, DecisionRule, KindRule, Reference, Resource, ResourceTheme
 
     for signal, name in (
         (page_published, "published"),
@@ -72,7 +73,8 @@ def connect_page_cache() -> None:
             dispatch_uid=f"commons.page_cache.{model._meta.label_lower}.delete",
         )
     watched = (PageViewRestriction, Site, Decision, Proposal, Membership, College, KindRule, DecisionRule,
-               ConsentRecord, ConsentForm, Collective, Informant, Resource, ResourceTheme)  # fmt: skip
+               ConsentRecord, ConsentForm, Collective, Informant, Reference, Resource,
+               ResourceTheme)  # fmt: skip
     for model in watched:
         uid = f"commons.page_cache.{model._meta.label_lower}"
         post_save.connect(page_cache.changed, sender=model, dispatch_uid=f"{uid}.save")

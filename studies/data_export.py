@@ -71,6 +71,7 @@ def _consented_sources() -> Q:
         Q(observation__isnull=False, observation__in=Observation.objects.consented().values("pk"))
         | Q(interview__isnull=False, interview__in=Interview.objects.consented().values("pk"))
         | Q(document__isnull=False)
+        | Q(reading__isnull=False)
     )
 
 
@@ -80,7 +81,9 @@ def _source(row) -> tuple[str, str]:
         return "observation", row.observation.study.title
     if row.interview_id:
         return "interview", row.interview.study.title
-    return "document", row.document.study.title
+    if row.document_id:
+        return "document", row.document.study.title
+    return "reading", row.reading.study.title
 
 
 def _excerpts(user, limit: int) -> list[dict]:
@@ -89,7 +92,7 @@ def _excerpts(user, limit: int) -> list[dict]:
     rows = (
         Excerpt.objects.filter(coder=user)
         .filter(_consented_sources())
-        .select_related("observation__study", "interview__study", "document__study")
+        .select_related("observation__study", "interview__study", "document__study", "reading__study")
         .prefetch_related("codes")
         .order_by("created_at", "pk")
     )
@@ -128,6 +131,8 @@ def _memos(user, limit: int) -> list[dict]:
             about = "observation"
         elif m.interview_id:
             about = "interview"
+        elif m.reading_id:
+            about = "reading"
         else:
             about = "document"
         result.append({"study": m.study.title, "about": about, "body": m.body, "created_at": m.created_at})

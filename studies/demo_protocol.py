@@ -29,6 +29,8 @@ OBJECTIVES = (
     "<p>Décrire comment les structures de l'économie sociale et solidaire de la Métropole de Lyon "
     "adoptent, adaptent ou refusent les outils d'IA générative, et <b>qui en décide</b>.</p>"
     "<p>Produire, avec elles, des repères partagés pour un usage choisi plutôt que subi.</p>"
+    "<p>L'étude prolonge dans l'ESS les travaux sur les effets de l'IA générative au travail "
+    "[@noy2023; @brynjolfsson2023] et la réflexion sur la gouvernance des communs [@ostrom1990, chap. 3].</p>"
 )
 QUESTIONS_V1 = (
     "<ol><li>Pour quelles tâches les salarié·es et bénévoles utilisent-ils l'IA générative ?</li>"
@@ -54,6 +56,8 @@ SAMPLING_V3 = SAMPLING_V1.replace(
     "</p>", " Deux tiers-lieux ruraux des Monts du Lyonnais complètent l'échantillon à partir de mars.</p>"
 )
 ETHICS = (
+    "<p>Les risques des grands modèles de langage sont documentés [@bender2021] ; le terrain dira lesquels "
+    "comptent pour les structures.</p>"
     "<p>Aucune observation sans le consentement écrit de la structure ; aucun entretien sans celui de la "
     "personne. Les enregistrements ne sont faits qu'avec un consentement spécifique et restent à l'équipe. "
     "Toute personne peut retirer son consentement : ses données sortent aussitôt des analyses.</p>"

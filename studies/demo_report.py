@@ -32,14 +32,18 @@ et ne bougent plus, même si le codage continue."""
 
 USES = """La rédaction domine nettement : courriers aux financeurs, comptes rendus, publications. \
 Viennent ensuite la synthèse de documents longs et, plus rarement, la traduction. Dans presque tous \
-les cas, l'usage a commencé **par une personne seule**, sans décision collective."""
+les cas, l'usage a commencé **par une personne seule**, sans décision collective.
+
+Le temps gagné sur l'écriture rejoint ce que mesurent les études en entreprise [@noy2023; \
+@brynjolfsson2023], mais nos notes montrent une relecture qui en reprend une part [@exemple-benevolat2025]."""
 
 TENSIONS = """Les tensions les plus citées portent sur les données des personnes accompagnées et sur \
 l'hébergement des outils hors d'Europe. Plusieurs structures ont posé des règles *après* un premier \
-incident plutôt qu'avant."""
+incident plutôt qu'avant, comme dans la coopérative décrite par [@exemple-scop2023, p. 4]. Les \
+risques connus des grands modèles de langage [@bender2021] y sont rarement discutés."""
 
 NEXT = """La seconde phase du terrain interrogera les conseils d'administration : qui décide, et quand, \
-de l'usage de ces outils ?"""
+de l'usage de ces outils ? Les travaux sur les communs [@ostrom1990; @coriat2015] en donnent le cadre."""
 
 ADDED = """**Ajout de la v2** : depuis la première version, deux structures ont formalisé une charte \
 d'usage ; la figure sur les usages a été recalculée."""

@@ -16,7 +16,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from commons.markup import render_markdown, stored_html
+from commons.markup import render_markdown, render_references, stored_html
 
 from . import figures as figure_module
 from .quotes import attribution, quotable_for
@@ -101,6 +101,7 @@ def parts(request: HttpRequest | None, study, body, frozen: dict, *, live: bool 
             )
         }
     out = []
+    citer = _citer(study, children, frozen)
     for child in children:
         part = Part(child.block_type, child.value, child.id or "", frozen.get(child.id) or {})
         kind = child.block_type
@@ -108,7 +109,9 @@ def parts(request: HttpRequest | None, study, body, frozen: dict, *, live: bool 
             # Rendered when the revision was saved (`StudyReportPage.freeze`); a revision saved before
             # that, or a preview of an unsaved one, is rendered now. Either way through commons.markup.
             stored = part.frozen.get("html")
-            part.extra["html"] = stored_html(stored) if stored is not None else render_markdown(child.value)
+            part.extra["html"] = (
+                stored_html(stored) if stored is not None else render_markdown(child.value, citer)
+            )
         elif kind == "figure":
             if not part.frozen and live:
                 try:
@@ -146,7 +149,31 @@ def parts(request: HttpRequest | None, study, body, frozen: dict, *, live: bool 
                 {"note": notes[pk], "attribution": _notes_attribution(notes[pk])} for pk in ids if pk in notes
             ]
         out.append(part)
+    references = _references(frozen, citer)
+    if references:
+        out.append(Part("references", None, extra={"html": references}))
     return out
+
+
+def _citer(study, children, frozen: dict):
+    """A citer when some text block must be rendered now and cites (one query), else None."""
+    from commons.library.citations import Citer
+
+    texts = [str(c.value) for c in children if c.block_type == "text"]
+    stale = any((frozen.get(c.id) or {}).get("html") is None for c in children if c.block_type == "text")
+    if not stale or not any("[@" in text for text in texts):
+        return None
+    return Citer.for_bureau(study.bureau, texts)
+
+
+def _references(frozen: dict, citer):
+    """The reference list: frozen with the revision, or from the citer that rendered the texts now."""
+    from .models.report import REFERENCES_KEY
+
+    if citer is not None:
+        return render_references(citer)
+    stored = (frozen.get(REFERENCES_KEY) or {}).get("html")
+    return stored_html(stored) if stored else ""
 
 
 def _notes_attribution(observation) -> str:

@@ -1,5 +1,5 @@
-"""Codable sources: what the coding machinery needs to know about an observation, an interview or an
-imported document.
+"""Codable sources: what the coding machinery needs to know about an observation, an interview, an
+imported document or a reading of a reference (the literature review).
 
 Excerpts and memos point at exactly one source (``Excerpt.observation`` / ``Excerpt.interview``,
 same on ``Memo``). The coding views (`studies.views.coding`) are written once, against a
@@ -28,6 +28,7 @@ __all__ = [
     "INTERVIEWS",
     "KINDS",
     "OBSERVATIONS",
+    "READINGS",
     "SourceKind",
     "consented_excerpt_count",
     "consented_excerpts_q",
@@ -201,8 +202,45 @@ DOCUMENTS = SourceKind(
     },
 )
 
+READINGS = SourceKind(
+    slug="readings",
+    field="reading",
+    model_label="studies.Reading",
+    routes={
+        "detail": "reading_detail",
+        "excerpt_create": "reading_excerpt_create",
+        "excerpt_delete": "reading_excerpt_delete",
+        "memo": "reading_memo",
+    },
+    template="studies/readings/detail.html",
+    page_context="studies.views.readings.detail_context",
+    related=("reference", "added_by", "added_by__bec_profile"),
+    wording={
+        "missing": _("No such reading in this study."),
+        "no_excerpt": _("No such excerpt in this reading."),
+        "start_required": _("Select a passage of the reading notes (its start is missing)."),
+        "end_required": _("Select a passage of the reading notes (its end is missing)."),
+        "out_of_range": _("The passage goes past the end of the reading notes (%(length)s characters)."),
+        "stale": _("The reading notes changed since you opened this page: select the passage again."),
+        "legend_label": _("Codes used in these reading notes"),
+        "nothing_coded": _("No passage of these reading notes is coded yet."),
+        "show_in_text": _("Show in the reading notes"),
+        "review_flag": _(
+            "the reading notes were edited and this text is no longer found as coded; the highlight "
+            "shows where it was."
+        ),
+        "select_prompt": _("Select a passage in the reading notes."),
+        "offsets_label": _("Position in the reading notes (characters)"),
+        "offsets_help": _(
+            "Selecting text fills these in. Without it: the first character is 0, the notes have "
+            "%(length)s characters, the end is not included."
+        ),
+        "no_memo": _("No memo on this reading yet."),
+    },
+)
+
 KINDS: dict[str, SourceKind] = {
-    source_kind.slug: source_kind for source_kind in (OBSERVATIONS, INTERVIEWS, DOCUMENTS)
+    source_kind.slug: source_kind for source_kind in (OBSERVATIONS, INTERVIEWS, DOCUMENTS, READINGS)
 }
 
 

@@ -6,6 +6,7 @@ membership model and `commons.voting` what is allowed, and leave state changes t
 `commons.actions`. Import them from here: ``from commons.forms import ProposalForm``.
 """
 
+from .library import LibraryFilterForm, ReferenceConfirmForm, ReferenceForm, ReferenceImportForm
 from .members import InvitationForm, MembershipForm
 from .proposals import (
     DATETIME_LOCAL_FORMATS,
@@ -28,6 +29,10 @@ __all__ = [
     "DateTimeLocalInput",
     "ExtendForm",
     "InvitationForm",
+    "LibraryFilterForm",
+    "ReferenceConfirmForm",
+    "ReferenceForm",
+    "ReferenceImportForm",
     "MembershipForm",
     "OpenForm",
     "ProposalForm",

@@ -20,6 +20,13 @@ from ..routing import DeclaredRoutesMixin, page_routes
 COLLEGE_WEIGHT_TOTAL = 100
 
 
+class CitationStyle(models.TextChoices):
+    """The CSL styles a bureau may choose (files in `commons/library/csl/`, French locale)."""
+
+    AUTHOR_DATE = "author-date", _("author–date (Harvard)")
+    NUMERIC = "numeric", _("numeric [1]")
+
+
 class BureauPageForm(WagtailAdminPageForm):
     """Admin form that refuses colleges whose weights do not sum to 100."""
 
@@ -62,6 +69,14 @@ class BureauPage(DeclaredRoutesMixin, Page):
         _("governance rules"), html_field="governance_html", help_text=_("How the bureau decides. Markdown.")
     )
     governance_html = html_field()
+    #: How ``[@key]`` citations in the bureau's Markdown texts are formatted (`commons.library.citations`).
+    citation_style = models.CharField(
+        _("citation style"),
+        max_length=20,
+        choices=CitationStyle.choices,
+        default=CitationStyle.AUTHOR_DATE,
+        help_text=_("How citations such as [@key] appear in the bureau's texts and their reference list."),
+    )
     members_group = models.ForeignKey(
         Group, null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="+"
     )
@@ -91,12 +106,17 @@ class BureauPage(DeclaredRoutesMixin, Page):
             [FieldPanel("governance"), InlinePanel("colleges", label=_("College"))],
             heading=_("Governance"),
         ),
+        FieldPanel("citation_style"),
     ]
     search_fields = [*Page.search_fields, index.SearchField("question"), index.SearchField("charter")]
 
     class Meta:
         verbose_name = _("study bureau")
         verbose_name_plural = _("study bureaus")
+
+    def citation_bureau(self):
+        """Its charter and governance may cite its own library (`commons.fields.MarkdownField`)."""
+        return self if self.pk else None
 
     def get_context(self, request: HttpRequest, *args, **kwargs) -> dict:
         from .. import page_cache, permissions
@@ -130,6 +150,14 @@ class BureauPage(DeclaredRoutesMixin, Page):
         ("members/<int:membership_id>/remove/", "members.remove_membership", "remove_membership"),
         ("members/<int:membership_id>/erase/", "leaving.confirm_erasure", "confirm_erasure"),
         ("invitations/<int:invitation_id>/revoke/", "members.revoke_invitation", "revoke_invitation"),
+        ("library/", "library.library", "library"),
+        ("library/import/", "library.import_references", "library_import"),
+        ("library/export/bib/", "library.export_references", "library_export_bib", {"fmt": "bibtex"}),
+        ("library/export/ris/", "library.export_references", "library_export_ris", {"fmt": "ris"}),
+        ("library/export/json/", "library.export_references", "library_export_json", {"fmt": "csl-json"}),
+        ("library/new/", "library.reference_edit", "reference_new"),
+        ("library/<int:reference_id>/", "library.reference_detail", "reference_detail"),
+        ("library/<int:reference_id>/edit/", "library.reference_edit", "reference_edit"),
         ("proposals/", "proposals.proposal_list", "proposal_list"),
         ("proposals/new/", "proposals.proposal_new", "proposal_new"),
         ("proposals/<int:proposal_id>/", "proposals.proposal_detail", "proposal_detail"),

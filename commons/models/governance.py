@@ -312,6 +312,10 @@ class Proposal(models.Model):
         """
         return self.status in (Status.DRAFT, Status.OPEN) and not self.is_due
 
+    def citation_bureau(self):
+        """Whose library its ``[@key]`` citations come from (`commons.fields.MarkdownField`)."""
+        return self.bureau if self.bureau_id else None
+
 
 class ProposalOption(models.Model):
     """One of the options graded in a majority-judgment proposal."""

@@ -70,6 +70,16 @@ PATHS: dict[str, KindPaths] = {
 }
 
 
+#: Readings of the library (the literature review): no collective, date, protocol version, AI tool
+#: or purpose, so a filter on any of these leaves them out; « observers » is who started the reading.
+#: Not in `PATHS` (the tables per collective, date… read the field material only): chosen by
+#: ``kind=readings``.
+READING_PATHS = KindPaths("readings", "reading", "", "", "added_by", None, None)
+#: The filters a reading cannot pass (it has none of these attributes).
+_FIELD_ONLY = ("collectives", "legal_forms", "sectors", "size_bands", "territories", "date_from",
+               "date_to", "versions", "ai_tools", "purposes")
+
+
 def purpose_q(path: str, purpose: str) -> Q:
     """The observation whose primary key is at `path` (``"pk"``, ``"observation__pk"``) has `purpose`.
 
@@ -153,6 +163,7 @@ class FilterForm(forms.Form):
             ("", _("observations and interviews")),
             ("observations", _("observations")),
             ("interviews", _("interviews")),
+            ("readings", _("readings (literature)")),
         ],
     )
     collectives = _Ids(label=_("Collectives"))
@@ -284,7 +295,12 @@ class Scope:
     # --- kinds and source conditions -----------------------------------------------------------
 
     def kinds(self) -> list[KindPaths]:
-        """The kinds of source the filters allow (AI tools and purposes exist on observations only)."""
+        """The kinds of source the filters allow (AI tools and purposes exist on observations only).
+
+        Readings only when asked for (``kind=readings``), and then none if a filter concerns the field.
+        """
+        if self.filters.get("kind") == READING_PATHS.slug:
+            return [] if any(self.filters.get(name) for name in _FIELD_ONLY) else [READING_PATHS]
         kinds = [PATHS[self.filters["kind"]]] if self.filters.get("kind") else list(PATHS.values())
         if self.filters.get("ai_tools") or self.filters.get("purposes"):
             kinds = [paths for paths in kinds if paths.ai_tools is not None]
@@ -330,8 +346,11 @@ class Scope:
 
     def base_q(self) -> Q:
         """Every filter on an excerpt except its codes: consent, source, coder, text."""
-        condition = consented_excerpts_q(self.study)
         kinds = self.kinds()
+        if READING_PATHS in kinds:
+            condition = Q(reading__in=KINDS[READING_PATHS.slug].consented(self.study).values("pk"))
+        else:
+            condition = consented_excerpts_q(self.study)
         if len(kinds) < len(PATHS) or any(self.source_q(paths) for paths in kinds):
             by_kind = Q(pk__in=[])
             for paths in kinds:
@@ -348,7 +367,11 @@ class Scope:
 
     def _beside(self, base: Q, codes: Iterable[int], *, overlapping: bool) -> Exists:
         """Another (or the same) excerpt of the same source, passing `base`, carrying one of `codes`."""
-        same_source = Q(observation_id=OuterRef("observation_id")) | Q(interview_id=OuterRef("interview_id"))
+        same_source = (
+            Q(observation_id=OuterRef("observation_id"))
+            | Q(interview_id=OuterRef("interview_id"))
+            | Q(reading_id=OuterRef("reading_id"))
+        )
         others = Excerpt.objects.filter(base, same_source, codes__in=list(codes))
         if overlapping:
             others = others.filter(start__lt=OuterRef("end"), end__gt=OuterRef("start"))

@@ -16,7 +16,7 @@ from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.db.models.functions import Coalesce
 
 from ..models import Code, Excerpt
-from .filters import PATHS, Scope
+from .filters import PATHS, READING_PATHS, Scope
 
 METRICS = ("excerpts", "sources", "collectives", "coders")
 SORTS = ("tree", "name", *METRICS)
@@ -27,12 +27,13 @@ class Counts:
     excerpts: int = 0
     observations: int = 0
     interviews: int = 0
+    readings: int = 0
     collectives: int = 0
     coders: int = 0
 
     @property
     def sources(self) -> int:
-        return self.observations + self.interviews
+        return self.observations + self.interviews + self.readings
 
 
 @dataclass
@@ -69,6 +70,7 @@ def _aggregates(prefix: str = "", condition: Q | None = None) -> dict:
         f"{prefix}excerpts": count("excerpt"),
         f"{prefix}observations": count("excerpt__observation"),
         f"{prefix}interviews": count("excerpt__interview"),
+        f"{prefix}readings": count("excerpt__reading"),
         f"{prefix}collectives": count("", collective),
         f"{prefix}coders": count("excerpt__coder"),
     }
@@ -97,7 +99,7 @@ def table(scope: Scope, sort: str = "tree") -> tuple[list[Row], int]:
         grouped = links.annotate(family=family).filter(family__isnull=False).order_by().values("family")
         found.update({item.pop("family"): Counts(**item) for item in grouped.annotate(**_aggregates())})
     rolled = {code.pk: found.get(code.pk, Counts()) for code in parents}
-    sources = sum(scope.sources(paths).count() for paths in PATHS.values())
+    sources = sum(scope.sources(paths).count() for paths in (*PATHS.values(), READING_PATHS))
     rows = []
     for code in scope.codes.values():
         item = Row(code=code, own=own.get(code.pk, Counts()), rolled=rolled.get(code.pk))

@@ -28,6 +28,7 @@ _RELATED = (
     "observation__protocol_version",
     "interview__informant__collective",
     "interview__protocol_version",
+    "reading",
 )
 _DEFERRED = (
     "observation__body",
@@ -37,6 +38,9 @@ _DEFERRED = (
     "interview__transcript",
     "interview__transcript_html",
     "interview__plain_text",
+    "reading__notes",
+    "reading__notes_html",
+    "reading__plain_text",
 )
 
 
@@ -77,8 +81,10 @@ def queryset(scope: Scope) -> QuerySet:
 
 
 def row(excerpt: Excerpt, scope: Scope) -> Segment:
-    source = excerpt.observation or excerpt.interview
-    if excerpt.observation_id:
+    source = excerpt.observation or excerpt.interview or excerpt.reading
+    if excerpt.reading_id:
+        kind, collective, informant, when = "readings", None, "", None
+    elif excerpt.observation_id:
         kind, collective, informant, when = "observations", source.collective, "", source.observed_on
     else:
         kind, informant, when = "interviews", source.informant.pseudonym, source.conducted_on
@@ -95,16 +101,16 @@ def row(excerpt: Excerpt, scope: Scope) -> Segment:
         kind=kind,
         source_id=source.pk,
         source_title=source.title,
-        collective=collective.code,
+        collective=collective.code if collective else "",
         informant=informant,
-        legal_form=collective.get_legal_form_display(),
-        sector=collective.sector,
-        size_band=collective.get_size_band_display() if collective.size_band else "",
-        territory=collective.territory,
+        legal_form=collective.get_legal_form_display() if collective else "",
+        sector=collective.sector if collective else "",
+        size_band=collective.get_size_band_display() if collective and collective.size_band else "",
+        territory=collective.territory if collective else "",
         coder=display_name(excerpt.coder) if excerpt.coder_id else "",
         memo=excerpt.memo,
         date=when,
-        version=source.protocol_version.label if source.protocol_version_id else "",
+        version=source.protocol_version.label if getattr(source, "protocol_version_id", None) else "",
         start=excerpt.start,
         end=excerpt.end,
     )

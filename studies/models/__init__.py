@@ -6,6 +6,7 @@ from .erasure import ErasureReason, ErasureRecord, PartyKind
 from .interviews import Interview, InterviewMode
 from .observations import Observation, ObservationPurpose, Purpose, Setting, Visibility
 from .protocol import ProtocolPage, ProtocolVersion
+from .readings import Reading
 from .registration import Registration
 from .report import ReportKind, ReportVersion, StudyReportPage
 from .study import AITool, Hosting, StudyPage, StudyStatus
@@ -30,6 +31,7 @@ __all__ = [
     "ProtocolPage",
     "ProtocolVersion",
     "Purpose",
+    "Reading",
     "Registration",
     "ReportKind",
     "ReportVersion",

@@ -230,6 +230,9 @@ class Excerpt(models.Model):
     document = models.ForeignKey(
         "studies.Document", null=True, blank=True, on_delete=models.CASCADE, related_name="excerpts"
     )
+    reading = models.ForeignKey(
+        "studies.Reading", null=True, blank=True, on_delete=models.CASCADE, related_name="excerpts"
+    )
     #: Identity in exchanges (REFI-QDA `PlainTextSelection` guid).
     uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     #: The coder's name as an imported file gave it, when no member matched (else empty).
@@ -248,14 +251,19 @@ class Excerpt(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["observation", "interview", "document", "start", "end"]
+        ordering = ["observation", "interview", "document", "reading", "start", "end"]
         constraints = [
             models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="excerpt_not_empty"),
             models.CheckConstraint(
                 condition=(
-                    models.Q(observation__isnull=False, interview__isnull=True, document__isnull=True)
-                    | models.Q(observation__isnull=True, interview__isnull=False, document__isnull=True)
-                    | models.Q(observation__isnull=True, interview__isnull=True, document__isnull=False)
+                    models.Q(observation__isnull=False, interview__isnull=True, document__isnull=True,
+                             reading__isnull=True)
+                    | models.Q(observation__isnull=True, interview__isnull=False, document__isnull=True,
+                               reading__isnull=True)
+                    | models.Q(observation__isnull=True, interview__isnull=True, document__isnull=False,
+                               reading__isnull=True)
+                    | models.Q(observation__isnull=True, interview__isnull=True, document__isnull=True,
+                               reading__isnull=False)
                 ),
                 name="excerpt_in_one_source",
             ),
@@ -282,6 +290,9 @@ class Memo(models.Model):
     document = models.ForeignKey(
         "studies.Document", null=True, blank=True, on_delete=models.CASCADE, related_name="memos"
     )
+    reading = models.ForeignKey(
+        "studies.Reading", null=True, blank=True, on_delete=models.CASCADE, related_name="memos"
+    )
     #: Identity in exchanges (REFI-QDA `Note` guid).
     uuid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     body = MarkdownField(_("memo"), html_field="body_html")
@@ -294,13 +305,15 @@ class Memo(models.Model):
             models.CheckConstraint(
                 condition=(
                     models.Q(code__isnull=False, observation__isnull=True, interview__isnull=True,
-                             document__isnull=True)
+                             document__isnull=True, reading__isnull=True)
                     | models.Q(code__isnull=True, observation__isnull=False, interview__isnull=True,
-                               document__isnull=True)
+                               document__isnull=True, reading__isnull=True)
                     | models.Q(code__isnull=True, observation__isnull=True, interview__isnull=False,
-                               document__isnull=True)
+                               document__isnull=True, reading__isnull=True)
                     | models.Q(code__isnull=True, observation__isnull=True, interview__isnull=True,
-                               document__isnull=False)
+                               document__isnull=False, reading__isnull=True)
+                    | models.Q(code__isnull=True, observation__isnull=True, interview__isnull=True,
+                               document__isnull=True, reading__isnull=False)
                 ),
                 name="memo_on_one_subject",
             ),

@@ -114,6 +114,10 @@ class StudyReportPageForm(RefuseStaleSavesForm):
         return cleaned
 
 
+#: The key of `frozen_figures` holding the report's reference list (block ids are UUIDs).
+REFERENCES_KEY = "references"
+
+
 class StudyReportPage(DecidedByVoteMixin, DeclaredRoutesMixin, Page):
     """A report of a study (interim, final, synthesis), published when the bureau adopts it by vote."""
 
@@ -176,7 +180,8 @@ class StudyReportPage(DecidedByVoteMixin, DeclaredRoutesMixin, Page):
         Markdown text blocks are rendered here too and kept with the figures: a report is read far
         more often than written, and rendered Markdown is stored, not recomputed per view.
         """
-        from commons.markup import render_markdown
+        from commons.library.citations import Citer
+        from commons.markup import render_markdown, render_references
 
         from ..analysis.filters import code_tree
         from ..figures import FigureError, compute_figure, compute_key_figures, protocol_label
@@ -186,12 +191,15 @@ class StudyReportPage(DecidedByVoteMixin, DeclaredRoutesMixin, Page):
         study = self.study
         tree, version = code_tree(study), protocol_label(study)
         frozen: dict = {}
+        # One citer for the whole report: numbers run across its text blocks, one list at the end.
+        texts = [str(child.value) for child in self.body if child.block_type == "text"]
+        citer = Citer.for_bureau(study.bureau, texts) if any("[@" in text for text in texts) else None
         for child in self.body:
             if not child.id:  # kept by the StreamValue when it is saved
                 child.id = str(uuid.uuid4())
             try:
                 if child.block_type == "text":
-                    frozen[child.id] = {"html": str(render_markdown(child.value))}
+                    frozen[child.id] = {"html": str(render_markdown(child.value, citer))}
                 elif child.block_type == "figure":
                     frozen[child.id] = compute_figure(study, child.value, tree=tree, version=version)
                 elif child.block_type == "key_figures":
@@ -203,6 +211,8 @@ class StudyReportPage(DecidedByVoteMixin, DeclaredRoutesMixin, Page):
                     }
             except FigureError as error:
                 frozen[child.id] = {"error": str(error)}
+        if citer is not None:
+            frozen[REFERENCES_KEY] = {"html": str(render_references(citer))}
         self.frozen_figures = frozen
 
     def save_revision(self, *args, **kwargs):

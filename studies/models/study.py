@@ -24,6 +24,7 @@ class StudyStatus(models.TextChoices):
 _NOTES = {"kind": "observations"}
 _TRANSCRIPTS = {"kind": "interviews"}
 _DOCUMENTS = {"kind": "documents"}
+_READINGS = {"kind": "readings"}
 # The analysis tables answer as a page, or as a download in one of these formats.
 _CSV = {"fmt": "csv"}
 _XLSX = {"fmt": "xlsx"}
@@ -73,6 +74,10 @@ class StudyPage(DeclaredRoutesMixin, Page):
         """The owning BureauPage (the parent page)."""
         return self.get_parent().specific
 
+    def citation_bureau(self):
+        """Its context may cite the bureau's library (`commons.fields.MarkdownField`)."""
+        return self.bureau if self.path and self.depth and self.depth > 1 else None
+
     # --- Routes; each view states who may use it (`studies.permissions`). ---
     routes = page_routes(
         "studies.views",
@@ -104,6 +109,14 @@ class StudyPage(DeclaredRoutesMixin, Page):
         ("documents/<int:source_id>/excerpts/<int:excerpt_id>/delete/", "coding.excerpt_delete",
          "document_excerpt_delete", _DOCUMENTS),
         ("documents/<int:source_id>/memos/", "coding.source_memo", "document_memo", _DOCUMENTS),
+        ("readings/", "readings.reading_list", "reading_list"),
+        ("readings/new/", "readings.reading_create", "reading_create"),
+        ("readings/<int:source_id>/", "coding.source_detail", "reading_detail", _READINGS),
+        ("readings/<int:reading_id>/edit/", "readings.reading_edit", "reading_edit"),
+        ("readings/<int:source_id>/excerpts/", "coding.excerpt_create", "reading_excerpt_create", _READINGS),
+        ("readings/<int:source_id>/excerpts/<int:excerpt_id>/delete/", "coding.excerpt_delete",
+         "reading_excerpt_delete", _READINGS),
+        ("readings/<int:source_id>/memos/", "coding.source_memo", "reading_memo", _READINGS),
         ("exchange/refi/qdpx/", "refi.export_project", "refi_export_project"),
         ("exchange/refi/qdc/", "refi.export_codebook", "refi_export_codebook"),
         ("exchange/refi/import/", "refi.import_page", "refi_import"),

@@ -59,6 +59,25 @@ class Section:
     questions: list[dict] = field(default_factory=list)  # interview guide questions
 
 
+def cite_sections(sections: list[Section], bureau) -> SafeString:
+    """Format the ``[@key]`` citations of the prose sections in place; return the reference list.
+
+    One query when the protocol cites, none otherwise. The sections' rich text is Wagtail's; only the
+    citations are added, through `commons.markup` (the one place that marks text safe).
+    """
+    from commons.library.citations import Citer
+    from commons.markup import cite_rich_text, render_references
+
+    texts = [str(text) for section in sections if section.kind == "text" for text in section.texts]
+    if not any("[@" in text for text in texts):
+        return render_references(None)
+    citer = Citer.for_bureau(bureau, texts)
+    for section in sections:
+        if section.kind == "text":
+            section.texts = [cite_rich_text(text, citer) for text in section.texts]
+    return render_references(citer)
+
+
 def body_sections(body) -> list[Section]:
     """The sections present in a protocol body, in `SECTION_ORDER`, with their labels."""
     labels = section_labels()
@@ -315,6 +334,7 @@ def current(request: HttpRequest, page: ProtocolPage) -> HttpResponse:
             **_nav(urls, version.number if version else None, version.number if version else 0),
         }
     )
+    context["references"] = cite_sections(context["sections"], context["bureau"])
     if not preview and page.pk:
         from .registrations import commitments
 
@@ -360,6 +380,7 @@ def version(request: HttpRequest, page: ProtocolPage, number: int) -> HttpRespon
             **_nav(urls, found.number, last),
         }
     )
+    context["references"] = cite_sections(context["sections"], context["bureau"])
     from .registrations import commitments
 
     context.update(commitments(request, page, found, context["bureau"]))

@@ -25,9 +25,19 @@ from django.utils.translation import override
 
 from bec_site.models import HomePage
 from commons import actions
-from commons.models import BureauPage, College, DecisionRule, Invitation, Membership, Proposal, Resource, Role
+from commons.models import (
+    BureauPage,
+    College,
+    DecisionRule,
+    Invitation,
+    Membership,
+    Proposal,
+    Reference,
+    Resource,
+    Role,
+)
 from commons.models.governance import Method
-from commons.permissions import COORDINATORS_ONLY, MEMBERS_ONLY, VOTERS_ONLY
+from commons.permissions import COORDINATORS_ONLY, LIBRARY_WRITERS_ONLY, MEMBERS_ONLY, VOTERS_ONLY
 from participants.models import LeaveRequest, MemberProfile
 
 ROLES = ("anonymous", "outsider", "observer", "member", "coordinator", "other_member")
@@ -36,7 +46,9 @@ LOGIN = "login"  # 302 to the login page, with ?next=
 DONE = "done"  # 302 somewhere else: the write was accepted
 #: 403 pages, by the reason they give (`commons.permissions`): outsiders, observers, non-coordinators.
 NOT_A_MEMBER, NOT_A_VOTER, NOT_A_COORDINATOR = "403 members only", "403 voters only", "403 coordinators only"
-REASONS = {NOT_A_MEMBER: MEMBERS_ONLY, NOT_A_VOTER: VOTERS_ONLY, NOT_A_COORDINATOR: COORDINATORS_ONLY}
+NOT_A_LIBRARY_WRITER = "403 library writers only"
+REASONS = {NOT_A_MEMBER: MEMBERS_ONLY, NOT_A_VOTER: VOTERS_ONLY, NOT_A_COORDINATOR: COORDINATORS_ONLY,
+           NOT_A_LIBRARY_WRITER: LIBRARY_WRITERS_ONLY}
 
 PUBLIC = dict.fromkeys(ROLES, 200)
 POST_ONLY = dict.fromkeys(ROLES, 405)
@@ -97,6 +109,22 @@ EXPECTED = {
     ("resource_publish", "POST"): COORDINATORS_WRITE,
     ("resource_unpublish", "GET"): COORDINATORS_READ | {"coordinator": 405},
     ("resource_unpublish", "POST"): COORDINATORS_WRITE,
+    # The library (issue 18): members read it, observers included; voting members import (an empty
+    # POST is the form's 400: nothing written).
+    ("library", "GET"): MEMBERS_READ,
+    ("reference_detail", "GET"): MEMBERS_READ,
+    ("library_export_bib", "GET"): MEMBERS_READ,
+    ("library_export_ris", "GET"): MEMBERS_READ,
+    ("library_export_json", "GET"): MEMBERS_READ,
+    ("library_import", "GET"): MEMBERS_READ | {"observer": NOT_A_LIBRARY_WRITER},
+    ("reference_new", "GET"): MEMBERS_READ | {"observer": NOT_A_LIBRARY_WRITER},
+    ("reference_new", "POST"): MEMBERS_READ | {"observer": NOT_A_LIBRARY_WRITER, "member": DONE,
+                                               "coordinator": DONE},
+    ("reference_edit", "GET"): MEMBERS_READ | {"observer": NOT_A_LIBRARY_WRITER},
+    ("reference_edit", "POST"): MEMBERS_READ | {"observer": NOT_A_LIBRARY_WRITER, "member": DONE,
+                                                "coordinator": DONE},
+    ("library_import", "POST"): MEMBERS_READ | {"observer": NOT_A_LIBRARY_WRITER, "member": 400,
+                                                "coordinator": 400},
     # Proxies: the coordinator is the holder named in the POST (a proxy to oneself is refused), and
     # the proxy to revoke is the member's (another's is not found).
     ("proxies", "GET"): VOTERS_READ,
@@ -106,7 +134,8 @@ EXPECTED = {
 }
 #: Routes that only read: their GET is walked, a POST to them is not a case of its own.
 READ_ONLY = {"index_route", "members", "proposal_list", "proposal_detail", "decision_register",
-             "decision_verify", "decision_csv", "feed", "resources", "resource_feed"}
+             "decision_verify", "decision_csv", "feed", "resources", "resource_feed",
+             "library", "reference_detail", "library_export_bib", "library_export_ris", "library_export_json"}
 
 ROUTES = [route.name for route in BureauPage.get_subpage_urls()]
 CASES = [(name, "GET") for name in ROUTES] + [(name, "POST") for name in ROUTES if name not in READ_ONLY]
@@ -159,7 +188,12 @@ def world(django_db_setup, django_db_blocker):
         resource = Resource.objects.create(bureau=bureau, title="Guide", kind="guide", summary="Utile.",
                                            url="https://example.org/guide")
         later = timezone.localtime(running.closes_at + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+        reference = Reference.objects.create(bureau=bureau, key="doe2024", title="Un exemple", year=2024)
         routes = {  # route name -> (URL keyword arguments, POST data)
+            "reference_detail": ({"reference_id": reference.pk}, {}),
+            "reference_edit": ({"reference_id": reference.pk}, {"key": "doe2024", "kind": "book", "title": "Revu",
+                                                                "authors_text": "Doe, Jane"}),
+            "reference_new": ({}, {"key": "neuf2025", "kind": "book", "title": "Neuf", "year": "2025"}),
             "invite": ({}, {"email": "nouvelle@example.org", "role": Role.MEMBER, "college": college.pk}),
             "edit_membership": ({"membership_id": target.pk},
                                 {f"m{target.pk}-role": Role.MEMBER, f"m{target.pk}-college": college.pk}),

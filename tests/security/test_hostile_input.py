@@ -29,12 +29,12 @@ from django.urls import NoReverseMatch, get_resolver, reverse
 from bec_site.models import HomePage
 from commons import actions as governance
 from commons import demo as commons_demo
-from commons import demo_governance, demo_resources
+from commons import demo_governance, demo_library, demo_resources
 from commons.models import BureauPage, Membership, Proposal, Proxy, Resource, Role
 from commons.models.governance import ProposalKind, ProposalOption, Status
 from participants.models import Collective, ConsentForm, ConsentRecord, Informant, MemberProfile
 from studies import demo as studies_demo
-from studies import demo_protocol, demo_report
+from studies import demo_protocol, demo_readings, demo_report
 from studies.models import AITool, Code, Document, Excerpt, Interview, Observation, ProtocolPage, StudyPage
 
 pytestmark = [
@@ -158,7 +158,9 @@ def site(django_db_setup, django_db_blocker):
             "coordinator": _person(4, bureau, Role.COORDINATOR),
         }
         demo_governance.build(bureau)
+        references = demo_library.build(bureau)  # the library and its readings (issue 18)
         study = studies_demo.build(bureau)
+        reading = next(r for r in demo_readings.build(study) if r.excerpts.exists())
         protocol = demo_protocol.build(study)
         report = demo_report.build(study)
         published = demo_resources.build(bureau)[0]  # issue 18: the resources, one of them still proposed
@@ -204,6 +206,11 @@ def site(django_db_setup, django_db_blocker):
             # The demo's imported REFI-QDA document (`studies.demo_refi`).
             "documents:source_id": [{"source_id": document.pk}],
             "documents:excerpt_id,source_id": [{"source_id": document.pk, "excerpt_id": document.excerpts.first().pk}],
+            # The library (issue 18): a reference, a study's reading of it and one of its excerpts.
+            "reference_id": [{"reference_id": references[0].pk}],
+            "reading_id": [{"reading_id": reading.pk}],
+            "readings:source_id": [{"source_id": reading.pk}],
+            "readings:excerpt_id,source_id": [{"source_id": reading.pk, "excerpt_id": reading.excerpts.first().pk}],
             # The erasure confirmations (issue 16): a collective and an informant of the bureau.
             "collective:party_id": [{"party_id": observation.collective_id}],
             "informant:party_id": [{"party_id": interview.informant_id}],

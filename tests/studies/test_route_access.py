@@ -22,7 +22,7 @@ from django.test import Client
 from django.utils.module_loading import import_string
 
 from bec_site.models import HomePage
-from commons.models import BureauPage, College, Membership, Role
+from commons.models import BureauPage, College, Membership, Reference, Role
 from participants.models import Collective, ConsentForm, ConsentRecord, ConsentScope, Informant, MemberProfile
 from studies.models import (
     AITool,
@@ -32,6 +32,7 @@ from studies.models import (
     Interview,
     Observation,
     ProtocolPage,
+    Reading,
     StudyPage,
     StudyReportPage,
 )
@@ -78,6 +79,13 @@ STUDY_ROUTES: dict[str, tuple[dict, dict | None]] = {
     "document_excerpt_create": (POST_ONLY_GET, BAD_WRITE),
     "document_excerpt_delete": (CONTRIBUTORS, GOOD_WRITE),  # « are you sure? », then POST
     "document_memo": (POST_ONLY_GET, BAD_WRITE),
+    "reading_list": (TEAM, None),
+    "reading_create": (CONTRIBUTORS, BAD_WRITE),
+    "reading_detail": (TEAM, TEAM_NO_POST),
+    "reading_edit": (CONTRIBUTORS, BAD_WRITE),
+    "reading_excerpt_create": (POST_ONLY_GET, BAD_WRITE),
+    "reading_excerpt_delete": (CONTRIBUTORS, GOOD_WRITE),
+    "reading_memo": (POST_ONLY_GET, BAD_WRITE),
     # REFI-QDA: the team downloads (pseudonyms only); coordinators import.
     "refi_export_project": (TEAM, None),
     "refi_export_codebook": (TEAM, None),
@@ -195,10 +203,13 @@ def world(django_db_setup, django_db_blocker):
         tool = AITool.objects.create(name="Outil des routes")
         observation.ai_tools.add(tool)
         document = Document.objects.create(study=study, title="Document importé", plain_text="Un texte importé.")
+        reference = Reference.objects.create(bureau=bureau, key="doe2024", title="Un exemple", year=2024)
+        reading = Reading.objects.create(study=study, reference=reference, title="Doe 2024",
+                                         notes="> Un résumé à coder.")
         code = Code.objects.create(study=study, name="usages", slug="usages")
         excerpts = {}
-        for source in (observation, interview, document):
-            field = {observation: "observation", interview: "interview"}.get(source, "document")
+        for source in (observation, interview, document, reading):
+            field = {observation: "observation", interview: "interview", reading: "reading"}.get(source, "document")
             excerpt = Excerpt.objects.create(**{field: source}, coder=member, start=0, end=9,
                                              text=source.plain_text[:9])
             excerpt.codes.add(code)
@@ -216,6 +227,7 @@ def world(django_db_setup, django_db_blocker):
         yield {
             "people": people, "study": study, "protocol": protocol, "report": report, "observation": observation,
             "interview": interview, "document": document, "code": code, "excerpts": excerpts, "tool": tool,
+            "reading": reading,
         }
         transaction.set_rollback(True)
 
@@ -237,6 +249,11 @@ def _study_args(name: str, world: dict) -> list:
         "document_excerpt_create": [world["document"].pk],
         "document_excerpt_delete": [world["document"].pk, world["excerpts"]["document"].pk],
         "document_memo": [world["document"].pk],
+        "reading_detail": [world["reading"].pk],
+        "reading_edit": [world["reading"].pk],
+        "reading_excerpt_create": [world["reading"].pk],
+        "reading_excerpt_delete": [world["reading"].pk, world["excerpts"]["reading"].pk],
+        "reading_memo": [world["reading"].pk],
         "code_edit": [code.pk],
         "code_merge": [code.pk],
         "code_delete": [code.pk],

@@ -22,9 +22,9 @@ class Command(BaseCommand):
 
     def _load(self) -> None:
         from commons import demo as commons_demo
-        from commons import demo_governance, demo_resources
+        from commons import demo_governance, demo_library, demo_resources
         from studies import demo as studies_demo
-        from studies import demo_codebook, demo_erasure, demo_protocol, demo_report
+        from studies import demo_codebook, demo_erasure, demo_protocol, demo_readings, demo_report
 
         home = HomePage.objects.first()
         if home is None:
@@ -35,7 +35,10 @@ class Command(BaseCommand):
         # The demo's past votes would email every member; nobody needs those.
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
             demo_governance.build(bureau)
+        # The library before the texts that cite it (citations are resolved when a text is saved).
+        references = demo_library.build(bureau)
         study = studies_demo.build(bureau)
+        readings = demo_readings.build(study)
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
             protocol = demo_protocol.build(study)
             demo_codebook.build(bureau, study)
@@ -77,6 +80,11 @@ class Command(BaseCommand):
         self.stdout.write(
             _("Report: %(title)s — %(count)s published version, a new revision under vote — %(url)s")
             % {"title": report.title, "count": report.report_versions.count(), "url": report.url}
+        )
+        self.stdout.write(
+            _("Library: %(count)s references, %(readings)s read and coded in the study — %(url)s")
+            % {"count": len(references), "readings": len(readings),
+               "url": bureau.url + bureau.reverse_subpage("library")}
         )
         if erased is not None:
             self.stdout.write(
