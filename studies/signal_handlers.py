@@ -11,6 +11,9 @@ receiver as a side effect, and the list of what reacts to what is in one place:
 - a coding change recounts the codebook's tallies of the codes and parties it touched
   (`studies.tallies`): an excerpt's codes added, removed or cleared, an excerpt or a whole-note
   coding deleted, a source given to another party;
+- a coding change recomputes the agreement's summaries of the observations it touched
+  (`studies.agreement_summaries`): an excerpt saved, deleted or recoded (either side), an
+  observation's text changed;
 - a version recorded, or quoted material saved or deleted, renews the public pages' cache
   (`commons.page_cache`).
 """
@@ -187,6 +190,69 @@ def connect_tallies() -> None:
         uid = f"studies.tallies.{model._meta.model_name}"
         pre_save.connect(remember_party, sender=model, dispatch_uid=f"{uid}.pre")
         post_save.connect(recount_moved_source, sender=model, dispatch_uid=f"{uid}.post")
+# --- The agreement's summaries (studies.agreement_summaries) ---------------------------------------
+
+
+def recompute_excerpt_observation(sender, instance, raw: bool = False, **kwargs) -> None:
+    """An excerpt saved (spans, coder, review flag) or deleted: its observation's rows."""
+    from . import agreement_summaries
+
+    if not raw and instance.observation_id:
+        agreement_summaries.refresh([instance.observation_id])
+
+
+def remember_recoded_observations(sender, instance, action: str, reverse: bool, pk_set, **kwargs) -> None:
+    """Before codes are cleared off a code's excerpts: which observations they were in."""
+    if action == "pre_clear" and reverse:
+        instance._agreement_observations = list(
+            instance.excerpts.exclude(observation=None).values_list("observation_id", flat=True)
+        )
+
+
+def recompute_recoded_observations(sender, instance, action: str, reverse: bool, pk_set, **kwargs) -> None:
+    """Codes added to, removed from or cleared off excerpts (either side of the relation)."""
+    from . import agreement_summaries
+    from .models import Excerpt
+
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if not reverse:
+        if instance.observation_id:
+            agreement_summaries.refresh([instance.observation_id])
+        return
+    if action == "post_clear":
+        agreement_summaries.refresh(getattr(instance, "_agreement_observations", ()))
+        return
+    agreement_summaries.refresh(
+        Excerpt.objects.filter(pk__in=pk_set or ()).exclude(observation=None).values_list("observation_id", flat=True)
+    )
+
+
+def recompute_edited_observation(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
+    """An observation saved: when its length changed, its rows (a00 and the clipping of spans)."""
+    from . import agreement_summaries
+    from .models import ObservationCoder
+
+    if raw or created:
+        return
+    stale = ObservationCoder.objects.filter(observation=instance).exclude(length=len(instance.plain_text or ""))
+    if stale.exists():
+        agreement_summaries.refresh([instance.pk])
+
+
+def connect_agreement_summaries() -> None:
+    from django.db.models.signals import m2m_changed
+
+    from .models import Excerpt, Observation
+
+    uid = "studies.agreement_summaries"
+    post_save.connect(recompute_excerpt_observation, sender=Excerpt, dispatch_uid=f"{uid}.excerpt.save")
+    post_delete.connect(recompute_excerpt_observation, sender=Excerpt, dispatch_uid=f"{uid}.excerpt.delete")
+    m2m_changed.connect(remember_recoded_observations, sender=Excerpt.codes.through, dispatch_uid=f"{uid}.pre")
+    m2m_changed.connect(recompute_recoded_observations, sender=Excerpt.codes.through, dispatch_uid=f"{uid}.codes")
+    post_save.connect(recompute_edited_observation, sender=Observation, dispatch_uid=f"{uid}.observation")
+
+
 def connect_page_cache() -> None:
     """Cached public pages are out of date when a version is recorded, or quoted material changes
     (`commons.page_cache`: consent itself is checked on every hit of a page with quotes)."""
@@ -202,6 +268,7 @@ def connect_page_cache() -> None:
 
 def register_signal_handlers() -> None:
     connect_tallies()
+    connect_agreement_summaries()
     from .analysis.cache import connect_signals
 
     connect_signals()

@@ -1,0 +1,221 @@
+"""The agreement's summaries (`studies.models.agreement_summaries`), kept exact by the coding services.
+
+Why: the agreement page (kappa for two coders, alpha for two or all) read every coded observation's
+excerpts on each view (issue 15). Its measures only need, per observation, how many characters each
+coder covered with each code and how many each pair of coders covered together: the page now sums
+those rows in SQL (`studies.views.agreement`), through the consent query at read time.
+
+How the rows stay exact: whenever an observation's coding changes, *all* its rows are recomputed
+from its excerpts (never incremented), with the interval arithmetic of `studies.agreement` — the
+one home of the formulas. Triggers, next to those of the codebook's tallies (`signal_handlers`):
+an excerpt saved or deleted, an excerpt's codes changed (either side), an observation's text
+changed (its length; re-anchoring calls `refresh` after its bulk update), a code merged
+(`codebook.merge_codes`). A code, an observation or a coder deleted takes its rows with it
+(cascades), which is what a recomputation would give. Bulk writers batch: `deferred()` (entered by
+`tallies.deferred`) recomputes the touched observations once at the end; `bec_seed` rebuilds.
+
+`rebuild(study)` recomputes everything (``manage.py rebuild_summaries``); `differences(study)`
+compares the rows with a recomputation without writing (``manage.py check_summaries``).
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from itertools import combinations
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.db.models.functions import Length
+
+from .agreement import Span, covered, intersection_length, merge_spans
+from .models import CoderCoverage, CoderOverlap, CoderPair, Excerpt, Observation, ObservationCoder
+
+__all__ = ["deferred", "differences", "rebuild", "refresh"]
+
+MODELS = (ObservationCoder, CoderCoverage, CoderOverlap, CoderPair)
+_BATCH = 500
+
+_deferred: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar("agreement_deferred", default=None)
+
+
+@dataclass
+class Rows:
+    """The summary rows of some observations, as plain tuples keyed for comparison."""
+
+    coders: dict[tuple[int, int], tuple[int, int, int]] = field(default_factory=dict)  # (obs, coder) -> (length, excerpts, flagged)
+    coverage: dict[tuple[int, int, int], int] = field(default_factory=dict)  # (obs, coder, code) -> characters
+    overlap: dict[tuple[int, int, int, int], int] = field(default_factory=dict)  # (obs, a, b, code) -> characters
+    pairs: dict[tuple[int, int, int], tuple[int, int]] = field(default_factory=dict)  # (obs, a, b) -> (length, differing)
+
+    def objects(self) -> Iterator[tuple[type, list]]:
+        yield ObservationCoder, [
+            ObservationCoder(observation_id=o, coder_id=c, length=length, excerpts=n, flagged=f)
+            for (o, c), (length, n, f) in sorted(self.coders.items())
+        ]
+        yield CoderCoverage, [
+            CoderCoverage(observation_id=o, coder_id=c, code_id=k, characters=n)
+            for (o, c, k), n in sorted(self.coverage.items())
+        ]
+        yield CoderOverlap, [
+            CoderOverlap(observation_id=o, coder_a_id=a, coder_b_id=b, code_id=k, characters=n)
+            for (o, a, b, k), n in sorted(self.overlap.items())
+        ]
+        yield CoderPair, [
+            CoderPair(
+                observation_id=o, coder_a_id=a, coder_b_id=b, length=length, differing=d,
+                share=d / length if length else 0.0,
+            )
+            for (o, a, b), (length, d) in sorted(self.pairs.items())
+        ]
+
+
+def compute(observations) -> Rows:
+    """The exact rows of `observations` (a queryset of observations), from their excerpts: three queries.
+
+    The same reading as the slow way (`analysis.reliability.coded_observations`): usable excerpts
+    are those not flagged for review, only codes of the observation's own study count, a coder
+    « coded » an observation when they have a usable excerpt in it.
+    """
+    rows = Rows()
+    lengths = dict(
+        observations.annotate(length=Length("plain_text")).order_by().values_list("pk", "length")
+    )
+    if not lengths:
+        return rows
+    excerpts = Excerpt.objects.filter(
+        observation__in=observations.order_by().values("pk"), coder__isnull=False
+    ).order_by()
+    codes_of: dict[int, list[int]] = defaultdict(list)
+    links = Excerpt.codes.through.objects.filter(
+        excerpt__in=excerpts.filter(needs_review=False).values("pk"),
+        code__study_id=F("excerpt__observation__study_id"),
+    )
+    for excerpt_id, code_id in links.values_list("excerpt_id", "code_id"):
+        codes_of[excerpt_id].append(code_id)
+    spans: dict[int, dict[int, dict[int, list[Span]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
+    usable: dict[int, set[int]] = defaultdict(set)
+    for pk, obs, coder, start, end, flagged in excerpts.values_list(
+        "pk", "observation_id", "coder_id", "start", "end", "needs_review"
+    ):
+        length = max(lengths[obs] or 0, 0)
+        _length, count, flags = rows.coders.get((obs, coder), (length, 0, 0))
+        rows.coders[obs, coder] = (length, count + 1, flags + flagged)
+        if not flagged:
+            usable[obs].add(coder)
+            for code in codes_of.get(pk, ()):
+                spans[obs][coder][code].append((start, end))
+    for obs, coders in usable.items():
+        length = max(lengths[obs] or 0, 0)
+        merged = {
+            coder: {code: merge_spans(found, length) for code, found in spans[obs][coder].items()}
+            for coder in coders
+        }
+        for coder, by_code in merged.items():
+            for code, parts in by_code.items():
+                rows.coverage[obs, coder, code] = covered(parts)
+        for a, b in combinations(sorted(coders), 2):
+            differing = 0
+            for code in merged[a].keys() | merged[b].keys():
+                both = intersection_length(merged[a].get(code, ()), merged[b].get(code, ()))
+                if both:
+                    rows.overlap[obs, a, b, code] = both
+                differing += rows.coverage.get((obs, a, code), 0) + rows.coverage.get((obs, b, code), 0) - 2 * both
+            rows.pairs[obs, a, b] = (length, differing)
+    return rows
+
+
+def _write(ids: list[int]) -> None:
+    for start in range(0, len(ids), _BATCH):
+        batch = ids[start : start + _BATCH]
+        rows = compute(Observation.objects.filter(pk__in=batch))
+        for model, objects in rows.objects():
+            model.objects.filter(observation_id__in=batch).delete()
+            model.objects.bulk_create(objects, batch_size=1000)
+
+
+def refresh(observations: Iterable[int | Observation]) -> None:
+    """Recompute the rows of `observations` (ids or instances); in a `deferred()` block, only note them."""
+    ids = sorted({item.pk if isinstance(item, Observation) else item for item in observations} - {None})
+    if not ids:
+        return
+    waiting = _deferred.get()
+    if waiting is not None:
+        waiting.update(ids)
+        return
+    with transaction.atomic():
+        _write(ids)
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Within the block, coding changes only note their observations; they are recomputed once, when
+    the block ends without an error (for services that change many codings at once)."""
+    if _deferred.get() is not None:  # an enclosing block recomputes
+        yield
+        return
+    touched: set[int] = set()
+    token = _deferred.set(touched)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    if connection.in_atomic_block and connection.needs_rollback:
+        return
+    refresh(touched)
+
+
+def rebuild(study) -> int:
+    """Recompute every row of `study` (``manage.py rebuild_summaries``); returns how many observations
+    have rows (a coder's excerpts)."""
+    ids = list(
+        Excerpt.objects.filter(observation__study=study).order_by().values_list("observation_id", flat=True).distinct()
+    )
+    with transaction.atomic():
+        for model in MODELS:
+            model.objects.filter(observation__study=study).delete()
+        _write(sorted(ids))
+    return len(ids)
+
+
+def stored(observations) -> Rows:
+    """The rows stored for `observations` (a queryset), in the shape of `compute`'s."""
+    rows = Rows()
+    ids = observations.values("pk")
+    for o, c, length, n, f in ObservationCoder.objects.filter(observation__in=ids).values_list(
+        "observation_id", "coder_id", "length", "excerpts", "flagged"
+    ):
+        rows.coders[o, c] = (length, n, f)
+    for o, c, k, n in CoderCoverage.objects.filter(observation__in=ids).values_list(
+        "observation_id", "coder_id", "code_id", "characters"
+    ):
+        rows.coverage[o, c, k] = n
+    for o, a, b, k, n in CoderOverlap.objects.filter(observation__in=ids).values_list(
+        "observation_id", "coder_a_id", "coder_b_id", "code_id", "characters"
+    ):
+        rows.overlap[o, a, b, k] = n
+    for o, a, b, length, d, share in CoderPair.objects.filter(observation__in=ids).values_list(
+        "observation_id", "coder_a_id", "coder_b_id", "length", "differing", "share"
+    ):
+        rows.pairs[o, a, b] = (length, d)
+        if share != (d / length if length else 0.0):
+            rows.pairs[o, a, b] = (length, d, share)  # a share out of step shows as a difference
+    return rows
+
+
+def differences(study) -> list[str]:
+    """How the stored rows of `study` differ from a recomputation (empty when exact), writing nothing."""
+    observations = Observation.objects.filter(study=study)
+    expected, found = compute(observations), stored(observations)
+    problems = []
+    for name in ("coders", "coverage", "overlap", "pairs"):
+        want, have = getattr(expected, name), getattr(found, name)
+        for key in sorted(want.keys() | have.keys()):
+            if want.get(key) != have.get(key):
+                problems.append(
+                    f"agreement {name} {key}: stored {have.get(key)}, recomputed {want.get(key)}"
+                )
+    return problems
