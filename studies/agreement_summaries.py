@@ -10,8 +10,9 @@ from its excerpts (never incremented), with the interval arithmetic of `studies.
 one home of the formulas. Triggers, next to those of the codebook's tallies (`signal_handlers`):
 an excerpt saved or deleted, an excerpt's codes changed (either side), an observation's text
 changed (its length; re-anchoring calls `refresh` after its bulk update), a code merged
-(`codebook.merge_codes`). A code, an observation or a coder deleted takes its rows with it
-(cascades), which is what a recomputation would give. Bulk writers batch: `deferred()` (entered by
+(`codebook.merge_codes`), a code deleted (its coverage rows cascade; the observations it was used
+in are recomputed for the pairs' disagreement). An observation or a coder deleted takes its rows
+with it (cascades), which is what a recomputation would give. Bulk writers batch: `deferred()` (entered by
 `tallies.deferred`) recomputes the touched observations once at the end; `bec_seed` rebuilds.
 
 `rebuild(study)` recomputes everything (``manage.py rebuild_summaries``); `differences(study)`
@@ -39,41 +40,72 @@ __all__ = ["deferred", "differences", "rebuild", "refresh"]
 MODELS = (ObservationCoder, CoderCoverage, CoderOverlap, CoderPair)
 _BATCH = 500
 
-_deferred: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar("agreement_deferred", default=None)
+_deferred: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar(
+    "agreement_deferred", default=None
+)
 
 
 @dataclass
 class Rows:
     """The summary rows of some observations, as plain tuples keyed for comparison."""
 
-    coders: dict[tuple[int, int], tuple[int, int, int]] = field(default_factory=dict)  # (obs, coder) -> (length, excerpts, flagged)
-    coverage: dict[tuple[int, int, int], int] = field(default_factory=dict)  # (obs, coder, code) -> characters
-    overlap: dict[tuple[int, int, int, int], int] = field(default_factory=dict)  # (obs, a, b, code) -> characters
-    pairs: dict[tuple[int, int, int], tuple[int, int]] = field(default_factory=dict)  # (obs, a, b) -> (length, differing)
+    coders: dict[tuple[int, int], tuple[int, int, int]] = field(
+        default_factory=dict
+    )  # (obs, coder) -> (length, excerpts, flagged)
+    coverage: dict[tuple[int, int, int], int] = field(
+        default_factory=dict
+    )  # (obs, coder, code) -> characters
+    overlap: dict[tuple[int, int, int, int], int] = field(
+        default_factory=dict
+    )  # (obs, a, b, code) -> characters
+    pairs: dict[tuple[int, int, int], tuple[int, int]] = field(
+        default_factory=dict
+    )  # (obs, a, b) -> (length, differing)
 
-    def objects(self) -> Iterator[tuple[type, list]]:
-        yield ObservationCoder, [
-            ObservationCoder(observation_id=o, coder_id=c, length=length, excerpts=n, flagged=f)
-            for (o, c), (length, n, f) in sorted(self.coders.items())
-        ]
-        yield CoderCoverage, [
-            CoderCoverage(observation_id=o, coder_id=c, code_id=k, characters=n)
-            for (o, c, k), n in sorted(self.coverage.items())
-        ]
-        yield CoderOverlap, [
-            CoderOverlap(observation_id=o, coder_a_id=a, coder_b_id=b, code_id=k, characters=n)
-            for (o, a, b, k), n in sorted(self.overlap.items())
-        ]
-        yield CoderPair, [
-            CoderPair(
-                observation_id=o, coder_a_id=a, coder_b_id=b, length=length, differing=d,
-                share=d / length if length else 0.0,
-            )
-            for (o, a, b), (length, d) in sorted(self.pairs.items())
-        ]
+    def objects(self, classes: dict[str, type] | None = None) -> Iterator[tuple[type, list]]:
+        """The rows as unsaved model instances, model by model (`classes`: historical models, by name)."""
+        classes = classes or {model.__name__: model for model in MODELS}
+        ObservationCoder, CoderCoverage, CoderOverlap, CoderPair = (  # noqa: N806
+            classes[name] for name in ("ObservationCoder", "CoderCoverage", "CoderOverlap", "CoderPair")
+        )
+        yield (
+            ObservationCoder,
+            [
+                ObservationCoder(observation_id=o, coder_id=c, length=length, excerpts=n, flagged=f)
+                for (o, c), (length, n, f) in sorted(self.coders.items())
+            ],
+        )
+        yield (
+            CoderCoverage,
+            [
+                CoderCoverage(observation_id=o, coder_id=c, code_id=k, characters=n)
+                for (o, c, k), n in sorted(self.coverage.items())
+            ],
+        )
+        yield (
+            CoderOverlap,
+            [
+                CoderOverlap(observation_id=o, coder_a_id=a, coder_b_id=b, code_id=k, characters=n)
+                for (o, a, b, k), n in sorted(self.overlap.items())
+            ],
+        )
+        yield (
+            CoderPair,
+            [
+                CoderPair(
+                    observation_id=o,
+                    coder_a_id=a,
+                    coder_b_id=b,
+                    length=length,
+                    differing=d,
+                    share=d / length if length else 0.0,
+                )
+                for (o, a, b), (length, d) in sorted(self.pairs.items())
+            ],
+        )
 
 
-def compute(observations) -> Rows:
+def compute(observations, excerpt_model: type | None = None) -> Rows:
     """The exact rows of `observations` (a queryset of observations), from their excerpts: three queries.
 
     The same reading as the slow way (`analysis.reliability.coded_observations`): usable excerpts
@@ -81,22 +113,23 @@ def compute(observations) -> Rows:
     « coded » an observation when they have a usable excerpt in it.
     """
     rows = Rows()
-    lengths = dict(
-        observations.annotate(length=Length("plain_text")).order_by().values_list("pk", "length")
-    )
+    lengths = dict(observations.annotate(length=Length("plain_text")).order_by().values_list("pk", "length"))
     if not lengths:
         return rows
-    excerpts = Excerpt.objects.filter(
+    excerpt_model = excerpt_model or Excerpt
+    excerpts = excerpt_model.objects.filter(
         observation__in=observations.order_by().values("pk"), coder__isnull=False
     ).order_by()
     codes_of: dict[int, list[int]] = defaultdict(list)
-    links = Excerpt.codes.through.objects.filter(
+    links = excerpt_model.codes.through.objects.filter(
         excerpt__in=excerpts.filter(needs_review=False).values("pk"),
         code__study_id=F("excerpt__observation__study_id"),
     )
     for excerpt_id, code_id in links.values_list("excerpt_id", "code_id"):
         codes_of[excerpt_id].append(code_id)
-    spans: dict[int, dict[int, dict[int, list[Span]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
+    spans: dict[int, dict[int, dict[int, list[Span]]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(list))
+    )
     usable: dict[int, set[int]] = defaultdict(set)
     for pk, obs, coder, start, end, flagged in excerpts.values_list(
         "pk", "observation_id", "coder_id", "start", "end", "needs_review"
@@ -123,7 +156,9 @@ def compute(observations) -> Rows:
                 both = intersection_length(merged[a].get(code, ()), merged[b].get(code, ()))
                 if both:
                     rows.overlap[obs, a, b, code] = both
-                differing += rows.coverage.get((obs, a, code), 0) + rows.coverage.get((obs, b, code), 0) - 2 * both
+                differing += (
+                    rows.coverage.get((obs, a, code), 0) + rows.coverage.get((obs, b, code), 0) - 2 * both
+                )
             rows.pairs[obs, a, b] = (length, differing)
     return rows
 
@@ -134,6 +169,20 @@ def _write(ids: list[int]) -> None:
         rows = compute(Observation.objects.filter(pk__in=batch))
         for model, objects in rows.objects():
             model.objects.filter(observation_id__in=batch).delete()
+            model.objects.bulk_create(objects, batch_size=1000)
+
+
+def fill(apps, schema_editor=None) -> None:
+    """Compute every observation's rows with the historical models (the migration that creates them)."""
+    observation_model = apps.get_model("studies", "Observation")
+    excerpt_model = apps.get_model("studies", "Excerpt")
+    classes = {model.__name__: apps.get_model("studies", model.__name__) for model in MODELS}
+    ids = sorted(
+        set(excerpt_model.objects.exclude(observation=None).values_list("observation_id", flat=True))
+    )
+    for start in range(0, len(ids), _BATCH):
+        rows = compute(observation_model.objects.filter(pk__in=ids[start : start + _BATCH]), excerpt_model)
+        for model, objects in rows.objects(classes):
             model.objects.bulk_create(objects, batch_size=1000)
 
 
@@ -172,7 +221,10 @@ def rebuild(study) -> int:
     """Recompute every row of `study` (``manage.py rebuild_summaries``); returns how many observations
     have rows (a coder's excerpts)."""
     ids = list(
-        Excerpt.objects.filter(observation__study=study).order_by().values_list("observation_id", flat=True).distinct()
+        Excerpt.objects.filter(observation__study=study)
+        .order_by()
+        .values_list("observation_id", flat=True)
+        .distinct()
     )
     with transaction.atomic():
         for model in MODELS:
@@ -215,7 +267,5 @@ def differences(study) -> list[str]:
         want, have = getattr(expected, name), getattr(found, name)
         for key in sorted(want.keys() | have.keys()):
             if want.get(key) != have.get(key):
-                problems.append(
-                    f"agreement {name} {key}: stored {have.get(key)}, recomputed {want.get(key)}"
-                )
+                problems.append(f"agreement {name} {key}: stored {have.get(key)}, recomputed {want.get(key)}")
     return problems

@@ -371,7 +371,9 @@ def merge_codes(source: Code, target: Code) -> MergeResult:
         excerpts = through.objects.filter(code=source)
         # The agreement's rows of the observations the source was used in (`agreement_summaries`).
         agreement_summaries.refresh(
-            excerpts.exclude(excerpt__observation=None).values_list("excerpt__observation_id", flat=True).distinct()
+            excerpts.exclude(excerpt__observation=None)
+            .values_list("excerpt__observation_id", flat=True)
+            .distinct()
         )
         excerpt_count = excerpts.count()
         already = through.objects.filter(code=target, excerpt=OuterRef("excerpt"))

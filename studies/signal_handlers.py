@@ -13,7 +13,7 @@ receiver as a side effect, and the list of what reacts to what is in one place:
   coding deleted, a source given to another party;
 - a coding change recomputes the agreement's summaries of the observations it touched
   (`studies.agreement_summaries`): an excerpt saved, deleted or recoded (either side), an
-  observation's text changed;
+  observation's text changed, a code deleted;
 - a version recorded, or quoted material saved or deleted, renews the public pages' cache
   (`commons.page_cache`).
 """
@@ -201,7 +201,7 @@ def recompute_excerpt_observation(sender, instance, raw: bool = False, **kwargs)
         agreement_summaries.refresh([instance.observation_id])
 
 
-def remember_recoded_observations(sender, instance, action: str, reverse: bool, pk_set, **kwargs) -> None:
+def remember_recoded_observations(sender, instance, action: str, reverse: bool, **kwargs) -> None:
     """Before codes are cleared off a code's excerpts: which observations they were in."""
     if action == "pre_clear" and reverse:
         instance._agreement_observations = list(
@@ -209,7 +209,9 @@ def remember_recoded_observations(sender, instance, action: str, reverse: bool, 
         )
 
 
-def recompute_recoded_observations(sender, instance, action: str, reverse: bool, pk_set, **kwargs) -> None:
+def recompute_recoded_observations(
+    sender, instance, action: str, reverse: bool, pk_set, **kwargs
+) -> None:
     """Codes added to, removed from or cleared off excerpts (either side of the relation)."""
     from . import agreement_summaries
     from .models import Excerpt
@@ -223,9 +225,8 @@ def recompute_recoded_observations(sender, instance, action: str, reverse: bool,
     if action == "post_clear":
         agreement_summaries.refresh(getattr(instance, "_agreement_observations", ()))
         return
-    agreement_summaries.refresh(
-        Excerpt.objects.filter(pk__in=pk_set or ()).exclude(observation=None).values_list("observation_id", flat=True)
-    )
+    excerpts = Excerpt.objects.filter(pk__in=pk_set or ()).exclude(observation=None)
+    agreement_summaries.refresh(excerpts.values_list("observation_id", flat=True))
 
 
 def recompute_edited_observation(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
@@ -235,22 +236,41 @@ def recompute_edited_observation(sender, instance, created: bool, raw: bool = Fa
 
     if raw or created:
         return
-    stale = ObservationCoder.objects.filter(observation=instance).exclude(length=len(instance.plain_text or ""))
+    rows = ObservationCoder.objects.filter(observation=instance)
+    stale = rows.exclude(length=len(instance.plain_text or ""))
     if stale.exists():
         agreement_summaries.refresh([instance.pk])
 
 
-def connect_agreement_summaries() -> None:
-    from django.db.models.signals import m2m_changed
+def remember_coded_with(sender, instance, **kwargs) -> None:
+    """Before a code goes (its links and rows go with it, without signals): where it was used."""
+    from .models import CoderCoverage
 
-    from .models import Excerpt, Observation
+    rows = CoderCoverage.objects.filter(code=instance).order_by()
+    instance._agreement_observations = list(rows.values_list("observation_id", flat=True).distinct())
+
+
+def recompute_coded_with(sender, instance, **kwargs) -> None:
+    """A code deleted: the pairs' disagreement there no longer counts it."""
+    from . import agreement_summaries
+
+    agreement_summaries.refresh(getattr(instance, "_agreement_observations", ()))
+
+
+def connect_agreement_summaries() -> None:
+    from django.db.models.signals import m2m_changed, pre_delete
+
+    from .models import Code, Excerpt, Observation
 
     uid = "studies.agreement_summaries"
     post_save.connect(recompute_excerpt_observation, sender=Excerpt, dispatch_uid=f"{uid}.excerpt.save")
     post_delete.connect(recompute_excerpt_observation, sender=Excerpt, dispatch_uid=f"{uid}.excerpt.delete")
-    m2m_changed.connect(remember_recoded_observations, sender=Excerpt.codes.through, dispatch_uid=f"{uid}.pre")
-    m2m_changed.connect(recompute_recoded_observations, sender=Excerpt.codes.through, dispatch_uid=f"{uid}.codes")
+    links = Excerpt.codes.through
+    m2m_changed.connect(remember_recoded_observations, sender=links, dispatch_uid=f"{uid}.pre")
+    m2m_changed.connect(recompute_recoded_observations, sender=links, dispatch_uid=f"{uid}.codes")
     post_save.connect(recompute_edited_observation, sender=Observation, dispatch_uid=f"{uid}.observation")
+    pre_delete.connect(remember_coded_with, sender=Code, dispatch_uid=f"{uid}.code.pre")
+    post_delete.connect(recompute_coded_with, sender=Code, dispatch_uid=f"{uid}.code.post")
 
 
 def connect_page_cache() -> None:

@@ -85,16 +85,28 @@ def pair_report(
         both = dict(grouped)
     worst = _worst(pairs, coder_a, coder_b, low, high, top) if used and top > 0 else []
     report = report_from_sums(
-        coder_a, coder_b, observations=observations, characters=characters,
-        covered_by=covered_by, both=both, codes=codes, worst=worst,
+        coder_a,
+        coder_b,
+        observations=observations,
+        characters=characters,
+        covered_by=covered_by,
+        both=both,
+        codes=codes,
+        worst=worst,
     )
     per_code = {
-        code: [(2, covered_by.get((code, coder_a), 0) + covered_by.get((code, coder_b), 0), both.get(code, 0))]
+        code: [
+            (2, covered_by.get((code, coder_a), 0) + covered_by.get((code, coder_b), 0), both.get(code, 0))
+        ]
         for code in used
     }
     pair_alpha = alpha_from_sums(
-        [coder_a, coder_b], sources=observations, characters=characters, ratings=2 * characters,
-        per_code=per_code, codes=codes,
+        [coder_a, coder_b],
+        sources=observations,
+        characters=characters,
+        ratings=2 * characters,
+        per_code=per_code,
+        codes=codes,
     )
     return report, pair_alpha, flagged
 
@@ -120,7 +132,9 @@ def _worst(pairs: QuerySet, coder_a: int, coder_b: int, low: int, high: int, top
     ).values_list("observation_id", "code_id", "characters"):
         differing[observation][code] -= 2 * characters
     return [
-        Disagreeing(id=pk, title=title, collective=collective or "", length=length, per_code=dict(differing[pk]))
+        Disagreeing(
+            id=pk, title=title, collective=collective or "", length=length, per_code=dict(differing[pk])
+        )
         for pk, title, collective, length in rows
     ]
 
@@ -181,7 +195,13 @@ def all_coders_alpha(consented: QuerySet, coders: list[int], codes: list[int]) -
         for code, m, total in overlapped:
             per_code[code][m][1] = total
     return alpha_from_sums(
-        coders, sources=sources, characters=characters, ratings=ratings,
-        per_code={code: [(m, cover, overlap) for m, (cover, overlap) in sizes.items()] for code, sizes in per_code.items()},
+        coders,
+        sources=sources,
+        characters=characters,
+        ratings=ratings,
+        per_code={
+            code: [(m, cover, overlap) for m, (cover, overlap) in sizes.items()]
+            for code, sizes in per_code.items()
+        },
         codes=codes,
     )

@@ -57,7 +57,8 @@ def coded_for_alpha(study: StudyPage, consented, coders: list[int]) -> list[ObsD
 def slow_pair_report(
     study: StudyPage, consented: QuerySet, coder_a: int, coder_b: int, codes: list[int]
 ) -> tuple[Report, AlphaReport, int]:
-    """Kappa and alpha of two coders and their flagged excerpts, from their excerpts (`pair_report`'s oracle)."""
+    """Kappa and alpha of two coders and their flagged excerpts, from their excerpts
+    (`pair_report`'s oracle)."""
     usable = Excerpt.objects.filter(needs_review=False, observation=OuterRef("pk"))
     both = consented.filter(Exists(usable.filter(coder_id=coder_a)), Exists(usable.filter(coder_id=coder_b)))
     data = coded_observations(study, both, [coder_a, coder_b])
@@ -67,6 +68,8 @@ def slow_pair_report(
     return agreement(data, coder_a, coder_b, codes), alpha(data, [coder_a, coder_b], codes), flagged
 
 
-def slow_all_coders_alpha(study: StudyPage, consented: QuerySet, coders: list[int], codes: list[int]) -> AlphaReport:
+def slow_all_coders_alpha(
+    study: StudyPage, consented: QuerySet, coders: list[int], codes: list[int]
+) -> AlphaReport:
     """Alpha among `coders`, from their excerpts (`all_coders_alpha`'s oracle)."""
     return alpha(coded_for_alpha(study, consented, coders), coders, codes)

@@ -40,9 +40,8 @@ class ObservationCoder(models.Model):
         ]
         indexes = [models.Index(fields=["coder", "observation"], name="observation_coder_by_coder")]
 
-    @property
-    def usable(self) -> int:
-        return self.excerpts - self.flagged
+    def __str__(self) -> str:
+        return f"observation {self.observation_id} × coder {self.coder_id}: {self.excerpts} excerpts"
 
 
 class CoderCoverage(models.Model):
@@ -58,6 +57,9 @@ class CoderCoverage(models.Model):
             models.UniqueConstraint(fields=["observation", "coder", "code"], name="one_coverage_per_code"),
         ]
         indexes = [models.Index(fields=["coder", "observation"], name="coverage_by_coder")]
+
+    def __str__(self) -> str:
+        return f"observation {self.observation_id}, coder {self.coder_id}, code {self.code_id}"
 
 
 class CoderOverlap(models.Model):
@@ -77,6 +79,9 @@ class CoderOverlap(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["coder_a", "coder_b", "observation"], name="overlap_by_pair")]
+
+    def __str__(self) -> str:
+        return f"observation {self.observation_id}, coders {self.coder_a_id}–{self.coder_b_id}"
 
 
 class CoderPair(models.Model):
@@ -99,7 +104,14 @@ class CoderPair(models.Model):
         ]
         indexes = [
             models.Index(
-                F("coder_a"), F("coder_b"), F("share").desc(), F("differing").desc(), F("observation"),
+                F("coder_a"),
+                F("coder_b"),
+                F("share").desc(),
+                F("differing").desc(),
+                F("observation"),
                 name="pair_by_disagreement",
             )
         ]
+
+    def __str__(self) -> str:
+        return f"observation {self.observation_id}, coders {self.coder_a_id}–{self.coder_b_id}"

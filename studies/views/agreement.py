@@ -30,7 +30,8 @@ def _coders(study: StudyPage, consented) -> list:
     """Active members of the bureau with excerpts in the study's consented observations, most first."""
     members = Membership.objects.active().filter(bureau_id=study.bureau.pk).values("user_id")
     users = get_user_model().objects.filter(pk__in=members)
-    coders = list(excerpt_counts(consented, users).select_related("bec_profile").order_by("-excerpt_count", "pk"))
+    counted = excerpt_counts(consented, users).select_related("bec_profile")
+    coders = list(counted.order_by("-excerpt_count", "pk"))
     for coder in coders:
         coder.name = display_name(coder)
     return coders

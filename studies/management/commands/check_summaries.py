@@ -15,7 +15,10 @@ from studies.models import StudyPage
 
 
 class Command(BaseCommand):
-    help = "Compare the tallies, agreement summaries and purpose rows of every study with a recount; exit 1 on any difference."
+    help = (
+        "Compare the tallies, agreement summaries and purpose rows of every study with a recount; "
+        "exit 1 on any difference."
+    )
 
     def handle(self, *args, **options) -> None:
         problems = []

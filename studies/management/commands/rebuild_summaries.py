@@ -22,7 +22,10 @@ from studies.models import StudyPage
 
 
 class Command(BaseCommand):
-    help = "Recount the codebook's tallies and the agreement's summaries of every study (or one) and renew every cache."
+    help = (
+        "Recount the codebook's tallies and the agreement's summaries of every study (or one), "
+        "and renew every cache."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--study", help="the slug of one study (default: every study)")
