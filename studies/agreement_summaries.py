@@ -49,51 +49,61 @@ _deferred: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar(
 class Rows:
     """The summary rows of some observations, as plain tuples keyed for comparison."""
 
-    coders: dict[tuple[int, int], tuple[int, int, int]] = field(
-        default_factory=dict
-    )  # (obs, coder) -> (length, excerpts, flagged)
-    coverage: dict[tuple[int, int, int], int] = field(
-        default_factory=dict
-    )  # (obs, coder, code) -> characters
-    overlap: dict[tuple[int, int, int, int], int] = field(
-        default_factory=dict
-    )  # (obs, a, b, code) -> characters
-    pairs: dict[tuple[int, int, int], tuple[int, int]] = field(
-        default_factory=dict
-    )  # (obs, a, b) -> (length, differing)
+    #: obs -> (study, collective, raters): what every row of the observation repeats.
+    places: dict[int, tuple[int, int, int]] = field(default_factory=dict)
+    #: (obs, coder) -> (length, excerpts, flagged)
+    coders: dict[tuple[int, int], tuple[int, int, int]] = field(default_factory=dict)
+    #: (obs, coder, code) -> characters
+    coverage: dict[tuple[int, int, int], int] = field(default_factory=dict)
+    #: (obs, a, b, code) -> characters
+    overlap: dict[tuple[int, int, int, int], int] = field(default_factory=dict)
+    #: (obs, a, b) -> (length, differing)
+    pairs: dict[tuple[int, int, int], tuple[int, int]] = field(default_factory=dict)
+
+    def keyed(self) -> dict[str, dict]:
+        """Every row with its place, for comparing stored rows with recomputed ones."""
+        return {
+            name: {key: (self.places.get(key[0]), value) for key, value in getattr(self, name).items()}
+            for name in ("coders", "coverage", "overlap", "pairs")
+        }
 
     def objects(self, classes: dict[str, type] | None = None) -> Iterator[tuple[type, list]]:
         """The rows as unsaved model instances, model by model (`classes`: historical models, by name)."""
         classes = classes or {model.__name__: model for model in MODELS}
-        ObservationCoder, CoderCoverage, CoderOverlap, CoderPair = (  # noqa: N806
-            classes[name] for name in ("ObservationCoder", "CoderCoverage", "CoderOverlap", "CoderPair")
-        )
+        names = ("ObservationCoder", "CoderCoverage", "CoderOverlap", "CoderPair")
+        coder_model, coverage_model, overlap_model, pair_model = (classes[name] for name in names)
+
+        def place(obs: int, raters: bool = True) -> dict:
+            study, collective, count = self.places[obs]
+            where = {"observation_id": obs, "study_id": study, "collective_id": collective}
+            return {**where, "raters": count} if raters else where
+
         yield (
-            ObservationCoder,
+            coder_model,
             [
-                ObservationCoder(observation_id=o, coder_id=c, length=length, excerpts=n, flagged=f)
+                coder_model(**place(o), coder_id=c, length=length, excerpts=n, flagged=f)
                 for (o, c), (length, n, f) in sorted(self.coders.items())
             ],
         )
         yield (
-            CoderCoverage,
+            coverage_model,
             [
-                CoderCoverage(observation_id=o, coder_id=c, code_id=k, characters=n)
+                coverage_model(**place(o), coder_id=c, code_id=k, characters=n)
                 for (o, c, k), n in sorted(self.coverage.items())
             ],
         )
         yield (
-            CoderOverlap,
+            overlap_model,
             [
-                CoderOverlap(observation_id=o, coder_a_id=a, coder_b_id=b, code_id=k, characters=n)
+                overlap_model(**place(o), coder_a_id=a, coder_b_id=b, code_id=k, characters=n)
                 for (o, a, b, k), n in sorted(self.overlap.items())
             ],
         )
         yield (
-            CoderPair,
+            pair_model,
             [
-                CoderPair(
-                    observation_id=o,
+                pair_model(
+                    **place(o, raters=False),
                     coder_a_id=a,
                     coder_b_id=b,
                     length=length,
@@ -113,8 +123,13 @@ def compute(observations, excerpt_model: type | None = None) -> Rows:
     « coded » an observation when they have a usable excerpt in it.
     """
     rows = Rows()
-    lengths = dict(observations.annotate(length=Length("plain_text")).order_by().values_list("pk", "length"))
-    if not lengths:
+    found = {
+        pk: (max(length or 0, 0), study, collective)
+        for pk, length, study, collective in observations.annotate(length=Length("plain_text"))
+        .order_by()
+        .values_list("pk", "length", "study_id", "collective_id")
+    }
+    if not found:
         return rows
     excerpt_model = excerpt_model or Excerpt
     excerpts = excerpt_model.objects.filter(
@@ -134,17 +149,20 @@ def compute(observations, excerpt_model: type | None = None) -> Rows:
     for pk, obs, coder, start, end, flagged in excerpts.values_list(
         "pk", "observation_id", "coder_id", "start", "end", "needs_review"
     ):
-        length = max(lengths[obs] or 0, 0)
+        length = found[obs][0]
         _length, count, flags = rows.coders.get((obs, coder), (length, 0, 0))
         rows.coders[obs, coder] = (length, count + 1, flags + flagged)
         if not flagged:
             usable[obs].add(coder)
             for code in codes_of.get(pk, ()):
                 spans[obs][coder][code].append((start, end))
+    for obs in {obs for obs, _coder in rows.coders}:
+        length, study, collective = found[obs]
+        rows.places[obs] = (study, collective, len(usable.get(obs, ())))
     for obs, coders in usable.items():
-        length = max(lengths[obs] or 0, 0)
+        length = found[obs][0]
         merged = {
-            coder: {code: merge_spans(found, length) for code, found in spans[obs][coder].items()}
+            coder: {code: merge_spans(parts, length) for code, parts in spans[obs][coder].items()}
             for coder in coders
         }
         for coder, by_code in merged.items():
@@ -237,34 +255,49 @@ def stored(observations) -> Rows:
     """The rows stored for `observations` (a queryset), in the shape of `compute`'s."""
     rows = Rows()
     ids = observations.values("pk")
-    for o, c, length, n, f in ObservationCoder.objects.filter(observation__in=ids).values_list(
-        "observation_id", "coder_id", "length", "excerpts", "flagged"
-    ):
+    where = ("observation_id", "study_id", "collective_id")
+    for o, study, collective, raters, c, length, n, f in ObservationCoder.objects.filter(
+        observation__in=ids
+    ).values_list(*where, "raters", "coder_id", "length", "excerpts", "flagged"):
         rows.coders[o, c] = (length, n, f)
-    for o, c, k, n in CoderCoverage.objects.filter(observation__in=ids).values_list(
-        "observation_id", "coder_id", "code_id", "characters"
-    ):
+        rows.places[o] = (study, collective, raters)
+    keep = {}  # a row whose place differs from its observation's coder rows shows as a difference
+
+    def placed(o, study, collective, raters=None) -> None:
+        if raters is not None and rows.places.get(o) != (study, collective, raters):
+            keep[o] = True
+        elif raters is None and (rows.places.get(o) or (None, None))[:2] != (study, collective):
+            keep[o] = True
+
+    for o, study, collective, raters, c, k, n in CoderCoverage.objects.filter(
+        observation__in=ids
+    ).values_list(*where, "raters", "coder_id", "code_id", "characters"):
+        placed(o, study, collective, raters)
         rows.coverage[o, c, k] = n
-    for o, a, b, k, n in CoderOverlap.objects.filter(observation__in=ids).values_list(
-        "observation_id", "coder_a_id", "coder_b_id", "code_id", "characters"
-    ):
+    for o, study, collective, raters, a, b, k, n in CoderOverlap.objects.filter(
+        observation__in=ids
+    ).values_list(*where, "raters", "coder_a_id", "coder_b_id", "code_id", "characters"):
+        placed(o, study, collective, raters)
         rows.overlap[o, a, b, k] = n
-    for o, a, b, length, d, share in CoderPair.objects.filter(observation__in=ids).values_list(
-        "observation_id", "coder_a_id", "coder_b_id", "length", "differing", "share"
-    ):
+    for o, study, collective, a, b, length, d, share in CoderPair.objects.filter(
+        observation__in=ids
+    ).values_list(*where, "coder_a_id", "coder_b_id", "length", "differing", "share"):
+        placed(o, study, collective)
         rows.pairs[o, a, b] = (length, d)
         if share != (d / length if length else 0.0):
             rows.pairs[o, a, b] = (length, d, share)  # a share out of step shows as a difference
+    for o in keep:
+        rows.places[o] = (None, None, None)
     return rows
 
 
 def differences(study) -> list[str]:
     """How the stored rows of `study` differ from a recomputation (empty when exact), writing nothing."""
     observations = Observation.objects.filter(study=study)
-    expected, found = compute(observations), stored(observations)
+    expected, found = compute(observations).keyed(), stored(observations).keyed()
     problems = []
     for name in ("coders", "coverage", "overlap", "pairs"):
-        want, have = getattr(expected, name), getattr(found, name)
+        want, have = expected[name], found[name]
         for key in sorted(want.keys() | have.keys()):
             if want.get(key) != have.get(key):
                 problems.append(f"agreement {name} {key}: stored {have.get(key)}, recomputed {want.get(key)}")

@@ -230,14 +230,15 @@ def recompute_recoded_observations(
 
 
 def recompute_edited_observation(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
-    """An observation saved: when its length changed, its rows (a00 and the clipping of spans)."""
+    """An observation saved: when its length changed (a00 and the clipping of spans) or it was given
+    to another collective (whose consent its rows now follow), its rows."""
     from . import agreement_summaries
     from .models import ObservationCoder
 
     if raw or created:
         return
     rows = ObservationCoder.objects.filter(observation=instance)
-    stale = rows.exclude(length=len(instance.plain_text or ""))
+    stale = rows.exclude(length=len(instance.plain_text or ""), collective_id=instance.collective_id)
     if stale.exists():
         agreement_summaries.refresh([instance.pk])
 

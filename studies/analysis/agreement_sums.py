@@ -4,8 +4,10 @@ Why: reading every coded observation's excerpts on each view cost 784 ms at 10,0
 (issue 15). Here each figure is a sum of indexed rows, grouped in the database: the pair's
 observations and characters, the characters each coder covered per code, those both covered, the
 largest disagreements (top N by a stored score), and for alpha the same sums grouped by how many
-coders rated each observation. Every query keeps only the rows of `consented` observations (the
-consent query, at read time: a withdrawal applies at once). The arithmetic stays in
+coders rated each observation. Every query reads one study's rows and keeps those whose
+collective's consent is in force (`_rows`: the consent rule of the observations,
+`Observation.objects.consent_q()`, applied to the rows' own collective column at read time: a
+withdrawal applies at once, and no observation is joined). The arithmetic stays in
 `studies.agreement` (`report_from_sums`, `alpha_from_sums`), which gives the same reports as the slow
 way (`analysis.reliability`: tested on random data).
 """
@@ -24,13 +26,20 @@ from ..agreement import (
     alpha_from_sums,
     report_from_sums,
 )
-from ..models import CoderCoverage, CoderOverlap, CoderPair, ObservationCoder
+from ..models import CoderCoverage, CoderOverlap, CoderPair, Observation, ObservationCoder, StudyPage
 
 
-def excerpt_counts(consented: QuerySet, coders: QuerySet) -> QuerySet:
-    """`coders` (users) annotated with ``excerpt_count``, their excerpts in `consented` observations."""
+def _rows(model: type, study: StudyPage) -> QuerySet:
+    """`model`'s rows of `study` whose observation's collective consents to observation, now."""
+    return model.objects.filter(Observation.objects.consent_q(), study=study)
+
+
+def excerpt_counts(study: StudyPage, coders: QuerySet) -> QuerySet:
+    """`coders` (users) annotated with ``excerpt_count``, their excerpts in the study's consented
+    observations; those with none left out."""
     totals = (
-        ObservationCoder.objects.filter(coder=OuterRef("pk"), observation__in=consented.values("pk"))
+        _rows(ObservationCoder, study)
+        .filter(coder=OuterRef("pk"))
         .order_by()
         .values("coder")
         .annotate(total=Sum("excerpts"))
@@ -42,7 +51,7 @@ def excerpt_counts(consented: QuerySet, coders: QuerySet) -> QuerySet:
 
 
 def pair_report(
-    consented: QuerySet, coder_a: int, coder_b: int, codes: list[int], *, top: int = TOP_DISAGREEMENTS
+    study: StudyPage, coder_a: int, coder_b: int, codes: list[int], *, top: int = TOP_DISAGREEMENTS
 ) -> tuple[Report, AlphaReport, int]:
     """Kappa and alpha of two coders, and how many of their excerpts are flagged for review.
 
@@ -51,12 +60,11 @@ def pair_report(
     disagreements, and their per-code characters.
     """
     low, high = sorted((coder_a, coder_b))
-    ids = consented.values("pk")
-    pairs = CoderPair.objects.filter(coder_a=low, coder_b=high, observation__in=ids)
+    pairs = _rows(CoderPair, study).filter(coder_a=low, coder_b=high)
     totals = pairs.aggregate(n=Count("pk"), characters=Sum("length"))
     observations, characters = totals["n"], totals["characters"] or 0
     flagged = (
-        ObservationCoder.objects.filter(coder__in=(coder_a, coder_b), observation__in=ids).aggregate(
+        _rows(ObservationCoder, study).filter(coder__in=(coder_a, coder_b)).aggregate(
             n=Sum("flagged")
         )["n"]
         or 0
@@ -66,7 +74,8 @@ def pair_report(
     used: set[int] = set()
     if observations:
         grouped = (
-            CoderCoverage.objects.filter(coder__in=(coder_a, coder_b), observation__in=both_coded)
+            CoderCoverage.objects.filter(study=study, coder__in=(coder_a, coder_b))
+            .filter(observation__in=both_coded)
             .order_by()
             .values_list("code", "coder")
             .annotate(total=Sum("characters"))
@@ -77,7 +86,7 @@ def pair_report(
     both: dict[int, int] = {}
     if used:  # overlap rows only exist where both coded: the consent filter is enough
         grouped = (
-            CoderOverlap.objects.filter(coder_a=low, coder_b=high, observation__in=ids)
+            _rows(CoderOverlap, study).filter(coder_a=low, coder_b=high)
             .order_by()
             .values_list("code")
             .annotate(total=Sum("characters"))
@@ -139,31 +148,37 @@ def _worst(pairs: QuerySet, coder_a: int, coder_b: int, low: int, high: int, top
     ]
 
 
-def all_coders_alpha(consented: QuerySet, coders: list[int], codes: list[int]) -> AlphaReport:
-    """Krippendorff's alpha among `coders` over the `consented` observations two of them or more coded.
+def all_coders_alpha(study: StudyPage, coders: list[int], codes: list[int]) -> AlphaReport:
+    """Krippendorff's alpha among `coders` over the study's consented observations two of them or
+    more coded.
 
-    Three queries: the observations' number of raters and lengths (grouped by number of raters), and
-    the characters covered and covered by two raters, grouped by code and number of raters (a
-    correlated count of the observation's raters, on the (observation, coder) index).
+    Alpha's sums are grouped by m, the number of the chosen coders who rated each observation. When
+    every coder with usable excerpts in the consented observations is among `coders` (the page
+    compares all the bureau's active coders: the usual case), m is the rows' stored `raters` and
+    each sum is one grouped query (four in all, with that check). Otherwise (a former member's
+    excerpts remain), m is counted per row from the observation's coder rows: the same figures,
+    more slowly.
     """
-    ids = consented.values("pk")
-    raters = ObservationCoder.objects.filter(coder__in=coders, observation__in=ids, excerpts__gt=F("flagged"))
+    usable = _rows(ObservationCoder, study).filter(excerpts__gt=F("flagged"))
+    everyone = not usable.exclude(coder__in=coders).exists()
 
-    def raters_of(outer: str) -> Subquery:
+    def size(queryset: QuerySet) -> QuerySet:
+        if everyone:
+            return queryset.annotate(m=F("raters"))
         counted = (
             ObservationCoder.objects.filter(
-                observation=OuterRef(outer), coder__in=coders, excerpts__gt=F("flagged")
+                observation=OuterRef("observation_id"), coder__in=coders, excerpts__gt=F("flagged")
             )
             .order_by()
             .values("observation")
             .annotate(m=Count("pk"))
             .values("m")
         )
-        return Subquery(counted, output_field=IntegerField())
+        return queryset.annotate(m=Subquery(counted, output_field=IntegerField()))
 
     sources = characters = ratings = 0
     by_size = (
-        raters.annotate(m=raters_of("observation_id"))
+        size(usable.filter(coder__in=coders))
         .filter(m__gte=2)
         .order_by()
         .values_list("m")
@@ -176,8 +191,7 @@ def all_coders_alpha(consented: QuerySet, coders: list[int], codes: list[int]) -
     per_code: dict[int, dict[int, list[int]]] = defaultdict(dict)
     if sources:
         covered = (
-            CoderCoverage.objects.filter(coder__in=coders, observation__in=ids)
-            .annotate(m=raters_of("observation_id"))
+            size(_rows(CoderCoverage, study).filter(coder__in=coders))
             .filter(m__gte=2)
             .order_by()
             .values_list("code", "m")
@@ -186,8 +200,7 @@ def all_coders_alpha(consented: QuerySet, coders: list[int], codes: list[int]) -
         for code, m, total in covered:
             per_code[code][m] = [total, 0]
         overlapped = (
-            CoderOverlap.objects.filter(coder_a__in=coders, coder_b__in=coders, observation__in=ids)
-            .annotate(m=raters_of("observation_id"))
+            size(_rows(CoderOverlap, study).filter(coder_a__in=coders, coder_b__in=coders))
             .order_by()
             .values_list("code", "m")
             .annotate(total=Sum("characters"))

@@ -12,8 +12,11 @@ observation's excerpts on each view — 784 ms at 10,000 observations on Postgre
 - `CoderPair`: two coders both coded the observation (with usable excerpts): its length and the
   (character, code) pairs on which they differ — the « largest disagreements » ranked in SQL.
 
-The rows carry no consent: the page keeps only the rows of observations in the consent query, read
-at each view, so a withdrawal applies at once. `studies.agreement_summaries` keeps them exact.
+The rows carry no consent: each row names the observation's study and collective, and the page keeps
+only the rows whose collective's consent is in force (the consent rule, `Observation.objects.consent_q()`,
+read at each view), so a withdrawal applies at once. Each row also names how many coders have usable
+excerpts in the observation (`raters`): alpha among all coders groups by it.
+`studies.agreement_summaries` keeps them exact.
 """
 
 from __future__ import annotations
@@ -27,6 +30,13 @@ class ObservationCoder(models.Model):
     """One coder's excerpts in one observation (any excerpt, flagged or not)."""
 
     observation = models.ForeignKey("studies.Observation", on_delete=models.CASCADE, related_name="+")
+    #: Where the observation is (copied from it, kept in step): the page reads a study's rows and
+    #: applies the consent rule to the collective's column (`Observation.objects.consent_q()`),
+    #: without joining the observations.
+    study = models.ForeignKey("studies.StudyPage", on_delete=models.CASCADE, related_name="+")
+    collective = models.ForeignKey("participants.Collective", on_delete=models.CASCADE, related_name="+")
+    #: Coders with usable excerpts in the observation (alpha's m, when they are all compared).
+    raters = models.PositiveIntegerField()
     coder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     #: The observation's plain text length, in characters.
     length = models.PositiveIntegerField()
@@ -38,7 +48,7 @@ class ObservationCoder(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["observation", "coder"], name="one_row_per_observation_coder"),
         ]
-        indexes = [models.Index(fields=["coder", "observation"], name="observation_coder_by_coder")]
+        indexes = [models.Index(fields=["study", "coder", "collective"], name="observation_coder_by_coder")]
 
     def __str__(self) -> str:
         return f"observation {self.observation_id} × coder {self.coder_id}: {self.excerpts} excerpts"
@@ -48,6 +58,13 @@ class CoderCoverage(models.Model):
     """Characters of one observation one coder covered with one code (usable excerpts only)."""
 
     observation = models.ForeignKey("studies.Observation", on_delete=models.CASCADE, related_name="+")
+    #: Where the observation is (copied from it, kept in step): the page reads a study's rows and
+    #: applies the consent rule to the collective's column (`Observation.objects.consent_q()`),
+    #: without joining the observations.
+    study = models.ForeignKey("studies.StudyPage", on_delete=models.CASCADE, related_name="+")
+    collective = models.ForeignKey("participants.Collective", on_delete=models.CASCADE, related_name="+")
+    #: Coders with usable excerpts in the observation (alpha's m, when they are all compared).
+    raters = models.PositiveIntegerField()
     coder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     code = models.ForeignKey("studies.Code", on_delete=models.CASCADE, related_name="+")
     characters = models.PositiveIntegerField()
@@ -56,7 +73,7 @@ class CoderCoverage(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["observation", "coder", "code"], name="one_coverage_per_code"),
         ]
-        indexes = [models.Index(fields=["coder", "observation"], name="coverage_by_coder")]
+        indexes = [models.Index(fields=["study", "coder", "code"], name="coverage_by_coder")]
 
     def __str__(self) -> str:
         return f"observation {self.observation_id}, coder {self.coder_id}, code {self.code_id}"
@@ -66,6 +83,13 @@ class CoderOverlap(models.Model):
     """Characters of one observation two coders (``coder_a < coder_b``) both covered with one code."""
 
     observation = models.ForeignKey("studies.Observation", on_delete=models.CASCADE, related_name="+")
+    #: Where the observation is (copied from it, kept in step): the page reads a study's rows and
+    #: applies the consent rule to the collective's column (`Observation.objects.consent_q()`),
+    #: without joining the observations.
+    study = models.ForeignKey("studies.StudyPage", on_delete=models.CASCADE, related_name="+")
+    collective = models.ForeignKey("participants.Collective", on_delete=models.CASCADE, related_name="+")
+    #: Coders with usable excerpts in the observation (alpha's m, when they are all compared).
+    raters = models.PositiveIntegerField()
     code = models.ForeignKey("studies.Code", on_delete=models.CASCADE, related_name="+")
     coder_a = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     coder_b = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -78,7 +102,7 @@ class CoderOverlap(models.Model):
                 fields=["observation", "coder_a", "coder_b", "code"], name="one_overlap_per_code"
             ),
         ]
-        indexes = [models.Index(fields=["coder_a", "coder_b", "observation"], name="overlap_by_pair")]
+        indexes = [models.Index(fields=["study", "coder_a", "coder_b", "code"], name="overlap_by_pair")]
 
     def __str__(self) -> str:
         return f"observation {self.observation_id}, coders {self.coder_a_id}–{self.coder_b_id}"
@@ -88,6 +112,11 @@ class CoderPair(models.Model):
     """Two coders (``coder_a < coder_b``) both coded one observation: how much they differ there."""
 
     observation = models.ForeignKey("studies.Observation", on_delete=models.CASCADE, related_name="+")
+    #: Where the observation is (copied from it, kept in step): the page reads a study's rows and
+    #: applies the consent rule to the collective's column (`Observation.objects.consent_q()`),
+    #: without joining the observations.
+    study = models.ForeignKey("studies.StudyPage", on_delete=models.CASCADE, related_name="+")
+    collective = models.ForeignKey("participants.Collective", on_delete=models.CASCADE, related_name="+")
     coder_a = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     coder_b = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     length = models.PositiveIntegerField()
@@ -104,6 +133,7 @@ class CoderPair(models.Model):
         ]
         indexes = [
             models.Index(
+                F("study"),
                 F("coder_a"),
                 F("coder_b"),
                 F("share").desc(),

@@ -22,15 +22,15 @@ from participants.models.profile import display_name
 from .. import permissions
 from ..analysis.agreement_sums import all_coders_alpha, excerpt_counts, pair_report
 from ..forms import CoderPairForm
-from ..models import Code, Observation, StudyPage
+from ..models import Code, StudyPage
 from ..models.coding import safe_colour
 
 
-def _coders(study: StudyPage, consented) -> list:
+def _coders(study: StudyPage) -> list:
     """Active members of the bureau with excerpts in the study's consented observations, most first."""
     members = Membership.objects.active().filter(bureau_id=study.bureau.pk).values("user_id")
     users = get_user_model().objects.filter(pk__in=members)
-    counted = excerpt_counts(consented, users).select_related("bec_profile")
+    counted = excerpt_counts(study, users).select_related("bec_profile")
     coders = list(counted.order_by("-excerpt_count", "pk"))
     for coder in coders:
         coder.name = display_name(coder)
@@ -40,8 +40,7 @@ def _coders(study: StudyPage, consented) -> list:
 @permissions.team_required
 def agreement(request: HttpRequest, study: StudyPage) -> HttpResponse:
     """GET: choose two coders (default: the two with the most excerpts) and see their agreement."""
-    consented = Observation.objects.consented().filter(study=study)
-    coders = _coders(study, consented)
+    coders = _coders(study)
     context: dict = {"page": study, "self": study, "coders": coders}
     if {"coder_a", "coder_b"} & set(request.GET):
         form = CoderPairForm(request.GET, coders=coders)
@@ -53,11 +52,11 @@ def agreement(request: HttpRequest, study: StudyPage) -> HttpResponse:
     if form.is_bound and not form.is_valid():
         return render(request, "studies/agreement.html", context, status=400)
     if form.is_bound:
-        context.update(_report_context(request, study, consented, form.cleaned_data, coders))
+        context.update(_report_context(request, study, form.cleaned_data, coders))
     return render(request, "studies/agreement.html", context)
 
 
-def _report_context(request: HttpRequest, study: StudyPage, consented, data: dict, coders: list) -> dict:
+def _report_context(request: HttpRequest, study: StudyPage, data: dict, coders: list) -> dict:
     names = {
         pk: (name, safe_colour(colour))
         for pk, name, colour in Code.objects.filter(study=study)
@@ -66,11 +65,11 @@ def _report_context(request: HttpRequest, study: StudyPage, consented, data: dic
     }
     coder_a, coder_b = data["coder_a"], data["coder_b"]
     codes = list(names)
-    report, alpha_pair, flagged = pair_report(consented, coder_a, coder_b, codes)
+    report, alpha_pair, flagged = pair_report(study, coder_a, coder_b, codes)
     by_pk = {coder.pk: coder for coder in coders}
     # Krippendorff's alpha beside kappa: for the pair on the data kappa used (the observations both
     # coded), and for every coder of the study.
-    alpha_all = all_coders_alpha(consented, [coder.pk for coder in coders], codes)
+    alpha_all = all_coders_alpha(study, [coder.pk for coder in coders], codes)
     return {
         "alpha_pair": alpha_pair,
         "alpha_all": alpha_all,

@@ -354,6 +354,6 @@ def test_the_summaries_give_the_slow_ways_reports(bureau, study, make_person, ma
     coders = [world.coders[0].pk, world.coders[1].pk, third.pk]
     codes = [code.pk for code in world.codes.values()]
     for a, b in ((coders[0], coders[1]), (coders[0], coders[2]), (coders[2], coders[1])):
-        fast = pair_report(consented, a, b, codes)
+        fast = pair_report(study, a, b, codes)
         assert fast == slow_pair_report(study, consented, a, b, codes) and fast[0].observations
-    assert all_coders_alpha(consented, coders, codes) == slow_all_coders_alpha(study, consented, coders, codes)
+    assert all_coders_alpha(study, coders, codes) == slow_all_coders_alpha(study, consented, coders, codes)
