@@ -6,7 +6,9 @@ coder covered with each code and how many each pair of coders covered together: 
 those rows in SQL (`studies.views.agreement`), through the consent query at read time.
 
 How the rows stay exact: whenever an observation's coding changes, *all* its rows are recomputed
-from its excerpts (never incremented), with the interval arithmetic of `studies.agreement` — the
+from its excerpts (never incremented), in the transaction of the change and under the tallies'
+per-study lock (so two concurrent codings of one observation cannot write from stale snapshots),
+with the interval arithmetic of `studies.agreement` — the
 one home of the formulas. Triggers, next to those of the codebook's tallies (`signal_handlers`):
 an excerpt saved or deleted, an excerpt's codes changed (either side), an observation's text
 changed (its length; re-anchoring calls `refresh` after its bulk update), a code merged
@@ -181,7 +183,27 @@ def compute(observations, excerpt_model: type | None = None) -> Rows:
     return rows
 
 
-def _write(ids: list[int]) -> None:
+def _lock(ids: list[int]) -> None:
+    """Serialise with every other recount of the same studies until the transaction ends.
+
+    Two coders coding one observation at once would otherwise each recompute its rows from a
+    snapshot without the other's excerpt, and the second insert would collide with the first. The
+    lock is the tallies' per-study lock (`tallies._lock`): one lock for both summaries, so no two
+    transactions can take them in opposite orders. Statements after it see what was committed
+    before (READ COMMITTED). PostgreSQL only: SQLite serialises writers anyway.
+    """
+    if connection.vendor != "postgresql":
+        return
+    from .tallies import _lock as lock_study
+
+    studies = Observation.objects.filter(pk__in=ids).order_by().values_list("study_id", flat=True)
+    for study_id in sorted(set(studies)):
+        lock_study(study_id)
+
+
+def _write(ids: list[int], *, locked: bool = False) -> None:
+    if not locked:
+        _lock(ids)
     for start in range(0, len(ids), _BATCH):
         batch = ids[start : start + _BATCH]
         rows = compute(Observation.objects.filter(pk__in=batch))
@@ -245,9 +267,13 @@ def rebuild(study) -> int:
         .distinct()
     )
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            from .tallies import _lock as lock_study
+
+            lock_study(study.pk)
         for model in MODELS:
             model.objects.filter(observation__study=study).delete()
-        _write(sorted(ids))
+        _write(sorted(ids), locked=True)
     return len(ids)
 
 
