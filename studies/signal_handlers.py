@@ -13,7 +13,7 @@ receiver as a side effect, and the list of what reacts to what is in one place:
   coding deleted, a source given to another party;
 - a coding change recomputes the agreement's summaries of the observations it touched
   (`studies.agreement_summaries`): an excerpt saved, deleted or recoded (either side), an
-  observation's text changed, a code deleted;
+  observation's text changed, a code or a coder deleted;
 - a version recorded, or quoted material saved or deleted, renews the public pages' cache
   (`commons.page_cache`).
 """
@@ -252,10 +252,20 @@ def remember_coded_with(sender, instance, **kwargs) -> None:
 
 
 def recompute_coded_with(sender, instance, **kwargs) -> None:
-    """A code deleted: the pairs' disagreement there no longer counts it."""
+    """A code or a coder deleted: the observations remembered before are recomputed (the pairs'
+    disagreement no longer counts the code; the other coders' rows, one rater less)."""
     from . import agreement_summaries
 
     agreement_summaries.refresh(getattr(instance, "_agreement_observations", ()))
+
+
+def remember_coders_observations(sender, instance, **kwargs) -> None:
+    """Before a user goes (their rows cascade, their excerpts lose their coder without a signal):
+    the observations they coded, whose other coders' rows count them among the raters."""
+    from .models import ObservationCoder
+
+    rows = ObservationCoder.objects.filter(coder=instance).order_by()
+    instance._agreement_observations = list(rows.values_list("observation_id", flat=True))
 
 
 def connect_agreement_summaries() -> None:
@@ -272,6 +282,11 @@ def connect_agreement_summaries() -> None:
     post_save.connect(recompute_edited_observation, sender=Observation, dispatch_uid=f"{uid}.observation")
     pre_delete.connect(remember_coded_with, sender=Code, dispatch_uid=f"{uid}.code.pre")
     post_delete.connect(recompute_coded_with, sender=Code, dispatch_uid=f"{uid}.code.post")
+    from django.conf import settings
+
+    user = settings.AUTH_USER_MODEL
+    pre_delete.connect(remember_coders_observations, sender=user, dispatch_uid=f"{uid}.user.pre")
+    post_delete.connect(recompute_coded_with, sender=user, dispatch_uid=f"{uid}.user.post")
 
 
 def connect_page_cache() -> None:

@@ -107,6 +107,9 @@ def test_the_summaries_follow_every_coding_path(world):
     assert_exact(study)
     Code.objects.filter(pk=codes["controle"].pk).delete()
     assert_exact(study)
+    # A coder's account deleted: their rows go, the others' count one rater less.
+    coders[2].delete()
+    assert_exact(study)
 
 
 def test_consent_and_leaving_apply_at_once(world):
