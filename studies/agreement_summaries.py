@@ -13,8 +13,9 @@ one home of the formulas. Triggers, next to those of the codebook's tallies (`si
 an excerpt saved or deleted, an excerpt's codes changed (either side), an observation's text
 changed (its length; re-anchoring calls `refresh` after its bulk update), a code merged
 (`codebook.merge_codes`), a code deleted (its coverage rows cascade; the observations it was used
-in are recomputed for the pairs' disagreement). An observation or a coder deleted takes its rows
-with it (cascades), which is what a recomputation would give. Bulk writers batch: `deferred()` (entered by
+in are recomputed for the pairs' disagreement), a coder's account deleted (the observations they
+coded: the others' raters). An observation deleted takes its rows with it (cascades), which is what
+a recomputation would give. Bulk writers batch: `deferred()` (entered by
 `tallies.deferred`) recomputes the touched observations once at the end; `bec_seed` rebuilds.
 
 `rebuild(study)` recomputes everything (``manage.py rebuild_summaries``); `differences(study)`
