@@ -55,9 +55,9 @@ def pair_report(
 ) -> tuple[Report, AlphaReport, int]:
     """Kappa and alpha of two coders, and how many of their excerpts are flagged for review.
 
-    Six queries whatever the data size: the pair's observations (count, characters), the flagged
+    Seven queries whatever the data size: the pair's observations (count, characters), the flagged
     excerpts, the characters covered per code and coder, those both covered per code, the top
-    disagreements, and their per-code characters.
+    disagreements, and their per-code characters (covered, and covered by both).
     """
     low, high = sorted((coder_a, coder_b))
     pairs = _rows(CoderPair, study).filter(coder_a=low, coder_b=high)
