@@ -523,3 +523,117 @@ def alpha(observations: Iterable[ObsData], coders: Iterable[int], codes: Iterabl
         unused_codes=tuple(code for code in code_ids if code not in used),
         pooled=pooled.alpha if considered else None,
     )
+
+
+# --- The same reports from summed rows (`studies.agreement_summaries`) -----------------------------
+#
+# Kappa's per-code table over the observations both coded only needs three sums: the characters A
+# covered with the code, those B covered, and those both covered (a11); a10 and a01 follow, and a00
+# is the rest of the observations' characters. Alpha too: for one code on one source with m rating
+# coders, c_u of them covering character u, Σ_u c_u (m − c_u) = (m − 1) Σ_i cov_i − 2 Σ_{i<j} ov_ij
+# (since c_u² = c_u + 2 · #pairs covering u), so o01 = Σ_i cov_i − 2 Σ_{i<j} ov_ij / (m − 1),
+# n1 = Σ_i cov_i and n0 = m · length − n1. Summed over the sources grouped by m, that is exact,
+# and the functions below give the same `Report` and `AlphaReport` as `agreement()` and `alpha()`.
+
+
+@dataclass(frozen=True)
+class Disagreeing:
+    """One observation of the largest disagreements, as the summaries give it."""
+
+    id: int
+    title: str
+    collective: str
+    length: int
+    per_code: dict[int, int]  # code -> characters covered by exactly one of the two coders
+
+
+def report_from_sums(
+    coder_a: int,
+    coder_b: int,
+    *,
+    observations: int,
+    characters: int,
+    covered_by: dict[tuple[int, int], int],
+    both: dict[int, int],
+    codes: Iterable[int],
+    worst: Iterable[Disagreeing] = (),
+) -> Report:
+    """`agreement()`'s report from sums over the observations both coded: `covered_by[code, coder]`
+    the characters each coder covered with each code, `both[code]` those both covered; `worst` the
+    observations of largest disagreement, already ranked (`_ranking`'s order)."""
+    code_ids = list(dict.fromkeys(codes))
+    rows = []
+    for code in code_ids:
+        a11 = both.get(code, 0)
+        a10 = covered_by.get((code, coder_a), 0) - a11
+        a01 = covered_by.get((code, coder_b), 0) - a11
+        if a11 or a10 or a01:
+            rows.append(CodeAgreement(code, (a11, a10, a01, characters - a11 - a10 - a01)))
+    considered = len(rows)
+    disagreements = []
+    for item in worst:
+        per_code = {code: count for code, count in item.per_code.items() if count}
+        total = sum(per_code.values())
+        if not total:
+            continue
+        disagreements.append(
+            ObservationDisagreement(
+                id=item.id,
+                title=item.title,
+                collective=item.collective,
+                length=item.length,
+                characters=total,
+                score=Fraction(total, item.length * considered),
+                per_code=tuple(
+                    CodeDisagreement(code, count, Fraction(count, item.length))
+                    for code, count in sorted(per_code.items(), key=lambda pair: (-pair[1], pair[0]))
+                ),
+            )
+        )
+    used = {row.code_id for row in rows}
+    return Report(
+        coder_a=coder_a,
+        coder_b=coder_b,
+        observations=observations,
+        characters=characters,
+        codes=tuple(rows),
+        unused_codes=tuple(code for code in code_ids if code not in used),
+        table=add_tables(row.table for row in rows),
+        disagreements=tuple(disagreements),
+    )
+
+
+def alpha_from_sums(
+    coders: Iterable[int],
+    *,
+    sources: int,
+    characters: int,
+    ratings: int,
+    per_code: dict[int, Iterable[tuple[int, int, int]]],
+    codes: Iterable[int],
+) -> AlphaReport:
+    """`alpha()`'s report from sums over the sources two of `coders` or more coded: `ratings` is
+    Σ m · length over them; `per_code[code]` holds ``(m, covered, overlapped)`` per number of rating
+    coders m: the characters the raters covered with the code (Σ_i cov_i) and those pairs of them
+    covered together (Σ_{i<j} ov_ij). A code is used when it has an entry (even of zero characters)."""
+    code_ids = list(dict.fromkeys(codes))
+    sums: dict[int, AlphaSums] = {}
+    for code in code_ids:
+        if code not in per_code:
+            continue
+        o01, n1 = Fraction(0), 0
+        for m, cover, overlap in per_code[code]:
+            o01 += cover - Fraction(2 * overlap, m - 1)
+            n1 += cover
+        sums[code] = AlphaSums(o01, ratings - n1, n1)
+    pooled = AlphaSums()
+    for part in sums.values():
+        pooled = pooled + part
+    return AlphaReport(
+        coders=tuple(dict.fromkeys(coders)),
+        sources=sources,
+        characters=characters,
+        codes={code: part.alpha for code, part in sums.items()},
+        unused_codes=tuple(code for code in code_ids if code not in sums),
+        pooled=pooled.alpha if sums else None,
+    )

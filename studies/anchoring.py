@@ -114,6 +114,9 @@ def reanchor_excerpts(observation: Observation, old_text: str) -> dict[str, int]
             changed.append(excerpt)
     if changed:
         type(changed[0]).objects.bulk_update(changed, ["start", "end", "needs_review"])
+        from . import agreement_summaries  # a bulk update sends no signal: the agreement's rows
+
+        agreement_summaries.refresh([observation.pk])
     return counts
 
 

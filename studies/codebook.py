@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 
 from participants.text import is_blank, visible
 
-from . import tallies
+from . import agreement_summaries, tallies
 from .models import Code, CodedObservation, Excerpt, Memo, StudyPage
 from .models.coding import DEFAULT_COLOUR, descendant_ids, is_colour
 
@@ -369,6 +369,12 @@ def merge_codes(source: Code, target: Code) -> MergeResult:
         # Excerpts: the same on the M2M table.
         through = Excerpt.codes.through
         excerpts = through.objects.filter(code=source)
+        # The agreement's rows of the observations the source was used in (`agreement_summaries`).
+        agreement_summaries.refresh(
+            excerpts.exclude(excerpt__observation=None)
+            .values_list("excerpt__observation_id", flat=True)
+            .distinct()
+        )
         excerpt_count = excerpts.count()
         already = through.objects.filter(code=target, excerpt=OuterRef("excerpt"))
         excerpts.filter(~Exists(already)).update(code=target)

@@ -11,6 +11,9 @@ receiver as a side effect, and the list of what reacts to what is in one place:
 - a coding change recounts the codebook's tallies of the codes and parties it touched
   (`studies.tallies`): an excerpt's codes added, removed or cleared, an excerpt or a whole-note
   coding deleted, a source given to another party;
+- a coding change recomputes the agreement's summaries of the observations it touched
+  (`studies.agreement_summaries`): an excerpt saved, deleted or recoded (either side), an
+  observation's text changed, a code or a coder deleted;
 - a version recorded, or quoted material saved or deleted, renews the public pages' cache
   (`commons.page_cache`).
 """
@@ -187,6 +190,105 @@ def connect_tallies() -> None:
         uid = f"studies.tallies.{model._meta.model_name}"
         pre_save.connect(remember_party, sender=model, dispatch_uid=f"{uid}.pre")
         post_save.connect(recount_moved_source, sender=model, dispatch_uid=f"{uid}.post")
+# --- The agreement's summaries (studies.agreement_summaries) ---------------------------------------
+
+
+def recompute_excerpt_observation(sender, instance, raw: bool = False, **kwargs) -> None:
+    """An excerpt saved (spans, coder, review flag) or deleted: its observation's rows."""
+    from . import agreement_summaries
+
+    if not raw and instance.observation_id:
+        agreement_summaries.refresh([instance.observation_id])
+
+
+def remember_recoded_observations(sender, instance, action: str, reverse: bool, **kwargs) -> None:
+    """Before codes are cleared off a code's excerpts: which observations they were in."""
+    if action == "pre_clear" and reverse:
+        instance._agreement_observations = list(
+            instance.excerpts.exclude(observation=None).values_list("observation_id", flat=True)
+        )
+
+
+def recompute_recoded_observations(
+    sender, instance, action: str, reverse: bool, pk_set, **kwargs
+) -> None:
+    """Codes added to, removed from or cleared off excerpts (either side of the relation)."""
+    from . import agreement_summaries
+    from .models import Excerpt
+
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if not reverse:
+        if instance.observation_id:
+            agreement_summaries.refresh([instance.observation_id])
+        return
+    if action == "post_clear":
+        agreement_summaries.refresh(getattr(instance, "_agreement_observations", ()))
+        return
+    excerpts = Excerpt.objects.filter(pk__in=pk_set or ()).exclude(observation=None)
+    agreement_summaries.refresh(excerpts.values_list("observation_id", flat=True))
+
+
+def recompute_edited_observation(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
+    """An observation saved: when its length changed (a00 and the clipping of spans) or it was given
+    to another collective (whose consent its rows now follow), its rows."""
+    from . import agreement_summaries
+    from .models import ObservationCoder
+
+    if raw or created:
+        return
+    rows = ObservationCoder.objects.filter(observation=instance)
+    stale = rows.exclude(length=len(instance.plain_text or ""), collective_id=instance.collective_id)
+    if stale.exists():
+        agreement_summaries.refresh([instance.pk])
+
+
+def remember_coded_with(sender, instance, **kwargs) -> None:
+    """Before a code goes (its links and rows go with it, without signals): where it was used."""
+    from .models import CoderCoverage
+
+    rows = CoderCoverage.objects.filter(code=instance).order_by()
+    instance._agreement_observations = list(rows.values_list("observation_id", flat=True).distinct())
+
+
+def recompute_coded_with(sender, instance, **kwargs) -> None:
+    """A code or a coder deleted: the observations remembered before are recomputed (the pairs'
+    disagreement no longer counts the code; the other coders' rows, one rater less)."""
+    from . import agreement_summaries
+
+    agreement_summaries.refresh(getattr(instance, "_agreement_observations", ()))
+
+
+def remember_coders_observations(sender, instance, **kwargs) -> None:
+    """Before a user goes (their rows cascade, their excerpts lose their coder without a signal):
+    the observations they coded, whose other coders' rows count them among the raters."""
+    from .models import ObservationCoder
+
+    rows = ObservationCoder.objects.filter(coder=instance).order_by()
+    instance._agreement_observations = list(rows.values_list("observation_id", flat=True))
+
+
+def connect_agreement_summaries() -> None:
+    from django.db.models.signals import m2m_changed, pre_delete
+
+    from .models import Code, Excerpt, Observation
+
+    uid = "studies.agreement_summaries"
+    post_save.connect(recompute_excerpt_observation, sender=Excerpt, dispatch_uid=f"{uid}.excerpt.save")
+    post_delete.connect(recompute_excerpt_observation, sender=Excerpt, dispatch_uid=f"{uid}.excerpt.delete")
+    links = Excerpt.codes.through
+    m2m_changed.connect(remember_recoded_observations, sender=links, dispatch_uid=f"{uid}.pre")
+    m2m_changed.connect(recompute_recoded_observations, sender=links, dispatch_uid=f"{uid}.codes")
+    post_save.connect(recompute_edited_observation, sender=Observation, dispatch_uid=f"{uid}.observation")
+    pre_delete.connect(remember_coded_with, sender=Code, dispatch_uid=f"{uid}.code.pre")
+    post_delete.connect(recompute_coded_with, sender=Code, dispatch_uid=f"{uid}.code.post")
+    from django.conf import settings
+
+    user = settings.AUTH_USER_MODEL
+    pre_delete.connect(remember_coders_observations, sender=user, dispatch_uid=f"{uid}.user.pre")
+    post_delete.connect(recompute_coded_with, sender=user, dispatch_uid=f"{uid}.user.post")
+
+
 def connect_page_cache() -> None:
     """Cached public pages are out of date when a version is recorded, or quoted material changes
     (`commons.page_cache`: consent itself is checked on every hit of a page with quotes)."""
@@ -202,6 +304,7 @@ def connect_page_cache() -> None:
 
 def register_signal_handlers() -> None:
     connect_tallies()
+    connect_agreement_summaries()
     from .analysis.cache import connect_signals
 
     connect_signals()

@@ -35,6 +35,7 @@ from django.db.models.functions import Coalesce
 
 from participants.models import ConsentRecord, ConsentScope
 
+from . import agreement_summaries
 from .models import Code, CodeTally, Excerpt, Observation, StudyPage
 
 __all__ = ["annotate_counts", "deferred", "differences", "rebuild", "refresh"]
@@ -192,7 +193,8 @@ def deferred(study: StudyPage | int) -> Iterator[None]:
     waiting[study_id] = touched
     token = _deferred.set(waiting)
     try:
-        yield
+        with agreement_summaries.deferred():  # the agreement's rows too, once per touched observation
+            yield
     finally:
         _deferred.reset(token)
     if connection.in_atomic_block and connection.needs_rollback:

@@ -1,5 +1,7 @@
-"""Loads what the agreement measures need (`studies.agreement`): kappa for a pair, alpha for any
-number of coders.
+"""The slow way to the agreement measures (`studies.agreement`): every coder's excerpts loaded.
+
+The agreement page reads the summaries instead (`analysis.agreement_sums`); this is the reference
+it is tested against (same reports on random data), and how `agreement_summaries` is explained.
 
 `coded_observations` is the one loader: three queries whatever the data size (the observations with
 their text length and collective's code, the coders' excerpts in them, and the excerpts' codes).
@@ -10,10 +12,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Length
 
-from ..agreement import ObsData
+from ..agreement import AlphaReport, ObsData, Report, agreement, alpha
 from ..models import Excerpt, StudyPage
 
 
@@ -50,3 +52,24 @@ def coded_for_alpha(study: StudyPage, consented, coders: list[int]) -> list[ObsD
         raters__gte=2
     )
     return coded_observations(study, observations, coders)
+
+
+def slow_pair_report(
+    study: StudyPage, consented: QuerySet, coder_a: int, coder_b: int, codes: list[int]
+) -> tuple[Report, AlphaReport, int]:
+    """Kappa and alpha of two coders and their flagged excerpts, from their excerpts
+    (`pair_report`'s oracle)."""
+    usable = Excerpt.objects.filter(needs_review=False, observation=OuterRef("pk"))
+    both = consented.filter(Exists(usable.filter(coder_id=coder_a)), Exists(usable.filter(coder_id=coder_b)))
+    data = coded_observations(study, both, [coder_a, coder_b])
+    flagged = Excerpt.objects.filter(
+        observation__in=consented.values("pk"), coder_id__in=(coder_a, coder_b), needs_review=True
+    ).count()
+    return agreement(data, coder_a, coder_b, codes), alpha(data, [coder_a, coder_b], codes), flagged
+
+
+def slow_all_coders_alpha(
+    study: StudyPage, consented: QuerySet, coders: list[int], codes: list[int]
+) -> AlphaReport:
+    """Alpha among `coders`, from their excerpts (`all_coders_alpha`'s oracle)."""
+    return alpha(coded_for_alpha(study, consented, coders), coders, codes)

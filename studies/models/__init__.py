@@ -1,5 +1,6 @@
 """The research: studies, the AI tool registry, observations, the codebook, excerpts and memos."""
 
+from .agreement_summaries import CoderCoverage, CoderOverlap, CoderPair, ObservationCoder
 from .coding import Code, CodedObservation, Excerpt, Memo
 from .documents import Document
 from .erasure import ErasureReason, ErasureRecord, PartyKind
@@ -15,6 +16,9 @@ from .tallies import CodeTally
 __all__ = [
     "AITool",
     "Code",
+    "CoderCoverage",
+    "CoderOverlap",
+    "CoderPair",
     "CodeTally",
     "CodedObservation",
     "Document",
@@ -26,6 +30,7 @@ __all__ = [
     "InterviewMode",
     "Memo",
     "Observation",
+    "ObservationCoder",
     "ObservationPurpose",
     "PartyKind",
     "ProtocolPage",

@@ -1,20 +1,18 @@
-"""The `agreement/` page of a study: Cohen's kappa between two coders (see `studies.agreement`).
+"""The `agreement/` page of a study: Cohen's kappa and Krippendorff's alpha between coders
+(see `studies.agreement`).
 
 Team only (observers read it too). Whatever the data size the page costs a fixed number of
-queries: the coders, the codes, the observations both coded, their excerpts and the excerpts'
-codes are each one query; the arithmetic runs in Python on interval spans.
+queries: every figure is a sum of the agreement summaries (`studies.agreement_summaries`, kept
+exact by the coding services), grouped in SQL and kept to the consented observations at read time
+(`studies.analysis.agreement_sums`); no excerpt is read.
 
-Agreement is measured on observations only: every query here goes through `Excerpt.observation`,
-so excerpts of interview transcripts (`Excerpt.interview`, observation NULL) are left out of the
-coders' counts and of the comparison.
+Agreement is measured on observations only: the summaries hold observations' coding, so excerpts
+of interview transcripts are left out of the coders' counts and of the comparison.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -22,76 +20,27 @@ from commons.models import Membership
 from participants.models.profile import display_name
 
 from .. import permissions
-from ..agreement import ObsData, Report, alpha
-from ..agreement import agreement as compare
-from ..analysis.reliability import coded_for_alpha, coded_observations
+from ..analysis.agreement_sums import all_coders_alpha, excerpt_counts, pair_report
 from ..forms import CoderPairForm
-from ..models import Code, Excerpt, Observation, StudyPage
+from ..models import Code, StudyPage
 from ..models.coding import safe_colour
 
 
-def _coders(study: StudyPage, consented) -> list:
+def _coders(study: StudyPage) -> list:
     """Active members of the bureau with excerpts in the study's consented observations, most first."""
     members = Membership.objects.active().filter(bureau_id=study.bureau.pk).values("user_id")
-    coders = list(
-        get_user_model()
-        .objects.filter(pk__in=members, excerpts__observation__in=consented.values("pk"))
-        .annotate(excerpt_count=Count("excerpts"))
-        .select_related("bec_profile")
-        .order_by("-excerpt_count", "pk")
-    )
+    users = get_user_model().objects.filter(pk__in=members)
+    counted = excerpt_counts(study, users).select_related("bec_profile")
+    coders = list(counted.order_by("-excerpt_count", "pk"))
     for coder in coders:
         coder.name = display_name(coder)
     return coders
 
 
-def compute(
-    study: StudyPage,
-    consented,
-    coder_a: int,
-    coder_b: int,
-    codes: list[int],
-    loaded: list[ObsData] | None = None,
-) -> tuple[Report, list[ObsData], int]:
-    """The report for two coders, the data it was computed on, and how many of their excerpts were
-    left out as needing review.
-
-    Four queries: the observations both coded (`coded_observations`: three) and the count of their
-    excerpts flagged for review. With `loaded` (the observations two coders or more coded, with every
-    coder's usable excerpts: `coded_for_alpha`), the pair's data is taken from it instead of
-    being read again: the same observations and excerpts, one query.
-    """
-    if loaded is None:
-        usable = Excerpt.objects.filter(needs_review=False, observation=OuterRef("pk"))
-        both = consented.filter(
-            Exists(usable.filter(coder_id=coder_a)), Exists(usable.filter(coder_id=coder_b))
-        )
-        data = coded_observations(study, both, [coder_a, coder_b])
-    else:
-        data = pair_data(loaded, coder_a, coder_b)
-    flagged = Excerpt.objects.filter(
-        observation__in=consented.values("pk"), coder_id__in=(coder_a, coder_b), needs_review=True
-    ).count()
-    return compare(data, coder_a, coder_b, codes), data, flagged
-
-
-def pair_data(loaded: list[ObsData], coder_a: int, coder_b: int) -> list[ObsData]:
-    """The observations both coders coded, with their two sets of excerpts only, from data loaded
-    for more coders (a superset: any observation two coders coded is in it)."""
-    pair = {coder_a, coder_b}
-    data = []
-    for item in loaded:
-        excerpts = [excerpt for excerpt in item.excerpts if excerpt[0] in pair]
-        if {excerpt[0] for excerpt in excerpts} == pair:
-            data.append(replace(item, excerpts=excerpts))
-    return data
-
-
 @permissions.team_required
 def agreement(request: HttpRequest, study: StudyPage) -> HttpResponse:
     """GET: choose two coders (default: the two with the most excerpts) and see their agreement."""
-    consented = Observation.objects.consented().filter(study=study)
-    coders = _coders(study, consented)
+    coders = _coders(study)
     context: dict = {"page": study, "self": study, "coders": coders}
     if {"coder_a", "coder_b"} & set(request.GET):
         form = CoderPairForm(request.GET, coders=coders)
@@ -103,11 +52,11 @@ def agreement(request: HttpRequest, study: StudyPage) -> HttpResponse:
     if form.is_bound and not form.is_valid():
         return render(request, "studies/agreement.html", context, status=400)
     if form.is_bound:
-        context.update(_report_context(request, study, consented, form.cleaned_data, coders))
+        context.update(_report_context(request, study, form.cleaned_data, coders))
     return render(request, "studies/agreement.html", context)
 
 
-def _report_context(request: HttpRequest, study: StudyPage, consented, data: dict, coders: list) -> dict:
+def _report_context(request: HttpRequest, study: StudyPage, data: dict, coders: list) -> dict:
     names = {
         pk: (name, safe_colour(colour))
         for pk, name, colour in Code.objects.filter(study=study)
@@ -115,16 +64,12 @@ def _report_context(request: HttpRequest, study: StudyPage, consented, data: dic
         .values_list("pk", "name", "colour")
     }
     coder_a, coder_b = data["coder_a"], data["coder_b"]
-    # Every coder's observations are read once: alpha for all coders uses them, and the pair's kappa
-    # and alpha take their part of them (`pair_data`).
-    everyone = [coder.pk for coder in coders]
-    loaded = coded_for_alpha(study, consented, everyone)
-    report, data, flagged = compute(study, consented, coder_a, coder_b, list(names), loaded=loaded)
+    codes = list(names)
+    report, alpha_pair, flagged = pair_report(study, coder_a, coder_b, codes)
     by_pk = {coder.pk: coder for coder in coders}
     # Krippendorff's alpha beside kappa: for the pair on the data kappa used (the observations both
-    # coded are those two of the pair coded), and for every coder of the study.
-    alpha_pair = alpha(data, [coder_a, coder_b], list(names))
-    alpha_all = alpha(loaded, everyone, list(names))
+    # coded), and for every coder of the study.
+    alpha_all = all_coders_alpha(study, [coder.pk for coder in coders], codes)
     return {
         "alpha_pair": alpha_pair,
         "alpha_all": alpha_all,

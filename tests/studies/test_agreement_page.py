@@ -330,14 +330,14 @@ def test_alpha_is_shown_next_to_kappa_for_the_pair_and_for_all_coders(
     assert 'class="overall-alpha"' in html and 'class="all-coders-alpha"' in html
 
 
-def test_the_pairs_data_taken_from_everyones_is_the_pairs_own(bureau, study, make_person, make_collective):
-    """The page reads every coder's observations once (`coded_for_alpha`) and takes the pair's part
-    (`pair_data`): the same observations and excerpts as reading the pair alone (`compute` without
-    `loaded`), with a third coder and an excerpt flagged for review around."""
+def test_the_summaries_give_the_slow_ways_reports(bureau, study, make_person, make_collective):
+    """The page's figures come from the summaries (`analysis.agreement_sums`): for every pair of three
+    coders, and for all three, the same reports as reading their excerpts (`analysis.reliability`),
+    with an excerpt flagged for review around."""
     from commons.models import Role
-    from studies.analysis.reliability import coded_for_alpha
+    from studies.analysis.agreement_sums import all_coders_alpha, pair_report
+    from studies.analysis.reliability import slow_all_coders_alpha, slow_pair_report
     from studies.models import Excerpt, Observation
-    from studies.views.agreement import compute
 
     from .analysis_data import build_study
 
@@ -347,16 +347,13 @@ def test_the_pairs_data_taken_from_everyones_is_the_pairs_own(bureau, study, mak
         Excerpt.objects.create(observation=observation, coder=third, start=0, end=20, text="x").codes.add(
             world.codes["tensions"]
         )
-    Excerpt.objects.filter(pk=Excerpt.objects.filter(observation__isnull=False).first().pk).update(
-        needs_review=True
-    )
+    flagged = Excerpt.objects.filter(observation__isnull=False).first()
+    flagged.needs_review = True
+    flagged.save()
     consented = Observation.objects.consented().filter(study=study)
     coders = [world.coders[0].pk, world.coders[1].pk, third.pk]
     codes = [code.pk for code in world.codes.values()]
-    loaded = coded_for_alpha(study, consented, coders)
-    for a, b in ((coders[0], coders[1]), (coders[0], coders[2]), (coders[1], coders[2])):
-        alone = compute(study, consented, a, b, codes)
-        shared = compute(study, consented, a, b, codes, loaded=loaded)
-        key = lambda data: sorted((item.id, sorted(map(repr, item.excerpts))) for item in data)  # noqa: E731
-        assert key(alone[1]) == key(shared[1]) and alone[1]
-        assert alone[0] == shared[0] and alone[2] == shared[2]
+    for a, b in ((coders[0], coders[1]), (coders[0], coders[2]), (coders[2], coders[1])):
+        fast = pair_report(study, a, b, codes)
+        assert fast == slow_pair_report(study, consented, a, b, codes) and fast[0].observations
+    assert all_coders_alpha(study, coders, codes) == slow_all_coders_alpha(study, consented, coders, codes)

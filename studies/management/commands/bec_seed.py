@@ -572,10 +572,12 @@ class Command(BaseCommand):
                     "seconds": time.perf_counter() - started,
                 }
             )
-        # `bulk_create` sends no signal: the codebook's tallies are recounted once, at the end.
-        from studies import tallies
+        # `bulk_create` sends no signal: the codebook's tallies and the agreement's summaries are
+        # computed once, at the end.
+        from studies import agreement_summaries, tallies
 
         tallies.rebuild(study)
+        agreement_summaries.rebuild(study)
         elapsed = time.perf_counter() - started
         self.stdout.write(
             self.style.SUCCESS(
