@@ -97,6 +97,11 @@ EXPECTED = {
     ("resource_publish", "POST"): COORDINATORS_WRITE,
     ("resource_unpublish", "GET"): COORDINATORS_READ | {"coordinator": 405},
     ("resource_unpublish", "POST"): COORDINATORS_WRITE,
+    # The world's resource is proposed by « member »: its proposer and the coordinators change it.
+    ("resource_edit", "GET"): VOTERS_READ,
+    ("resource_edit", "POST"): VOTERS_WRITE,
+    ("resource_withdraw", "GET"): VOTERS_READ,  # « are you sure? », then POST
+    ("resource_withdraw", "POST"): VOTERS_WRITE,
     # Proxies: the coordinator is the holder named in the POST (a proxy to oneself is refused), and
     # the proxy to revoke is the member's (another's is not found).
     ("proxies", "GET"): VOTERS_READ,
@@ -157,7 +162,7 @@ def world(django_db_setup, django_db_blocker):
         proxy = actions.give_proxy(bureau, people["member"], people["coordinator"])
         LeaveRequest.objects.create(user=people["member"])  # the member asked to leave the platform
         resource = Resource.objects.create(bureau=bureau, title="Guide", kind="guide", summary="Utile.",
-                                           url="https://example.org/guide")
+                                           url="https://example.org/guide", proposed_by=people["member"])
         later = timezone.localtime(running.closes_at + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
         routes = {  # route name -> (URL keyword arguments, POST data)
             "invite": ({}, {"email": "nouvelle@example.org", "role": Role.MEMBER, "college": college.pk}),
@@ -185,6 +190,10 @@ def world(django_db_setup, django_db_blocker):
                                   "themes": "sobriété"}),
             "resource_publish": ({"resource_id": resource.pk}, {}),
             "resource_unpublish": ({"resource_id": resource.pk}, {}),
+            "resource_edit": ({"resource_id": resource.pk}, {"title": "Guide revu", "kind": "guide",
+                                                              "summary": "Utile.", "url": "https://example.org/g",
+                                                              "language": "fr", "audience": "everyone"}),
+            "resource_withdraw": ({"resource_id": resource.pk}, {}),
         }
         yield {"bureau": bureau, "people": people, "routes": routes}
         transaction.set_rollback(True)
