@@ -41,7 +41,8 @@ class Command(BaseCommand):
             demo_codebook.build(bureau, study)
             report = demo_report.build(study)
         erased = demo_erasure.build(study)
-        resources = demo_resources.build(bureau)
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+            resources = demo_resources.build(bureau)  # the last votes of the demo: one publishes a resource
         self.stdout.write(self.style.SUCCESS(
             _("Demo bureau: %(title)s — %(url)s") % {"title": bureau.title, "url": bureau.url}
         ))
