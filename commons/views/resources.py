@@ -177,9 +177,9 @@ def resource_withdraw(request: HttpRequest, bureau: BureauPage, resource_id: int
         return confirm_page(
             request,
             bureau,
-            title=_("Withdraw the resource « %(title)s »") % {"title": resource.title},
-            consequence=_("The resource will be deleted from the bureau's list; this cannot be undone."),
-            confirm_label=_("Withdraw the resource"),
+            title=_("Withdraw « %(title)s »") % {"title": resource.title},
+            consequence=_("The proposed resource will be deleted from the bureau's list. This cannot be undone."),
+            confirm_label=_("Yes, withdraw the proposal"),
             cancel_url=resources_url(bureau),
         )
     try:
@@ -187,7 +187,7 @@ def resource_withdraw(request: HttpRequest, bureau: BureauPage, resource_id: int
     except services.ResourceError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _("Resource withdrawn."))
+        messages.success(request, _("Proposal withdrawn: the resource is deleted."))
     return redirect(resources_url(bureau))
 
 
