@@ -226,6 +226,12 @@ def test_the_cached_page_is_renewed_when_a_resource_changes(bureau, settings):
     assert "encore" in text(anonymous.get(url(bureau)))
 
 
+def english() -> Client:
+    fresh = Client()
+    fresh.cookies["django_language"] = "en"
+    return fresh
+
+
 EDIT = {"title": "Guide corrigé", "kind": "guide", "summary": "Mieux dit.", "url": "https://example.org/c",
         "language": "fr", "audience": "everyone", "themes": "sobriété"}  # fmt: skip
 
@@ -289,7 +295,7 @@ def test_once_published_only_coordinators_edit_and_nobody_withdraws(client, bure
     member = client_for(client, people["member"])
     assert member.post(url(bureau, f"{resource.pk}/edit/"), EDIT).status_code == 403
     assert member.post(url(bureau, f"{resource.pk}/withdraw/")).status_code == 403
-    coordinator = client_for(Client(), people["coordinator"])
+    coordinator = client_for(english(), people["coordinator"])
     assert f"resources/{resource.pk}/edit/" in text(coordinator.get(url(bureau)))
     assert coordinator.post(url(bureau, f"{resource.pk}/edit/"), EDIT).status_code == 302
     resource.refresh_from_db()
@@ -305,7 +311,7 @@ def test_nothing_changes_while_the_bureau_votes_on_it(client, bureau, people):
     resource = make(bureau, "Guide voté", published=False, proposed_by=people["member"])
     services.publish(resource, people["coordinator"])
     for who in ("member", "coordinator"):
-        visitor = client_for(Client(), people[who])
+        visitor = client_for(english(), people[who])
         assert f"resources/{resource.pk}/edit/" not in text(visitor.get(url(bureau)))
         response = visitor.post(url(bureau, f"{resource.pk}/edit/"), EDIT, follow=True)
         assert "it cannot change until the vote is over" in text(response)
