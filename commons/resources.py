@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from . import changes
 from .models import BureauPage, Proposal, Resource
@@ -22,7 +22,7 @@ from .models.governance import ProposalKind, Status
 from .models.resources import ResourceStatus
 
 #: Why a member who neither proposed a resource nor coordinates the bureau may not change it.
-NOT_YOURS = _lazy("Only the member who proposed this resource or a coordinator can change it.")
+NOT_YOURS = gettext_lazy("Only the member who proposed this resource or a coordinator can change it.")
 
 
 class ResourceError(Exception):
