@@ -74,17 +74,10 @@ def resource_list(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
     the proposed resources and, for coordinators, the buttons that publish them."""
     form = ResourceFilterForm(request.GET or None)
     filters = form.filters() if request.GET else {}
-    paginator = Paginator(_with_themes(filtered(bureau, filters)), PER_PAGE)
+    themes = published_themes(bureau)
+    paginator = Paginator(_with_themes(filtered(bureau, filters, themes)), PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     membership = permissions.membership_for(request.user, bureau)
-    themes = list(
-        Tag.objects.filter(
-            commons_resourcetheme_items__content_object__in=Resource.objects.published().filter(bureau=bureau)
-        )
-        .distinct()
-        .order_by("name")
-        .values_list("name", flat=True)
-    )
     context = {
         "page": bureau,
         "self": bureau,
@@ -178,7 +171,9 @@ def resource_withdraw(request: HttpRequest, bureau: BureauPage, resource_id: int
             request,
             bureau,
             title=_("Withdraw « %(title)s »") % {"title": resource.title},
-            consequence=_("The proposed resource will be deleted from the bureau's list. This cannot be undone."),
+            consequence=_(
+                "The proposed resource will be deleted from the bureau's list. This cannot be undone."
+            ),
             confirm_label=_("Yes, withdraw the proposal"),
             cancel_url=resources_url(bureau),
         )
