@@ -318,3 +318,17 @@ def test_nothing_changes_while_the_bureau_votes_on_it(client, bureau, people):
         visitor.post(url(bureau, f"{resource.pk}/withdraw/"))
     resource.refresh_from_db()
     assert resource.title == "Guide voté"
+
+
+def test_themes_are_split_on_commas_only_and_edited_as_typed(client, bureau, people):
+    """« protection des données » alone is one theme (taggit's field would make three of it), and the
+    edit form shows the themes as they were typed, without taggit's quotes."""
+    member = client_for(client, people["member"])
+    member.post(url(bureau, "new/"), EDIT | {"title": "Un thème", "themes": "protection des données"})
+    resource = Resource.objects.get(title="Un thème")
+    assert list(resource.themes.names()) == ["protection des données"]
+    member.post(url(bureau, f"{resource.pk}/edit/"), EDIT | {"title": "Un thème",
+                                                             "themes": "souveraineté numérique, Gouvernance, gouvernance"})  # fmt: skip
+    assert sorted(resource.themes.names()) == ["Gouvernance", "souveraineté numérique"]
+    form = member.get(url(bureau, f"{resource.pk}/edit/")).context["form"]
+    assert form["themes"].value() == "Gouvernance, souveraineté numérique"
