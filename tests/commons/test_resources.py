@@ -332,3 +332,20 @@ def test_themes_are_split_on_commas_only_and_edited_as_typed(client, bureau, peo
     assert sorted(resource.themes.names()) == ["Gouvernance", "souveraineté numérique"]
     form = member.get(url(bureau, f"{resource.pk}/edit/")).context["form"]
     assert form["themes"].value() == "Gouvernance, souveraineté numérique"
+
+
+def test_hostile_posts_to_edit_and_withdraw_change_nothing(bureau, people):
+    """Arrays, oversized values, unknown choices, a forged (token-less) POST: refused, never a 500."""
+    resource = make(bureau, "Mon guide", published=False, proposed_by=people["member"])
+    member = client_for(english(), people["member"])
+    hostile = EDIT | {"title": "x" * 5000, "kind": ["guide", "tool"], "language": "klingon",
+                      "themes": "a" * 2000, "url": "https://" + "e" * 600 + ".org"}  # fmt: skip
+    response = member.post(url(bureau, f"{resource.pk}/edit/"), hostile)
+    assert response.status_code == 400
+    assert {"title", "language", "themes", "url"} <= set(response.context["form"].errors)
+    forged = Client(enforce_csrf_checks=True)
+    forged.force_login(people["member"])
+    assert forged.post(url(bureau, f"{resource.pk}/withdraw/")).status_code == 403
+    assert forged.post(url(bureau, f"{resource.pk}/edit/"), EDIT).status_code == 403
+    resource.refresh_from_db()
+    assert resource.title == "Mon guide"
