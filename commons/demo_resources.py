@@ -1,5 +1,8 @@
-"""The demo bureau's resources: ten published (real ones where the link and details are certain,
-the others plainly marked « exemple »), one proposed and waiting for a coordinator.
+"""The demo bureau's resources: ten published by a coordinator (real ones where the link and details
+are certain, the others plainly marked « exemple »), one proposed and waiting for a coordinator, and
+one published by vote: the bureau first adopted a « change of the decision rules » giving its
+« kind → rule » table a line for « publication of a resource » (`actions.apply_rules_change`, as
+any such adoption), then a coordinator's « Publier » opened the vote, whose adoption published it.
 
 Idempotent (by title). Licences and details not known for certain are left blank and show as
 « non renseigné »; nothing is invented about a real resource.
@@ -13,7 +16,10 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from .models import BureauPage, Resource
+from . import actions
+from . import resources as services
+from .models import BureauPage, Decision, DecisionRule, Proposal, Resource
+from .models.governance import ProposalKind
 from .models.resources import ResourceStatus
 
 PROPOSER = "lea.dubois@bec-demo.fr"
@@ -144,6 +150,74 @@ PROPOSED = (
 )
 
 
+#: Published by a vote of the bureau, once its table put resources to the vote.
+BY_VOTE = (
+    "Exemple — Grille pour choisir un outil d'IA en collectif",
+    "tool",
+    "https://example.org/exemple-grille-choix-outil-ia",
+    "CC BY-SA 4.0",
+    "fr",
+    "collectives",
+    ["gouvernance", "souveraineté numérique"],
+    "**Exemple de démonstration** (ressource fictive) : une grille d'une page pour comparer des outils "
+    "d'IA avant d'en adopter un — où sont les données, qui les réutilise, ce que coûte une sortie, qui "
+    "décide dans la structure.",
+)
+RULES_VOTE = "Soumettre au vote la publication des ressources"
+
+
+def _voters() -> list:
+    from .demo_governance import _users
+
+    users = _users()
+    return [users[k] for k in ("camille", "karim", "lea", "aminata", "hugo", "ines") if k in users]
+
+
+def _close_in_the_past(proposal: Proposal, voters, closes_at) -> None:
+    """Every voter says « pour »; the vote is dated to have run its week up to `closes_at`, then closed."""
+    for voter in voters:
+        actions.cast_ballot(proposal, voter, choice="for")
+    Proposal.objects.filter(pk=proposal.pk).update(
+        opens_at=closes_at - timedelta(days=7),
+        closes_at=closes_at,
+        created_at=closes_at - timedelta(days=8),
+        closed_early_at=None,
+    )
+    actions.close_proposal(proposal.pk)
+
+
+def _published_by_vote(bureau: BureauPage, proposer) -> None:
+    """The « published by vote » path, after every other decision of the demo (the register stays
+    in date order): the rules change, then the vote that publishes `BY_VOTE`."""
+    voters = _voters()
+    camille = voters[0] if voters else None
+    if camille is None or Resource.objects.filter(bureau=bureau, title=BY_VOTE[0]).exists():
+        return
+    now = timezone.now()
+    latest = Decision.objects.filter(bureau=bureau).order_by("-closed_at").values_list("closed_at", flat=True)
+    start = max(latest.first() or now - timedelta(days=10), now - timedelta(days=10))
+    step = (now - start) / 3
+    if not services.by_vote(bureau):
+        rules = actions.create_proposal(
+            bureau,
+            camille,
+            title=RULES_VOTE,
+            kind=ProposalKind.RULES,
+            proposed_rules={ProposalKind.RESOURCE: DecisionRule.objects.get(bureau=bureau, is_default=True).pk},
+            body=(
+                "Une ressource publiée engage le bureau : elle apparaît sur sa page publique et dans son flux. "
+                "Proposition : la publication d'une ressource passe par un vote à la majorité simple, comme "
+                "nos autres décisions courantes. Chacun et chacune peut toujours en proposer."
+            ),
+        )
+        actions.open_proposal(rules, camille)
+        _close_in_the_past(rules, voters, start + step)
+    resource = _ensure(bureau, BY_VOTE, proposer, None)
+    proposal = services.publish(resource, camille)
+    if proposal is not None:
+        _close_in_the_past(proposal, voters, start + 2 * step)
+
+
 def _ensure(bureau: BureauPage, spec: tuple, proposer, published_at) -> Resource:
     title, kind, url, licence, language, audience, themes, summary = spec
     resource, created = Resource.objects.get_or_create(
@@ -177,4 +251,5 @@ def build(bureau: BureauPage) -> list[Resource]:
         for i, spec in enumerate(RESOURCES)
     ]
     _ensure(bureau, PROPOSED, proposer, None)
+    _published_by_vote(bureau, proposer)
     return published

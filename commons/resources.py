@@ -14,11 +14,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import changes
 from .models import BureauPage, Proposal, Resource
 from .models.governance import ProposalKind, Status
 from .models.resources import ResourceStatus
+
+#: Why a member who neither proposed a resource nor coordinates the bureau may not change it.
+NOT_YOURS = gettext_lazy("Only the member who proposed this resource or a coordinator can change it.")
 
 
 class ResourceError(Exception):
@@ -90,6 +94,41 @@ def unpublish(resource: Resource, by) -> None:
     resource.status = ResourceStatus.PROPOSED
     resource.published_at = None
     resource.save(update_fields=["status", "published_at"])
+
+
+def can_change(user, resource: Resource, bureau: BureauPage | None = None) -> bool:
+    """Coordinators change any resource of their bureau (published ones included); the member who
+    proposed a resource changes or withdraws it while it is not published."""
+    from .permissions import can_propose, can_run_votes
+
+    if user is None or not user.is_authenticated:
+        return False
+    bureau = bureau or BureauPage.objects.get(pk=resource.bureau_id)
+    if can_run_votes(user, bureau):
+        return True
+    return not resource.is_published and resource.proposed_by_id == user.pk and can_propose(user, bureau)
+
+
+def check_change(resource: Resource, by, bureau: BureauPage | None = None) -> None:
+    """Refuse (ResourceError) a change by someone who may not make it, or during a vote on it:
+    the voters must decide on what they read."""
+    if not can_change(by, resource, bureau):
+        raise ResourceError(str(NOT_YOURS))
+    if not resource.is_published and pending_proposal(resource) is not None:
+        raise ResourceError(
+            _("The bureau is voting on publishing this resource: it cannot change until the vote is over.")
+        )
+
+
+@transaction.atomic
+def withdraw(resource: Resource, by) -> None:
+    """Delete a resource that is not published (its proposer or a coordinator); a published one
+    is first taken off the public pages."""
+    resource = Resource.objects.select_for_update().get(pk=resource.pk)
+    check_change(resource, by)
+    if resource.is_published:
+        raise ResourceError(_("Unpublish this resource before withdrawing it."))
+    resource.delete()
 
 
 # --- The change a « publication of a resource » proposal carries (`commons.changes`) ------------

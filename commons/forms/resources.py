@@ -15,15 +15,27 @@ class ResourceForm(forms.ModelForm):
     """A member proposes a resource; it stays with the bureau until published."""
 
     url = forms.URLField(label=_("link"), max_length=500, assume_scheme="https")
+    #: Plain text split on commas only: taggit's own field splits a single « protection des données »
+    #: on its spaces and shows multi-word themes between quotes when editing.
+    themes = forms.CharField(
+        label=_("themes"),
+        required=False,
+        max_length=1000,
+        help_text=_("Comma-separated, e.g. « frugality, data protection »."),
+    )
 
     class Meta:
         model = Resource
         fields = ["title", "kind", "summary", "url", "licence", "language", "audience", "themes"]
         help_texts = {
-            "themes": _("Comma-separated, e.g. « frugality, data protection »."),
             "licence": _("E.g. « CC BY-SA 4.0 », « proprietary », « unknown »."),
         }
         widgets = {"summary": forms.Textarea(attrs={"rows": 5})}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["themes"] = ", ".join(sorted(self.instance.themes.names(), key=str.casefold))
 
     def clean_summary(self) -> str:
         summary = (self.cleaned_data.get("summary") or "").strip()
@@ -32,7 +44,11 @@ class ResourceForm(forms.ModelForm):
         return summary
 
     def clean_themes(self) -> list[str]:
-        themes = [theme.strip() for theme in self.cleaned_data.get("themes") or [] if theme.strip()]
+        found: dict[str, str] = {}  # one theme per spelling, whatever its case (taggit compares so)
+        for theme in (self.cleaned_data.get("themes") or "").split(","):
+            if theme.strip():
+                found.setdefault(theme.strip().casefold(), theme.strip())
+        themes = list(found.values())
         if len(themes) > MAX_THEMES:
             raise forms.ValidationError(_("At most %(n)d themes.") % {"n": MAX_THEMES})
         if any(len(theme) > 100 for theme in themes):

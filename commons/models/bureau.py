@@ -178,6 +178,8 @@ class BureauPage(DeclaredRoutesMixin, Page):
         ("resources/feed/", "resources.resource_feed", "resource_feed"),
         ("resources/<int:resource_id>/publish/", "resources.resource_publish", "resource_publish"),
         ("resources/<int:resource_id>/unpublish/", "resources.resource_unpublish", "resource_unpublish"),
+        ("resources/<int:resource_id>/edit/", "resources.resource_edit", "resource_edit"),
+        ("resources/<int:resource_id>/withdraw/", "resources.resource_withdraw", "resource_withdraw"),
         ("proxies/", "proxies.proxies", "proxies"),
         ("proxies/<int:proxy_id>/revoke/", "proxies.proxy_revoke", "proxy_revoke"),
     )

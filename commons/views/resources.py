@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.syndication.views import Feed
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,6 +24,7 @@ from ..forms.resources import ResourceFilterForm, ResourceForm
 from ..models import BureauPage, Proposal, Resource
 from ..models.governance import ProposalKind, Status
 from ..permissions import propose_resource_required, public_resources, vote_runner_required
+from .confirm import confirm_page
 
 PER_PAGE = 20
 FEED_LIMIT = 30
@@ -72,17 +74,10 @@ def resource_list(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
     the proposed resources and, for coordinators, the buttons that publish them."""
     form = ResourceFilterForm(request.GET or None)
     filters = form.filters() if request.GET else {}
-    paginator = Paginator(_with_themes(filtered(bureau, filters)), PER_PAGE)
+    themes = published_themes(bureau)
+    paginator = Paginator(_with_themes(filtered(bureau, filters, themes)), PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     membership = permissions.membership_for(request.user, bureau)
-    themes = list(
-        Tag.objects.filter(
-            commons_resourcetheme_items__content_object__in=Resource.objects.published().filter(bureau=bureau)
-        )
-        .distinct()
-        .order_by("name")
-        .values_list("name", flat=True)
-    )
     context = {
         "page": bureau,
         "self": bureau,
@@ -109,8 +104,12 @@ def resource_list(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
                 bureau=bureau, kind=ProposalKind.RESOURCE, status__in=(Status.DRAFT, Status.OPEN)
             ).order_by("pk")
         }
+        may_propose = context["can_propose"]
         for resource in proposed:
             resource.pending_vote = votes.get(resource.pk)
+            resource.changeable = resource.pending_vote is None and (
+                context["can_publish"] or may_propose and resource.proposed_by_id == request.user.pk
+            )
         context["proposed"] = proposed
     return render(request, "commons/resources/list.html", context)
 
@@ -132,6 +131,59 @@ def resource_new(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
             request, "commons/resources/new.html", {"page": bureau, "self": bureau, "form": form}, status=400
         )
     return render(request, "commons/resources/new.html", {"page": bureau, "self": bureau, "form": form})
+
+
+def _changeable(request: HttpRequest, bureau: BureauPage, resource_id: int) -> Resource:
+    """The bureau's resource `resource_id`, if the visitor may change it (else 404 or 403)."""
+    resource = get_object_or_404(Resource, bureau=bureau, pk=resource_id)
+    if not services.can_change(request.user, resource, bureau):
+        raise PermissionDenied(services.NOT_YOURS)
+    return resource
+
+
+@propose_resource_required
+def resource_edit(request: HttpRequest, bureau: BureauPage, resource_id: int) -> HttpResponse:
+    """Correct a resource: its proposer while it is not published, a coordinator at any time
+    (never during the vote on its publication: the voters decide on what they read)."""
+    resource = _changeable(request, bureau, resource_id)
+    try:
+        services.check_change(resource, request.user, bureau)
+    except services.ResourceError as error:
+        messages.error(request, str(error))
+        return redirect(resources_url(bureau))
+    form = ResourceForm(request.POST or None, instance=resource)
+    context = {"page": bureau, "self": bureau, "form": form, "resource": resource}
+    if request.method == "POST":
+        if form.is_valid():
+            form.save()
+            messages.success(request, _("Resource updated."))
+            return redirect(resources_url(bureau))
+        return render(request, "commons/resources/new.html", context, status=400)
+    return render(request, "commons/resources/new.html", context)
+
+
+@propose_resource_required
+def resource_withdraw(request: HttpRequest, bureau: BureauPage, resource_id: int) -> HttpResponse:
+    """Withdraw (delete) a resource not yet published, after « Are you sure? » (GET asks, POST acts)."""
+    resource = _changeable(request, bureau, resource_id)
+    if request.method != "POST":
+        return confirm_page(
+            request,
+            bureau,
+            title=_("Withdraw « %(title)s »") % {"title": resource.title},
+            consequence=_(
+                "The proposed resource will be deleted from the bureau's list. This cannot be undone."
+            ),
+            confirm_label=_("Yes, withdraw the proposal"),
+            cancel_url=resources_url(bureau),
+        )
+    try:
+        services.withdraw(resource, request.user)
+    except services.ResourceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Proposal withdrawn: the resource is deleted."))
+    return redirect(resources_url(bureau))
 
 
 def _act(request: HttpRequest, bureau: BureauPage, resource_id: int, action, done: str) -> HttpResponse:

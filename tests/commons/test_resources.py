@@ -224,3 +224,128 @@ def test_the_cached_page_is_renewed_when_a_resource_changes(bureau, settings):
     assert "Second" in page and "neuf" in page
     Resource.objects.get(title="Second").themes.add("encore")
     assert "encore" in text(anonymous.get(url(bureau)))
+
+
+def english() -> Client:
+    fresh = Client()
+    fresh.cookies["django_language"] = "en"
+    return fresh
+
+
+EDIT = {"title": "Guide corrigé", "kind": "guide", "summary": "Mieux dit.", "url": "https://example.org/c",
+        "language": "fr", "audience": "everyone", "themes": "sobriété"}  # fmt: skip
+
+
+def test_the_proposer_edits_and_withdraws_their_proposed_resource(client, bureau, people):
+    resource = make(bureau, "Mon guide", published=False, proposed_by=people["member"])
+    member = client_for(client, people["member"])
+    page = text(member.get(url(bureau)))
+    assert f"resources/{resource.pk}/edit/" in page and f"resources/{resource.pk}/withdraw/" in page
+    edit = member.get(url(bureau, f"{resource.pk}/edit/"))
+    assert edit.status_code == 200 and "Mon guide" in text(edit)  # the form holds the current values
+    assert member.post(url(bureau, f"{resource.pk}/edit/"), EDIT).status_code == 302
+    resource.refresh_from_db()
+    assert resource.title == "Guide corrigé" and not resource.is_published  # editing never publishes
+    assert list(resource.themes.names()) == ["sobriété"]
+    # Withdrawing asks first: the GET deletes nothing.
+    ask = member.get(url(bureau, f"{resource.pk}/withdraw/"))
+    assert ask.status_code == 200 and "Are you sure?" in text(ask)
+    assert Resource.objects.filter(pk=resource.pk).exists()
+    assert member.post(url(bureau, f"{resource.pk}/withdraw/")).status_code == 302
+    assert not Resource.objects.filter(pk=resource.pk).exists()
+
+
+def test_bad_edits_change_nothing(client, bureau, people):
+    resource = make(bureau, "Mon guide", published=False, proposed_by=people["member"])
+    member = client_for(client, people["member"])
+    response = member.post(url(bureau, f"{resource.pk}/edit/"), EDIT | {"url": "javascript:alert(1)", "title": ""})
+    assert response.status_code == 400 and {"url", "title"} <= set(response.context["form"].errors)
+    resource.refresh_from_db()
+    assert resource.title == "Mon guide"
+    assert member.post(url(bureau, "999999999999999999999/edit/"), EDIT).status_code == 404
+
+
+@pytest.mark.parametrize("who", ["other voter", "observer", "outsider", "other_member"])
+def test_only_the_proposer_and_coordinators_change_a_resource(client, bureau, people, make_person, who):
+    from commons.models import Role
+
+    resource = make(bureau, "Mon guide", published=False, proposed_by=people["member"])
+    user = make_person(bureau, Role.MEMBER) if who == "other voter" else people[who]
+    visitor = client_for(client, user)
+    assert visitor.post(url(bureau, f"{resource.pk}/edit/"), EDIT).status_code == 403
+    assert visitor.post(url(bureau, f"{resource.pk}/withdraw/")).status_code == 403
+    resource.refresh_from_db()
+    assert resource.title == "Mon guide"
+    if who == "other voter":
+        page = text(visitor.get(url(bureau)))
+        assert "Mon guide" in page and f"resources/{resource.pk}/edit/" not in page
+
+
+def test_a_coordinator_of_another_bureau_cannot_reach_this_bureaus_resource(client, bureau, other_bureau, people):
+    resource = make(bureau, "Guide d'ici", published=False)
+    stranger = client_for(client, people["other_member"])  # coordinator of `other_bureau`
+    for action in ("edit/", "withdraw/", "publish/"):
+        assert stranger.post(url(other_bureau, f"{resource.pk}/{action}"), EDIT).status_code == 404
+    resource.refresh_from_db()
+    assert resource.title == "Guide d'ici" and not resource.is_published
+
+
+def test_once_published_only_coordinators_edit_and_nobody_withdraws(client, bureau, people):
+    resource = make(bureau, "Guide public", proposed_by=people["member"])
+    member = client_for(client, people["member"])
+    assert member.post(url(bureau, f"{resource.pk}/edit/"), EDIT).status_code == 403
+    assert member.post(url(bureau, f"{resource.pk}/withdraw/")).status_code == 403
+    coordinator = client_for(english(), people["coordinator"])
+    assert f"resources/{resource.pk}/edit/" in text(coordinator.get(url(bureau)))
+    assert coordinator.post(url(bureau, f"{resource.pk}/edit/"), EDIT).status_code == 302
+    resource.refresh_from_db()
+    assert resource.title == "Guide corrigé" and resource.is_published
+    assert "Guide corrigé" in text(Client().get(url(bureau)))
+    response = coordinator.post(url(bureau, f"{resource.pk}/withdraw/"), follow=True)
+    assert "Unpublish this resource before withdrawing it" in text(response)
+    assert Resource.objects.filter(pk=resource.pk).exists()
+
+
+def test_nothing_changes_while_the_bureau_votes_on_it(client, bureau, people):
+    govern(bureau)
+    resource = make(bureau, "Guide voté", published=False, proposed_by=people["member"])
+    services.publish(resource, people["coordinator"])
+    for who in ("member", "coordinator"):
+        visitor = client_for(english(), people[who])
+        assert f"resources/{resource.pk}/edit/" not in text(visitor.get(url(bureau)))
+        response = visitor.post(url(bureau, f"{resource.pk}/edit/"), EDIT, follow=True)
+        assert "it cannot change until the vote is over" in text(response)
+        visitor.post(url(bureau, f"{resource.pk}/withdraw/"))
+    resource.refresh_from_db()
+    assert resource.title == "Guide voté"
+
+
+def test_themes_are_split_on_commas_only_and_edited_as_typed(client, bureau, people):
+    """« protection des données » alone is one theme (taggit's field would make three of it), and the
+    edit form shows the themes as they were typed, without taggit's quotes."""
+    member = client_for(client, people["member"])
+    member.post(url(bureau, "new/"), EDIT | {"title": "Un thème", "themes": "protection des données"})
+    resource = Resource.objects.get(title="Un thème")
+    assert list(resource.themes.names()) == ["protection des données"]
+    member.post(url(bureau, f"{resource.pk}/edit/"), EDIT | {"title": "Un thème",
+                                                             "themes": "souveraineté numérique, Gouvernance, gouvernance"})  # fmt: skip
+    assert sorted(resource.themes.names()) == ["Gouvernance", "souveraineté numérique"]
+    form = member.get(url(bureau, f"{resource.pk}/edit/")).context["form"]
+    assert form["themes"].value() == "Gouvernance, souveraineté numérique"
+
+
+def test_hostile_posts_to_edit_and_withdraw_change_nothing(bureau, people):
+    """Arrays, oversized values, unknown choices, a forged (token-less) POST: refused, never a 500."""
+    resource = make(bureau, "Mon guide", published=False, proposed_by=people["member"])
+    member = client_for(english(), people["member"])
+    hostile = EDIT | {"title": "x" * 5000, "kind": ["guide", "tool"], "language": "klingon",
+                      "themes": "a" * 2000, "url": "https://" + "e" * 600 + ".org"}  # fmt: skip
+    response = member.post(url(bureau, f"{resource.pk}/edit/"), hostile)
+    assert response.status_code == 400
+    assert {"title", "language", "themes", "url"} <= set(response.context["form"].errors)
+    forged = Client(enforce_csrf_checks=True)
+    forged.force_login(people["member"])
+    assert forged.post(url(bureau, f"{resource.pk}/withdraw/")).status_code == 403
+    assert forged.post(url(bureau, f"{resource.pk}/edit/"), EDIT).status_code == 403
+    resource.refresh_from_db()
+    assert resource.title == "Mon guide"

@@ -109,6 +109,11 @@ EXPECTED = {
     ("resource_publish", "POST"): COORDINATORS_WRITE,
     ("resource_unpublish", "GET"): COORDINATORS_READ | {"coordinator": 405},
     ("resource_unpublish", "POST"): COORDINATORS_WRITE,
+    # The world's resource is proposed by « member »: its proposer and the coordinators change it.
+    ("resource_edit", "GET"): VOTERS_READ,
+    ("resource_edit", "POST"): VOTERS_WRITE,
+    ("resource_withdraw", "GET"): VOTERS_READ,  # « are you sure? », then POST
+    ("resource_withdraw", "POST"): VOTERS_WRITE,
     # The library (issue 18): members read it, observers included; voting members import (an empty
     # POST is the form's 400: nothing written).
     ("library", "GET"): MEMBERS_READ,
@@ -186,7 +191,7 @@ def world(django_db_setup, django_db_blocker):
         proxy = actions.give_proxy(bureau, people["member"], people["coordinator"])
         LeaveRequest.objects.create(user=people["member"])  # the member asked to leave the platform
         resource = Resource.objects.create(bureau=bureau, title="Guide", kind="guide", summary="Utile.",
-                                           url="https://example.org/guide")
+                                           url="https://example.org/guide", proposed_by=people["member"])
         later = timezone.localtime(running.closes_at + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
         reference = Reference.objects.create(bureau=bureau, key="doe2024", title="Un exemple", year=2024)
         routes = {  # route name -> (URL keyword arguments, POST data)
@@ -219,6 +224,10 @@ def world(django_db_setup, django_db_blocker):
                                   "themes": "sobriété"}),
             "resource_publish": ({"resource_id": resource.pk}, {}),
             "resource_unpublish": ({"resource_id": resource.pk}, {}),
+            "resource_edit": ({"resource_id": resource.pk}, {"title": "Guide revu", "kind": "guide",
+                                                              "summary": "Utile.", "url": "https://example.org/g",
+                                                              "language": "fr", "audience": "everyone"}),
+            "resource_withdraw": ({"resource_id": resource.pk}, {}),
         }
         yield {"bureau": bureau, "people": people, "routes": routes}
         transaction.set_rollback(True)

@@ -213,3 +213,32 @@ def test_the_cached_registry_follows_tools_and_consent(bureau, study, tools, mak
     withdraw(party)  # a bare update(): no signal, yet the counts follow at once
     response = anonymous.get(registry_url(study))
     assert [tool.mentions for tool in response.context["tools"]] == [0, 0, 0]
+
+
+def test_a_quote_leaves_when_its_report_is_withdrawn_and_a_draft_quote_never_shows(
+    client, bureau, study, people, tools, make_collective, settings
+):
+    """Adopted, then unpublished: the quote leaves the registry (and its cached copy). A new quote in
+    a draft of an adopted report (the next version, not yet voted) never shows."""
+    from studies.models import StudyReportPage
+
+    settings.BEC_PAGE_CACHE = True
+    party = make_collective(bureau, "Nom réel")
+    codes = code(study)
+    quoted = coded_note(study, party, people["member"], codes, QUOTED)
+    quoted.observation.ai_tools.set([tools["chat"]])
+    later = coded_note(study, party, people["member"], codes, "Une phrase du prochain brouillon.")
+    later.observation.ai_tools.set([tools["chat"]])
+    report = make_report(study, [quote(quoted)], user=people["member"])
+    report.get_latest_revision().publish()
+    draft = StudyReportPage.objects.get(pk=report.pk)
+    draft.body = [quote(quoted), quote(later)]
+    draft.save_revision(user=people["member"])  # the next version, not adopted
+    url = registry_url(study, f"{tools['chat'].pk}/")
+    anonymous = Client()
+    anonymous.cookies["django_language"] = "en"
+    page = text(anonymous.get(url))
+    assert QUOTED in page and "prochain brouillon" not in page
+    StudyReportPage.objects.get(pk=report.pk).unpublish()
+    page = text(anonymous.get(url))
+    assert QUOTED not in page and "No adopted report quotes" in page

@@ -44,7 +44,8 @@ class Command(BaseCommand):
             demo_codebook.build(bureau, study)
             report = demo_report.build(study)
         erased = demo_erasure.build(study)
-        resources = demo_resources.build(bureau)
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+            demo_resources.build(bureau)  # the last votes of the demo: one publishes a resource
         self.stdout.write(self.style.SUCCESS(
             _("Demo bureau: %(title)s — %(url)s") % {"title": bureau.title, "url": bureau.url}
         ))
@@ -55,7 +56,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {email.ljust(width)}  {password}  {role:<18} {name}")
         self.stdout.write("")
         # Counted as the site counts them (the protocol's votes included), not as the builders made them.
-        from commons.models import Proposal
+        from commons.models import Proposal, Resource
         from commons.models.governance import Status
 
         all_proposals = Proposal.objects.filter(bureau=bureau)
@@ -105,8 +106,9 @@ class Command(BaseCommand):
             % {"url": bureau.url + bureau.reverse_subpage("proxies")}
         )
         self.stdout.write(
-            _("Resources: %(count)s published, one proposed — %(url)s")
-            % {"count": len(resources), "url": bureau.url + bureau.reverse_subpage("resources")}
+            _("Resources: %(count)s published (one by a vote of the bureau), one proposed — %(url)s")
+            % {"count": Resource.objects.published().filter(bureau=bureau).count(),
+               "url": bureau.url + bureau.reverse_subpage("resources")}  # fmt: skip
         )
         self.stdout.write(
             _("AI systems registry: %(count)s systems, CSV and JSON downloads — %(url)s")
