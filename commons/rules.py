@@ -25,6 +25,7 @@ DEFAULT_METHODS: dict[str, tuple[str, ...]] = {
     ProposalKind.CHOICE: (Method.MAJORITY_JUDGMENT,),
     ProposalKind.RULES: (Method.QUALIFIED,),
     ProposalKind.REGISTRATION: (Method.QUALIFIED,),
+    ProposalKind.REFERENTIAL: (Method.MAJORITY,),
 }
 
 

@@ -397,3 +397,14 @@ def registered_versions(bureau, limit):
 def register_protocol_log_actions(actions):
     """Forks of protocols in Wagtail's audit log (issue 17)."""
     actions.register_action("bec.protocol.fork", _("Fork a protocol"), _("Protocol forked"))
+
+
+# --- Assessment grids (issue 19) -------------------------------------------------------------
+
+
+@hooks.register("bec_apply_adopted")
+def adopt_referential_version(proposal, decision):
+    """An adopted « adoption of a referential version » freezes the version, in the closing transaction."""
+    from .assessments.votes import adopt_adopted
+
+    adopt_adopted(proposal, decision)

@@ -1,5 +1,18 @@
 """The research: studies, the AI tool registry, observations, the codebook, excerpts and memos."""
 
+from .assessment import (
+    Answer,
+    AnswerChange,
+    Assessment,
+    AssessmentStatus,
+    Criterion,
+    Referential,
+    ReferentialVersion,
+    Rubric,
+    Theme,
+    VersionLocked,
+    VersionStatus,
+)
 from .coding import Code, CodedObservation, Excerpt, Memo
 from .documents import Document
 from .erasure import ErasureReason, ErasureRecord, PartyKind
@@ -12,6 +25,17 @@ from .study import AITool, Hosting, StudyPage, StudyStatus
 from .tallies import CodeTally
 
 __all__ = [
+    "Answer",
+    "AnswerChange",
+    "Assessment",
+    "AssessmentStatus",
+    "Criterion",
+    "Referential",
+    "ReferentialVersion",
+    "Rubric",
+    "Theme",
+    "VersionLocked",
+    "VersionStatus",
     "AITool",
     "Code",
     "CodeTally",
