@@ -176,12 +176,13 @@ class AssessmentStatus(models.TextChoices):
 class AssessmentQuerySet(models.QuerySet):
     def consented(self) -> AssessmentQuerySet:
         """Assessments shown anywhere: of the bureau itself, or of a collective consenting to
-        « assessment » now (a withdrawal hides them at once; rows stay until erased)."""
+        « assessment » now (`ConsentRecord.objects.given_for`, the rule's one home): a withdrawal
+        hides them at once, everywhere; rows stay until the collective is erased."""
         from participants.models import ConsentRecord, ConsentScope
 
-        consenting = ConsentRecord.objects.given_for(ConsentScope.ASSESSMENT).filter(collective__isnull=False)
         return self.filter(
-            models.Q(collective__isnull=True) | models.Q(collective__in=consenting.values("collective"))
+            models.Q(collective__isnull=True)
+            | ConsentRecord.objects.given_for(ConsentScope.ASSESSMENT, collective="collective")
         )
 
 

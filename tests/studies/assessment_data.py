@@ -55,3 +55,27 @@ def line_of(text: str, needle: str) -> int:
         if needle in line:
             return number
     raise AssertionError(needle)
+
+
+def adopted(bureau, text: str = SMALL):
+    """Import `text` into `bureau` and mark it adopted (the vote itself is tested elsewhere)."""
+    from studies.assessments.importing import import_referential
+    from studies.models import ReferentialVersion, VersionStatus
+
+    report = import_referential(text, bureau=bureau)
+    ReferentialVersion.objects.filter(pk=report.version_id).update(status=VersionStatus.ADOPTED)
+    return ReferentialVersion.objects.get(pk=report.version_id)
+
+
+def answer_all(assessment, by, levels: dict[str, str]):
+    from studies.assessments import services
+
+    for criterion in assessment.version.criteria.all():
+        if criterion.code in levels:
+            level = levels[criterion.code]
+            services.record_answer(
+                assessment,
+                criterion,
+                by,
+                {"level": level, "justification": "Sans objet ici." if level == "na" else ""},
+            )

@@ -1,4 +1,4 @@
-"""Referentials as versioned data (issue 19, item 1): the file format, refusals with their line,
+"""Referentials as versioned data (messages checked in French, the site's language) (issue 19, item 1): the file format, refusals with their line,
 atomic imports (a bad file and a dry run change nothing), the upgrade map, adoption by the
 bureau's vote and immutability once adopted."""
 
@@ -75,21 +75,21 @@ def test_a_cycle_is_refused_with_its_line():
     )
     problems = refused(text)
     assert len(problems) == 1
-    assert "cycle" in problems[0].message and "C1 → C2 → C1" in problems[0].message
+    assert "en boucle" in problems[0].message and "C1 → C2 → C1" in problems[0].message
     assert problems[0].line in (line_of(text, "code: C1"), line_of(text, "code: C2"))
 
 
 def test_a_self_dependency_and_an_unknown_dependency_are_refused():
     text = SMALL.replace("{code: C3, title: Critère 3}", "{code: C3, title: Critère 3, depends_on: [C3, C9]}")
     messages = [p.message for p in refused(text)]
-    assert any("cycle" in m for m in messages) and any("C9" in m for m in messages)
+    assert any("en boucle" in m for m in messages) and any("C9" in m for m in messages)
 
 
 def test_a_duplicate_code_is_refused_with_both_lines():
     text = SMALL.replace("{code: C3, title: Critère 3}", "{code: C1, title: Critère 3}")
     (problem,) = refused(text)
     assert problem.line == line_of(text, "{code: C1, title: Critère 3}")
-    assert f"line {line_of(text, 'code: C1, title: Critère 1')}" in problem.message
+    assert f"ligne {line_of(text, 'code: C1, title: Critère 1')}" in problem.message
 
 
 def test_a_missing_scale_is_refused_with_its_line():
@@ -97,7 +97,7 @@ def test_a_missing_scale_is_refused_with_its_line():
     lines = SMALL.splitlines()
     text = "\n".join(lines[: start - 1] + lines[end:]) + "\n"
     problems = refused(text)
-    assert any("scale is missing" in p.message and p.line == 1 for p in problems)
+    assert any("L'échelle manque" in p.message and p.line == 1 for p in problems)
 
 
 def test_a_level_without_points_and_a_scale_of_one_level_are_refused():
@@ -105,17 +105,17 @@ def test_a_level_without_points_and_a_scale_of_one_level_are_refused():
         "{code: present, points: 2}", "{code: present}"
     )
     messages = [str(p) for p in refused(text)]
-    assert any("no points" in m and f"line {line_of(text, '{code: present}')}" in m for m in messages)
+    assert any("pas de points" in m and f"ligne {line_of(text, '{code: present}')}" in m for m in messages)
     one_level = SMALL.replace("    - {code: absent, points: 0}\n", "").replace("    - {code: partial, points: 1}\n", "")
     messages = [p.message for p in refused(one_level)]
-    assert any("at least two levels" in m for m in messages)
+    assert any("au moins deux niveaux" in m for m in messages)
 
 
 def test_syntax_errors_and_duplicate_keys_name_their_line():
     (problem,) = refused("referential:\n  name: x\n  name: y\n")
-    assert problem.line == 3 and "twice" in problem.message
+    assert problem.line == 3 and "deux fois" in problem.message
     (problem,) = refused('{"referential": {"name": "x",\n "name": "y"}}', "f.json")
-    assert problem.line == 2 and "twice" in problem.message
+    assert problem.line == 2 and "deux fois" in problem.message
     (problem,) = refused('{"referential":\n {"name" "x"}}', "f.json")
     assert problem.line == 2
     (problem,) = refused("themes: [\n  a: b\n")
@@ -166,7 +166,7 @@ def test_a_dry_run_and_a_refused_file_change_nothing(bureau):
 def test_a_version_is_never_replaced_by_a_second_import(bureau):
     import_referential(SMALL, bureau=bureau)
     before = counts()
-    with pytest.raises(InvalidReferential, match="never replaced"):
+    with pytest.raises(InvalidReferential, match="jamais remplacée"):
         import_referential(SMALL, bureau=bureau)
     assert counts() == before
 
@@ -196,7 +196,7 @@ def test_the_command_prints_each_problem_with_its_line_and_changes_nothing(burea
     good.write_text(SMALL)
     out = StringIO()
     call_command("import_referential", str(good), "--bureau", bureau.slug, "--dry-run", stdout=out)
-    assert "3 criteria" in out.getvalue() and not ReferentialVersion.objects.exists()
+    assert "3 critères" in out.getvalue() and not ReferentialVersion.objects.exists()
     bad = tmp_path / "bad.yaml"
     text = SMALL.replace("min_level: partial", "min_level: halfway")
     bad.write_text(text)
@@ -230,7 +230,7 @@ def test_a_version_is_adopted_by_the_bureaus_vote_then_immutable(bureau, people)
     proposal = propose_adoption(version, people["member"])
     assert proposal.kind == ProposalKind.REFERENTIAL and proposal.target == version
     assert proposal.rule.method == "majority"  # the table's line for the kind
-    with pytest.raises(GovernanceError, match="already proposed"):
+    with pytest.raises(GovernanceError, match="déjà proposée"):
         propose_adoption(version, people["coordinator"])
     decision = decide(proposal, people)
     version.refresh_from_db()
@@ -242,7 +242,7 @@ def test_a_version_is_adopted_by_the_bureaus_vote_then_immutable(bureau, people)
         Criterion.objects.filter(version=version).first().save()
     with pytest.raises(VersionLocked):
         version.delete()
-    with pytest.raises(GovernanceError, match="already adopted"):
+    with pytest.raises(GovernanceError, match="déjà adoptée"):
         propose_adoption(version, people["member"])
 
 

@@ -97,6 +97,14 @@ STUDY_ROUTES: dict[str, tuple[dict, dict | None]] = {
     "erasure_list": (TEAM, None),
     "erase_collective": (COORDINATORS, COORDINATORS_BAD_WRITE),
     "erase_informant": (COORDINATORS, COORDINATORS_BAD_WRITE),
+    # Assessment grids (issue 19): the team reads, contributors answer and propose, coordinators steer
+    # (a member's step other than « submit » is refused with a message: 302).
+    "assessments": (TEAM, BAD_WRITE),
+    "referential_version": (TEAM, GOOD_WRITE),  # an adopted version: « already adopted », 302
+    "assessment_detail": (TEAM, None),
+    "assessment_results": (TEAM, None),
+    "assessment_answer": (TEAM, BAD_WRITE),  # an empty answer: nothing to save, 400
+    "assessment_step": (POST_ONLY_GET, GOOD_WRITE),  # « submit » without answers: refused, 302
     **{
         f"exchange_{table}_{fmt}": (TEAM, None)
         for table in ("observations", "coded_segments", "codebook", "interviews")
@@ -206,7 +214,12 @@ def world(django_db_setup, django_db_blocker):
         study.add_child(instance=report)
         report.save_revision().publish(skip_permission_checks=True)
         report.refresh_from_db()
+        from studies.assessments.services import create_assessment
+        from tests.studies.assessment_data import adopted
+
+        assessment = create_assessment(study, adopted(bureau), member, collective=collective)
         yield {
+            "assessment": assessment,
             "people": people, "study": study, "protocol": protocol, "report": report, "observation": observation,
             "interview": interview, "document": document, "code": code, "excerpts": excerpts,
         }
@@ -236,6 +249,11 @@ def _study_args(name: str, world: dict) -> list:
         "code_memo": [code.pk],
         "erase_collective": [observation.collective_id],
         "erase_informant": [interview.informant_id],
+        "referential_version": [world["assessment"].version_id],
+        "assessment_detail": [world["assessment"].pk],
+        "assessment_results": [world["assessment"].pk],
+        "assessment_answer": [world["assessment"].pk, world["assessment"].version.criteria.first().pk],
+        "assessment_step": [world["assessment"].pk, "submit"],
     }.get(name, [])
 
 

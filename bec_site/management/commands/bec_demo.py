@@ -24,7 +24,7 @@ class Command(BaseCommand):
         from commons import demo as commons_demo
         from commons import demo_governance
         from studies import demo as studies_demo
-        from studies import demo_codebook, demo_erasure, demo_protocol, demo_report
+        from studies import demo_assessments, demo_codebook, demo_erasure, demo_protocol, demo_report
 
         home = HomePage.objects.first()
         if home is None:
@@ -40,6 +40,7 @@ class Command(BaseCommand):
             protocol = demo_protocol.build(study)
             demo_codebook.build(bureau, study)
             report = demo_report.build(study)
+            assessments = demo_assessments.build(bureau, study)
         erased = demo_erasure.build(study)
         self.stdout.write(self.style.SUCCESS(
             _("Demo bureau: %(title)s — %(url)s") % {"title": bureau.title, "url": bureau.url}
@@ -77,6 +78,12 @@ class Command(BaseCommand):
             _("Report: %(title)s — %(count)s published version, a new revision under vote — %(url)s")
             % {"title": report.title, "count": report.report_versions.count(), "url": report.url}
         )
+        if assessments:
+            self.stdout.write(
+                _("Assessments: %(count)s of %(code)s against the example referential — %(url)s")
+                % {"count": len(assessments), "code": assessments[0].collective.code,
+                   "url": study.url + study.reverse_subpage("assessments")}
+            )
         if erased is not None:
             self.stdout.write(
                 _("Erasures: a collective that withdrew was erased; the record, without personal data — %(url)s")

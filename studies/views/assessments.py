@@ -1,0 +1,445 @@
+"""Assessment pages: referentials and assessments of a study, answering, steps and results.
+
+Team pages (`studies.permissions`): the team reads, contributors answer, coordinators take an
+assessment through review. Every assessment is looked up through `Assessment.objects.consented()`:
+an assessment of a collective that withdrew its « assessment » consent is a 404 everywhere, at once.
+Collectives appear by pseudonym code only. Each page costs a fixed number of queries whatever the
+size of the grid or the number of answers (the criteria, with their rubric and theme, in one query;
+the answers, with their assessors, in one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from django.contrib import messages
+from django.contrib.contenttypes.models import ContentType
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from commons.actions import GovernanceError
+from commons.models import Proposal
+from commons.models.governance import ProposalKind, Status
+from commons.views.proposals import detail_url
+from participants.models import display_name
+
+from .. import permissions
+from ..analysis import charts
+from ..assessments import scoring, services
+from ..assessments.services import AssessmentError
+from ..assessments.votes import propose_adoption
+from ..forms import AnswerForm, NewAssessmentForm
+from ..models import Answer, Assessment, Criterion, ReferentialVersion, StudyPage
+
+VIEW_ONLY = _("Observers read the assessments; members and coordinators answer them.")
+
+
+def _url(study: StudyPage, name: str, *args) -> str:
+    return study.url + study.reverse_subpage(name, args=args)
+
+
+def _assessment(study: StudyPage, assessment_id: int) -> Assessment:
+    found = (
+        Assessment.objects.consented()
+        .filter(study=study, pk=assessment_id)
+        .select_related("version__referential", "collective")
+        .first()
+    )
+    if found is None:
+        raise Http404(_("No such assessment in this study."))
+    return found
+
+
+def _subject(assessment: Assessment) -> str:
+    return assessment.collective.code if assessment.collective_id else _("the bureau itself")
+
+
+# --- The grid as a tree ------------------------------------------------------------------------
+
+
+@dataclass
+class RubricNode:
+    rubric: object
+    criteria: list = field(default_factory=list)
+    score: Fraction | None = None
+
+
+@dataclass
+class ThemeNode:
+    theme: object
+    rubrics: list[RubricNode] = field(default_factory=list)
+    score: Fraction | None = None
+
+
+def grid(version: ReferentialVersion) -> tuple[list[ThemeNode], list[Criterion]]:
+    """The version's themes → rubrics → criteria from one query."""
+    criteria = list(
+        Criterion.objects.filter(version=version).select_related("rubric__theme").order_by("position")
+    )
+    themes: dict[int, ThemeNode] = {}
+    rubrics: dict[int, RubricNode] = {}
+    for criterion in criteria:
+        rubric, theme = criterion.rubric, criterion.rubric.theme
+        if theme.pk not in themes:
+            themes[theme.pk] = ThemeNode(theme)
+        if rubric.pk not in rubrics:
+            rubrics[rubric.pk] = RubricNode(rubric)
+            themes[theme.pk].rubrics.append(rubrics[rubric.pk])
+        rubrics[rubric.pk].criteria.append(criterion)
+    return list(themes.values()), criteria
+
+
+def level_labels(version: ReferentialVersion) -> dict[str, str]:
+    return {level["code"]: level["label"] for level in version.rule["levels"]} | {"na": _("not applicable")}
+
+
+def percent(value: Fraction | None) -> str:
+    return "—" if value is None else f"{float(value) * 100:.1f} %".replace(".", ",")
+
+
+# --- Referentials and the list of assessments -------------------------------------------------
+
+
+@permissions.contributor_required(VIEW_ONLY, team_reads=True, policy=permissions.can_assess)
+def assessment_index(request: HttpRequest, study: StudyPage) -> HttpResponse:
+    """The bureau's referential versions, the study's assessments, and opening a new one."""
+    form = NewAssessmentForm(study, request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                assessment = services.create_assessment(
+                    study,
+                    form.cleaned_data["version"],
+                    request.user,
+                    collective=form.cleaned_data["collective"],
+                    assessed_on=form.cleaned_data["assessed_on"],
+                )
+            except AssessmentError as error:
+                form.add_error(None, str(error))
+            else:
+                return redirect(_url(study, "assessment_detail", assessment.pk))
+        status = 400
+    else:
+        status = 200
+    versions = list(
+        ReferentialVersion.objects.filter(referential__bureau_id=study.bureau.pk)
+        .select_related("referential")
+        .order_by("referential__name", "imported_at", "pk")
+    )
+    pending = _pending(versions)
+    for version in versions:
+        version.url = _url(study, "referential_version", version.pk)
+        version.pending = pending.get(version.pk)
+    assessments = list(
+        Assessment.objects.consented()
+        .filter(study=study)
+        .select_related("version__referential", "collective")
+    )
+    for assessment in assessments:
+        assessment.url = _url(study, "assessment_detail", assessment.pk)
+        assessment.results_url = _url(study, "assessment_results", assessment.pk)
+        assessment.subject = _subject(assessment)
+    return render(
+        request,
+        "studies/assessments/index.html",
+        {
+            "page": study,
+            "versions": versions,
+            "assessments": assessments,
+            "form": form,
+            "can_assess": permissions.can_assess(request.user, study),
+        },
+        status=status,
+    )
+
+
+def _pending(versions: list[ReferentialVersion]) -> dict[int, Proposal]:
+    """Each version's draft or running adoption vote, in one query."""
+    if not versions:
+        return {}
+    rows = Proposal.objects.filter(
+        kind=ProposalKind.REFERENTIAL,
+        target_type=ContentType.objects.get_for_model(ReferentialVersion),
+        target_id__in=[v.pk for v in versions],
+        status__in=(Status.DRAFT, Status.OPEN),
+    ).order_by("pk")
+    return {row.target_id: row for row in rows}
+
+
+@permissions.contributor_required(
+    _("Only the bureau's voting members propose to adopt a referential version."), team_reads=True
+)
+def referential_version(request: HttpRequest, study: StudyPage, version_id: int) -> HttpResponse:
+    """One version: its grid, its scoring rule and checksum; POST proposes its adoption to the bureau."""
+    version = (
+        ReferentialVersion.objects.filter(referential__bureau_id=study.bureau.pk, pk=version_id)
+        .select_related("referential", "decision")
+        .first()
+    )
+    if version is None:
+        raise Http404(_("No such referential version in this bureau."))
+    if request.method == "POST":
+        try:
+            proposal = propose_adoption(version, request.user)
+        except GovernanceError as error:
+            messages.error(request, str(error))
+            return redirect(_url(study, "referential_version", version.pk))
+        messages.success(request, _("The adoption is proposed to the bureau."))
+        return redirect(detail_url(study.bureau, proposal))
+    themes, criteria = grid(version)
+    pending = _pending([version]).get(version.pk)
+    return render(
+        request,
+        "studies/assessments/version.html",
+        {
+            "page": study,
+            "version": version,
+            "themes": themes,
+            "criteria_count": len(criteria),
+            "rule": version.rule,
+            "pending": pending,
+            "pending_url": detail_url(study.bureau, pending) if pending else "",
+            "can_propose": permissions.can_contribute(request.user, study),
+        },
+    )
+
+
+# --- One assessment ---------------------------------------------------------------------------
+
+
+def _answers(assessment: Assessment) -> list[Answer]:
+    return list(Answer.objects.filter(assessment=assessment).select_related("assessor__bec_profile"))
+
+
+def _steps(request: HttpRequest, study: StudyPage, assessment: Assessment) -> list[tuple[str, str, str]]:
+    """The steps this visitor may take now: (action, label, url)."""
+    labels = {
+        "submit": _("Submit the assessment"),
+        "start_review": _("Start the review"),
+        "request_changes": _("Request changes"),
+        "mark_reviewed": _("Mark as reviewed"),
+        "freeze": _("Freeze the assessment"),
+    }
+    steps = []
+    for action, (sources, _target) in services.TRANSITIONS.items():
+        if assessment.status not in sources:
+            continue
+        allowed = (
+            permissions.can_assess(request.user, study)
+            if action == "submit"
+            else permissions.can_steer_assessment(request.user, study)
+        )
+        if allowed:
+            steps.append((action, labels[action], _url(study, "assessment_step", assessment.pk, action)))
+    return steps
+
+
+@permissions.team_required
+def assessment_detail(request: HttpRequest, study: StudyPage, assessment_id: int) -> HttpResponse:
+    """The grid with, per criterion, the visitor's answer and where the assessors agree or not."""
+    assessment = _assessment(study, assessment_id)
+    themes, criteria = grid(assessment.version)
+    answers = _answers(assessment)
+    agreed = services.consensus(
+        assessment, criteria, [(a.criterion_id, a.assessor_id, a.level) for a in answers]
+    )
+    labels = level_labels(assessment.version)
+    names = {a.assessor_id: display_name(a.assessor) for a in answers}
+    mine = {a.criterion_id: a for a in answers if a.assessor_id == request.user.pk}
+    for criterion in criteria:
+        criterion.url = _url(study, "assessment_answer", assessment.pk, criterion.pk)
+        own = mine.get(criterion.pk)
+        criterion.my_level = labels.get(own.level, "") if own and own.level else ""
+        criterion.agreed = labels.get(agreed.levels.get(criterion.code, ""), "")
+        criterion.disagreement = [
+            (names[assessor], labels.get(level, level))
+            for assessor, level in agreed.disagreements.get(criterion.code, {}).items()
+        ]
+    return render(
+        request,
+        "studies/assessments/detail.html",
+        {
+            "page": study,
+            "assessment": assessment,
+            "subject": _subject(assessment),
+            "themes": themes,
+            "missing": len(agreed.missing),
+            "disagreements": len(agreed.disagreements),
+            "steps": _steps(request, study, assessment),
+            "editable": assessment.status in services.EDITABLE
+            and permissions.can_assess(request.user, study),
+            "results_url": _url(study, "assessment_results", assessment.pk),
+            "index_url": _url(study, "assessments"),
+        },
+    )
+
+
+@permissions.contributor_required(VIEW_ONLY, team_reads=True, policy=permissions.can_assess)
+def assessment_answer(
+    request: HttpRequest, study: StudyPage, assessment_id: int, criterion_id: int
+) -> HttpResponse:
+    """One criterion: the visitor's answer (never pre-filled), the others' answers beside it."""
+    assessment = _assessment(study, assessment_id)
+    themes, criteria = grid(assessment.version)
+    position = next((i for i, c in enumerate(criteria) if c.pk == criterion_id), None)
+    if position is None:
+        raise Http404(_("This criterion is not in the assessment's referential version."))
+    criterion = criteria[position]
+    answers = [a for a in _answers(assessment) if a.criterion_id == criterion.pk]
+    own = next((a for a in answers if a.assessor_id == request.user.pk), None)
+    initial = own.values() if own else None
+    form = AnswerForm(assessment.version, criterion, request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.record_answer(assessment, criterion, request.user, form.cleaned_data)
+            except AssessmentError as error:
+                form.add_error(None, str(error))
+            else:
+                following = criteria[position + 1] if position + 1 < len(criteria) else None
+                if following is not None and "next" in request.POST:
+                    return redirect(_url(study, "assessment_answer", assessment.pk, following.pk))
+                return redirect(
+                    _url(study, "assessment_detail", assessment.pk) + f"#criterion-{criterion.pk}"
+                )
+        status = 400
+    labels = level_labels(assessment.version)
+    others = [
+        (display_name(a.assessor), labels.get(a.level, "—") if a.level else "—", a.comment)
+        for a in answers
+        if a.assessor_id != request.user.pk
+    ]
+    return render(
+        request,
+        "studies/assessments/answer.html",
+        {
+            "page": study,
+            "assessment": assessment,
+            "subject": _subject(assessment),
+            "criterion": criterion,
+            "form": form,
+            "others": others,
+            "position": position + 1,
+            "total": len(criteria),
+            "editable": assessment.status in services.EDITABLE
+            and permissions.can_assess(request.user, study),
+            "has_next": position + 1 < len(criteria),
+            "previous_url": _url(study, "assessment_answer", assessment.pk, criteria[position - 1].pk)
+            if position
+            else "",
+            "detail_url": _url(study, "assessment_detail", assessment.pk),
+        },
+        status=status,
+    )
+
+
+@permissions.contributor_required(VIEW_ONLY, policy=permissions.can_assess)
+@require_POST
+def assessment_step(request: HttpRequest, study: StudyPage, assessment_id: int, action: str) -> HttpResponse:
+    """Submit (contributors) or take through review and freeze (coordinators); refusals say why."""
+    assessment = _assessment(study, assessment_id)
+    if action not in services.TRANSITIONS:
+        raise Http404(_("Unknown step."))
+    if action != "submit" and not permissions.can_steer_assessment(request.user, study):
+        messages.error(request, _("Only the bureau's coordinators take an assessment through its review."))
+        return redirect(_url(study, "assessment_detail", assessment.pk))
+    try:
+        services.transition(assessment, action, request.user)
+    except AssessmentError as error:
+        messages.error(request, str(error))
+    return redirect(_url(study, "assessment_detail", assessment.pk))
+
+
+# --- Results ----------------------------------------------------------------------------------
+
+
+@permissions.team_required
+def assessment_results(request: HttpRequest, study: StudyPage, assessment_id: int) -> HttpResponse:
+    """Scores per rubric, theme and overall, the grade reached and why not the next, the weakest
+    rubric, the formula; the frozen stages beside the current computation."""
+    assessment = _assessment(study, assessment_id)
+    themes, criteria = grid(assessment.version)
+    agreed = services.consensus(assessment, criteria)
+    result = scoring.score(assessment.version.rule, agreed.levels)
+    for theme in themes:
+        theme.score = result.themes[theme.theme.code].score
+        theme.percent = percent(theme.score)
+        for node in theme.rubrics:
+            node.score = result.rubrics[node.rubric.code].score
+            node.percent = percent(node.score)
+    frozen = assessment.frozen_scores or {}
+    stages = [
+        (stage, label)
+        for stage, label in (("self", _("self-assessed")), ("final", _("final")))
+        if stage in frozen
+    ]
+    rubric_rows = [node for theme in themes for node in theme.rubrics]
+    series = [(_("now"), [round(float(n.score or 0) * 100, 1) for n in rubric_rows])]
+    for stage, label in stages:
+        series.append(
+            (
+                label,
+                [
+                    round(float(Fraction(frozen[stage]["rubrics"].get(n.rubric.code) or 0)) * 100, 1)
+                    for n in rubric_rows
+                ],
+            )
+        )
+    chart = charts.bar(
+        _("Score per rubric (%)"),
+        _("Share of the possible points reached in each rubric, computed from the referential's rule."),
+        [n.rubric.code for n in rubric_rows],
+        series,
+    )
+    grades = [
+        {
+            "code": g["code"],
+            "label": g["label"],
+            "min_score": g["min_score"],
+            "percent": percent(Fraction(g["min_score"])),
+            "prerequisites": g["prerequisites"],
+            "reasons": result.grades.get(g["code"], []),
+        }
+        for g in assessment.version.rule["grades"]
+    ]
+    labels = level_labels(assessment.version)
+    return render(
+        request,
+        "studies/assessments/results.html",
+        {
+            "page": study,
+            "assessment": assessment,
+            "subject": _subject(assessment),
+            "themes": themes,
+            "result": result,
+            "overall": percent(result.overall),
+            "overall_fraction": result.overall,
+            "grade": next((g for g in grades if g["code"] == result.grade), None),
+            "grades": grades,
+            "weakest": next((n for n in rubric_rows if n.rubric.code == result.weakest_rubric), None),
+            "chart": chart,
+            "levels": assessment.version.rule["levels"],
+            "level_labels": labels,
+            "not_applicable": assessment.version.rule["not_applicable"],
+            "not_applicable_percent": percent(Fraction(assessment.version.rule["not_applicable"]))
+            if assessment.version.rule["not_applicable"] != "excluded"
+            else "",
+            "missing": result.missing,
+            "disagreements": sorted(agreed.disagreements),
+            "stages": [
+                (
+                    label,
+                    percent(Fraction(frozen[s]["overall"])) if frozen[s]["overall"] else "—",
+                    frozen[s]["grade"],
+                )
+                for s, label in stages
+            ],
+            "rule_sha256": assessment.version.rule_sha256,
+            "frozen_sha256": frozen.get("rule_sha256", ""),
+            "detail_url": _url(study, "assessment_detail", assessment.pk),
+        },
+    )
