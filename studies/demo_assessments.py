@@ -107,6 +107,34 @@ def _answer(assessment: Assessment, answers: dict, people) -> None:
             )
 
 
+def _review(assessment: Assessment, reviewer) -> None:
+    """The first diagnosis, reviewed by an external auditor: two levels lowered, one finding each."""
+    services.transition(assessment, "start_review", reviewer)
+    criteria = {c.code: c.pk for c in assessment.version.criteria.all()}
+    services.record_review(
+        assessment,
+        reviewer,
+        auditor_name="Claire Fontaine (auditrice, réseau régional de l'ESS)",
+        verdict="reservations",
+        verdict_text="Démarche sincère ; la décision d'équipe n'est pas encore une décision collective.",
+        findings={
+            criteria["GOV.DEC.1"]: {
+                "reviewed_level": "absent",
+                "finding": "Aucun compte rendu ne trace la décision : elle reste informelle.",
+                "severity": "major",
+            },
+            criteria["TRA.EMP.1"]: {
+                "reviewed_level": "absent",
+                "finding": "Pas d'échange formalisé avec les salariés concernés.",
+                "severity": "minor",
+            },
+            criteria["DAT.CON.1"]: {"finding": "Niveau confirmé par l'examen des paramètres.", "severity": "note"},
+        },
+    )
+    services.transition(assessment, "mark_reviewed", reviewer)
+    services.transition(assessment, "freeze", reviewer)
+
+
 @transaction.atomic
 def build(bureau: BureauPage, study: StudyPage) -> list[Assessment]:
     """The example referential, adopted, and the two diagnoses of Le Panier Vaudais."""
@@ -133,8 +161,7 @@ def build(bureau: BureauPage, study: StudyPage) -> list[Assessment]:
             _answer(assessment, answers, [u["lea"], u["aminata"]])
             services.transition(assessment, "submit", u["lea"])
             if final:
-                for step in ("start_review", "mark_reviewed", "freeze"):
-                    services.transition(assessment, step, u["karim"])
+                _review(assessment, u["karim"])
         made.append(assessment)
     assert all(a.status in AssessmentStatus.values for a in made)
     return made

@@ -30,9 +30,11 @@ from ..models import (
     Assessment,
     AssessmentStatus,
     Criterion,
+    Finding,
     ReferentialVersion,
+    Review,
 )
-from ..models.assessment import ANSWER_FIELDS, DMR
+from ..models.assessment import ANSWER_FIELDS, DMR, Severity, Verdict
 from . import scoring
 
 S = AssessmentStatus
@@ -120,9 +122,10 @@ def record_answer(assessment: Assessment, criterion: Criterion, by, values: dict
     if criterion.version_id != assessment.version_id:
         raise AssessmentError(_("This criterion is not in the assessment's referential version."))
     cleaned = clean_answer(criterion, assessment.version, values)
-    if not any(cleaned.values()) and not Answer.objects.filter(
-        assessment=assessment, criterion=criterion, assessor=by
-    ).exists():
+    if (
+        not any(cleaned.values())
+        and not Answer.objects.filter(assessment=assessment, criterion=criterion, assessor=by).exists()
+    ):
         raise AssessmentError(_("Nothing to save: choose a level or write something."))
     answer, created = Answer.objects.get_or_create(
         assessment=assessment, criterion=criterion, assessor=by, defaults=cleaned
@@ -205,8 +208,15 @@ def transition(assessment: Assessment, action: str, by, *, final_levels: dict | 
                 % {"codes": ", ".join(agreed.disagreements)}
             )
         _freeze_stage(assessment, "self", scoring.score(assessment.version.rule, agreed.levels))
+    if action == "mark_reviewed":
+        review = Review.objects.filter(assessment=assessment).first()
+        if review is None or not review.verdict:
+            raise AssessmentError(_("Record the review's verdict before marking the assessment as reviewed."))
+        _freeze_stage(
+            assessment, "reviewed", scoring.score(assessment.version.rule, reviewed_levels(assessment))
+        )
     if action == "freeze":
-        levels = final_levels if final_levels is not None else consensus(assessment).levels
+        levels = final_levels if final_levels is not None else reviewed_levels(assessment)
         _freeze_stage(assessment, "final", scoring.score(assessment.version.rule, levels))
         assessment.frozen_at = timezone.now()
     assessment.status = target
@@ -251,3 +261,88 @@ def upgrade(assessment: Assessment, version: ReferentialVersion, by) -> Assessme
             answer=copied, changed_by=by, values={**values, "carried_from": answer.criterion.code}
         )
     return new
+
+
+# --- Review ---------------------------------------------------------------------------------------
+
+
+def reviewed_levels(assessment: Assessment) -> dict[str, str]:
+    """The agreed self-assessed levels, with the reviewer's level wherever one was recorded."""
+    levels = dict(consensus(assessment).levels)
+    for code, level in (
+        Finding.objects.filter(review__assessment=assessment)
+        .exclude(reviewed_level="")
+        .values_list("criterion__code", "reviewed_level")
+    ):
+        levels[code] = level
+    return levels
+
+
+@transaction.atomic
+def record_review(
+    assessment: Assessment,
+    by,
+    *,
+    findings: dict[int, dict],
+    verdict: str = "",
+    verdict_text: str = "",
+    auditor_name: str = "",
+) -> Review:
+    """The reviewer's levels, findings and verdict; the self-assessed answers are never touched.
+
+    `findings` maps a criterion id to {reviewed_level, finding, severity}; an entry with nothing in
+    it removes that criterion's finding. Only while the assessment is in review.
+    """
+    assessment = _locked(assessment)
+    if assessment.status != S.IN_REVIEW:
+        raise AssessmentError(_("Findings are recorded while the assessment is in review."))
+    if verdict and verdict not in Verdict.values:
+        raise AssessmentError(_("Unknown verdict."))
+    criteria = {c.pk: c for c in assessment.version.criteria.all()}
+    levels = {level["code"] for level in assessment.version.rule["levels"]}
+    cleaned = {}
+    for criterion_id, values in findings.items():
+        criterion = criteria.get(criterion_id)
+        if criterion is None:
+            raise AssessmentError(_("This criterion is not in the assessment's referential version."))
+        level = (values.get("reviewed_level") or "").strip()
+        severity = (values.get("severity") or "").strip()
+        if (
+            level
+            and level not in levels
+            and not (level == scoring.NOT_APPLICABLE and criterion.not_applicable_allowed)
+        ):
+            raise AssessmentError(
+                _("« %(level)s » is not a level %(code)s may take.")
+                % {"level": level, "code": criterion.code}
+            )
+        if severity and severity not in Severity.values:
+            raise AssessmentError(_("Unknown severity."))
+        cleaned[criterion_id] = {
+            "reviewed_level": level,
+            "finding": (values.get("finding") or "").strip(),
+            "severity": severity,
+        }
+    review, _created = Review.objects.get_or_create(assessment=assessment, defaults={"reviewer": by})
+    review.reviewer = by
+    review.auditor_name = auditor_name.strip()
+    review.verdict = verdict
+    review.verdict_text = verdict_text.strip()
+    review.updated_at = timezone.now()
+    review.save()
+    existing = {f.criterion_id: f for f in review.findings.all()}
+    for criterion_id, values in cleaned.items():
+        found = existing.get(criterion_id)
+        if not any(values.values()):
+            if found is not None:
+                found.delete()
+            continue
+        if found is None:
+            Finding.objects.create(review=review, criterion_id=criterion_id, recorded_by=by, **values)
+        elif any(getattr(found, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(found, k, v)
+            found.recorded_by = by
+            found.updated_at = timezone.now()
+            found.save()
+    return review

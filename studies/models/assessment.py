@@ -295,3 +295,66 @@ class AnswerChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.answer_id} @ {self.changed_at:%Y-%m-%d %H:%M}"
+
+
+class Severity(models.TextChoices):
+    NOTE = "note", _("note")
+    MINOR = "minor", _("minor")
+    MAJOR = "major", _("major")
+
+
+class Verdict(models.TextChoices):
+    CONFIRMED = "confirmed", _("self-assessment confirmed")
+    RESERVATIONS = "reservations", _("confirmed with reservations")
+    NOT_CONFIRMED = "not_confirmed", _("not confirmed")
+
+
+class Review(models.Model):
+    """The review of an assessment: who reviews (a member, or a named external auditor) and the verdict."""
+
+    assessment = models.OneToOneField(Assessment, on_delete=models.CASCADE, related_name="review")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("reviewer"),
+    )
+    auditor_name = models.CharField(
+        _("external auditor"),
+        max_length=200,
+        blank=True,
+        help_text=_("The auditor's name when the review is made by someone outside the bureau."),
+    )
+    verdict = models.CharField(_("verdict"), max_length=20, choices=Verdict.choices, blank=True)
+    verdict_text = models.TextField(_("verdict, explained"), blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("review")
+
+    def __str__(self) -> str:
+        return f"{self.assessment_id}: {self.verdict or '—'}"
+
+
+class Finding(models.Model):
+    """Per criterion: the reviewed level beside the self-assessed one (both kept), a finding, a severity."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="findings")
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="+")
+    reviewed_level = models.CharField(_("reviewed level"), max_length=40, blank=True)
+    finding = models.TextField(_("finding"), blank=True)
+    severity = models.CharField(_("severity"), max_length=8, choices=Severity.choices, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("finding")
+        constraints = [
+            models.UniqueConstraint(fields=["review", "criterion"], name="one_finding_per_criterion")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion_id}: {self.reviewed_level or '—'}"

@@ -32,7 +32,8 @@ from ..assessments import scoring, services
 from ..assessments.services import AssessmentError
 from ..assessments.votes import propose_adoption
 from ..forms import AnswerForm, NewAssessmentForm
-from ..models import Answer, Assessment, Criterion, ReferentialVersion, StudyPage
+from ..models import Answer, Assessment, Criterion, Finding, ReferentialVersion, Review, StudyPage
+from ..models.assessment import Severity, Verdict
 
 VIEW_ONLY = _("Observers read the assessments; members and coordinators answer them.")
 
@@ -272,6 +273,7 @@ def assessment_detail(request: HttpRequest, study: StudyPage, assessment_id: int
             "editable": assessment.status in services.EDITABLE
             and permissions.can_assess(request.user, study),
             "results_url": _url(study, "assessment_results", assessment.pk),
+            "review_url": _url(study, "assessment_review", assessment.pk),
             "index_url": _url(study, "assessments"),
         },
     )
@@ -442,4 +444,75 @@ def assessment_results(request: HttpRequest, study: StudyPage, assessment_id: in
             "frozen_sha256": frozen.get("rule_sha256", ""),
             "detail_url": _url(study, "assessment_detail", assessment.pk),
         },
+    )
+
+
+# --- Review -----------------------------------------------------------------------------------
+
+
+@permissions.contributor_required(
+    _("Only the bureau's coordinators record a review."),
+    team_reads=True,
+    policy=permissions.can_steer_assessment,
+)
+def assessment_review(request: HttpRequest, study: StudyPage, assessment_id: int) -> HttpResponse:
+    """Per criterion, the self-assessed level and the reviewer's (both kept), the finding and its
+    severity; the verdict. Recorded while the assessment is in review."""
+    assessment = _assessment(study, assessment_id)
+    themes, criteria = grid(assessment.version)
+    review = Review.objects.filter(assessment=assessment).select_related("reviewer__bec_profile").first()
+    findings = {f.criterion_id: f for f in Finding.objects.filter(review=review)} if review else {}
+    status = 200
+    error = ""
+    if request.method == "POST":
+        posted = {
+            c.pk: {
+                "reviewed_level": request.POST.get(f"level-{c.pk}", ""),
+                "finding": request.POST.get(f"finding-{c.pk}", "")[:5000],
+                "severity": request.POST.get(f"severity-{c.pk}", ""),
+            }
+            for c in criteria
+        }
+        try:
+            services.record_review(
+                assessment,
+                request.user,
+                findings=posted,
+                verdict=request.POST.get("verdict", ""),
+                verdict_text=request.POST.get("verdict_text", "")[:5000],
+                auditor_name=request.POST.get("auditor_name", "")[:200],
+            )
+        except AssessmentError as refusal:
+            error, status = str(refusal), 400
+        else:
+            messages.success(request, _("The review is saved."))
+            return redirect(_url(study, "assessment_review", assessment.pk))
+    agreed = services.consensus(assessment, criteria)
+    labels = level_labels(assessment.version)
+    for criterion in criteria:
+        criterion.self_level = labels.get(agreed.levels.get(criterion.code, ""), "—")
+        criterion.finding = findings.get(criterion.pk)
+        criterion.level_choices = [
+            (level["code"], level["label"]) for level in assessment.version.rule["levels"]
+        ]
+        if criterion.not_applicable_allowed:
+            criterion.level_choices.append(("na", labels["na"]))
+    return render(
+        request,
+        "studies/assessments/review.html",
+        {
+            "page": study,
+            "assessment": assessment,
+            "subject": _subject(assessment),
+            "themes": themes,
+            "review": review,
+            "reviewer_name": display_name(review.reviewer) if review and review.reviewer else "",
+            "verdicts": Verdict.choices,
+            "severities": Severity.choices,
+            "editable": assessment.status == "in_review"
+            and permissions.can_steer_assessment(request.user, study),
+            "error": error,
+            "detail_url": _url(study, "assessment_detail", assessment.pk),
+        },
+        status=status,
     )

@@ -176,3 +176,30 @@ def test_query_counts_do_not_grow_with_answers_or_assessors(client, bureau, stud
     for _n in range(3):
         _demo_assessment(bureau, study, people, 1)
     assert count_queries(client, url(study, "assessments")) == one
+
+
+def test_the_review_page_records_levels_beside_the_self_assessed_ones(client, study, assessment, people):
+    from studies.models import Finding
+
+    answer_all(assessment, people["member"], ALL)
+    services.transition(assessment, "submit", people["member"])
+    services.transition(assessment, "start_review", people["coordinator"])
+    c1 = assessment.version.criteria.get(code="C1")
+    client_for(client, people["coordinator"])
+    review_url = url(study, "assessment_review", assessment.pk)
+    page = client.get(review_url).content.decode()
+    assert f'name="level-{c1.pk}"' in page and "En place" not in page or "present" in page
+    response = client.post(
+        review_url,
+        {f"level-{c1.pk}": "partial", f"finding-{c1.pk}": "Pas de preuve.", f"severity-{c1.pk}": "major",
+         "verdict": "reservations", "auditor_name": "Auditrice"},
+    )
+    assert response.status_code == 302
+    finding = Finding.objects.get()
+    assert (finding.criterion, finding.reviewed_level, finding.severity) == (c1, "partial", "major")
+    assert client.post(review_url, {f"level-{c1.pk}": "wonderful"}).status_code == 400
+    assert Finding.objects.get().reviewed_level == "partial"
+    client_for(client, people["member"])
+    assert client.post(review_url, {"verdict": "confirmed"}).status_code == 403
+    page = client.get(review_url).content.decode()
+    assert "Pas de preuve." in page and "Auditrice" in page

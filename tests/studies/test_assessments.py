@@ -134,6 +134,9 @@ def test_the_statuses_from_draft_to_frozen(assessment, people):
     answer_all(assessment, people["member"], dict(ALL, C3="partial"))  # editable again
     services.transition(assessment, "submit", people["member"])
     services.transition(assessment, "start_review", coordinator)
+    with pytest.raises(AssessmentError, match="verdict"):
+        services.transition(assessment, "mark_reviewed", coordinator)
+    services.record_review(assessment, coordinator, findings={}, verdict="confirmed")
     services.transition(assessment, "mark_reviewed", coordinator)
     frozen = services.transition(assessment, "freeze", coordinator)
     assert frozen.status == "frozen" and frozen.frozen_at is not None
@@ -164,3 +167,38 @@ def test_an_upgrade_carries_exactly_the_mapped_answers(bureau, study, assessment
     assert set(AnswerChange.objects.filter(answer__assessment=new).values_list("values__carried_from", flat=True)) == {"C1", "C3"}
     with pytest.raises(AssessmentError):
         services.upgrade(new, v2, people["coordinator"])
+
+
+def test_a_review_keeps_both_levels_and_scores_each_stage(assessment, people):
+    from studies.models import Finding
+
+    answer_all(assessment, people["member"], ALL)
+    coordinator = people["coordinator"]
+    services.transition(assessment, "submit", people["member"])
+    c1, c3 = criterion(assessment, "C1"), criterion(assessment, "C3")
+    with pytest.raises(AssessmentError):
+        services.record_review(assessment, coordinator, findings={c1.pk: {"reviewed_level": "partial"}})
+    services.transition(assessment, "start_review", coordinator)
+    with pytest.raises(AssessmentError):
+        services.record_review(assessment, coordinator, findings={c1.pk: {"reviewed_level": "superb"}})
+    with pytest.raises(AssessmentError):
+        services.record_review(assessment, coordinator, findings={c1.pk: {"reviewed_level": "na"}})
+    assert not Finding.objects.exists()
+    services.record_review(
+        assessment,
+        coordinator,
+        auditor_name="Auditrice externe",
+        verdict="reservations",
+        findings={
+            c1.pk: {"reviewed_level": "partial", "finding": "Pas de preuve écrite.", "severity": "major"},
+            c3.pk: {"finding": "Confirmé.", "severity": "note"},
+        },
+    )
+    assert services.reviewed_levels(assessment) == {"C1": "partial", "C2": "na", "C3": "absent"}
+    assert Answer.objects.get(criterion=c1).level == "present"  # the self-assessed level is kept
+    services.transition(assessment, "mark_reviewed", coordinator)
+    frozen = services.transition(assessment, "freeze", coordinator)
+    scores = frozen.frozen_scores
+    assert scores["self"]["overall"] == "1/2" and scores["self"]["grade"] == "bronze"
+    assert scores["reviewed"]["overall"] == "1/4" and scores["reviewed"]["grade"] is None  # R1 = 1/2, R2 = 0
+    assert scores["final"] == scores["reviewed"]
