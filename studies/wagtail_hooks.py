@@ -408,3 +408,18 @@ def adopt_referential_version(proposal, decision):
     from .assessments.votes import adopt_adopted
 
     adopt_adopted(proposal, decision)
+
+
+@hooks.register("before_serve_document")
+def guard_assessment_evidence(document, request):
+    """An assessment's evidence file is served to the study's team only, while its subject consents."""
+    from . import permissions
+    from .assessments.evidence import can_see_evidence
+    from .models import Evidence
+
+    pieces = list(Evidence.objects.filter(document=document).select_related("study"))
+    if not pieces:
+        return None
+    if any(can_see_evidence(request.user, piece) for piece in pieces):
+        return None
+    return permissions.deny(request)

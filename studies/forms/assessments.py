@@ -95,3 +95,14 @@ class AnswerForm(forms.Form):
         if not version.dmr:
             for name in ("documents", "documents_text", "means", "means_text", "results", "results_text"):
                 del self.fields[name]
+
+
+class EvidenceForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    url = forms.URLField(label=_("Link"), required=False, max_length=500, assume_scheme="https")
+    file = forms.FileField(
+        label=_("File"), required=False, help_text=_("PDF, image or office document; 20 MB at most.")
+    )
+    dated = forms.DateField(label=_("Dated"), required=False, widget=DateInput())
+    valid_until = forms.DateField(label=_("Valid until"), required=False, widget=DateInput())
+    personal_data = forms.BooleanField(label=_("It holds personal data"), required=False)

@@ -263,6 +263,7 @@ class Answer(models.Model):
     results = models.CharField(_("results"), max_length=8, choices=DMR.choices, blank=True)
     results_text = models.TextField(_("results: what and where"), blank=True)
     comment = models.TextField(_("comment"), blank=True)
+    evidence = models.ManyToManyField("studies.Evidence", blank=True, related_name="answers")
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -358,3 +359,44 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.criterion_id}: {self.reviewed_level or '—'}"
+
+
+class Evidence(models.Model):
+    """A proof for the answers about one subject: a file (private, served only to the study's team
+    while the subject consents) or a link; reusable across answers and assessments of that subject.
+
+    Erased with its collective (`studies.erasure`: the row goes with the collective, the file after
+    commit)."""
+
+    study = models.ForeignKey(
+        "studies.StudyPage", on_delete=models.CASCADE, related_name="assessment_evidence"
+    )
+    collective = models.ForeignKey(
+        "participants.Collective", on_delete=models.CASCADE, null=True, blank=True, related_name="evidence"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    url = models.URLField(_("link"), blank=True, max_length=500)
+    document = models.ForeignKey(
+        "wagtaildocs.Document",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("file"),
+    )
+    dated = models.DateField(_("dated"), null=True, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    sha256 = models.CharField(_("SHA-256 of the file"), max_length=64, blank=True)
+    personal_data = models.BooleanField(_("holds personal data"), default=False)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("evidence")
+        verbose_name_plural = _("evidence")
+        ordering = ["-added_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -134,6 +134,8 @@ class StudyPage(DeclaredRoutesMixin, Page):
         ("assessments/<int:assessment_id>/", "assessments.assessment_detail", "assessment_detail"),
         ("assessments/<int:assessment_id>/results/", "assessments.assessment_results", "assessment_results"),
         ("assessments/<int:assessment_id>/review/", "assessments.assessment_review", "assessment_review"),
+        ("assessments/<int:assessment_id>/evidence/", "assessments.assessment_evidence",
+         "assessment_evidence"),
         ("assessments/<int:assessment_id>/criteria/<int:criterion_id>/", "assessments.assessment_answer",
          "assessment_answer"),
         ("assessments/<int:assessment_id>/steps/<slug:action>/", "assessments.assessment_step",

@@ -15,8 +15,10 @@ from fractions import Fraction
 
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -28,10 +30,11 @@ from participants.models import display_name
 
 from .. import permissions
 from ..analysis import charts
+from ..assessments import evidence as evidence_service
 from ..assessments import scoring, services
 from ..assessments.services import AssessmentError
 from ..assessments.votes import propose_adoption
-from ..forms import AnswerForm, NewAssessmentForm
+from ..forms import AnswerForm, EvidenceForm, NewAssessmentForm
 from ..models import Answer, Assessment, Criterion, Finding, ReferentialVersion, Review, StudyPage
 from ..models.assessment import Severity, Verdict
 
@@ -274,6 +277,7 @@ def assessment_detail(request: HttpRequest, study: StudyPage, assessment_id: int
             and permissions.can_assess(request.user, study),
             "results_url": _url(study, "assessment_results", assessment.pk),
             "review_url": _url(study, "assessment_review", assessment.pk),
+            "evidence_url": _url(study, "assessment_evidence", assessment.pk),
             "index_url": _url(study, "assessments"),
         },
     )
@@ -298,7 +302,10 @@ def assessment_answer(
     if request.method == "POST":
         if form.is_valid():
             try:
-                services.record_answer(assessment, criterion, request.user, form.cleaned_data)
+                with transaction.atomic():
+                    answer = services.record_answer(assessment, criterion, request.user, form.cleaned_data)
+                    chosen = [int(v) for v in request.POST.getlist("evidence") if v.isdigit() and len(v) < 19]
+                    evidence_service.attach(answer, chosen)
             except AssessmentError as error:
                 form.add_error(None, str(error))
             else:
@@ -310,6 +317,8 @@ def assessment_answer(
                 )
         status = 400
     labels = level_labels(assessment.version)
+    offered = list(evidence_service.subject_evidence(assessment))
+    attached = set(own.evidence.values_list("pk", flat=True)) if own else set()
     others = [
         (display_name(a.assessor), labels.get(a.level, "—") if a.level else "—", a.comment)
         for a in answers
@@ -325,6 +334,9 @@ def assessment_answer(
             "criterion": criterion,
             "form": form,
             "others": others,
+            "offered": offered,
+            "attached": attached,
+            "evidence_url": _url(study, "assessment_evidence", assessment.pk),
             "position": position + 1,
             "total": len(criteria),
             "editable": assessment.status in services.EDITABLE
@@ -512,6 +524,56 @@ def assessment_review(request: HttpRequest, study: StudyPage, assessment_id: int
             "editable": assessment.status == "in_review"
             and permissions.can_steer_assessment(request.user, study),
             "error": error,
+            "detail_url": _url(study, "assessment_detail", assessment.pk),
+        },
+        status=status,
+    )
+
+
+# --- Evidence ---------------------------------------------------------------------------------
+
+
+@permissions.contributor_required(VIEW_ONLY, team_reads=True, policy=permissions.can_assess)
+def assessment_evidence(request: HttpRequest, study: StudyPage, assessment_id: int) -> HttpResponse:
+    """The evidence about the assessment's subject (files served through the consent check), and
+    adding a file or a link."""
+    assessment = _assessment(study, assessment_id)
+    form = EvidenceForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                evidence_service.add_evidence(
+                    assessment,
+                    request.user,
+                    title=data["title"],
+                    url=data["url"],
+                    upload=data["file"],
+                    dated=data["dated"],
+                    valid_until=data["valid_until"],
+                    personal_data=data["personal_data"],
+                )
+            except AssessmentError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, _("The evidence is added."))
+                return redirect(_url(study, "assessment_evidence", assessment.pk))
+        status = 400
+    pieces = list(evidence_service.subject_evidence(assessment))
+    today = timezone.localdate()
+    for piece in pieces:
+        piece.expired = piece.valid_until is not None and piece.valid_until < today
+    return render(
+        request,
+        "studies/assessments/evidence.html",
+        {
+            "page": study,
+            "assessment": assessment,
+            "subject": _subject(assessment),
+            "pieces": pieces,
+            "form": form,
+            "can_add": assessment.status in services.EDITABLE and permissions.can_assess(request.user, study),
             "detail_url": _url(study, "assessment_detail", assessment.pk),
         },
         status=status,

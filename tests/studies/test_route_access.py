@@ -103,6 +103,7 @@ STUDY_ROUTES: dict[str, tuple[dict, dict | None]] = {
     "referential_version": (TEAM, GOOD_WRITE),  # an adopted version: « already adopted », 302
     "assessment_detail": (TEAM, None),
     "assessment_results": (TEAM, None),
+    "assessment_evidence": (TEAM, BAD_WRITE),
     "assessment_review": (TEAM, {**_OUTSIDE, "observer": 403, "member": 403, "coordinator": 400}),  # not in review
     "assessment_answer": (TEAM, BAD_WRITE),  # an empty answer: nothing to save, 400
     "assessment_step": (POST_ONLY_GET, GOOD_WRITE),  # « submit » without answers: refused, 302
@@ -254,6 +255,7 @@ def _study_args(name: str, world: dict) -> list:
         "assessment_detail": [world["assessment"].pk],
         "assessment_results": [world["assessment"].pk],
         "assessment_review": [world["assessment"].pk],
+        "assessment_evidence": [world["assessment"].pk],
         "assessment_answer": [world["assessment"].pk, world["assessment"].version.criteria.first().pk],
         "assessment_step": [world["assessment"].pk, "submit"],
     }.get(name, [])
