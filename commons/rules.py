@@ -26,6 +26,7 @@ DEFAULT_METHODS: dict[str, tuple[str, ...]] = {
     ProposalKind.RULES: (Method.QUALIFIED,),
     ProposalKind.REGISTRATION: (Method.QUALIFIED,),
     ProposalKind.REFERENTIAL: (Method.MAJORITY,),
+    ProposalKind.PLAN: (Method.MAJORITY,),
 }
 
 

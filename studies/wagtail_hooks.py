@@ -423,3 +423,11 @@ def guard_assessment_evidence(document, request):
     if any(can_see_evidence(request.user, piece) for piece in pieces):
         return None
     return permissions.deny(request)
+
+
+@hooks.register("bec_apply_adopted")
+def adopt_engagement_plan(proposal, decision):
+    """An adopted « engagement plan » proposal adopts the plan, in the closing transaction."""
+    from .assessments.plans import adopt_adopted
+
+    adopt_adopted(proposal, decision)

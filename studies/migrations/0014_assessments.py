@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('commons', '0011_referential_adoption_kind'),
+        ('commons', '0011_assessment_kinds'),
         ('participants', '0008_consent_record_entered_by'),
         ('studies', '0013_observation_purposes'),
         ('wagtaildocs', '0014_alter_document_file_size'),

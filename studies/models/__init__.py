@@ -1,13 +1,21 @@
 """The research: studies, the AI tool registry, observations, the codebook, excerpts and memos."""
 
 from .assessment import (
+    ActionStatus,
     Answer,
     AnswerChange,
     Assessment,
     AssessmentStatus,
     Criterion,
+    EngagementPlan,
     Evidence,
     Finding,
+    Indicator,
+    Measurement,
+    Objective,
+    PlanAction,
+    PlanStatus,
+    ProgressReview,
     Referential,
     ReferentialVersion,
     Review,
@@ -28,6 +36,14 @@ from .study import AITool, Hosting, StudyPage, StudyStatus
 from .tallies import CodeTally
 
 __all__ = [
+    "ActionStatus",
+    "EngagementPlan",
+    "Indicator",
+    "Measurement",
+    "Objective",
+    "PlanAction",
+    "PlanStatus",
+    "ProgressReview",
     "Answer",
     "AnswerChange",
     "Assessment",

@@ -400,3 +400,154 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class PlanStatus(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    ADOPTED = "adopted", _("adopted")
+
+
+class EngagementPlan(models.Model):
+    """The plan that follows an assessment: objectives linked to criteria, actions, indicators.
+
+    Adopted by the bureau's vote (a proposal of kind « engagement plan »); once adopted its objectives
+    and indicators are fixed, while actions move on, values are measured and progress is reviewed."""
+
+    assessment = models.OneToOneField(Assessment, on_delete=models.CASCADE, related_name="plan")
+    title = models.CharField(_("title"), max_length=200)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    status = models.CharField(max_length=10, choices=PlanStatus.choices, default=PlanStatus.DRAFT)
+    decision = models.ForeignKey(
+        "commons.Decision", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    adopted_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("engagement plan")
+        verbose_name_plural = _("engagement plans")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Objective(models.Model):
+    plan = models.ForeignKey(EngagementPlan, on_delete=models.CASCADE, related_name="objectives")
+    title = models.CharField(_("objective"), max_length=300)
+    criteria = models.ManyToManyField(Criterion, blank=True, related_name="+", verbose_name=_("criteria"))
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("objective")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ActionStatus(models.TextChoices):
+    PLANNED = "planned", _("planned")
+    STARTED = "started", _("started")
+    DONE = "done", _("done")
+    DROPPED = "dropped", _("dropped")
+
+
+class PlanAction(models.Model):
+    objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="actions")
+    title = models.CharField(_("action"), max_length=300)
+    owner = models.CharField(_("who carries it"), max_length=200, blank=True)
+    starts_on = models.DateField(_("starts on"), null=True, blank=True)
+    due_on = models.DateField(_("due on"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ActionStatus.choices, default=ActionStatus.PLANNED
+    )
+    evidence = models.ManyToManyField(Evidence, blank=True, related_name="plan_actions")
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        verbose_name = _("action")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Direction(models.TextChoices):
+    UP = "up", _("the higher the better")
+    DOWN = "down", _("the lower the better")
+
+
+class Indicator(models.Model):
+    plan = models.ForeignKey(EngagementPlan, on_delete=models.CASCADE, related_name="indicators")
+    objective = models.ForeignKey(
+        Objective, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    name = models.CharField(_("indicator"), max_length=200)
+    unit = models.CharField(_("unit"), max_length=40)
+    direction = models.CharField(
+        _("direction"), max_length=4, choices=Direction.choices, default=Direction.UP
+    )
+    baseline = models.DecimalField(_("baseline"), max_digits=14, decimal_places=4)
+    target = models.DecimalField(_("target"), max_digits=14, decimal_places=4)
+    method = models.TextField(_("how it is measured"), blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("indicator")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MeasurementQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise VersionLocked("A measurement is never changed: record a new one.")
+
+    def delete(self):
+        raise VersionLocked("A measurement is never deleted.")
+
+
+class Measurement(models.Model):
+    """One measured value of an indicator: the series is append-only (a correction is a new value)."""
+
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="measurements")
+    measured_on = models.DateField(_("measured on"))
+    value = models.DecimalField(_("value"), max_digits=14, decimal_places=4)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    objects = MeasurementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["measured_on", "recorded_at", "pk"]
+        verbose_name = _("measurement")
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id} {self.measured_on}: {self.value}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise VersionLocked("A measurement is never changed: record a new one.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise VersionLocked("A measurement is never deleted.")
+
+
+class ProgressReview(models.Model):
+    plan = models.ForeignKey(EngagementPlan, on_delete=models.CASCADE, related_name="progress_reviews")
+    scheduled_on = models.DateField(_("scheduled on"))
+    notes = models.TextField(_("notes"), blank=True)
+    held = models.BooleanField(_("held"), default=False)
+
+    class Meta:
+        ordering = ["scheduled_on", "pk"]
+        verbose_name = _("progress review")
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} {self.scheduled_on}"
