@@ -6,7 +6,8 @@ The referential is `studies/assessments/referentials/ia-generative-ess.yaml`, wr
 points with « not applicable » excluded) and marked as such; no text of a third-party referential
 is copied. The story: the bureau adopted it ten days ago (its latest decision); the collective,
 which consents to « assessment », had made its first self-diagnosis on paper a year earlier, entered
-afterwards, reviewed and frozen; the second, made this month, is submitted and waits for review.
+afterwards, reviewed by an external auditor and frozen, followed by an engagement plan (adopted by
+vote, two indicators measured during the year); the second, made this month, waits for review.
 
 Idempotent: the referential and the assessments are found by name and date.
 """
@@ -24,10 +25,10 @@ from commons.demo_governance import _users
 from commons.models import BureauPage, Decision, Proposal
 from participants.models import Collective, ConsentForm, ConsentRecord, ConsentScope
 
-from .assessments import services
+from .assessments import plans, services
 from .assessments.importing import import_referential
 from .assessments.votes import propose_adoption
-from .models import Assessment, AssessmentStatus, Referential, ReferentialVersion, StudyPage
+from .models import Assessment, AssessmentStatus, EngagementPlan, Referential, ReferentialVersion, StudyPage
 
 FILE = Path(__file__).resolve().parent / "assessments" / "referentials" / "ia-generative-ess.yaml"
 COLLECTIVE = "SCOP Le Panier Vaudais"
@@ -61,8 +62,12 @@ NOT_APPLICABLE_WHY = "La coopérative ne publie aucun contenu produit avec une I
 
 def _adopt(bureau: BureauPage, version: ReferentialVersion) -> None:
     u = _users()
+    _vote_in_the_past(bureau, propose_adoption(version, u["camille"]), u)
+
+
+def _vote_in_the_past(bureau: BureauPage, proposal: Proposal, u) -> None:
+    """Everyone votes for; the vote is dated ten days ago, after the bureau's latest decision."""
     voters = [u[k] for k in ("camille", "karim", "lea", "aminata", "hugo", "ines") if k in u]
-    proposal = propose_adoption(version, u["camille"])
     actions.open_proposal(proposal, u["camille"])
     for voter in voters:
         proposal.refresh_from_db()
@@ -162,6 +167,50 @@ def build(bureau: BureauPage, study: StudyPage) -> list[Assessment]:
             services.transition(assessment, "submit", u["lea"])
             if final:
                 _review(assessment, u["karim"])
+            assessment.refresh_from_db()
         made.append(assessment)
+    if made and not EngagementPlan.objects.filter(assessment=made[0]).exists():
+        _plan(bureau, made[0], u)
     assert all(a.status in AssessmentStatus.values for a in made)
     return made
+
+
+def _plan(bureau: BureauPage, assessment: Assessment, u) -> None:
+    """The plan that followed the first diagnosis: adopted by vote, two indicators measured."""
+    start = assessment.assessed_on + timedelta(days=30)
+    plan = plans.create_plan(
+        assessment,
+        u["karim"],
+        title="Plan d'engagement IA 2025-2028",
+        starts_on=start,
+        ends_on=start + timedelta(days=3 * 365),
+    )
+    governance = plans.add_objective(
+        plan, title="Décider collectivement des usages et les écrire", criterion_codes=["GOV.DEC.1", "GOV.DEC.2"]
+    )
+    training = plans.add_objective(
+        plan, title="Former l'équipe et les bénévoles", criterion_codes=["TRA.FOR.1", "TRA.FOR.2"]
+    )
+    plans.add_action(governance, title="Inscrire les usages de l'IA à l'ordre du jour de l'AG", owner="Bureau de la SCOP",
+                     due_on=start + timedelta(days=150))
+    plans.add_action(governance, title="Rédiger et diffuser une charte d'usage", owner="Groupe de travail",
+                     due_on=start + timedelta(days=240))
+    plans.add_action(training, title="Deux sessions de formation par an", owner="Référente numérique",
+                     due_on=start + timedelta(days=365))
+    trained = plans.add_indicator(
+        plan, name="Part de l'équipe formée", unit="%", direction="up", baseline=10, target=80, objective=training,
+        method="Personnes ayant suivi au moins une session, sur l'effectif salarié et bénévole actif.",
+    )
+    tools = plans.add_indicator(
+        plan, name="Outils d'IA utilisés sans décision", unit="outils", direction="down", baseline=6, target=1,
+        objective=governance, method="Recensement annuel des outils en usage, comparé aux décisions prises.",
+    )
+    plans.add_progress_review(plan, scheduled_on=start + timedelta(days=180), notes="Point à six mois.")
+    plans.add_progress_review(plan, scheduled_on=start + timedelta(days=365), notes="Bilan annuel.")
+    proposal = plans.propose_plan(plan, u["camille"])
+    _vote_in_the_past(bureau, proposal, u)
+    plan.refresh_from_db()
+    for days, value in ((60, 10), (180, 35), (330, 55)):
+        plans.record_measurement(trained, u["lea"], measured_on=start + timedelta(days=days), value=value)
+    for days, value in ((60, 6), (330, 3)):
+        plans.record_measurement(tools, u["lea"], measured_on=start + timedelta(days=days), value=value)

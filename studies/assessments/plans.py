@@ -63,6 +63,8 @@ def create_plan(assessment: Assessment, by, *, title: str, starts_on: date, ends
 @transaction.atomic
 def add_objective(plan: EngagementPlan, *, title: str, criterion_codes: list[str]) -> Objective:
     _draft(plan)
+    if not title.strip():
+        raise AssessmentError(_("Give it a title."))
     criteria = list(plan.assessment.version.criteria.filter(code__in=criterion_codes))
     if len(criteria) != len(set(criterion_codes)):
         raise AssessmentError(_("An objective is linked to criteria of the assessment's referential."))
@@ -81,6 +83,8 @@ def add_action(
     starts_on: date | None = None,
     due_on: date | None = None,
 ) -> PlanAction:
+    if not title.strip():
+        raise AssessmentError(_("Give it a title."))
     if starts_on and due_on and due_on < starts_on:
         raise AssessmentError(_("An action is due after it starts."))
     return PlanAction.objects.create(
@@ -122,6 +126,8 @@ def add_indicator(
     objective: Objective | None = None,
 ) -> Indicator:
     _draft(plan)
+    if not name.strip() or not unit.strip():
+        raise AssessmentError(_("An indicator has a name and a unit."))
     if direction not in Direction.values:
         raise AssessmentError(_("Unknown direction."))
     baseline, target = _number(baseline), _number(target)

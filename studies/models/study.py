@@ -157,6 +157,9 @@ class StudyPage(DeclaredRoutesMixin, Page):
         ("assessments/<int:assessment_id>/", "assessments.assessment_detail", "assessment_detail"),
         ("assessments/<int:assessment_id>/results/", "assessments.assessment_results", "assessment_results"),
         ("assessments/<int:assessment_id>/review/", "assessments.assessment_review", "assessment_review"),
+        ("assessments/<int:assessment_id>/plan/", "assessments.assessment_plan", "assessment_plan"),
+        ("assessments/<int:assessment_id>/plan/indicators/<int:indicator_id>/", "assessments.plan_indicator",
+         "plan_indicator"),
         (
             "assessments/<int:assessment_id>/evidence/",
             "assessments.assessment_evidence",

@@ -31,12 +31,25 @@ from participants.models import display_name
 from .. import permissions
 from ..analysis import charts
 from ..assessments import evidence as evidence_service
-from ..assessments import scoring, services
+from ..assessments import plans, scoring, services
 from ..assessments.services import AssessmentError
 from ..assessments.votes import propose_adoption
 from ..forms import AnswerForm, EvidenceForm, NewAssessmentForm
-from ..models import Answer, Assessment, Criterion, Finding, ReferentialVersion, Review, StudyPage
-from ..models.assessment import Severity, Verdict
+from ..models import (
+    ActionStatus,
+    Answer,
+    Assessment,
+    Criterion,
+    EngagementPlan,
+    Finding,
+    Indicator,
+    PlanAction,
+    PlanStatus,
+    ReferentialVersion,
+    Review,
+    StudyPage,
+)
+from ..models.assessment import Direction, Severity, Verdict
 
 VIEW_ONLY = _("Observers read the assessments; members and coordinators answer them.")
 
@@ -278,6 +291,7 @@ def assessment_detail(request: HttpRequest, study: StudyPage, assessment_id: int
             "results_url": _url(study, "assessment_results", assessment.pk),
             "review_url": _url(study, "assessment_review", assessment.pk),
             "evidence_url": _url(study, "assessment_evidence", assessment.pk),
+            "plan_url": _url(study, "assessment_plan", assessment.pk),
             "index_url": _url(study, "assessments"),
         },
     )
@@ -575,6 +589,199 @@ def assessment_evidence(request: HttpRequest, study: StudyPage, assessment_id: i
             "form": form,
             "can_add": assessment.status in services.EDITABLE and permissions.can_assess(request.user, study),
             "detail_url": _url(study, "assessment_detail", assessment.pk),
+        },
+        status=status,
+    )
+
+
+# --- Engagement plan --------------------------------------------------------------------------
+
+
+def _date(value: str):
+    from django.utils.dateparse import parse_date
+
+    try:
+        parsed = parse_date(value or "")
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise AssessmentError(_("« %(value)s » is not a date (YYYY-MM-DD).") % {"value": value[:20]})
+    return parsed
+
+
+def _plan_post(request: HttpRequest, study: StudyPage, assessment: Assessment, plan) -> None:
+    """One form of the plan page, named by its `form` field; a refusal raises `AssessmentError`."""
+    post = request.POST
+    form = post.get("form", "")
+    if form == "create" and plan is None:
+        plans.create_plan(
+            assessment,
+            request.user,
+            title=post.get("title", "")[:200] or _("Engagement plan"),
+            starts_on=_date(post.get("starts_on", "")),
+            ends_on=_date(post.get("ends_on", "")),
+        )
+        return
+    if plan is None:
+        raise AssessmentError(_("Create the plan first."))
+    if form == "objective":
+        codes = [c.strip() for c in post.get("criteria", "").replace(";", ",").split(",") if c.strip()]
+        plans.add_objective(plan, title=post.get("title", "")[:300], criterion_codes=codes)
+    elif form == "action":
+        objective = plan.objectives.filter(pk=_int(post.get("objective"))).first()
+        if objective is None:
+            raise AssessmentError(_("Choose the action's objective."))
+        plans.add_action(
+            objective,
+            title=post.get("title", ""),
+            owner=post.get("owner", ""),
+            starts_on=_date(post["starts_on"]) if post.get("starts_on") else None,
+            due_on=_date(post["due_on"]) if post.get("due_on") else None,
+        )
+    elif form == "action_status":
+        action = PlanAction.objects.filter(objective__plan=plan, pk=_int(post.get("action"))).first()
+        if action is None:
+            raise AssessmentError(_("Unknown action."))
+        plans.set_action_status(action, post.get("status", ""))
+    elif form == "indicator":
+        objective = (
+            plan.objectives.filter(pk=_int(post.get("objective"))).first() if post.get("objective") else None
+        )
+        plans.add_indicator(
+            plan,
+            name=post.get("name", "")[:200],
+            unit=post.get("unit", "")[:40],
+            direction=post.get("direction", ""),
+            baseline=post.get("baseline", "")[:30],
+            target=post.get("target", "")[:30],
+            method=post.get("method", "")[:5000],
+            objective=objective,
+        )
+    elif form == "progress_review":
+        plans.add_progress_review(
+            plan, scheduled_on=_date(post.get("scheduled_on", "")), notes=post.get("notes", "")[:5000]
+        )
+    elif form == "propose":
+        try:
+            plans.propose_plan(plan, request.user)
+        except GovernanceError as error:
+            raise AssessmentError(str(error)) from error
+    else:
+        raise AssessmentError(_("Unknown form."))
+
+
+def _int(value) -> int | None:
+    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 19 else None
+
+
+def _series_chart(indicator, measurements) -> str:
+    labels = [m.measured_on.strftime("%d/%m/%Y") for m in measurements]
+    values = [float(m.value) for m in measurements]
+    return charts.line(
+        _("%(name)s (%(unit)s)") % {"name": indicator.name, "unit": indicator.unit},
+        _("Measured values, with the baseline and the target."),
+        labels,
+        [
+            (_("measured"), values),
+            (_("baseline"), [float(indicator.baseline)] * len(values)),
+            (_("target"), [float(indicator.target)] * len(values)),
+        ],
+    )
+
+
+@permissions.contributor_required(VIEW_ONLY, team_reads=True, policy=permissions.can_assess)
+def assessment_plan(request: HttpRequest, study: StudyPage, assessment_id: int) -> HttpResponse:
+    """The engagement plan of a frozen assessment: objectives, actions, indicators with their series
+    charted, progress reviews; its forms while a draft, its adoption by the bureau's vote."""
+    assessment = _assessment(study, assessment_id)
+    plan = EngagementPlan.objects.filter(assessment=assessment).select_related("decision").first()
+    status, error = 200, ""
+    if request.method == "POST":
+        try:
+            with transaction.atomic():
+                _plan_post(request, study, assessment, plan)
+        except AssessmentError as refusal:
+            status, error = 400, str(refusal)
+        else:
+            return redirect(_url(study, "assessment_plan", assessment.pk))
+    context = {
+        "page": study,
+        "assessment": assessment,
+        "subject": _subject(assessment),
+        "plan": plan,
+        "error": error,
+        "can_edit": permissions.can_assess(request.user, study),
+        "detail_url": _url(study, "assessment_detail", assessment.pk),
+        "action_statuses": ActionStatus.choices,
+        "directions": Direction.choices,
+    }
+    if plan is not None:
+        objectives = list(plan.objectives.prefetch_related("criteria", "actions"))
+        indicators = list(plan.indicators.prefetch_related("measurements"))
+        for indicator in indicators:
+            series = list(indicator.measurements.all())
+            indicator.series = series
+            indicator.url = _url(study, "plan_indicator", assessment.pk, indicator.pk)
+            indicator.latest = series[-1] if series else None
+            indicator.progress = percent(plans.progress(indicator, series[-1].value)) if series else "—"
+            indicator.chart = _series_chart(indicator, series) if len(series) >= 1 else ""
+        pending = plans.pending_adoption(plan)
+        context.update(
+            {
+                "objectives": objectives,
+                "indicators": indicators,
+                "reviews": list(plan.progress_reviews.all()),
+                "pending": pending,
+                "pending_url": detail_url(study.bureau, pending) if pending else "",
+                "is_draft": plan.status == PlanStatus.DRAFT,
+            }
+        )
+    return render(request, "studies/assessments/plan.html", context, status=status)
+
+
+@permissions.contributor_required(VIEW_ONLY, team_reads=True, policy=permissions.can_assess)
+def plan_indicator(
+    request: HttpRequest, study: StudyPage, assessment_id: int, indicator_id: int
+) -> HttpResponse:
+    """One indicator: its series charted and listed (append-only), and recording a new value."""
+    assessment = _assessment(study, assessment_id)
+    indicator = (
+        Indicator.objects.filter(plan__assessment=assessment, pk=indicator_id).select_related("plan").first()
+    )
+    if indicator is None:
+        raise Http404(_("No such indicator in this plan."))
+    status, error = 200, ""
+    if request.method == "POST":
+        try:
+            plans.record_measurement(
+                indicator,
+                request.user,
+                measured_on=_date(request.POST.get("measured_on", "")),
+                value=request.POST.get("value", "")[:30],
+                note=request.POST.get("note", ""),
+            )
+        except AssessmentError as refusal:
+            status, error = 400, str(refusal)
+        else:
+            return redirect(_url(study, "plan_indicator", assessment.pk, indicator.pk))
+    series = list(indicator.measurements.select_related("recorded_by__bec_profile"))
+    for measurement in series:
+        measurement.progress = percent(plans.progress(indicator, measurement.value))
+        measurement.by = display_name(measurement.recorded_by) if measurement.recorded_by else "—"
+    return render(
+        request,
+        "studies/assessments/indicator.html",
+        {
+            "page": study,
+            "assessment": assessment,
+            "subject": _subject(assessment),
+            "indicator": indicator,
+            "series": series,
+            "chart": _series_chart(indicator, series) if series else "",
+            "error": error,
+            "can_measure": indicator.plan.status == PlanStatus.ADOPTED
+            and permissions.can_assess(request.user, study),
+            "plan_url": _url(study, "assessment_plan", assessment.pk),
         },
         status=status,
     )

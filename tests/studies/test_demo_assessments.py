@@ -33,3 +33,16 @@ def test_the_demo_assesses_a_collective_twice_against_its_own_example_referentia
     decisions = list(Decision.objects.filter(bureau=bureau).order_by("sequence"))
     assert [d.closed_at for d in decisions] == sorted(d.closed_at for d in decisions)
     assert decisions[-1].closed_at < timezone.now()
+
+
+def test_the_demo_plan_is_adopted_and_measured(client):
+    from studies.models import EngagementPlan
+
+    call_command("bec_demo")
+    plan = EngagementPlan.objects.get()
+    assert plan.status == "adopted" and plan.decision is not None
+    assert plan.objectives.count() == 2 and plan.indicators.count() == 2
+    assert [i.measurements.count() for i in plan.indicators.order_by("pk")] == [3, 2]
+    bureau = BureauPage.objects.get(slug="bec-ia-generative-ess")
+    decisions = list(Decision.objects.filter(bureau=bureau).order_by("sequence"))
+    assert [d.closed_at for d in decisions] == sorted(d.closed_at for d in decisions)

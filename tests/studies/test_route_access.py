@@ -104,6 +104,10 @@ STUDY_ROUTES: dict[str, tuple[dict, dict | None]] = {
     "assessment_detail": (TEAM, None),
     "assessment_results": (TEAM, None),
     "assessment_evidence": (TEAM, BAD_WRITE),
+    "assessment_plan": (TEAM, BAD_WRITE),  # a draft assessment has no plan: « create the plan first », 400
+    # The world's assessment has no plan, hence no indicator: 404 inside the team (the guard answers first).
+    "plan_indicator": ({**_OUTSIDE, "observer": 404, "member": 404, "coordinator": 404},
+                       {**_OUTSIDE, "observer": 403, "member": 404, "coordinator": 404}),
     "assessment_review": (TEAM, {**_OUTSIDE, "observer": 403, "member": 403, "coordinator": 400}),  # not in review
     "assessment_answer": (TEAM, BAD_WRITE),  # an empty answer: nothing to save, 400
     "assessment_step": (POST_ONLY_GET, GOOD_WRITE),  # « submit » without answers: refused, 302
@@ -256,6 +260,8 @@ def _study_args(name: str, world: dict) -> list:
         "assessment_results": [world["assessment"].pk],
         "assessment_review": [world["assessment"].pk],
         "assessment_evidence": [world["assessment"].pk],
+        "assessment_plan": [world["assessment"].pk],
+        "plan_indicator": [world["assessment"].pk, 999],
         "assessment_answer": [world["assessment"].pk, world["assessment"].version.criteria.first().pk],
         "assessment_step": [world["assessment"].pk, "submit"],
     }.get(name, [])
