@@ -81,4 +81,3 @@ def adopt_adopted(proposal: Proposal, decision: Decision) -> ReferentialVersion 
     )
     version.refresh_from_db()
     return version
-

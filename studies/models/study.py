@@ -149,6 +149,7 @@ class StudyPage(DeclaredRoutesMixin, Page):
         ("exchange/", "exchange.exchange_page", "exchange"),
         ("erasures/", "erasure.erasure_list", "erasure_list"),
         ("assessments/", "assessments.assessment_index", "assessments"),
+        ("assessments/compare/", "assessments.assessment_compare", "assessment_compare"),
         (
             "assessments/referentials/<int:version_id>/",
             "assessments.referential_version",
@@ -158,6 +159,12 @@ class StudyPage(DeclaredRoutesMixin, Page):
         ("assessments/<int:assessment_id>/results/", "assessments.assessment_results", "assessment_results"),
         ("assessments/<int:assessment_id>/review/", "assessments.assessment_review", "assessment_review"),
         ("assessments/<int:assessment_id>/plan/", "assessments.assessment_plan", "assessment_plan"),
+        *(
+            (f"assessments/<int:assessment_id>/{table}/{fmt}/", "assessments.assessment_export",
+             f"assessment_{table}_{fmt}", {"table": table, "fmt": fmt})
+            for table in ("answers", "scores", "plan")
+            for fmt in ("csv", "xlsx")
+        ),
         ("assessments/<int:assessment_id>/plan/indicators/<int:indicator_id>/", "assessments.plan_indicator",
          "plan_indicator"),
         (

@@ -435,6 +435,12 @@ def assessment_results(request: HttpRequest, study: StudyPage, assessment_id: in
         for g in assessment.version.rule["grades"]
     ]
     labels = level_labels(assessment.version)
+    previous = (
+        Assessment.objects.consented()
+        .filter(study=study, collective_id=assessment.collective_id, assessed_on__lt=assessment.assessed_on)
+        .order_by("-assessed_on", "-pk")
+        .first()
+    )
     return render(
         request,
         "studies/assessments/results.html",
@@ -469,6 +475,18 @@ def assessment_results(request: HttpRequest, study: StudyPage, assessment_id: in
             "rule_sha256": assessment.version.rule_sha256,
             "frozen_sha256": frozen.get("rule_sha256", ""),
             "detail_url": _url(study, "assessment_detail", assessment.pk),
+            "downloads": [
+                (
+                    label,
+                    _url(study, f"assessment_{table}_csv", assessment.pk),
+                    _url(study, f"assessment_{table}_xlsx", assessment.pk),
+                )
+                for table, label in (("answers", _("Answers")), ("scores", _("Scores")), ("plan", _("Plan")))
+            ],
+            "previous": previous,
+            "compare_url": f"{_url(study, 'assessment_compare')}?a={previous.pk}&b={assessment.pk}"
+            if previous
+            else "",
         },
     )
 
@@ -784,4 +802,65 @@ def plan_indicator(
             "plan_url": _url(study, "assessment_plan", assessment.pk),
         },
         status=status,
+    )
+
+
+# --- Exports and comparison -------------------------------------------------------------------
+
+
+@permissions.team_required
+def assessment_export(request: HttpRequest, study: StudyPage, assessment_id: int, table: str, fmt: str):
+    """The answers, the scores or the plan as CSV or XLSX (`commons.spreadsheets`)."""
+    from commons.spreadsheets import csv_response, xlsx_response
+
+    from ..assessments import exports
+
+    assessment = _assessment(study, assessment_id)
+    if table not in exports.TABLES or fmt not in ("csv", "xlsx"):
+        raise Http404(_("Unknown download."))
+    subject = assessment.collective.code if assessment.collective_id else "bureau"
+    filename = f"evaluation-{subject}-{assessment.assessed_on:%Y-%m-%d}-{table}.{fmt}"
+    data = list(exports.rows(assessment, table))
+    if fmt == "csv":
+        return csv_response(filename, data)
+    return xlsx_response(filename, data, title=table)
+
+
+@permissions.team_required
+def assessment_compare(request: HttpRequest, study: StudyPage) -> HttpResponse:
+    """Two assessments of the same subject, on the criteria they share (through the upgrade map when
+    the later one is on the next version); a change of version or of scoring rule is flagged."""
+    from ..assessments import comparison
+
+    ids = [_int(request.GET.get(key)) for key in ("a", "b")]
+    found = {
+        a.pk: a
+        for a in Assessment.objects.consented()
+        .filter(study=study, pk__in=[i for i in ids if i])
+        .select_related("version__referential", "collective")
+    }
+    first, second = found.get(ids[0]), found.get(ids[1])
+    if first is None or second is None:
+        raise Http404(_("Choose two assessments of this study."))
+    if first.collective_id != second.collective_id:
+        raise Http404(_("Only two assessments of the same subject are compared."))
+    if (second.assessed_on, second.pk) < (first.assessed_on, first.pk):
+        first, second = second, first
+    result = comparison.compare(first, second)
+    labels = level_labels(first.version) | level_labels(second.version)
+    for row in result.rows:
+        row.before_label = labels.get(row.before, row.before or "—")
+        row.after_label = labels.get(row.after, row.after or "—")
+    return render(
+        request,
+        "studies/assessments/compare.html",
+        {
+            "page": study,
+            "first": first,
+            "second": second,
+            "subject": _subject(first),
+            "result": result,
+            "before_overall": percent(result.before_overall),
+            "after_overall": percent(result.after_overall),
+        },
     )
