@@ -39,6 +39,7 @@ from ..models import (
     ActionStatus,
     Answer,
     Assessment,
+    AssessmentStatus,
     Criterion,
     EngagementPlan,
     Finding,
@@ -392,7 +393,11 @@ def assessment_results(request: HttpRequest, study: StudyPage, assessment_id: in
     assessment = _assessment(study, assessment_id)
     themes, criteria = grid(assessment.version)
     agreed = services.consensus(assessment, criteria)
-    result = scoring.score(assessment.version.rule, agreed.levels)
+    # Once reviewed, the levels that count are the reviewer's where recorded (both are kept).
+    reviewed = assessment.status in (AssessmentStatus.REVIEWED, AssessmentStatus.FROZEN)
+    result = scoring.score(
+        assessment.version.rule, services.reviewed_levels(assessment) if reviewed else agreed.levels
+    )
     for theme in themes:
         theme.score = result.themes[theme.theme.code].score
         theme.percent = percent(theme.score)
@@ -406,7 +411,9 @@ def assessment_results(request: HttpRequest, study: StudyPage, assessment_id: in
         if stage in frozen
     ]
     rubric_rows = [node for theme in themes for node in theme.rubrics]
-    series = [(_("now"), [round(float(n.score or 0) * 100, 1) for n in rubric_rows])]
+    series = (
+        [] if "final" in frozen else [(_("now"), [round(float(n.score or 0) * 100, 1) for n in rubric_rows])]
+    )
     for stage, label in stages:
         series.append(
             (
@@ -430,7 +437,7 @@ def assessment_results(request: HttpRequest, study: StudyPage, assessment_id: in
             "min_score": g["min_score"],
             "percent": percent(Fraction(g["min_score"])),
             "prerequisites": g["prerequisites"],
-            "reasons": result.grades.get(g["code"], []),
+            "reasons": [r.replace("overall", _("overall")) for r in result.grades.get(g["code"], [])],
         }
         for g in assessment.version.rule["grades"]
     ]
