@@ -333,7 +333,11 @@ def assessment_answer(
         status = 400
     labels = level_labels(assessment.version)
     offered = list(evidence_service.subject_evidence(assessment))
-    attached = set(own.evidence.values_list("pk", flat=True)) if own else set()
+    attached = set(  # one query whether or not the visitor has answered yet
+        Answer.evidence.through.objects.filter(
+            answer__assessment=assessment, answer__criterion=criterion, answer__assessor=request.user
+        ).values_list("evidence_id", flat=True)
+    )
     others = [
         (display_name(a.assessor), labels.get(a.level, "—") if a.level else "—", a.comment)
         for a in answers

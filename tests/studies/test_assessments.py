@@ -134,7 +134,7 @@ def test_the_statuses_from_draft_to_frozen(assessment, people):
     answer_all(assessment, people["member"], dict(ALL, C3="partial"))  # editable again
     services.transition(assessment, "submit", people["member"])
     services.transition(assessment, "start_review", coordinator)
-    with pytest.raises(AssessmentError, match="verdict"):
+    with pytest.raises(AssessmentError, match="avis"):
         services.transition(assessment, "mark_reviewed", coordinator)
     services.record_review(assessment, coordinator, findings={}, verdict="confirmed")
     services.transition(assessment, "mark_reviewed", coordinator)
