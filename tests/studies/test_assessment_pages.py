@@ -203,3 +203,33 @@ def test_the_review_page_records_levels_beside_the_self_assessed_ones(client, st
     assert client.post(review_url, {"verdict": "confirmed"}).status_code == 403
     page = client.get(review_url).content.decode()
     assert "Pas de preuve." in page and "Auditrice" in page
+
+
+def test_version_review_evidence_and_compare_pages_cost_the_same_at_two_sizes(client, bureau, study, people):
+    from studies.assessments import evidence as evidence_service
+
+    client_for(client, people["coordinator"])
+    sizes = []
+    for assessors in (1, 2):
+        first = _demo_assessment(bureau, study, people, assessors)
+        second = services.create_assessment(study, first.version, people["member"])
+        for voter in [people["member"], people["coordinator"]][:assessors]:
+            answer_all(second, voter, {c.code: "present" for c in first.version.criteria.all()})
+        for n in range(assessors * 2):
+            evidence_service.add_evidence(first, people["member"], title=f"Preuve {n}", url=f"https://exemple.fr/{n}")
+        services.transition(first, "submit", people["member"])
+        services.transition(first, "start_review", people["coordinator"])
+        criteria = list(first.version.criteria.all()[: assessors * 3])
+        services.record_review(
+            first, people["coordinator"], verdict="confirmed",
+            findings={c.pk: {"reviewed_level": "absent", "finding": "Constat.", "severity": "minor"} for c in criteria},
+        )
+        sizes.append(
+            [
+                count_queries(client, url(study, "referential_version", first.version_id)),
+                count_queries(client, url(study, "assessment_review", first.pk)),
+                count_queries(client, url(study, "assessment_evidence", first.pk)),
+                count_queries(client, f"{url(study, 'assessment_compare')}?a={first.pk}&b={second.pk}"),
+            ]
+        )
+    assert sizes[0] == sizes[1]
