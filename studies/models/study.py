@@ -150,6 +150,7 @@ class StudyPage(DeclaredRoutesMixin, Page):
         ("erasures/", "erasure.erasure_list", "erasure_list"),
         ("assessments/", "assessments.assessment_index", "assessments"),
         ("assessments/compare/", "assessments.assessment_compare", "assessment_compare"),
+        ("assessments/collectives/", "assessments.assessment_overview", "assessment_overview"),
         (
             "assessments/referentials/<int:version_id>/",
             "assessments.referential_version",

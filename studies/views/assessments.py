@@ -169,6 +169,7 @@ def assessment_index(request: HttpRequest, study: StudyPage) -> HttpResponse:
             "assessments": assessments,
             "form": form,
             "can_assess": permissions.can_assess(request.user, study),
+            "overview_url": _url(study, "assessment_overview"),
         },
         status=status,
     )
@@ -874,4 +875,69 @@ def assessment_compare(request: HttpRequest, study: StudyPage) -> HttpResponse:
             "before_overall": percent(result.before_overall),
             "after_overall": percent(result.after_overall),
         },
+    )
+
+
+#: Below this many collectives, no comparison across collectives is shown (a small group would let a
+#: reader recognise a collective behind its code). Overridable: settings.BEC_ASSESSMENT_MIN_GROUP.
+MIN_GROUP = 5
+
+
+@permissions.team_required
+def assessment_overview(request: HttpRequest, study: StudyPage) -> HttpResponse:
+    """Frozen assessments compared across collectives, per referential version: each collective's
+    latest final score by pseudonym code, and the mean per rubric — only from `MIN_GROUP` collectives."""
+    from django.conf import settings
+
+    minimum = getattr(settings, "BEC_ASSESSMENT_MIN_GROUP", MIN_GROUP)
+    latest: dict[int, dict[int, Assessment]] = {}
+    rows = (
+        Assessment.objects.consented()
+        .filter(study=study, status=AssessmentStatus.FROZEN, collective__isnull=False)
+        .select_related("collective", "version__referential")
+        .order_by("version_id", "collective_id", "-assessed_on", "-pk")
+    )
+    versions = {}
+    for assessment in rows:
+        versions[assessment.version_id] = assessment.version
+        latest.setdefault(assessment.version_id, {}).setdefault(assessment.collective_id, assessment)
+    groups = []
+    for version_id, by_collective in latest.items():
+        version = versions[version_id]
+        members = sorted(by_collective.values(), key=lambda a: a.collective.code)
+        group = {"version": version, "count": len(members), "shown": len(members) >= minimum}
+        if group["shown"]:
+            grades = {g["code"]: g["label"] for g in version.rule["grades"]}
+            group["rows"] = [
+                {
+                    "code": a.collective.code,
+                    "date": a.assessed_on,
+                    "overall": percent(Fraction(a.frozen_scores["final"]["overall"]))
+                    if a.frozen_scores["final"]["overall"]
+                    else "—",
+                    "grade": grades.get(a.frozen_scores["final"]["grade"], "—"),
+                }
+                for a in members
+            ]
+            rubric_codes = [r["code"] for t in version.rule["themes"] for r in t["rubrics"]]
+            means = []
+            for code in rubric_codes:
+                values = [
+                    Fraction(a.frozen_scores["final"]["rubrics"][code])
+                    for a in members
+                    if a.frozen_scores["final"]["rubrics"].get(code)
+                ]
+                means.append((code, sum(values, Fraction(0)) / len(values) if values else None))
+            group["means"] = [(code, percent(value)) for code, value in means]
+            group["chart"] = charts.bar(
+                _("Mean score per rubric (%)"),
+                _("Mean of the collectives' latest final scores, rubric by rubric."),
+                [code for code, _value in means],
+                [(_("mean"), [round(float(value or 0) * 100, 1) for _code, value in means])],
+            )
+        groups.append(group)
+    return render(
+        request,
+        "studies/assessments/overview.html",
+        {"page": study, "groups": groups, "minimum": minimum},
     )

@@ -114,3 +114,46 @@ def test_exports_cost_the_same_with_more_answers(client, bureau, study, people, 
                 assert client.get(url(study, f"assessment_{table}_csv", assessment.pk)).status_code == 200
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]
+
+
+def _frozen_for(bureau, study, people, version, collective, levels):
+    assessment = services.create_assessment(study, version, people["member"], collective=collective)
+    answer_all(assessment, people["member"], levels)
+    services.transition(assessment, "submit", people["member"])
+    services.transition(assessment, "start_review", people["coordinator"])
+    services.record_review(assessment, people["coordinator"], findings={}, verdict="confirmed")
+    services.transition(assessment, "mark_reviewed", people["coordinator"])
+    return services.transition(assessment, "freeze", people["coordinator"])
+
+
+def test_comparisons_across_collectives_only_from_the_minimum_group(client, bureau, study, people, make_collective, settings):
+    from django.utils import timezone
+
+    from participants.models import ConsentRecord
+
+    settings.BEC_ASSESSMENT_MIN_GROUP = 5
+    version = adopted(bureau)
+    collectives = [make_collective(bureau, name=f"Nom réel {n}") for n in range(5)]
+    for collective in collectives:
+        _frozen_for(bureau, study, people, version, collective, ALL)
+    client_for(client, people["observer"])
+    page_url = url(study, "assessment_overview")
+    page = client.get(page_url).content.decode()
+    assert all(c.code in page for c in collectives) and "Nom réel" not in page
+    assert "50,0 %" in page and 'class="chart-image"' in page
+    ConsentRecord.objects.filter(collective=collectives[0]).update(withdrawn_at=timezone.now())
+    page = client.get(page_url).content.decode()
+    assert collectives[1].code not in page and "4 collectifs" in page
+
+
+def test_the_overview_costs_the_same_with_more_collectives(client, bureau, study, people, make_collective):
+    from tests.conftest import count_queries
+
+    version = adopted(bureau)
+    client_for(client, people["member"])
+    counts = []
+    for size in (5, 8):
+        while study.assessments.count() < size:
+            _frozen_for(bureau, study, people, version, make_collective(bureau), ALL)
+        counts.append(count_queries(client, url(study, "assessment_overview")))
+    assert counts[0] == counts[1]

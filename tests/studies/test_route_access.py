@@ -105,6 +105,7 @@ STUDY_ROUTES: dict[str, tuple[dict, dict | None]] = {
     "assessment_results": (TEAM, None),
     "assessment_evidence": (TEAM, BAD_WRITE),
     "assessment_plan": (TEAM, BAD_WRITE),
+    "assessment_overview": (TEAM, None),
     # The world has one assessment: comparing it with a missing one is a 404 inside the team.
     "assessment_compare": ({**_OUTSIDE, "observer": 404, "member": 404, "coordinator": 404}, None),
     **{f"assessment_{table}_{fmt}": (TEAM, None) for table in ("answers", "scores", "plan") for fmt in ("csv", "xlsx")},  # a draft assessment has no plan: « create the plan first », 400
