@@ -160,6 +160,7 @@ class StudyPage(DeclaredRoutesMixin, Page):
         ("assessments/<int:assessment_id>/results/", "assessments.assessment_results", "assessment_results"),
         ("assessments/<int:assessment_id>/review/", "assessments.assessment_review", "assessment_review"),
         ("assessments/<int:assessment_id>/plan/", "assessments.assessment_plan", "assessment_plan"),
+        ("assessments/<int:assessment_id>/upgrade/", "assessments.assessment_upgrade", "assessment_upgrade"),
         *(
             (f"assessments/<int:assessment_id>/{table}/{fmt}/", "assessments.assessment_export",
              f"assessment_{table}_{fmt}", {"table": table, "fmt": fmt})

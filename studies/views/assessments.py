@@ -294,6 +294,9 @@ def assessment_detail(request: HttpRequest, study: StudyPage, assessment_id: int
             "review_url": _url(study, "assessment_review", assessment.pk),
             "evidence_url": _url(study, "assessment_evidence", assessment.pk),
             "plan_url": _url(study, "assessment_plan", assessment.pk),
+            "upgrade_url": _url(study, "assessment_upgrade", assessment.pk)
+            if permissions.can_steer_assessment(request.user, study)
+            else "",
             "index_url": _url(study, "assessments"),
         },
     )
@@ -940,4 +943,43 @@ def assessment_overview(request: HttpRequest, study: StudyPage) -> HttpResponse:
         request,
         "studies/assessments/overview.html",
         {"page": study, "groups": groups, "minimum": minimum},
+    )
+
+
+@permissions.contributor_required(
+    _("Only the bureau's coordinators upgrade an assessment."), policy=permissions.can_steer_assessment
+)
+def assessment_upgrade(request: HttpRequest, study: StudyPage, assessment_id: int) -> HttpResponse:
+    """Open a new draft on the next adopted version, carrying exactly the answers its upgrade map names
+    (asks first: the page lists what is carried and what starts unanswered)."""
+    assessment = _assessment(study, assessment_id)
+    following = list(
+        ReferentialVersion.objects.filter(previous=assessment.version, status="adopted").order_by("pk")
+    )
+    chosen = next((v for v in following if v.pk == _int(request.POST.get("version"))), None)
+    if request.method == "POST":
+        if chosen is None:
+            messages.error(request, _("Choose a later version adopted by the bureau."))
+            return render(
+                request,
+                "studies/assessments/upgrade.html",
+                {
+                    "page": study,
+                    "assessment": assessment,
+                    "subject": _subject(assessment),
+                    "following": following,
+                },
+                status=400,
+            )
+        try:
+            new = services.upgrade(assessment, chosen, request.user)
+        except AssessmentError as error:
+            messages.error(request, str(error))
+            return redirect(_url(study, "assessment_detail", assessment.pk))
+        messages.success(request, _("The new assessment carries the mapped answers; the others start empty."))
+        return redirect(_url(study, "assessment_detail", new.pk))
+    return render(
+        request,
+        "studies/assessments/upgrade.html",
+        {"page": study, "assessment": assessment, "subject": _subject(assessment), "following": following},
     )

@@ -157,3 +157,21 @@ def test_the_overview_costs_the_same_with_more_collectives(client, bureau, study
             _frozen_for(bureau, study, people, version, make_collective(bureau), ALL)
         counts.append(count_queries(client, url(study, "assessment_overview")))
     assert counts[0] == counts[1]
+
+
+def test_upgrading_from_the_page_carries_exactly_the_mapped_answers(client, bureau, study, people, collective):
+    from studies.models import Assessment
+
+    first = services.create_assessment(study, adopted(bureau), people["member"], collective=collective)
+    answer_all(first, people["member"], ALL)
+    client_for(client, people["coordinator"])
+    page_url = url(study, "assessment_upgrade", first.pk)
+    assert client.post(page_url, {}).status_code == 400  # no later version yet
+    v2 = adopted(bureau, SMALL_V2)
+    assert "2 réponses reportées" in client.get(page_url).content.decode()
+    response = client.post(page_url, {"version": v2.pk})
+    new = Assessment.objects.get(version=v2)
+    assert response.status_code == 302 and response.url == url(study, "assessment_detail", new.pk)
+    assert sorted(new.answers.values_list("criterion__code", "level")) == [("C1", "present"), ("C3b", "absent")]
+    client_for(client, people["member"])
+    assert client.post(page_url, {"version": v2.pk}).status_code == 403

@@ -106,6 +106,7 @@ STUDY_ROUTES: dict[str, tuple[dict, dict | None]] = {
     "assessment_evidence": (TEAM, BAD_WRITE),
     "assessment_plan": (TEAM, BAD_WRITE),
     "assessment_overview": (TEAM, None),
+    "assessment_upgrade": (COORDINATORS, COORDINATORS_BAD_WRITE),  # no later version: 400
     # The world has one assessment: comparing it with a missing one is a 404 inside the team.
     "assessment_compare": ({**_OUTSIDE, "observer": 404, "member": 404, "coordinator": 404}, None),
     **{f"assessment_{table}_{fmt}": (TEAM, None) for table in ("answers", "scores", "plan") for fmt in ("csv", "xlsx")},  # a draft assessment has no plan: « create the plan first », 400
@@ -265,6 +266,7 @@ def _study_args(name: str, world: dict) -> list:
         "assessment_review": [world["assessment"].pk],
         "assessment_evidence": [world["assessment"].pk],
         "assessment_plan": [world["assessment"].pk],
+        "assessment_upgrade": [world["assessment"].pk],
         **{f"assessment_{t}_{f}": [world["assessment"].pk] for t in ("answers", "scores", "plan") for f in ("csv", "xlsx")},
         "plan_indicator": [world["assessment"].pk, 999],
         "assessment_answer": [world["assessment"].pk, world["assessment"].version.criteria.first().pk],
