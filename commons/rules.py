@@ -27,6 +27,7 @@ DEFAULT_METHODS: dict[str, tuple[str, ...]] = {
     ProposalKind.REGISTRATION: (Method.QUALIFIED,),
     ProposalKind.REFERENTIAL: (Method.MAJORITY,),
     ProposalKind.PLAN: (Method.MAJORITY,),
+    ProposalKind.REVIEW: (Method.MAJORITY,),
 }
 
 

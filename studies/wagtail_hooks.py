@@ -431,3 +431,11 @@ def adopt_engagement_plan(proposal, decision):
     from .assessments.plans import adopt_adopted
 
     adopt_adopted(proposal, decision)
+
+
+@hooks.register("bec_apply_adopted")
+def close_reviewed_assessment(proposal, decision):
+    """An adopted « closing of an assessment's review » marks the assessment reviewed."""
+    from .assessments.votes import close_adopted_review
+
+    close_adopted_review(proposal, decision)

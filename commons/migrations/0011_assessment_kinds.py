@@ -4,10 +4,11 @@ from django.db import migrations, models
 
 
 def assessment_kinds_follow_default(apps, schema_editor):
-    """Bureaus with a table: adopting a referential version or an engagement plan is decided by their
-    default rule (the rule of free questions), as a new bureau's table gives it (majority, by default)."""
+    """Bureaus with a table: adopting a referential version or an engagement plan, and closing an
+    assessment's review, are decided by their default rule (the rule of free questions), as a new
+    bureau's table gives them (majority, by default)."""
     KindRule = apps.get_model("commons", "KindRule")
-    for kind in ("referential_adoption", "engagement_plan"):
+    for kind in ("referential_adoption", "engagement_plan", "review_closing"):
         present = set(KindRule.objects.filter(kind=kind).values_list("bureau_id", flat=True))
         KindRule.objects.bulk_create(
             KindRule(bureau_id=row.bureau_id, kind=kind, rule_id=row.rule_id)
@@ -25,12 +26,12 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='kindrule',
             name='kind',
-            field=models.CharField(choices=[('protocol_amendment', 'protocol amendment'), ('codebook_change', 'codebook change'), ('publication', 'publication'), ('membership', 'membership'), ('free', 'free question'), ('choice', 'choice among options'), ('rules_change', 'change of the decision rules'), ('registration', 'registration of a protocol version'), ('referential_adoption', 'adoption of a referential version'), ('engagement_plan', 'adoption of an engagement plan')], max_length=30, verbose_name='kind'),
+            field=models.CharField(choices=[('protocol_amendment', 'protocol amendment'), ('codebook_change', 'codebook change'), ('publication', 'publication'), ('membership', 'membership'), ('free', 'free question'), ('choice', 'choice among options'), ('rules_change', 'change of the decision rules'), ('registration', 'registration of a protocol version'), ('referential_adoption', 'adoption of a referential version'), ('engagement_plan', 'adoption of an engagement plan'), ('review_closing', "closing of an assessment's review")], max_length=30, verbose_name='kind'),
         ),
         migrations.AlterField(
             model_name='proposal',
             name='kind',
-            field=models.CharField(choices=[('protocol_amendment', 'protocol amendment'), ('codebook_change', 'codebook change'), ('publication', 'publication'), ('membership', 'membership'), ('free', 'free question'), ('choice', 'choice among options'), ('rules_change', 'change of the decision rules'), ('registration', 'registration of a protocol version'), ('referential_adoption', 'adoption of a referential version'), ('engagement_plan', 'adoption of an engagement plan')], default='free', max_length=30, verbose_name='kind'),
+            field=models.CharField(choices=[('protocol_amendment', 'protocol amendment'), ('codebook_change', 'codebook change'), ('publication', 'publication'), ('membership', 'membership'), ('free', 'free question'), ('choice', 'choice among options'), ('rules_change', 'change of the decision rules'), ('registration', 'registration of a protocol version'), ('referential_adoption', 'adoption of a referential version'), ('engagement_plan', 'adoption of an engagement plan'), ('review_closing', "closing of an assessment's review")], default='free', max_length=30, verbose_name='kind'),
         ),
         migrations.RunPython(assessment_kinds_follow_default, migrations.RunPython.noop),
     ]

@@ -81,3 +81,76 @@ def adopt_adopted(proposal: Proposal, decision: Decision) -> ReferentialVersion 
     )
     version.refresh_from_db()
     return version
+
+
+# --- Closing a review by the bureau's vote -----------------------------------------------------
+
+
+def pending_review_closing(assessment) -> Proposal | None:
+    from ..models import Assessment
+
+    return (
+        Proposal.objects.filter(
+            kind=ProposalKind.REVIEW,
+            target_type=ContentType.objects.get_for_model(Assessment),
+            target_id=assessment.pk,
+            status__in=(Status.DRAFT, Status.OPEN),
+        )
+        .order_by("-pk")
+        .first()
+    )
+
+
+@transaction.atomic
+def propose_review_closing(assessment, by) -> Proposal:
+    """Put the closing of an assessment's review (its verdict and reviewed levels) to the bureau's vote;
+    adoption marks the assessment reviewed (`close_adopted_review`)."""
+    from ..models import Assessment, AssessmentStatus, Review
+
+    assessment = Assessment.objects.select_for_update().select_related("study").get(pk=assessment.pk)
+    bureau = assessment.study.bureau
+    if not commons_permissions.can_propose(by, bureau):
+        raise GovernanceError(_("Only the bureau's voting members propose to close a review."))
+    if assessment.status != AssessmentStatus.IN_REVIEW:
+        raise GovernanceError(_("Only a review in progress can be closed."))
+    review = Review.objects.filter(assessment=assessment).first()
+    if review is None or not review.verdict:
+        raise GovernanceError(_("Record the review's verdict before marking the assessment as reviewed."))
+    if pending_review_closing(assessment) is not None:
+        raise GovernanceError(_("The closing of this review is already proposed."))
+    if rule_for(bureau, ProposalKind.REVIEW) is None:
+        ensure_default_rules(bureau)
+    date = assessment.assessed_on.strftime("%d/%m/%Y")
+    if assessment.collective_id:
+        title = _("Close the review of the assessment of %(subject)s (%(date)s)") % {
+            "subject": assessment.collective.code,
+            "date": date,
+        }
+    else:
+        title = _("Close the review of the bureau's self-assessment (%(date)s)") % {"date": date}
+    body = _("Verdict: %(verdict)s. %(text)s") % {
+        "verdict": review.get_verdict_display(),
+        "text": review.verdict_text,
+    }
+    return actions.create_proposal(
+        bureau, by, title=title[:200], body=body, kind=ProposalKind.REVIEW, target=assessment
+    )
+
+
+def close_adopted_review(proposal: Proposal, decision: Decision):
+    """Hook `bec_apply_adopted`: an adopted « closing of a review » marks the assessment reviewed
+    (nothing if it is no longer in review: the decision stands)."""
+    from ..models import Assessment, AssessmentStatus
+    from .services import AssessmentError, transition
+
+    if proposal.kind != ProposalKind.REVIEW or proposal.target_id is None:
+        return None
+    if proposal.target_type_id != ContentType.objects.get_for_model(Assessment).pk:
+        return None
+    assessment = Assessment.objects.filter(pk=proposal.target_id, status=AssessmentStatus.IN_REVIEW).first()
+    if assessment is None:
+        return None
+    try:
+        return transition(assessment, "mark_reviewed", None)
+    except AssessmentError:
+        return None

@@ -523,6 +523,15 @@ def assessment_review(request: HttpRequest, study: StudyPage, assessment_id: int
     findings = {f.criterion_id: f for f in Finding.objects.filter(review=review)} if review else {}
     status = 200
     error = ""
+    if request.method == "POST" and "propose_close" in request.POST:
+        from ..assessments.votes import propose_review_closing
+
+        try:
+            proposal = propose_review_closing(assessment, request.user)
+        except GovernanceError as refusal:
+            messages.error(request, str(refusal))
+            return redirect(_url(study, "assessment_review", assessment.pk))
+        return redirect(detail_url(study.bureau, proposal))
     if request.method == "POST":
         posted = {
             c.pk: {

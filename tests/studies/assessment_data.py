@@ -49,6 +49,9 @@ SMALL_V2 = (
 )
 
 
+ALL_SMALL = {"C1": "present", "C2": "na", "C3": "absent"}
+
+
 def line_of(text: str, needle: str) -> int:
     """The 1-based line of the first line containing `needle`."""
     for number, line in enumerate(text.splitlines(), 1):

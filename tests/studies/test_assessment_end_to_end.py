@@ -116,3 +116,22 @@ def test_a_plan_needs_a_frozen_assessment(bureau, study, people):
     draft = services.create_assessment(study, adopted(bureau), people["member"])
     with pytest.raises(AssessmentError):
         plans.create_plan(draft, people["member"], title="x", starts_on=date(2027, 1, 1), ends_on=date(2028, 1, 1))
+
+
+def test_the_bureau_may_close_a_review_by_vote(bureau, study, people):
+    from .assessment_data import ALL_SMALL, adopted
+
+    assessment = services.create_assessment(study, adopted(bureau), people["member"])
+    answer_all(assessment, people["member"], ALL_SMALL)
+    services.transition(assessment, "submit", people["member"])
+    services.transition(assessment, "start_review", people["coordinator"])
+    with pytest.raises(GovernanceError):
+        votes.propose_review_closing(assessment, people["member"])  # no verdict yet
+    services.record_review(assessment, people["coordinator"], findings={}, verdict="confirmed")
+    proposal = votes.propose_review_closing(assessment, people["member"])
+    assert proposal.kind == "review_closing" and proposal.target == assessment
+    with pytest.raises(GovernanceError):
+        votes.propose_review_closing(assessment, people["coordinator"])
+    decide(proposal, people)
+    assessment.refresh_from_db()
+    assert assessment.status == "reviewed" and assessment.frozen_scores["reviewed"]["overall"] == "1/2"
