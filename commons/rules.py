@@ -26,6 +26,9 @@ DEFAULT_METHODS: dict[str, tuple[str, ...]] = {
     ProposalKind.RULES: (Method.QUALIFIED,),
     ProposalKind.REGISTRATION: (Method.QUALIFIED,),
     ProposalKind.RESOURCE: (Method.CONSENT,),
+    ProposalKind.REFERENTIAL: (Method.MAJORITY,),
+    ProposalKind.PLAN: (Method.MAJORITY,),
+    ProposalKind.REVIEW: (Method.MAJORITY,),
 }
 
 

@@ -44,6 +44,7 @@ from participants.models import Collective, ConsentRecord, Informant
 from .models import (
     ErasureReason,
     ErasureRecord,
+    Evidence,
     Excerpt,
     Interview,
     Memo,
@@ -91,6 +92,8 @@ class Plan:
     observation_ids: list[int] = field(default_factory=list)
     interview_ids: list[int] = field(default_factory=list)
     recording_ids: list[int] = field(default_factory=list)
+    #: The files of the collective's assessment evidence (its rows go with the collective).
+    evidence_document_ids: list[int] = field(default_factory=list)
     excerpt_ids: set[int] = field(default_factory=set)
     memo_count: int = 0
     informant_ids: list[int] = field(default_factory=list)
@@ -170,6 +173,9 @@ def plan(party: Party) -> Plan:
         result.study_ids.add(study)
         if recording is not None:
             result.recording_ids.append(recording)
+    if kind == PartyKind.COLLECTIVE:  # assessment evidence: the rows go with the collective, the files too
+        evidence = Evidence.objects.filter(collective=party, document__isnull=False)
+        result.evidence_document_ids = list(evidence.values_list("document_id", flat=True))
     sources = Q(observation__in=result.observation_ids) | Q(interview__in=result.interview_ids)
     result.excerpt_ids = set(Excerpt.objects.filter(sources).values_list("pk", flat=True))
     result.memo_count = Memo.objects.filter(sources).count()
@@ -280,7 +286,9 @@ def _apply(found: Plan, *, by, reason: str) -> ErasureRecord:
     Recording = get_document_model()  # noqa: N806 (a model class)
     files = [
         name
-        for name in Recording.objects.filter(pk__in=found.recording_ids).values_list("file", flat=True)
+        for name in Recording.objects.filter(
+            pk__in=[*found.recording_ids, *found.evidence_document_ids]
+        ).values_list("file", flat=True)
         if name
     ]
     for pk, content in found.revisions.items():
@@ -289,7 +297,8 @@ def _apply(found: Plan, *, by, reason: str) -> ErasureRecord:
         StudyReportPage.objects.filter(pk=pk).update(body=body)
     Observation.objects.filter(pk__in=found.observation_ids).delete()
     Interview.objects.filter(pk__in=found.interview_ids).delete()
-    Recording.objects.filter(pk__in=found.recording_ids).delete()
+    # The evidence files of its assessments too (their rows, like the assessments, go with the collective).
+    Recording.objects.filter(pk__in=[*found.recording_ids, *found.evidence_document_ids]).delete()
     ConsentRecord.objects.filter(pk__in=found.consent_ids).delete()
     _forget_log_labels(found)
     Informant.objects.filter(pk__in=found.informant_ids).delete()

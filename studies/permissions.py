@@ -275,3 +275,16 @@ def quotable_study_ids(user):
             condition |= Q(path__startswith=path)
         studies = studies.filter(condition)
     return studies.values("pk")
+
+
+# --- Assessment grids (issue 19) -------------------------------------------------------------------
+
+
+def can_assess(user, study: StudyPage) -> bool:
+    """Opens an assessment and answers its criteria: contributors (coordinators and members)."""
+    return can_contribute(user, study)
+
+
+def can_steer_assessment(user, study: StudyPage) -> bool:
+    """Takes an assessment through review and freezes it, upgrades it: the bureau's coordinators."""
+    return commons_permissions.can_run_votes(user, study.bureau)

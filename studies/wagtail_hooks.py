@@ -397,3 +397,45 @@ def registered_versions(bureau, limit):
 def register_protocol_log_actions(actions):
     """Forks of protocols in Wagtail's audit log (issue 17)."""
     actions.register_action("bec.protocol.fork", _("Fork a protocol"), _("Protocol forked"))
+
+
+# --- Assessment grids (issue 19) -------------------------------------------------------------
+
+
+@hooks.register("bec_apply_adopted")
+def adopt_referential_version(proposal, decision):
+    """An adopted « adoption of a referential version » freezes the version, in the closing transaction."""
+    from .assessments.votes import adopt_adopted
+
+    adopt_adopted(proposal, decision)
+
+
+@hooks.register("before_serve_document")
+def guard_assessment_evidence(document, request):
+    """An assessment's evidence file is served to the study's team only, while its subject consents."""
+    from . import permissions
+    from .assessments.evidence import can_see_evidence
+    from .models import Evidence
+
+    pieces = list(Evidence.objects.filter(document=document).select_related("study"))
+    if not pieces:
+        return None
+    if any(can_see_evidence(request.user, piece) for piece in pieces):
+        return None
+    return permissions.deny(request)
+
+
+@hooks.register("bec_apply_adopted")
+def adopt_engagement_plan(proposal, decision):
+    """An adopted « engagement plan » proposal adopts the plan, in the closing transaction."""
+    from .assessments.plans import adopt_adopted
+
+    adopt_adopted(proposal, decision)
+
+
+@hooks.register("bec_apply_adopted")
+def close_reviewed_assessment(proposal, decision):
+    """An adopted « closing of an assessment's review » marks the assessment reviewed."""
+    from .assessments.votes import close_adopted_review
+
+    close_adopted_review(proposal, decision)

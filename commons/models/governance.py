@@ -151,13 +151,21 @@ class ProposalKind(models.TextChoices):
     RULES = "rules_change", _("change of the decision rules")
     REGISTRATION = "registration", _("registration of a protocol version")
     RESOURCE = "resource", _("publication of a resource")
+    REFERENTIAL = "referential_adoption", _("adoption of a referential version")
+    PLAN = "engagement_plan", _("adoption of an engagement plan")
+    REVIEW = "review_closing", _("closing of an assessment's review")
 
 
 #: The kinds whose proposals carry options to grade (their rule is a majority judgment).
 OPTION_KINDS = (ProposalKind.CHOICE,)
 #: The kinds proposed from the object they act on (a protocol version's page), never from the
 #: new-proposal page: their proposal must name that object.
-TARGETED_KINDS = (ProposalKind.REGISTRATION,)
+TARGETED_KINDS = (
+    ProposalKind.REGISTRATION,
+    ProposalKind.REFERENTIAL,
+    ProposalKind.PLAN,
+    ProposalKind.REVIEW,
+)
 
 #: The kinds that put an area under governance by their mere presence in the bureau's table: with a
 #: line for « codebook change », renames, moves, merges and definitions of codes go to a vote; with

@@ -24,6 +24,7 @@ class ConsentScope(models.TextChoices):
     RECORDING = "recording", _("recording")
     QUOTATION = "quotation", _("quotation")
     AI_PROCESSING = "ai_processing", _("processing by AI tools")
+    ASSESSMENT = "assessment", _("self-assessment against a referential")
 
 
 class ConsentForm(models.Model):

@@ -7,6 +7,7 @@ services (`studies.codebook`); the views only wire a form to a service and a tem
 """
 
 from .agreement import COMPARE_ERROR, CoderPairForm
+from .assessments import AnswerForm, EvidenceForm, NewAssessmentForm
 from .base import DateInput, FollowsProtocolVersion
 from .codebook import CODE_MEMO_HELP, CodeForm, MergeForm
 from .coding import ExcerptForm, MemoForm, ObservationCodesForm
@@ -27,6 +28,9 @@ from .observations import (
 )
 
 __all__ = [
+    "AnswerForm",
+    "EvidenceForm",
+    "NewAssessmentForm",
     "RefiImportForm",
     "CODE_MEMO_HELP",
     "COMPARE_ERROR",

@@ -54,6 +54,7 @@ LIGHT_INK = "#ffffff"
 
 def _relative_luminance(rgb: tuple[float, float, float]) -> float:
     """WCAG 2.1 relative luminance of an sRGB colour given as 0–255 channels."""
+
     def linear(channel: float) -> float:
         c = channel / 255
         return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4

@@ -110,6 +110,25 @@ STUDY_ROUTES: dict[str, tuple[dict, dict | None]] = {
     "erasure_list": (TEAM, None),
     "erase_collective": (COORDINATORS, COORDINATORS_BAD_WRITE),
     "erase_informant": (COORDINATORS, COORDINATORS_BAD_WRITE),
+    # Assessment grids (issue 19): the team reads, contributors answer and propose, coordinators steer
+    # (a member's step other than « submit » is refused with a message: 302).
+    "assessments": (TEAM, BAD_WRITE),
+    "referential_version": (TEAM, GOOD_WRITE),  # an adopted version: « already adopted », 302
+    "assessment_detail": (TEAM, None),
+    "assessment_results": (TEAM, None),
+    "assessment_evidence": (TEAM, BAD_WRITE),
+    "assessment_plan": (TEAM, BAD_WRITE),
+    "assessment_overview": (TEAM, None),
+    "assessment_upgrade": (COORDINATORS, COORDINATORS_BAD_WRITE),  # no later version: 400
+    # The world has one assessment: comparing it with a missing one is a 404 inside the team.
+    "assessment_compare": ({**_OUTSIDE, "observer": 404, "member": 404, "coordinator": 404}, None),
+    **{f"assessment_{table}_{fmt}": (TEAM, None) for table in ("answers", "scores", "plan") for fmt in ("csv", "xlsx")},  # a draft assessment has no plan: « create the plan first », 400
+    # The world's assessment has no plan, hence no indicator: 404 inside the team (the guard answers first).
+    "plan_indicator": ({**_OUTSIDE, "observer": 404, "member": 404, "coordinator": 404},
+                       {**_OUTSIDE, "observer": 403, "member": 404, "coordinator": 404}),
+    "assessment_review": (TEAM, {**_OUTSIDE, "observer": 403, "member": 403, "coordinator": 400}),  # not in review
+    "assessment_answer": (TEAM, BAD_WRITE),  # an empty answer: nothing to save, 400
+    "assessment_step": (POST_ONLY_GET, GOOD_WRITE),  # « submit » without answers: refused, 302
     **{
         f"exchange_{table}_{fmt}": (TEAM, None)
         for table in ("observations", "coded_segments", "codebook", "interviews")
@@ -224,7 +243,12 @@ def world(django_db_setup, django_db_blocker):
         study.add_child(instance=report)
         report.save_revision().publish(skip_permission_checks=True)
         report.refresh_from_db()
+        from studies.assessments.services import create_assessment
+        from tests.studies.assessment_data import adopted
+
+        assessment = create_assessment(study, adopted(bureau), member, collective=collective)
         yield {
+            "assessment": assessment,
             "people": people, "study": study, "protocol": protocol, "report": report, "observation": observation,
             "interview": interview, "document": document, "code": code, "excerpts": excerpts, "tool": tool,
             "reading": reading,
@@ -261,6 +285,17 @@ def _study_args(name: str, world: dict) -> list:
         "erase_collective": [observation.collective_id],
         "erase_informant": [interview.informant_id],
         "ai_tool_detail": [world["tool"].pk],
+        "referential_version": [world["assessment"].version_id],
+        "assessment_detail": [world["assessment"].pk],
+        "assessment_results": [world["assessment"].pk],
+        "assessment_review": [world["assessment"].pk],
+        "assessment_evidence": [world["assessment"].pk],
+        "assessment_plan": [world["assessment"].pk],
+        "assessment_upgrade": [world["assessment"].pk],
+        **{f"assessment_{t}_{f}": [world["assessment"].pk] for t in ("answers", "scores", "plan") for f in ("csv", "xlsx")},
+        "plan_indicator": [world["assessment"].pk, 999],
+        "assessment_answer": [world["assessment"].pk, world["assessment"].version.criteria.first().pk],
+        "assessment_step": [world["assessment"].pk, "submit"],
     }.get(name, [])
 
 

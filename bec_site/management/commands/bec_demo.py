@@ -24,7 +24,14 @@ class Command(BaseCommand):
         from commons import demo as commons_demo
         from commons import demo_governance, demo_library, demo_resources
         from studies import demo as studies_demo
-        from studies import demo_codebook, demo_erasure, demo_protocol, demo_readings, demo_report
+        from studies import (
+            demo_assessments,
+            demo_codebook,
+            demo_erasure,
+            demo_protocol,
+            demo_readings,
+            demo_report,
+        )
 
         home = HomePage.objects.first()
         if home is None:
@@ -43,6 +50,7 @@ class Command(BaseCommand):
             protocol = demo_protocol.build(study)
             demo_codebook.build(bureau, study)
             report = demo_report.build(study)
+            assessments = demo_assessments.build(bureau, study)
         erased = demo_erasure.build(study)
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
             demo_resources.build(bureau)  # the last votes of the demo: one publishes a resource
@@ -87,6 +95,12 @@ class Command(BaseCommand):
             % {"count": len(references), "readings": len(readings),
                "url": bureau.url + bureau.reverse_subpage("library")}
         )
+        if assessments:
+            self.stdout.write(
+                _("Assessments: %(count)s of %(code)s against the example referential — %(url)s")
+                % {"count": len(assessments), "code": assessments[0].collective.code,
+                   "url": study.url + study.reverse_subpage("assessments")}
+            )
         if erased is not None:
             self.stdout.write(
                 _("Erasures: a collective that withdrew was erased; the record, without personal data — %(url)s")
