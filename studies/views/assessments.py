@@ -114,6 +114,15 @@ def level_labels(version: ReferentialVersion) -> dict[str, str]:
     return {level["code"]: level["label"] for level in version.rule["levels"]} | {"na": _("not applicable")}
 
 
+def readable_prerequisites(prerequisites: list[dict], labels: dict[str, str]) -> list[dict]:
+    """The grade's prerequisites with each level named by its label (« Partiel »), as members read
+    the scale, not by the code the rule file uses (`partial`)."""
+    return [
+        {**p, "min_level": labels.get(p["min_level"], p["min_level"])} if p.get("min_level") else p
+        for p in prerequisites
+    ]
+
+
 def percent(value: Fraction | None) -> str:
     return "—" if value is None else f"{float(value) * 100:.1f} %".replace(".", ",")
 
@@ -209,6 +218,7 @@ def referential_version(request: HttpRequest, study: StudyPage, version_id: int)
         messages.success(request, _("The adoption is proposed to the bureau."))
         return redirect(detail_url(study.bureau, proposal))
     themes, criteria = grid(version)
+    labels = level_labels(version)
     pending = _pending([version]).get(version.pk)
     return render(
         request,
@@ -219,6 +229,10 @@ def referential_version(request: HttpRequest, study: StudyPage, version_id: int)
             "themes": themes,
             "criteria_count": len(criteria),
             "rule": version.rule,
+            "grades": [
+                {**grade, "prerequisites": readable_prerequisites(grade["prerequisites"], labels)}
+                for grade in version.rule.get("grades", ())
+            ],
             "pending": pending,
             "pending_url": detail_url(study.bureau, pending) if pending else "",
             "can_propose": permissions.can_contribute(request.user, study),
@@ -444,7 +458,7 @@ def assessment_results(request: HttpRequest, study: StudyPage, assessment_id: in
             "label": g["label"],
             "min_score": g["min_score"],
             "percent": percent(Fraction(g["min_score"])),
-            "prerequisites": g["prerequisites"],
+            "prerequisites": readable_prerequisites(g["prerequisites"], level_labels(assessment.version)),
             "reasons": [r.replace("overall", _("overall")) for r in result.grades.get(g["code"], [])],
         }
         for g in assessment.version.rule["grades"]

@@ -74,6 +74,8 @@ def test_the_version_page_proposes_the_adoption(client, bureau, study, people):
     page = client.get(url(study, "referential_version", version.pk)).content.decode()
     assert "exemple écrit pour la démonstration" in page.lower() and version.rule_sha256 in page
     assert "GOV.DEC.1" in page
+    # a grade's prerequisite names the level as members read it, not the file's code
+    assert "aucune rubrique essentielle sous « Partiel »" in page and "« partial »" not in page
     response = client.post(url(study, "referential_version", version.pk))
     assert response.status_code == 302
     assert Proposal.objects.get(kind=ProposalKind.REFERENTIAL).target == version
