@@ -92,6 +92,8 @@ def _context(request: HttpRequest, study: StudyPage, codes: list[Code]) -> dict:
         "bureau": study.bureau,
         "coded_with_definition": CODED_WITH_DEFINITION,
         "observation_list_url": study.get_url(request) + study.reverse_subpage("observation_list"),
+        # once here rather than a `routablepageurl` per code in the template (it resolves the page's URL)
+        "segments_url": study.get_url(request) + study.reverse_subpage("analysis_segments"),
         "can_manage": permissions.can_manage_codebook(request.user, study),
         "can_write_memos": permissions.can_contribute(request.user, study),
         "governed": governed,
