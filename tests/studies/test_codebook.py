@@ -580,6 +580,7 @@ def test_merge_bad_input(bureau, study, make_study, people, client):
                          {f"merge{source.pk}-target": target})
         assert response.status_code == 400
         assert message in response.content.decode().replace("&#x27;", "'"), target
+        assert response.context["code"] == source and response.context["code"].merge_form.is_bound  # its page
     assert snapshot(study) == before
 
 
