@@ -141,6 +141,7 @@ class StudyPage(DeclaredRoutesMixin, Page):
         ("exchange/refi/qdc/", "refi.export_codebook", "refi_export_codebook"),
         ("exchange/refi/import/", "refi.import_page", "refi_import"),
         ("codebook/", "codebook.codebook", "codebook"),
+        ("codebook/<int:code_id>/", "codebook.code_detail", "code_detail"),
         ("codebook/<int:code_id>/edit/", "codebook.code_edit", "code_edit"),
         ("codebook/<int:code_id>/merge/", "codebook.code_merge", "code_merge"),
         ("codebook/<int:code_id>/delete/", "codebook.code_delete", "code_delete"),

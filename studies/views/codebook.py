@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Prefetch
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from commons import actions as governance
 from commons import changes
@@ -53,11 +53,18 @@ def _code_or_404(study: StudyPage, code_id: int) -> Code:
 
 
 def _load_codes(study: StudyPage) -> list[Code]:
-    # The counts come from the service the codebook spreadsheet uses too (`counted_codes`).
-    memos = Memo.objects.select_related("author", "author__bec_profile").order_by("created_at", "pk")
-    return list(
-        services.counted_codes(study).prefetch_related(Prefetch("memos", queryset=memos, to_attr="memo_list"))
+    """The study's codes with their counts, and ``memo_count``: two queries whatever the size.
+
+    The counts come from the service the codebook spreadsheet uses too (`counted_codes`); the memos
+    themselves are read on each code's own page (`code_detail`), so only their number is loaded here.
+    """
+    codes = list(services.counted_codes(study))
+    memo_counts = dict(
+        Memo.objects.filter(code__study=study).values("code").annotate(n=Count("pk")).values_list("code", "n")
     )
+    for code in codes:
+        code.memo_count = memo_counts.get(code.pk, 0)
+    return codes
 
 
 def _tree(codes: list[Code]) -> tuple[list[Code], list[Code]]:
@@ -75,64 +82,105 @@ def _choices(ordered: list[Code], exclude: set[int] = frozenset()) -> list[tuple
     ]
 
 
+def _context(request: HttpRequest, study: StudyPage, codes: list[Code]) -> dict:
+    """What the codebook page and a code's page share: the study, the rights, the governance."""
+    governed = changes.is_governed(study.bureau.pk, ProposalKind.CODEBOOK)
+    return {
+        "page": study,
+        "self": study,
+        "study": study,
+        "bureau": study.bureau,
+        "coded_with_definition": CODED_WITH_DEFINITION,
+        "observation_list_url": study.get_url(request) + study.reverse_subpage("observation_list"),
+        # once here rather than a `routablepageurl` per code in the template (it resolves the page's URL)
+        "segments_url": study.get_url(request) + study.reverse_subpage("analysis_segments"),
+        "can_manage": permissions.can_manage_codebook(request.user, study),
+        "can_write_memos": permissions.can_contribute(request.user, study),
+        "governed": governed,
+        "codebook_url": codebook_url(request, study),
+    }
+
+
 def _render(
     request: HttpRequest,
     study: StudyPage,
     *,
     new_form: CodeForm | None = None,
-    bound: dict[tuple[str, int], forms.Form] | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    """The codebook: every code with its counts, definition and a link to its own page.
+
+    The forms to edit, merge or annotate a code live on that page (`_render_code`): rendering them
+    for every code made the page heavy (issue 15).
+    """
     codes = _load_codes(study)
     families, ordered = _tree(codes)
-    by_id = {code.pk: code for code in codes}
-    can_manage = permissions.can_manage_codebook(request.user, study)
-    can_write_memos = permissions.can_contribute(request.user, study)
-    bound = bound or {}
-    all_choices = _choices(ordered)
-    governed = changes.is_governed(study.bureau.pk, ProposalKind.CODEBOOK)
-    pending = _pending_by_code(request, study) if governed else {}
+    context = _context(request, study, codes)
+    pending = _pending_by_code(request, study) if context["governed"] else {}
     for code in ordered:
         code.pending = pending.get(code.pk, [])
         code.swatch = safe_colour(code.colour)
-        for memo in code.memo_list:
-            memo.author_name = display_name(memo.author) if memo.author else _("former member")
-        code.open = next((kind for kind, pk in bound if pk == code.pk), "")
-        if can_write_memos:
-            code.memo_form = bound.get(("memo", code.pk)) or MemoForm(
-                prefix=f"memo{code.pk}", help_text=CODE_MEMO_HELP
-            )
-        if can_manage:
-            others = _choices(ordered, exclude=code.subtree)
-            code.edit_form = bound.get(("edit", code.pk)) or CodeForm(
-                prefix=f"code{code.pk}", codes=by_id,
-                initial={"name": code.name, "parent": code.parent_id, "colour": code.swatch,
-                         "definition": code.definition},
-            )
-            code.edit_form.set_choices(others)
-            code.merge_form = bound.get(("merge", code.pk)) or MergeForm(
-                prefix=f"merge{code.pk}", codes=by_id
-            )
-            code.merge_form.set_choices(others)
-    if can_manage:
-        new_form = new_form or CodeForm(prefix="new", codes=by_id)
-        new_form.set_choices(all_choices)
-    context = {
-        "page": study,
-        "self": study,
-        "study": study,
-        "bureau": study.bureau,
-        "families": families,
-        "code_count": len(codes),
-        "coded_with_definition": CODED_WITH_DEFINITION,
-        "observation_list_url": study.get_url(request) + study.reverse_subpage("observation_list"),
-        "can_manage": can_manage,
-        "can_write_memos": can_write_memos,
-        "governed": governed,
-        "new_form": new_form,
-        "codebook_url": codebook_url(request, study),
-    }
+    if context["can_manage"]:
+        new_form = new_form or CodeForm(prefix="new", codes={code.pk: code for code in codes})
+        new_form.set_choices(_choices(ordered))
+    context.update({"families": families, "code_count": len(codes), "new_form": new_form})
     return render(request, "studies/codebook/page.html", context, status=status)
+
+
+def _render_code(
+    request: HttpRequest,
+    study: StudyPage,
+    code_id: int,
+    *,
+    bound: tuple[str, forms.Form] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """One code's page: its counts, definition, memos, and the forms to change it.
+
+    ``bound`` is a refused form, ``("edit" | "merge" | "memo", form)``, shown with its errors; the
+    others are fresh.
+    The choices of the parent and merge lists need the whole tree (the code's subtree is left out).
+    """
+    codes = _load_codes(study)
+    code = next((item for item in codes if item.pk == code_id), None)
+    if code is None:
+        raise Http404(_("No such code in this study."))
+    _families, ordered = _tree(codes)
+    by_id = {item.pk: item for item in codes}
+    context = _context(request, study, codes)
+    pending = _pending_by_code(request, study) if context["governed"] else {}
+    code.pending = pending.get(code.pk, [])
+    code.swatch = safe_colour(code.colour)
+    memos = Memo.objects.filter(code=code).select_related("author", "author__bec_profile")
+    code.memo_list = list(memos.order_by("created_at", "pk"))
+    for memo in code.memo_list:
+        memo.author_name = display_name(memo.author) if memo.author else _("former member")
+    forms_of = {}
+    if context["can_write_memos"]:
+        forms_of["memo"] = MemoForm(prefix=f"memo{code.pk}", help_text=CODE_MEMO_HELP)
+    if context["can_manage"]:
+        others = _choices(ordered, exclude=code.subtree)
+        forms_of["edit"] = CodeForm(
+            prefix=f"code{code.pk}", codes=by_id,
+            initial={"name": code.name, "parent": code.parent_id, "colour": code.swatch,
+                     "definition": code.definition},
+        )
+        forms_of["merge"] = MergeForm(prefix=f"merge{code.pk}", codes=by_id)
+    if bound is not None:
+        forms_of[bound[0]] = bound[1]
+    for kind in ("edit", "merge"):
+        if kind in forms_of:
+            forms_of[kind].set_choices(others)
+    code.memo_form, code.edit_form, code.merge_form = (forms_of.get(k) for k in ("memo", "edit", "merge"))
+    ancestors = []
+    parent = by_id.get(code.parent_id)
+    while parent is not None and parent not in ancestors:
+        ancestors.insert(0, parent)
+        parent = by_id.get(parent.parent_id)
+    children = [item for item in ordered if item.parent_id == code.pk]
+    context.update({"code": code, "ancestors": ancestors, "children": children,
+                    "code_url": f"{context['codebook_url']}{code.pk}/"})
+    return render(request, "studies/codebook/code.html", context, status=status)
 
 
 def _pending_by_code(request: HttpRequest, study: StudyPage) -> dict[int, list[Proposal]]:
@@ -225,6 +273,13 @@ def codebook(request: HttpRequest, study: StudyPage) -> HttpResponse:
     return _render(request, study, new_form=form, status=400)
 
 
+@permissions.team_required
+@require_safe
+def code_detail(request: HttpRequest, study: StudyPage, code_id: int) -> HttpResponse:
+    """One code's page: the team reads its memos; contributors edit, merge, delete it and write memos."""
+    return _render_code(request, study, code_id)
+
+
 @permissions.contributor_required(_OBSERVERS_READ, policy=permissions.can_manage_codebook)
 @require_POST
 def code_edit(request: HttpRequest, study: StudyPage, code_id: int) -> HttpResponse:
@@ -255,7 +310,7 @@ def code_edit(request: HttpRequest, study: StudyPage, code_id: int) -> HttpRespo
         messages.error(
             request, _("« %(name)s » was not changed: see the errors in the form.") % {"name": name}
         )
-    return _render(request, study, bound={("edit", code.pk): form}, status=400)
+    return _render_code(request, study, code.pk, bound=("edit", form), status=400)
 
 
 @permissions.contributor_required(_OBSERVERS_READ, policy=permissions.can_manage_codebook)
@@ -293,7 +348,7 @@ def code_merge(request: HttpRequest, study: StudyPage, code_id: int) -> HttpResp
     else:
         messages.error(request, _("« %(name)s » was not merged: choose the code to merge it into.")
                        % {"name": source.name})
-    return _render(request, study, bound={("merge", source.pk): form}, status=400)
+    return _render_code(request, study, source.pk, bound=("merge", form), status=400)
 
 
 @permissions.contributor_required(_OBSERVERS_READ, policy=permissions.can_manage_codebook)
@@ -356,4 +411,4 @@ def code_memo(request: HttpRequest, study: StudyPage, code_id: int) -> HttpRespo
             return redirect(f"{codebook_url(request, study)}#code-{code.pk}")
     else:
         messages.error(request, _("The memo was not saved."))
-    return _render(request, study, bound={("memo", code.pk): form}, status=400)
+    return _render_code(request, study, code.pk, bound=("memo", form), status=400)

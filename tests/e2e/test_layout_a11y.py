@@ -13,7 +13,7 @@ from django.core.management import call_command
 from commons import demo
 from commons.models import BureauPage, Proposal
 from studies import demo as studies_demo
-from studies.models import AITool, Excerpt, Interview, StudyPage
+from studies.models import AITool, Code, Excerpt, Interview, StudyPage
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -44,6 +44,7 @@ def demo_site(live_server) -> dict[str, str]:
         "observations": f"{study.url}observations/",
         "observation with coding": f"{study.url}observations/{coded}/",
         "codebook": f"{study.url}codebook/",
+        "code": f"{study.url}codebook/{Code.objects.filter(study=study).order_by('pk').first().pk}/",
         "agreement": f"{study.url}agreement/",
         "interviews": f"{study.url}interviews/",
         "interview": f"{study.url}interviews/{interview.pk}/",

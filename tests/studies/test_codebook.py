@@ -339,7 +339,7 @@ def test_page_shows_the_tree_with_consented_counts(bureau, study, people, make_c
     html = response.content.decode()
     item = re.search(rf'id="code-{redaction.pk}".*?(?=<li class="code"|</section>)', html, re.S).group(0)
     assert re.search(r'data-count="observations">2<', item) and re.search(r'data-count="excerpts">2<', item)
-    assert re.search(r'data-count="memos">1<', item) and "<strong>memo</strong>" in item
+    assert re.search(r'data-count="memos">1<', item) and f'href="{url(study, f"{redaction.pk}/")}"' in item
     assert "Ce que font les gens." in html and "#aa0000" in html
     # families in name order, sub-codes nested under their family with their depth
     tensions = Code.objects.get(name="Tensions")
@@ -347,21 +347,40 @@ def test_page_shows_the_tree_with_consented_counts(bureau, study, people, make_c
     assert positions == sorted(positions)
     assert f'id="code-{courriels.pk}" style="--depth: 2"' in html
     assert "/edit/" not in html and "/merge/" not in html  # observers read only
+    # the memos are read on the code's own page, the team's observers included, without the forms
+    code_page = client.get(url(study, f"{redaction.pk}/")).content.decode()
+    assert "<strong>memo</strong>" in code_page and 'data-count="observations">2<' in code_page
+    assert 'action="' + url(study, f"{redaction.pk}/") not in code_page  # no form for observers
+
+
+def test_the_codebook_lists_the_codes_and_links_to_their_page(study, people, client):
+    """No form per code on the codebook (issue 15): « Edit » and « Merge… » lead to the code's page."""
+    codes = [services.create_code(study, name=f"Code {n}") for n in range(3)]
+    html = client_for(client, people["member"]).get(url(study)).content.decode()
+    assert f'action="{url(study)}"' in html  # the new code's form stays
+    for code in codes:
+        assert f'href="{url(study, f"{code.pk}/#edit")}"' in html
+        assert f'href="{url(study, f"{code.pk}/#merge")}"' in html
+        assert 'action="' + url(study, f"{code.pk}/") not in html  # no form of one code
 
 
 def test_contributors_see_the_forms(study, people, client):
     code = services.create_code(study, name="Usages")
-    html = client_for(client, people["member"]).get(url(study)).content.decode()
-    for action in (url(study), url(study, f"{code.pk}/edit/"), url(study, f"{code.pk}/merge/"),
+    member = client_for(client, people["member"])
+    assert f'action="{url(study)}"' in member.get(url(study)).content.decode()
+    html = member.get(url(study, f"{code.pk}/")).content.decode()
+    for action in (url(study, f"{code.pk}/edit/"), url(study, f"{code.pk}/merge/"),
                    url(study, f"{code.pk}/memos/")):
         assert f'action="{action}"' in html
+    assert f'href="{url(study)}#code-{code.pk}"' in html  # the way back
+    assert f'href="{url(study, f"{code.pk}/delete/")}"' in html  # unused: it may be deleted
 
 
 def test_edit_form_does_not_offer_a_cycle(study, people, client):
     a = services.create_code(study, name="A")
     b = services.create_code(study, name="B", parent=a)
     other = services.create_code(study, name="Z")
-    html = client_for(client, people["member"]).get(url(study)).content.decode()
+    html = client_for(client, people["member"]).get(url(study, f"{a.pk}/")).content.decode()
     select = re.search(rf'<select name="code{a.pk}-parent".*?</select>', html, re.S).group(0)
     assert f'value="{other.pk}"' in select
     assert f'value="{a.pk}"' not in select and f'value="{b.pk}"' not in select
@@ -370,7 +389,8 @@ def test_edit_form_does_not_offer_a_cycle(study, people, client):
 def test_hostile_markdown_never_reaches_the_page(study, people, client):
     code = services.create_code(study, name="Usages", definition=HOSTILE)
     services.add_code_memo(code, people["member"], HOSTILE)
-    html = client_for(client, people["observer"]).get(url(study)).content.decode()
+    observer = client_for(client, people["observer"])
+    html = observer.get(url(study)).content.decode() + observer.get(url(study, f"{code.pk}/")).content.decode()
     assert "<script>alert" not in html and "javascript:alert" not in html.lower()
     assert "onerror=" not in html and "onmouseover=" not in html and 'onclick="alert' not in html
 
@@ -392,7 +412,7 @@ def _codebook_of_size(study, people, observation_factory, codes: int, observatio
 
 @pytest.mark.parametrize("kind", ["observer", "member"])
 def test_page_query_count_does_not_grow(bureau, make_study, people, make_collective, make_person, client, kind):
-    counts = []
+    counts, code_counts = [], []
     for codes, observations in ((5, 3), (25, 30)):
         study = make_study(bureau)
         collective = make_collective(bureau)
@@ -403,7 +423,10 @@ def test_page_query_count_does_not_grow(bureau, make_study, people, make_collect
 
         _codebook_of_size(study, people, factory, codes, observations)
         counts.append(count_queries(client_for(client, people[kind]), url(study)))
+        memoed = Code.objects.filter(study=study, memos__isnull=False).order_by("pk").last()
+        code_counts.append(count_queries(client_for(client, people[kind]), url(study, f"{memoed.pk}/")))
     assert counts[0] == counts[1], counts
+    assert code_counts[0] == code_counts[1], code_counts
 
 
 # --- Routes: permissions --------------------------------------------------------------------------
@@ -415,6 +438,7 @@ def _route(study, route: str):
     target = services.create_code(study, name=f"Cible {Code.objects.count()}")
     return {
         "view": ("get", url(study), {}),
+        "code": ("get", url(study, f"{code.pk}/"), {}),
         "create": ("post", url(study), {"new-name": "Nouveau", "new-colour": "#123456", "new-definition": "d"}),
         "edit": ("post", url(study, f"{code.pk}/edit/"),
                  {f"code{code.pk}-name": "Renommé", f"code{code.pk}-colour": "#123456"}),
@@ -423,7 +447,7 @@ def _route(study, route: str):
     }[route]
 
 
-ROUTES = ["view", "create", "edit", "merge", "memo"]
+ROUTES = ["view", "code", "create", "edit", "merge", "memo"]
 
 
 @pytest.mark.parametrize("route", ROUTES)
@@ -529,7 +553,7 @@ def test_edit_bad_input(study, people, client):
         assert response.status_code == 400, fields
         html = response.content.decode()
         assert message in html, fields
-        assert re.search(r'<details class="code-manage" open>', html)
+        assert f'<form method="post" action="{url(study, f"{code.pk}/edit/")}"' in html  # the code's page
     assert snapshot(study) == before
 
 
@@ -556,6 +580,7 @@ def test_merge_bad_input(bureau, study, make_study, people, client):
                          {f"merge{source.pk}-target": target})
         assert response.status_code == 400
         assert message in response.content.decode().replace("&#x27;", "'"), target
+        assert response.context["code"] == source and response.context["code"].merge_form.is_bound  # its page
     assert snapshot(study) == before
 
 
@@ -581,7 +606,7 @@ def test_memo_bad_input_and_hostile_markdown(study, people, client):
     before = snapshot(study)
     response = _post(client, people["member"], url(study, f"{code.pk}/memos/"), {f"memo{code.pk}-body": "  "})
     # The same memo form as on a source's page: the error next to the field, the page's notice above.
-    assert response.status_code == 400 and response.context["families"][0].memo_form.has_error("body")
+    assert response.status_code == 400 and response.context["code"].memo_form.has_error("body")
     assert "The memo is empty." in response.content.decode()
     assert "The memo was not saved." in response.content.decode()
     assert snapshot(study) == before

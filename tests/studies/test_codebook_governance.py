@@ -140,6 +140,8 @@ def test_rename_is_proposed_shown_on_the_code_and_applied_on_adoption(client, bu
 
     page = client.get(url(study)).content.decode()
     assert f'data-pending="{code.pk}"' in page and f"proposals/{proposal.pk}/" in page
+    code_page = client.get(url(study, f"{code.pk}/")).content.decode()  # the code's own page too,
+    assert f'data-pending="{code.pk}"' in code_page and "Propose to the vote" in code_page  # its form
     assert "under the bureau&#x27;s governance" in page or "under the bureau's governance" in page
     detail = client.get(response["Location"]).content.decode()
     assert "Usages au travail" in detail and 'data-change="pending"' in detail
@@ -345,7 +347,7 @@ def test_switched_on_and_off_by_a_rules_change(bureau, study, people, make_perso
 def test_pages_cost_the_same_queries_at_two_sizes(client, bureau, make_study, people):
     govern(bureau)
     client = client_for(client, people["member"])
-    counts, detail_counts = [], []
+    counts, code_counts, detail_counts = [], [], []
     for size in (2, 12):
         study = make_study(bureau)
         made = [services.create_code(study, name=f"Code {n}") for n in range(size)]
@@ -360,8 +362,10 @@ def test_pages_cost_the_same_queries_at_two_sizes(client, bureau, make_study, pe
             for n, code in enumerate(made)
         ]
         counts.append(count_queries(client, url(study)))
+        code_counts.append(count_queries(client, url(study, f"{made[-1].pk}/")))
         detail_counts.append(count_queries(client, f"{bureau.url}proposals/{proposals[-1].pk}/"))
     assert counts[0] == counts[1], counts
+    assert code_counts[0] == code_counts[1], code_counts
     assert detail_counts[0] == detail_counts[1], detail_counts
 
 

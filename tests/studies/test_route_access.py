@@ -91,6 +91,8 @@ STUDY_ROUTES: dict[str, tuple[dict, dict | None]] = {
     "refi_export_codebook": (TEAM, None),
     "refi_import": (COORDINATORS, COORDINATORS_BAD_WRITE),
     "codebook": (TEAM, BAD_WRITE),
+    # A code's page (issue 15): the team reads its memos; its forms post to the routes below.
+    "code_detail": (TEAM, TEAM_NO_POST),
     "code_edit": (POST_ONLY_GET, BAD_WRITE),
     "code_merge": (POST_ONLY_GET, BAD_WRITE),
     # The world's code is used: its deletion is refused, back to the codebook with the reason (302).
@@ -278,6 +280,7 @@ def _study_args(name: str, world: dict) -> list:
         "reading_excerpt_create": [world["reading"].pk],
         "reading_excerpt_delete": [world["reading"].pk, world["excerpts"]["reading"].pk],
         "reading_memo": [world["reading"].pk],
+        "code_detail": [code.pk],
         "code_edit": [code.pk],
         "code_merge": [code.pk],
         "code_delete": [code.pk],
