@@ -182,3 +182,49 @@ def test_a_planned_progress_review_is_recorded_as_held(client, study, frozen, pe
     client_for(client, people["observer"])
     assert client.post(page_url, {"form": "review_held", "review": review.pk, "held_on": "2026-01-11",
                                   "summary": "Non"}).status_code == 403
+
+
+def test_a_withdrawal_hides_the_plan_its_exports_comparisons_and_evidence_at_once(
+    client, study, frozen, people, settings, tmp_path
+):
+    """Consent « assessment » withdrawn: every page about the assessment, its plan included, is a 404
+    for the whole team, its downloads too, and the files of its actions' evidence are no longer served.
+    Before that, the pages name the collective by its code only."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from participants.models import ConsentRecord
+    from studies.assessments import evidence as evidence_service
+
+    settings.MEDIA_ROOT = tmp_path
+    collective = frozen.collective
+    plan, (indicator, _other) = _adopted_plan(frozen, people, 1)
+    action = PlanAction.objects.get(objective__plan=plan)
+    draft = services.create_assessment(study, frozen.version, people["member"], collective=collective)
+    pdf = SimpleUploadedFile("charte.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    piece = evidence_service.add_evidence(draft, people["member"], title="Charte", upload=pdf)
+    plans.attach_evidence(action, [piece.pk])
+    pages = [
+        url(study, "assessment_plan", frozen.pk),
+        url(study, "plan_indicator", frozen.pk, indicator.pk),
+        url(study, "assessment_evidence", frozen.pk),
+        url(study, "assessment_review", frozen.pk),
+        url(study, "assessment_upgrade", frozen.pk),
+        *(url(study, f"assessment_{t}_{f}", frozen.pk) for t in ("answers", "scores", "plan") for f in ("csv", "xlsx")),
+        url(study, "assessment_compare") + f"?a={frozen.pk}&b={draft.pk}",
+    ]
+    client_for(client, people["coordinator"])
+    for page_url in pages:
+        response = client.get(page_url)
+        assert response.status_code in (200, 400), page_url  # 400: no later version to upgrade to
+        assert collective.name not in response.content.decode(errors="replace"), page_url
+    assert collective.code in client.get(pages[0]).content.decode()
+    assert client.get(piece.document.url).status_code == 200
+    ConsentRecord.objects.filter(collective=collective).update(withdrawn_at=timezone.now())
+    for page_url in pages:
+        assert client.get(page_url).status_code == 404, page_url
+    assert client.post(pages[0], {"form": "action_status", "action": action.pk, "status": "done"}).status_code == 404
+    assert client.get(piece.document.url).status_code == 404
+    assert collective.code not in client.get(url(study, "assessments")).content.decode()
+    action.refresh_from_db()
+    assert action.status == "planned"
