@@ -155,6 +155,9 @@ def test_members_attach_evidence_and_links_to_actions_and_move_them_on(
     assert 'href="https://exemple.fr/charte"' in page and "réalisée" in page
     client_for(client, people["observer"])
     assert client.post(page_url, {"form": "action_evidence", "action": action.pk}).status_code == 403
+    client_for(client, people["other_member"])  # a member of another bureau
+    assert client.get(page_url).status_code == 404
+    assert client.post(page_url, {"form": "action_evidence", "action": action.pk}).status_code == 404
     assert action.evidence.count() == 2
 
 
