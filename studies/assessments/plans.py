@@ -224,7 +224,11 @@ def add_action_link(action: PlanAction, by, *, title: str, url: str) -> Evidence
         raise AssessmentError(_("The address is longer than 500 characters."))
     assessment = action.objective.plan.assessment
     piece = Evidence.objects.create(
-        study=assessment.study, collective=assessment.collective, title=title.strip()[:200], url=url, added_by=by
+        study=assessment.study,
+        collective=assessment.collective,
+        title=title.strip()[:200],
+        url=url,
+        added_by=by,
     )
     action.evidence.add(piece)
     return piece
