@@ -155,6 +155,9 @@ def test_members_attach_evidence_and_links_to_actions_and_move_them_on(
     assert 'href="https://exemple.fr/charte"' in page and "réalisée" in page
     client_for(client, people["observer"])
     assert client.post(page_url, {"form": "action_evidence", "action": action.pk}).status_code == 403
+    huge = "9" * 20
+    for path in (f"assessments/{huge}/plan/", f"assessments/{frozen.pk}/plan/indicators/{huge}/"):
+        assert client.post(study.url + path, {"form": "action_status", "action": action.pk}).status_code == 404
     client_for(client, people["other_member"])  # a member of another bureau
     assert client.get(page_url).status_code == 404
     assert client.post(page_url, {"form": "action_evidence", "action": action.pk}).status_code == 404
@@ -181,7 +184,8 @@ def test_a_planned_progress_review_is_recorded_as_held(client, study, frozen, pe
     review.refresh_from_db()
     assert review.held and review.held_on == date(2026, 1, 10) and review.summary == "Deux actions sur trois engagées."
     page = client.get(page_url).content.decode()
-    assert "Tenu le" in page and "Deux actions sur trois engagées." in page and "Noter qu'il a eu lieu" not in page
+    assert "Tenu le 10 janvier 2026" in page and "prévu le 1 juin 2027" in page.replace("1er", "1")
+    assert "Deux actions sur trois engagées." in page and "Noter qu'il a eu lieu" not in page
     client_for(client, people["observer"])
     assert client.post(page_url, {"form": "review_held", "review": review.pk, "held_on": "2026-01-11",
                                   "summary": "Non"}).status_code == 403
