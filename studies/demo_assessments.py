@@ -191,10 +191,10 @@ def _plan(bureau: BureauPage, assessment: Assessment, u) -> None:
     training = plans.add_objective(
         plan, title="Former l'équipe et les bénévoles", criterion_codes=["TRA.FOR.1", "TRA.FOR.2"]
     )
-    plans.add_action(governance, title="Inscrire les usages de l'IA à l'ordre du jour de l'AG", owner="Bureau de la SCOP",
-                     due_on=start + timedelta(days=150))
-    plans.add_action(governance, title="Rédiger et diffuser une charte d'usage", owner="Groupe de travail",
-                     due_on=start + timedelta(days=240))
+    agenda = plans.add_action(governance, title="Inscrire les usages de l'IA à l'ordre du jour de l'AG",
+                              owner="Bureau de la SCOP", due_on=start + timedelta(days=150))
+    charter = plans.add_action(governance, title="Rédiger et diffuser une charte d'usage", owner="Groupe de travail",
+                               due_on=start + timedelta(days=240))
     plans.add_action(training, title="Deux sessions de formation par an", owner="Référente numérique",
                      due_on=start + timedelta(days=365))
     trained = plans.add_indicator(
@@ -205,7 +205,7 @@ def _plan(bureau: BureauPage, assessment: Assessment, u) -> None:
         plan, name="Outils d'IA utilisés sans décision", unit="outils", direction="down", baseline=6, target=1,
         objective=governance, method="Recensement annuel des outils en usage, comparé aux décisions prises.",
     )
-    plans.add_progress_review(plan, scheduled_on=start + timedelta(days=180), notes="Point à six mois.")
+    six_months = plans.add_progress_review(plan, scheduled_on=start + timedelta(days=180), notes="Point à six mois.")
     plans.add_progress_review(plan, scheduled_on=start + timedelta(days=365), notes="Bilan annuel.")
     proposal = plans.propose_plan(plan, u["camille"])
     _vote_in_the_past(bureau, proposal, u)
@@ -214,3 +214,12 @@ def _plan(bureau: BureauPage, assessment: Assessment, u) -> None:
         plans.record_measurement(trained, u["lea"], measured_on=start + timedelta(days=days), value=value)
     for days, value in ((60, 6), (330, 3)):
         plans.record_measurement(tools, u["lea"], measured_on=start + timedelta(days=days), value=value)
+    # Actions followed after adoption: one done with its evidence, one under way; the six-month review held.
+    plans.set_action_status(agenda, "done")
+    plans.add_action_link(agenda, u["lea"], title="Compte rendu de l'AG (point IA)", url="https://exemple.org/ag-compte-rendu")
+    plans.set_action_status(charter, "started")
+    plans.record_review_held(
+        six_months,
+        held_on=start + timedelta(days=185),
+        summary="L'AG a débattu des usages ; la charte est en cours d'écriture. Formation : 35 % de l'équipe.",
+    )

@@ -42,6 +42,7 @@ from wagtail.models import Page, Revision
 from participants.models import Collective, ConsentRecord, Informant
 
 from .models import (
+    Assessment,
     ErasureReason,
     ErasureRecord,
     Evidence,
@@ -69,6 +70,8 @@ COUNT_LABELS = {
     "revisions": gettext_lazy("report revisions rewritten"),
     "informants": gettext_lazy("interviewed people"),
     "consents": gettext_lazy("consent records"),
+    "assessments": gettext_lazy("assessments"),
+    "evidence": gettext_lazy("pieces of evidence"),
 }
 
 #: What a quote of erased material becomes in every revision: no excerpt, no comment.
@@ -94,6 +97,9 @@ class Plan:
     recording_ids: list[int] = field(default_factory=list)
     #: The files of the collective's assessment evidence (its rows go with the collective).
     evidence_document_ids: list[int] = field(default_factory=list)
+    #: How many assessments and pieces of evidence (files or links) go with the collective.
+    assessment_count: int = 0
+    evidence_count: int = 0
     excerpt_ids: set[int] = field(default_factory=set)
     memo_count: int = 0
     informant_ids: list[int] = field(default_factory=list)
@@ -117,6 +123,8 @@ class Plan:
             "revisions": len(self.revisions),
             "informants": len(self.informant_ids) if self.kind == PartyKind.COLLECTIVE else 0,
             "consents": len(self.consent_ids),
+            "assessments": self.assessment_count,
+            "evidence": self.evidence_count,
         }
 
 
@@ -174,8 +182,12 @@ def plan(party: Party) -> Plan:
         if recording is not None:
             result.recording_ids.append(recording)
     if kind == PartyKind.COLLECTIVE:  # assessment evidence: the rows go with the collective, the files too
-        evidence = Evidence.objects.filter(collective=party, document__isnull=False)
-        result.evidence_document_ids = list(evidence.values_list("document_id", flat=True))
+        pieces = list(Evidence.objects.filter(collective=party).values_list("document_id", "study_id"))
+        result.evidence_count = len(pieces)
+        result.evidence_document_ids = [document for document, _study in pieces if document is not None]
+        assessed = list(Assessment.objects.filter(collective=party).values_list("study_id", flat=True))
+        result.assessment_count = len(assessed)
+        result.study_ids.update(assessed, (study for _document, study in pieces))
     sources = Q(observation__in=result.observation_ids) | Q(interview__in=result.interview_ids)
     result.excerpt_ids = set(Excerpt.objects.filter(sources).values_list("pk", flat=True))
     result.memo_count = Memo.objects.filter(sources).count()

@@ -16,6 +16,7 @@ from fractions import Fraction
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from commons import actions
@@ -30,6 +31,7 @@ from ..models import (
     Assessment,
     AssessmentStatus,
     EngagementPlan,
+    Evidence,
     Indicator,
     Measurement,
     Objective,
@@ -172,6 +174,64 @@ def add_progress_review(plan: EngagementPlan, *, scheduled_on: date, notes: str 
     if not plan.starts_on <= scheduled_on <= plan.ends_on:
         raise AssessmentError(_("A progress review falls within the plan's dates."))
     return ProgressReview.objects.create(plan=plan, scheduled_on=scheduled_on, notes=notes.strip(), held=held)
+
+
+@transaction.atomic
+def record_review_held(review: ProgressReview, *, held_on: date, summary: str) -> ProgressReview:
+    """A planned progress review marked as held, with its date and what it concluded. Recording it
+    again corrects it (the date and the summary are the team's notes, not a vote)."""
+    if held_on > timezone.localdate():
+        raise AssessmentError(_("A review is recorded as held once it has taken place."))
+    if not summary.strip():
+        raise AssessmentError(_("Say in a few words what the review concluded."))
+    review.held, review.held_on, review.summary = True, held_on, summary.strip()[:5000]
+    review.save(update_fields=["held", "held_on", "summary"])
+    return review
+
+
+# --- Evidence of the actions -------------------------------------------------------------------
+
+
+@transaction.atomic
+def attach_evidence(action: PlanAction, evidence_ids: list[int]) -> None:
+    """Attach exactly these pieces of evidence to the action: the subject's evidence in the study,
+    the same pieces its answers may cite (`evidence.subject_evidence`)."""
+    from .evidence import subject_evidence
+
+    assessment = action.objective.plan.assessment
+    allowed = set(subject_evidence(assessment).filter(pk__in=evidence_ids).values_list("pk", flat=True))
+    if set(evidence_ids) - allowed:
+        raise AssessmentError(_("This evidence is not about the assessment's subject."))
+    action.evidence.set(sorted(allowed))
+
+
+@transaction.atomic
+def add_action_link(action: PlanAction, by, *, title: str, url: str) -> Evidence:
+    """A link (a report, minutes, a web page) as new evidence about the subject, attached to the
+    action. Unlike the answers' evidence it is added at any time: actions are followed after the
+    assessment is frozen. Files are added on the evidence page, while the assessment is answered."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import URLValidator
+
+    if not title.strip():
+        raise AssessmentError(_("Give it a title."))
+    url = url.strip()
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError as error:
+        raise AssessmentError(_("« %(value)s » is not a web address.") % {"value": url[:80]}) from error
+    if len(url) > 500:
+        raise AssessmentError(_("The address is longer than 500 characters."))
+    assessment = action.objective.plan.assessment
+    piece = Evidence.objects.create(
+        study=assessment.study,
+        collective=assessment.collective,
+        title=title.strip()[:200],
+        url=url,
+        added_by=by,
+    )
+    action.evidence.add(piece)
+    return piece
 
 
 # --- Adoption by the bureau's vote -----------------------------------------------------------

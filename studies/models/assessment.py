@@ -544,6 +544,9 @@ class ProgressReview(models.Model):
     scheduled_on = models.DateField(_("scheduled on"))
     notes = models.TextField(_("notes"), blank=True)
     held = models.BooleanField(_("held"), default=False)
+    #: When it was actually held, and what it concluded (recorded after the fact, from the plan page).
+    held_on = models.DateField(_("held on"), null=True, blank=True)
+    summary = models.TextField(_("summary"), blank=True)
 
     class Meta:
         ordering = ["scheduled_on", "pk"]

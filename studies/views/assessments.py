@@ -699,6 +699,30 @@ def _plan_post(request: HttpRequest, study: StudyPage, assessment: Assessment, p
         if action is None:
             raise AssessmentError(_("Unknown action."))
         plans.set_action_status(action, post.get("status", ""))
+    elif form in ("action_evidence", "action_link"):
+        action = (
+            PlanAction.objects.filter(objective__plan=plan, pk=_int(post.get("action")))
+            .select_related("objective__plan__assessment")
+            .first()
+        )
+        if action is None:
+            raise AssessmentError(_("Unknown action."))
+        if form == "action_link":
+            plans.add_action_link(
+                action, request.user, title=post.get("title", "")[:200], url=post.get("url", "")[:2000]
+            )
+        else:
+            ids = [_int(value) for value in post.getlist("evidence")[:500]]
+            if None in ids:
+                raise AssessmentError(_("Unknown evidence."))
+            plans.attach_evidence(action, ids)
+    elif form == "review_held":
+        review = plan.progress_reviews.filter(pk=_int(post.get("review"))).first()
+        if review is None:
+            raise AssessmentError(_("Unknown progress review."))
+        plans.record_review_held(
+            review, held_on=_date(post.get("held_on", "")), summary=post.get("summary", "")[:5000]
+        )
     elif form == "indicator":
         objective = (
             plan.objectives.filter(pk=_int(post.get("objective"))).first() if post.get("objective") else None
@@ -772,7 +796,9 @@ def assessment_plan(request: HttpRequest, study: StudyPage, assessment_id: int) 
         "directions": Direction.choices,
     }
     if plan is not None:
-        objectives = list(plan.objectives.prefetch_related("criteria", "actions"))
+        objectives = list(
+            plan.objectives.prefetch_related("criteria", "actions__evidence__document")
+        )
         indicators = list(plan.indicators.prefetch_related("measurements"))
         for indicator in indicators:
             series = list(indicator.measurements.all())
@@ -787,6 +813,8 @@ def assessment_plan(request: HttpRequest, study: StudyPage, assessment_id: int) 
                 "objectives": objectives,
                 "indicators": indicators,
                 "reviews": list(plan.progress_reviews.all()),
+                "subject_evidence": list(evidence_service.subject_evidence(assessment)),
+                "today": timezone.localdate(),
                 "pending": pending,
                 "pending_url": detail_url(study.bureau, pending) if pending else "",
                 "is_draft": plan.status == PlanStatus.DRAFT,

@@ -34,8 +34,18 @@ from commons.models import BureauPage, Membership, Proposal, Proxy, Resource, Ro
 from commons.models.governance import ProposalKind, ProposalOption, Status
 from participants.models import Collective, ConsentForm, ConsentRecord, Informant, MemberProfile
 from studies import demo as studies_demo
-from studies import demo_protocol, demo_readings, demo_report
-from studies.models import AITool, Code, Document, Excerpt, Interview, Observation, ProtocolPage, StudyPage
+from studies import demo_assessments, demo_protocol, demo_readings, demo_report
+from studies.models import (
+    AITool,
+    Code,
+    Document,
+    EngagementPlan,
+    Excerpt,
+    Interview,
+    Observation,
+    ProtocolPage,
+    StudyPage,
+)
 
 pytestmark = [
     pytest.mark.django_db,  # also makes pytest-django create the test database first
@@ -61,9 +71,10 @@ KNOWN_NAMES = {
     "next", "id",
 }
 
-#: Buttons that choose a view's branch: sent with the value the page gives them, not a hostile one.
-#: (`preview` is left out: it would turn every save into a preview.)
-BRANCH_NAMES = {"action"}
+#: Buttons and hidden fields that choose a view's branch (`form`: which form of the assessment plan
+#: page): sent with each value the page gives them, the other fields hostile; in the other requests
+#: they are hostile too. (`preview` is left out: it would turn every save into a preview.)
+BRANCH_NAMES = {"action", "form"}
 SKIPPED_NAMES = {"csrfmiddlewaretoken", "preview"}
 
 _FIELD = re.compile(r"<(?:input|select|textarea|button)\b[^>]*>", re.IGNORECASE)
@@ -80,8 +91,8 @@ class Site:
     names: set[str] = field(default_factory=set)
     #: url -> the form field names its own page renders
     page_names: dict[str, set[str]] = field(default_factory=dict)
-    #: url -> values of the branch buttons (`action`) its page renders
-    branches: dict[str, set[str]] = field(default_factory=dict)
+    #: url -> (name, value) of the branch buttons and fields (`action`, `form`) its page renders
+    branches: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
 
 
 def _person(n: int, bureau: BureauPage | None = None, role: str | None = None):
@@ -136,7 +147,7 @@ def _scrape(site: Site, url: str, content: str) -> None:
             continue
         if name in BRANCH_NAMES:
             value = _VALUE.search(tag)
-            site.branches.setdefault(url, set()).add(html.unescape(value.group(1)) if value else "")
+            site.branches.setdefault(url, set()).add((name, html.unescape(value.group(1)) if value else ""))
             continue
         prefixed = _PREFIXED.match(name)
         if prefixed is None or int(prefixed.group(1)) in site.ids:
@@ -164,6 +175,9 @@ def site(django_db_setup, django_db_blocker):
         protocol = demo_protocol.build(study)
         report = demo_report.build(study)
         published = demo_resources.build(bureau)[0]  # issue 18: the resources, one of them still proposed
+        # Issue 19: the demo's two assessments (a frozen one with its adopted plan, a submitted one).
+        frozen, submitted = demo_assessments.build(bureau, study)
+        plan = EngagementPlan.objects.get(assessment=frozen)
         proposed = Resource.objects.filter(bureau=bureau, status="proposed").first()
         draft = governance.create_proposal(
             bureau, users["member"], title="Brouillon", body="Un brouillon.", kind=ProposalKind.FREE,
@@ -217,6 +231,14 @@ def site(django_db_setup, django_db_blocker):
             # Issue 18: a published and a proposed resource; a system of the AI registry.
             "resource_id": [{"resource_id": published.pk}, {"resource_id": proposed.pk}],
             "tool_id": [{"tool_id": AITool.objects.order_by("pk").first().pk}],
+            # Issue 19: the assessments, their version, a criterion, a step, an indicator of the plan.
+            "version_id": [{"version_id": frozen.version_id}],
+            "assessment_id": [{"assessment_id": frozen.pk}, {"assessment_id": submitted.pk}],
+            "assessment_id,criterion_id": [
+                {"assessment_id": submitted.pk, "criterion_id": frozen.version.criteria.first().pk}
+            ],
+            "action,assessment_id": [{"assessment_id": submitted.pk, "action": "start_review"}],
+            "assessment_id,indicator_id": [{"assessment_id": frozen.pk, "indicator_id": plan.indicators.first().pk}],
         }
         urls = [*_route_urls(bureau, ids), *_route_urls(study, ids), *_route_urls(protocol, ids),
                 *_route_urls(report, ids)]
@@ -269,7 +291,10 @@ def test_the_walk_covers_the_site(site):
     for name in ("q", "collective", "ai_tool", "codes", "reason", "coder_a", "email", "start", "version"):
         assert name in site.names, name
     assert any(name.endswith("-name") for name in site.names)  # the codebook's prefixed forms
-    assert any("set_codes" in values for values in site.branches.values())
+    assert any(("action", "set_codes") in values for values in site.branches.values())
+    assert "/assessments/" in paths and "/plan/indicators/" in paths and "/steps/" in paths
+    assert any(("form", "action_evidence") in values for values in site.branches.values())
+    assert any(("form", "review_held") in values for values in site.branches.values())
 
 
 def _names_for(site: Site, url: str) -> set[str]:
@@ -307,9 +332,10 @@ def test_hostile_values_never_cause_a_server_error(site, role):
         methods = [method for method in ("GET", "POST") if not _refused(_send(client, method, url, None))]
         for label, value in HOSTILE.items():
             data = dict.fromkeys(_names_for(site, url), value)
-            requests = [(method, {**data, "action": value}) for method in methods]
+            hostile = {**data, **dict.fromkeys(BRANCH_NAMES, value)}
+            requests = [(method, hostile) for method in methods]
             if "POST" in methods:
-                requests += [("POST", {**data, "action": action}) for action in site.branches.get(url, ())]
+                requests += [("POST", {**hostile, name: branch}) for name, branch in site.branches.get(url, ())]
             for method, payload in requests:
                 try:
                     response = _send(client, method, url, payload)

@@ -16,7 +16,7 @@ from studies import erasure
 from studies.assessments import evidence as evidence_service
 from studies.assessments import services
 from studies.assessments.services import AssessmentError
-from studies.models import Assessment, Evidence
+from studies.models import Assessment, ErasureRecord, Evidence
 from tests.conftest import client_for
 
 from .assessment_data import adopted
@@ -113,3 +113,23 @@ def django_capture_on_commit():
     from django.test import TestCase
 
     return TestCase.captureOnCommitCallbacks(execute=True)
+
+
+def test_the_erasure_counts_the_assessments_and_evidence_and_the_pages_show_them(
+    client, study, assessment, people, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    evidence_service.add_evidence(assessment, people["member"], title="Charte", upload=pdf())
+    evidence_service.add_evidence(assessment, people["member"], title="Lien", url="https://exemple.fr")
+    collective = assessment.collective
+    erase_url = study.url + study.reverse_subpage("erase_collective", args=[collective.pk])
+    client_for(client, people["coordinator"])
+    html = client.get(erase_url).content.decode()
+    assert "Évaluations : <strong>1</strong>" in html and "Preuves : <strong>2</strong>" in html
+    with django_capture_on_commit():
+        assert client.post(erase_url, {"confirm": "erase"}).status_code == 302
+    record = ErasureRecord.objects.get()
+    assert record.counts["assessments"] == 1 and record.counts["evidence"] == 2
+    assert collective.code not in str(record.counts) and list(record.studies.all()) == [study]
+    html = client.get(study.url + "erasures/").content.decode().replace("\xa0", " ")
+    assert "évaluations : 1" in html and "preuves : 2" in html

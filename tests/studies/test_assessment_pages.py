@@ -47,7 +47,9 @@ def test_the_index_lists_versions_and_assessments_by_pseudonym(client, study, as
     page = client.get(url(study, "assessments")).content.decode()
     assert "Petit référentiel" in page and assessment.collective.code in page
     assert "Vrai nom du collectif" not in page
-    assert "Ouvrir une évaluation" not in page  # observers read only
+    assert "Commencer une évaluation" not in page  # observers read only
+    client_for(client, people["member"])
+    assert "Commencer une évaluation" in client.get(url(study, "assessments")).content.decode()
 
 
 def test_opening_an_assessment_from_the_index(client, bureau, study, people, make_collective):

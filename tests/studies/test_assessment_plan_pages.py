@@ -12,7 +12,7 @@ from commons.models import Proposal
 from commons.models.governance import ProposalKind
 from commons.rules import ensure_default_rules
 from studies.assessments import plans, services
-from studies.models import EngagementPlan, Measurement, PlanStatus
+from studies.models import EngagementPlan, Evidence, Measurement, PlanAction, PlanStatus, ProgressReview
 from tests.conftest import client_for, count_queries
 
 from .assessment_data import adopted, answer_all
@@ -106,6 +106,132 @@ def test_plan_pages_cost_the_same_with_more_measurements(client, study, frozen, 
         plans.record_measurement(_other, people["member"], measured_on=date(2028, 1 + n, 1), value=n)
     objective = plan.objectives.get()
     for n in range(3):
-        plans.add_action(objective, title=f"Action {n}")
+        action = plans.add_action(objective, title=f"Action {n}")
+        action.evidence.add(_piece(frozen, f"Preuve {n}"))
+    review = plans.add_progress_review(plan, scheduled_on=date(2027, 6, 1))
+    plans.record_review_held(review, held_on=date(2026, 6, 2), summary="Bilan d'étape")
     assert count_queries(client, url(study, "assessment_plan", frozen.pk)) == small_plan
     assert count_queries(client, url(study, "plan_indicator", frozen.pk, indicator.pk)) == small_indicator
+
+
+def _piece(assessment, title: str, collective=None) -> Evidence:
+    return Evidence.objects.create(
+        study=assessment.study, collective=collective or assessment.collective, title=title, url="https://exemple.fr/cr"
+    )
+
+
+def test_members_attach_evidence_and_links_to_actions_and_move_them_on(
+    client, study, frozen, people, bureau, make_collective
+):
+    plan, _indicators = _adopted_plan(frozen, people, 0)
+    action = PlanAction.objects.get(objective__plan=plan)
+    minutes = _piece(frozen, "CR du conseil")
+    foreign = _piece(frozen, "Preuve d'un autre collectif", collective=make_collective(bureau))
+    client_for(client, people["member"])
+    page_url = url(study, "assessment_plan", frozen.pk)
+    page = client.get(page_url).content.decode()
+    assert "Preuves de cette action" in page and "CR du conseil" in page
+    assert "Preuve d'un autre collectif" not in page
+    assert client.post(page_url, {"form": "action_evidence", "action": action.pk, "evidence": [minutes.pk]}).status_code == 302
+    assert list(action.evidence.all()) == [minutes]
+    for bad in (
+        {"form": "action_evidence", "action": action.pk, "evidence": [foreign.pk]},
+        {"form": "action_evidence", "action": action.pk, "evidence": ["9" * 30]},
+        {"form": "action_evidence", "action": "9" * 30, "evidence": [minutes.pk]},
+        {"form": "action_link", "action": action.pk, "title": "Script", "url": "javascript:alert(1)"},
+        {"form": "action_link", "action": action.pk, "title": "", "url": "https://exemple.fr"},
+        {"form": "action_status", "action": action.pk, "status": "fini"},
+    ):
+        assert client.post(page_url, bad).status_code == 400, bad
+    assert list(action.evidence.all()) == [minutes] and Evidence.objects.count() == 2
+    assert client.post(page_url, {"form": "action_link", "action": action.pk, "title": "Charte en ligne",
+                                  "url": "https://exemple.fr/charte"}).status_code == 302
+    link = Evidence.objects.get(title="Charte en ligne")
+    assert link.collective == frozen.collective and set(action.evidence.all()) == {minutes, link}
+    assert client.post(page_url, {"form": "action_status", "action": action.pk, "status": "done"}).status_code == 302
+    action.refresh_from_db()
+    assert action.status == "done"
+    page = client.get(page_url).content.decode()
+    assert 'href="https://exemple.fr/charte"' in page and "réalisée" in page
+    client_for(client, people["observer"])
+    assert client.post(page_url, {"form": "action_evidence", "action": action.pk}).status_code == 403
+    huge = "9" * 20
+    for path in (f"assessments/{huge}/plan/", f"assessments/{frozen.pk}/plan/indicators/{huge}/"):
+        assert client.post(study.url + path, {"form": "action_status", "action": action.pk}).status_code == 404
+    client_for(client, people["other_member"])  # a member of another bureau
+    assert client.get(page_url).status_code == 404
+    assert client.post(page_url, {"form": "action_evidence", "action": action.pk}).status_code == 404
+    assert action.evidence.count() == 2
+
+
+def test_a_planned_progress_review_is_recorded_as_held(client, study, frozen, people):
+    plan, _indicators = _adopted_plan(frozen, people, 0)
+    review = plans.add_progress_review(plan, scheduled_on=date(2027, 6, 1), notes="Point à mi-parcours")
+    client_for(client, people["member"])
+    page_url = url(study, "assessment_plan", frozen.pk)
+    page = client.get(page_url).content.decode()
+    assert "Noter qu'il a eu lieu" in page and "Prévu le" in page
+    for bad in (
+        {"form": "review_held", "review": review.pk, "held_on": "2999-01-01", "summary": "Trop tôt"},
+        {"form": "review_held", "review": review.pk, "held_on": "2026-01-10", "summary": "  "},
+        {"form": "review_held", "review": review.pk, "held_on": "hier", "summary": "Bilan"},
+        {"form": "review_held", "review": "9" * 30, "held_on": "2026-01-10", "summary": "Bilan"},
+    ):
+        assert client.post(page_url, bad).status_code == 400, bad
+    assert not ProgressReview.objects.get(pk=review.pk).held
+    assert client.post(page_url, {"form": "review_held", "review": review.pk, "held_on": "2026-01-10",
+                                  "summary": "Deux actions sur trois engagées."}).status_code == 302
+    review.refresh_from_db()
+    assert review.held and review.held_on == date(2026, 1, 10) and review.summary == "Deux actions sur trois engagées."
+    page = client.get(page_url).content.decode()
+    assert "Tenu le 10 janvier 2026" in page and "prévu le 1 juin 2027" in page.replace("1er", "1")
+    assert "Deux actions sur trois engagées." in page and "Noter qu'il a eu lieu" not in page
+    client_for(client, people["observer"])
+    assert client.post(page_url, {"form": "review_held", "review": review.pk, "held_on": "2026-01-11",
+                                  "summary": "Non"}).status_code == 403
+
+
+def test_a_withdrawal_hides_the_plan_its_exports_comparisons_and_evidence_at_once(
+    client, study, frozen, people, settings, tmp_path
+):
+    """Consent « assessment » withdrawn: every page about the assessment, its plan included, is a 404
+    for the whole team, its downloads too, and the files of its actions' evidence are no longer served.
+    Before that, the pages name the collective by its code only."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from participants.models import ConsentRecord
+    from studies.assessments import evidence as evidence_service
+
+    settings.MEDIA_ROOT = tmp_path
+    collective = frozen.collective
+    plan, (indicator, _other) = _adopted_plan(frozen, people, 1)
+    action = PlanAction.objects.get(objective__plan=plan)
+    draft = services.create_assessment(study, frozen.version, people["member"], collective=collective)
+    pdf = SimpleUploadedFile("charte.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    piece = evidence_service.add_evidence(draft, people["member"], title="Charte", upload=pdf)
+    plans.attach_evidence(action, [piece.pk])
+    pages = [
+        url(study, "assessment_plan", frozen.pk),
+        url(study, "plan_indicator", frozen.pk, indicator.pk),
+        url(study, "assessment_evidence", frozen.pk),
+        url(study, "assessment_review", frozen.pk),
+        url(study, "assessment_upgrade", frozen.pk),
+        *(url(study, f"assessment_{t}_{f}", frozen.pk) for t in ("answers", "scores", "plan") for f in ("csv", "xlsx")),
+        url(study, "assessment_compare") + f"?a={frozen.pk}&b={draft.pk}",
+    ]
+    client_for(client, people["coordinator"])
+    for page_url in pages:
+        response = client.get(page_url)
+        assert response.status_code in (200, 400), page_url  # 400: no later version to upgrade to
+        assert collective.name not in response.content.decode(errors="replace"), page_url
+    assert collective.code in client.get(pages[0]).content.decode()
+    assert client.get(piece.document.url).status_code == 200
+    ConsentRecord.objects.filter(collective=collective).update(withdrawn_at=timezone.now())
+    for page_url in pages:
+        assert client.get(page_url).status_code == 404, page_url
+    assert client.post(pages[0], {"form": "action_status", "action": action.pk, "status": "done"}).status_code == 404
+    assert client.get(piece.document.url).status_code == 404
+    assert collective.code not in client.get(url(study, "assessments")).content.decode()
+    action.refresh_from_db()
+    assert action.status == "planned"

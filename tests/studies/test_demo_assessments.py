@@ -43,6 +43,10 @@ def test_the_demo_plan_is_adopted_and_measured(client):
     assert plan.status == "adopted" and plan.decision is not None
     assert plan.objectives.count() == 2 and plan.indicators.count() == 2
     assert [i.measurements.count() for i in plan.indicators.order_by("pk")] == [3, 2]
+    done = plan.objectives.get(title__startswith="Décider").actions.get(status="done")
+    assert done.evidence.get().url.startswith("https://")
+    assert [r.held for r in plan.progress_reviews.all()] == [True, False]
+    assert plan.progress_reviews.first().summary
     bureau = BureauPage.objects.get(slug="bec-ia-generative-ess")
     decisions = list(Decision.objects.filter(bureau=bureau).order_by("sequence"))
     assert [d.closed_at for d in decisions] == sorted(d.closed_at for d in decisions)

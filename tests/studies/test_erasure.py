@@ -268,6 +268,8 @@ def test_an_erased_informant_leaves_no_trace_and_the_figures_stay(
         "revisions": 3,
         "informants": 0,
         "consents": 1,
+        "assessments": 0,
+        "evidence": 0,
     }
     assert list(record.reports.all()) == [StudyReportPage.objects.get(pk=report.pk)]
     entry = ModelLogEntry.objects.get(action="bec.erasure")
