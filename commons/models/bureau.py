@@ -158,6 +158,7 @@ class BureauPage(DeclaredRoutesMixin, Page):
         ("library/new/", "library.reference_edit", "reference_new"),
         ("library/<int:reference_id>/", "library.reference_detail", "reference_detail"),
         ("library/<int:reference_id>/edit/", "library.reference_edit", "reference_edit"),
+        ("library/<int:reference_id>/delete/", "library.reference_delete", "reference_delete"),
         ("proposals/", "proposals.proposal_list", "proposal_list"),
         ("proposals/new/", "proposals.proposal_new", "proposal_new"),
         ("proposals/<int:proposal_id>/", "proposals.proposal_detail", "proposal_detail"),

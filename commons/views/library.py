@@ -28,7 +28,9 @@ from ..library.importing import (
     plan_import,
     read_file,
 )
+from ..library.usage import citing_texts
 from ..models import BureauPage, Reference
+from .confirm import confirm_page
 
 PER_PAGE = 25
 #: Export formats: the route's name -> (format, content type, extension).
@@ -177,6 +179,56 @@ def reference_edit(request: HttpRequest, bureau: BureauPage, reference_id: int |
     status = 400 if request.method == "POST" else 200
     context = {"page": bureau, "self": bureau, "form": form, "reference": reference}
     return render(request, "commons/library/form.html", context, status=status)
+
+
+@permissions.library_writer_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def reference_delete(request: HttpRequest, bureau: BureauPage, reference_id: int) -> HttpResponse:
+    """Delete a reference after « Are you sure? », naming the texts that cite it.
+
+    Refused while a study's reading of it holds coded excerpts: deleting the reference would delete
+    the reading and the study's coding with it. Readings without excerpts go with the reference.
+    """
+    reference = Reference.objects.filter(bureau=bureau, pk=reference_id).first()
+    if reference is None:
+        raise Http404(_("No such reference in this library."))
+    detail_url = f"{_library_url(bureau)}{reference.pk}/"
+    coded = list(
+        reference.readings.annotate(excerpt_count=Count("excerpts"))
+        .filter(excerpt_count__gt=0)
+        .select_related("study")
+    )
+    if coded:
+        messages.error(
+            request,
+            _("This reference cannot be deleted: its reading in %(studies)s holds coded excerpts. "
+              "Nothing was changed.")
+            % {"studies": ", ".join(f"« {reading.study.title} »" for reading in coded)},
+        )
+        return redirect(detail_url)
+    if request.method != "POST":
+        citing = citing_texts(bureau, reference.key)
+        consequence = _("The reference will be deleted from the library, with the studies' readings of it "
+                        "(%(readings)s), which hold no coded excerpt. This cannot be undone.") % {
+            "readings": reference.readings.count()}
+        if citing:
+            consequence += " " + _("These texts cite [@%(key)s] and will then show it as an unknown "
+                                   "reference: %(texts)s.") % {
+                "key": reference.key, "texts": "; ".join(label for label, _url in citing)}
+        else:
+            consequence += " " + _("No text of the bureau cites [@%(key)s].") % {"key": reference.key}
+        return confirm_page(
+            request,
+            bureau,
+            title=_("Delete the reference [@%(key)s]") % {"key": reference.key},
+            consequence=consequence,
+            confirm_label=_("Yes, delete the reference"),
+            cancel_url=detail_url,
+        )
+    key = reference.key
+    reference.delete()
+    messages.success(request, _("Reference [@%(key)s] deleted.") % {"key": key})
+    return redirect(_library_url(bureau))
 
 
 @permissions.library_required
