@@ -156,6 +156,7 @@ class BureauPage(DeclaredRoutesMixin, Page):
         ("library/export/ris/", "library.export_references", "library_export_ris", {"fmt": "ris"}),
         ("library/export/json/", "library.export_references", "library_export_json", {"fmt": "csl-json"}),
         ("library/new/", "library.reference_edit", "reference_new"),
+        ("library/style/", "library.citation_style", "library_style"),
         ("library/<int:reference_id>/", "library.reference_detail", "reference_detail"),
         ("library/<int:reference_id>/edit/", "library.reference_edit", "reference_edit"),
         ("library/<int:reference_id>/delete/", "library.reference_delete", "reference_delete"),

@@ -16,10 +16,16 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from .. import permissions
-from ..forms import LibraryFilterForm, ReferenceConfirmForm, ReferenceForm, ReferenceImportForm
+from .. import page_cache, permissions
+from ..forms import (
+    CitationStyleForm,
+    LibraryFilterForm,
+    ReferenceConfirmForm,
+    ReferenceForm,
+    ReferenceImportForm,
+)
 from ..library.importing import (
     LibraryImportError,
     apply_import,
@@ -72,6 +78,8 @@ def library(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
         "references": page,
         "total": Reference.objects.filter(bureau=bureau).count(),
         "can_import": permissions.can_manage_library(request.user, bureau),
+        "style_form": (CitationStyleForm(initial={"citation_style": bureau.citation_style})
+                       if permissions.can_manage_members(request.user, bureau) else None),
         "exports": [(name, bureau.url + bureau.reverse_subpage(f"library_export_{ext}")) for name, (
             _fmt, _type, ext) in EXPORTS.items()],
     }
@@ -228,6 +236,36 @@ def reference_delete(request: HttpRequest, bureau: BureauPage, reference_id: int
     key = reference.key
     reference.delete()
     messages.success(request, _("Reference [@%(key)s] deleted.") % {"key": key})
+    return redirect(_library_url(bureau))
+
+
+@permissions.coordinator_required
+@require_POST
+def citation_style(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
+    """Change the bureau's citation style (coordinators), without re-rendering anything stored.
+
+    A proposal's or report's HTML is what was voted or published: it keeps its citations as they
+    were. The live page row is updated, and so is its latest revision (the admin's draft), so that
+    the next publication from the admin neither reverts the style nor publishes a pending draft.
+    """
+    form = CitationStyleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose one of the offered citation styles; nothing was changed."))
+        return redirect(_library_url(bureau))
+    style = form.cleaned_data["citation_style"]
+    BureauPage.objects.filter(pk=bureau.pk).update(citation_style=style)
+    revision = bureau.latest_revision
+    if revision is not None and isinstance(revision.content, dict):
+        revision.content["citation_style"] = style
+        revision.save(update_fields=["content"])
+    page_cache.changed()  # protocol pages format their citations when shown
+    bureau.citation_style = style
+    messages.success(
+        request,
+        _("Citation style: %(style)s. Texts saved from now on and the protocols use it; texts already "
+          "stored (proposals, reports) keep their citations as adopted.")
+        % {"style": bureau.get_citation_style_display()},
+    )
     return redirect(_library_url(bureau))
 
 
