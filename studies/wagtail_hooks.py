@@ -439,3 +439,44 @@ def close_reviewed_assessment(proposal, decision):
     from .assessments.votes import close_adopted_review
 
     close_adopted_review(proposal, decision)
+
+
+def _strings(value) -> list[str]:
+    """Every string inside a StreamField's raw data (texts, rich text, captions)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    if isinstance(value, list | tuple):
+        return [s for item in value for s in _strings(item)]
+    return []
+
+
+@hooks.register("bec_citing_texts")
+def study_texts_citing(bureau, key):
+    """The studies' texts citing `key`: contexts, reading notes, protocols, reports (their current drafts)."""
+    from django.utils.translation import gettext
+
+    from commons.library.usage import cites
+
+    from .models import ProtocolPage, Reading, StudyPage, StudyReportPage
+
+    needle = f"@{key}"
+    found = []
+    for study in StudyPage.objects.descendant_of(bureau).filter(context__icontains=needle):
+        if cites(study.context, key):
+            found.append((gettext("Context of the study « %(title)s »") % {"title": study.title}, study.url))
+    studies = StudyPage.objects.descendant_of(bureau)
+    readings = Reading.objects.filter(study__in=studies, notes__icontains=needle)
+    for reading in readings.select_related("study", "reference"):
+        if cites(reading.notes, key):
+            url = reading.study.url + reading.study.reverse_subpage("reading_detail", args=[reading.pk])
+            label = gettext("Reading notes on [@%(cited)s] (study « %(title)s »)") % {
+                "cited": reading.reference.key, "title": reading.study.title}
+            found.append((label, url))
+    for model, label in ((ProtocolPage, gettext("Protocol « %(title)s »")),
+                         (StudyReportPage, gettext("Report « %(title)s »"))):
+        for page in model.objects.descendant_of(bureau):
+            if cites("\n".join(_strings(list(page.body.raw_data))), key):
+                found.append((label % {"title": page.title}, page.url or ""))
+    return found

@@ -6,7 +6,13 @@ membership model and `commons.voting` what is allowed, and leave state changes t
 `commons.actions`. Import them from here: ``from commons.forms import ProposalForm``.
 """
 
-from .library import LibraryFilterForm, ReferenceConfirmForm, ReferenceForm, ReferenceImportForm
+from .library import (
+    CitationStyleForm,
+    LibraryFilterForm,
+    ReferenceConfirmForm,
+    ReferenceForm,
+    ReferenceImportForm,
+)
 from .members import InvitationForm, MembershipForm
 from .proposals import (
     DATETIME_LOCAL_FORMATS,
@@ -29,6 +35,7 @@ __all__ = [
     "DateTimeLocalInput",
     "ExtendForm",
     "InvitationForm",
+    "CitationStyleForm",
     "LibraryFilterForm",
     "ReferenceConfirmForm",
     "ReferenceForm",

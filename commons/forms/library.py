@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ..library.importing import MAX_BYTES
+from ..models.bureau import CitationStyle
 from ..models.library import KEY_RE, Reference, ReferenceType
 
 
@@ -18,6 +19,12 @@ class ReferenceImportForm(forms.Form):
                     "at most %(limit)s MB.") % {"limit": MAX_BYTES // 1024 // 1024},
         widget=forms.ClearableFileInput(attrs={"accept": ".bib,.ris,.json"}),
     )
+
+
+class CitationStyleForm(forms.Form):
+    """The bureau's citation style, chosen by its coordinators on the library page."""
+
+    citation_style = forms.ChoiceField(label=_("Citation style"), choices=CitationStyle.choices)
 
 
 class ReferenceConfirmForm(forms.Form):

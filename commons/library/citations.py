@@ -34,6 +34,9 @@ _LOCATOR_RE = re.compile(r"^([^\W\d]+|§)\.?\s*(.+)$")
 #: What is not cited in a code span or block: split the HTML on these and leave odd pieces alone.
 _CODE_RE = re.compile(r"(<(pre|code)\b.*?</\2>)", re.DOTALL | re.IGNORECASE)
 
+#: CSL-JSON's rich-text markup kept in titles (`_escaped`): italics (species, titles), bold, exponents.
+_RICH_TAG_RE = re.compile(r"&lt;(/?)(i|b|sup|sub)&gt;")
+
 STYLE_FILES = {
     "author-date": Path(__file__).with_name("csl") / "author-date.csl",
     "numeric": Path(__file__).with_name("csl") / "numeric.csl",
@@ -53,6 +56,22 @@ def _style(name: str):
         path = STYLE_FILES.get(name, STYLE_FILES["author-date"])
         cache[name] = CitationStylesStyle(str(path), locale=LOCALE, validate=False)
     return cache[name]
+
+
+def _escaped(value):
+    """A CSL-JSON item with its text HTML-escaped: citeproc-py's HTML formatter escapes nothing.
+
+    Without this, a title « <b onmouseover=…> » or a DOI with a quote would reach the page as markup
+    (bleach would then clean it, but mangle the text: a title must read as written). CSL-JSON's
+    own rich text (``<i>``, ``<b>``, ``<sup>``, ``<sub>``) is kept; bleach still checks the result.
+    """
+    if isinstance(value, str):
+        return _RICH_TAG_RE.sub(r"<\1\2>", html.escape(value, quote=True))
+    if isinstance(value, dict):
+        return {name: _escaped(item) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_escaped(item) for item in value]
+    return value
 
 
 @dataclass
@@ -101,7 +120,7 @@ class Citer:
             rows = Reference.objects.annotate(lower_key=Lower("key")).filter(
                 bureau=bureau, lower_key__in=keys
             )
-            items = {ref.key.lower(): to_csl(record_of(ref)) for ref in rows}
+            items = {ref.key.lower(): _escaped(to_csl(record_of(ref))) for ref in rows}
         citer = cls(style=getattr(bureau, "citation_style", "author-date"), items=items)
         for text in texts:
             citer.register(text)

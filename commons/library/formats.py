@@ -378,9 +378,42 @@ def write_ris(records: list[dict]) -> str:
 # --- CSL-JSON --------------------------------------------------------------------------------------
 
 
+#: Deepest nesting read in a CSL-JSON file: an item is a dict of lists of dicts (names, dates), 5 deep.
+JSON_MAX_DEPTH = 32
+_JSON_TOKEN_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|[\[\]{}\n]')
+
+
+def _too_deep(text: str) -> tuple[int, int] | None:
+    """(line, item) where `text` nests deeper than `JSON_MAX_DEPTH`, or None.
+
+    Checked before `json.loads`, which would recurse as deep as the file and only say « too deep »:
+    the team is told which item of the list to look at.
+    """
+    depth, line, item = 0, 1, 0
+    for match in _JSON_TOKEN_RE.finditer(text):
+        token = match.group()
+        if token == "\n":
+            line += 1
+        elif token in "[{":
+            depth += 1
+            if depth == 2:
+                item += 1
+            if depth > JSON_MAX_DEPTH:
+                return line, item
+        elif token in "]}":
+            depth -= 1
+    return None
+
+
 def parse_csl_json(text: str) -> Parsed:
     """Records of a CSL-JSON file (Zotero's « CSL JSON » export: a list of items)."""
     parsed = Parsed()
+    deep = _too_deep(text)
+    if deep is not None:
+        raise FormatError(
+            _("This is not a CSL-JSON file: it is nested too deeply (line %(line)s, item %(item)s).")
+            % {"line": deep[0], "item": deep[1]}
+        )
     try:
         data = json.loads(text)
     except RecursionError as error:  # "[[[[…" nested deeper than Python's stack: hostile, not JSON we read

@@ -16,10 +16,16 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from .. import permissions
-from ..forms import LibraryFilterForm, ReferenceConfirmForm, ReferenceForm, ReferenceImportForm
+from .. import page_cache, permissions
+from ..forms import (
+    CitationStyleForm,
+    LibraryFilterForm,
+    ReferenceConfirmForm,
+    ReferenceForm,
+    ReferenceImportForm,
+)
 from ..library.importing import (
     LibraryImportError,
     apply_import,
@@ -28,7 +34,9 @@ from ..library.importing import (
     plan_import,
     read_file,
 )
+from ..library.usage import citing_texts
 from ..models import BureauPage, Reference
+from .confirm import confirm_page
 
 PER_PAGE = 25
 #: Export formats: the route's name -> (format, content type, extension).
@@ -70,6 +78,8 @@ def library(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
         "references": page,
         "total": Reference.objects.filter(bureau=bureau).count(),
         "can_import": permissions.can_manage_library(request.user, bureau),
+        "style_form": (CitationStyleForm(initial={"citation_style": bureau.citation_style})
+                       if permissions.can_manage_members(request.user, bureau) else None),
         "exports": [(name, bureau.url + bureau.reverse_subpage(f"library_export_{ext}")) for name, (
             _fmt, _type, ext) in EXPORTS.items()],
     }
@@ -177,6 +187,86 @@ def reference_edit(request: HttpRequest, bureau: BureauPage, reference_id: int |
     status = 400 if request.method == "POST" else 200
     context = {"page": bureau, "self": bureau, "form": form, "reference": reference}
     return render(request, "commons/library/form.html", context, status=status)
+
+
+@permissions.library_writer_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def reference_delete(request: HttpRequest, bureau: BureauPage, reference_id: int) -> HttpResponse:
+    """Delete a reference after « Are you sure? », naming the texts that cite it.
+
+    Refused while a study's reading of it holds coded excerpts: deleting the reference would delete
+    the reading and the study's coding with it. Readings without excerpts go with the reference.
+    """
+    reference = Reference.objects.filter(bureau=bureau, pk=reference_id).first()
+    if reference is None:
+        raise Http404(_("No such reference in this library."))
+    detail_url = f"{_library_url(bureau)}{reference.pk}/"
+    coded = list(
+        reference.readings.annotate(excerpt_count=Count("excerpts"))
+        .filter(excerpt_count__gt=0)
+        .select_related("study")
+    )
+    if coded:
+        messages.error(
+            request,
+            _("This reference cannot be deleted: its reading in %(studies)s holds coded excerpts. "
+              "Nothing was changed.")
+            % {"studies": ", ".join(f"« {reading.study.title} »" for reading in coded)},
+        )
+        return redirect(detail_url)
+    if request.method != "POST":
+        citing = citing_texts(bureau, reference.key)
+        consequence = _("The reference will be deleted from the library, with the studies' readings of it "
+                        "(%(readings)s), which hold no coded excerpt. This cannot be undone.") % {
+            "readings": reference.readings.count()}
+        if citing:
+            consequence += " " + _("These texts cite [@%(key)s] and will then show it as an unknown "
+                                   "reference: %(texts)s.") % {
+                "key": reference.key, "texts": "; ".join(label for label, _url in citing)}
+        else:
+            consequence += " " + _("No text of the bureau cites [@%(key)s].") % {"key": reference.key}
+        return confirm_page(
+            request,
+            bureau,
+            title=_("Delete the reference [@%(key)s]") % {"key": reference.key},
+            consequence=consequence,
+            confirm_label=_("Yes, delete the reference"),
+            cancel_url=detail_url,
+        )
+    key = reference.key
+    reference.delete()
+    messages.success(request, _("Reference [@%(key)s] deleted.") % {"key": key})
+    return redirect(_library_url(bureau))
+
+
+@permissions.coordinator_required
+@require_POST
+def citation_style(request: HttpRequest, bureau: BureauPage) -> HttpResponse:
+    """Change the bureau's citation style (coordinators), without re-rendering anything stored.
+
+    A proposal's or report's HTML is what was voted or published: it keeps its citations as they
+    were. The live page row is updated, and so is its latest revision (the admin's draft), so that
+    the next publication from the admin neither reverts the style nor publishes a pending draft.
+    """
+    form = CitationStyleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose one of the offered citation styles; nothing was changed."))
+        return redirect(_library_url(bureau))
+    style = form.cleaned_data["citation_style"]
+    BureauPage.objects.filter(pk=bureau.pk).update(citation_style=style)
+    revision = bureau.latest_revision
+    if revision is not None and isinstance(revision.content, dict):
+        revision.content["citation_style"] = style
+        revision.save(update_fields=["content"])
+    page_cache.changed()  # protocol pages format their citations when shown
+    bureau.citation_style = style
+    messages.success(
+        request,
+        _("Citation style: %(style)s. Texts saved from now on and the protocols use it; texts already "
+          "stored (proposals, reports) keep their citations as adopted.")
+        % {"style": bureau.get_citation_style_display()},
+    )
+    return redirect(_library_url(bureau))
 
 
 @permissions.library_required

@@ -306,3 +306,33 @@ def test_a_reference_added_and_corrected_by_hand(client, bureau, people):
     assert response.status_code == 302
     reference.refresh_from_db()
     assert reference.title == "Corrigé" and Reference.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_coordinators_choose_the_citation_style_and_stored_texts_keep_theirs(client, bureau, people):
+    from commons import actions
+    from commons.models import BureauPage
+
+    Reference.objects.create(bureau=bureau, key="dupont2023", title="Un exemple", year=2023,
+                             authors=[{"family": "Dupont", "given": "Marie"}])
+    voted = actions.create_proposal(bureau, people["member"], title="Avant", body="Selon [@dupont2023].")
+    assert "(Dupont, 2023)" in voted.body_html
+    url = _url(bureau, "library_style")
+    client_for(client, people["member"])
+    assert 'name="citation_style"' not in client.get(_url(bureau, "library")).content.decode()
+    assert client.post(url, {"citation_style": "numeric"}).status_code == 403
+    client_for(client, people["coordinator"])
+    assert 'name="citation_style"' in client.get(_url(bureau, "library")).content.decode()
+    page = client.post(url, {"citation_style": "n'importe"}, follow=True).content.decode()
+    assert "rien n&#x27;a été modifié" in page
+    assert BureauPage.objects.get(pk=bureau.pk).citation_style == "author-date"
+    page = client.post(url, {"citation_style": "numeric"}, follow=True).content.decode()
+    assert "gardent leurs citations" in page
+    bureau = BureauPage.objects.get(pk=bureau.pk)
+    assert bureau.citation_style == "numeric"
+    if bureau.latest_revision is not None:
+        assert bureau.latest_revision.as_object().citation_style == "numeric"
+    voted.refresh_from_db()
+    assert "(Dupont, 2023)" in voted.body_html  # what was written is kept as it was
+    later = actions.create_proposal(bureau, people["member"], title="Après", body="Selon [@dupont2023].")
+    assert "[1]" in later.body_html

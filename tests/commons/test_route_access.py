@@ -128,6 +128,13 @@ EXPECTED = {
     ("reference_edit", "GET"): MEMBERS_READ | {"observer": NOT_A_LIBRARY_WRITER},
     ("reference_edit", "POST"): MEMBERS_READ | {"observer": NOT_A_LIBRARY_WRITER, "member": DONE,
                                                 "coordinator": DONE},
+    # The citation style is the coordinators' (POST only).
+    ("library_style", "GET"): COORDINATORS_READ | {"coordinator": 405},
+    ("library_style", "POST"): COORDINATORS_READ | {"coordinator": DONE},
+    # Deleting asks first (GET), then deletes (POST): the reference is read by no study.
+    ("reference_delete", "GET"): MEMBERS_READ | {"observer": NOT_A_LIBRARY_WRITER},
+    ("reference_delete", "POST"): MEMBERS_READ | {"observer": NOT_A_LIBRARY_WRITER, "member": DONE,
+                                                  "coordinator": DONE},
     ("library_import", "POST"): MEMBERS_READ | {"observer": NOT_A_LIBRARY_WRITER, "member": 400,
                                                 "coordinator": 400},
     # Proxies: the coordinator is the holder named in the POST (a proxy to oneself is refused), and
@@ -198,6 +205,8 @@ def world(django_db_setup, django_db_blocker):
             "reference_detail": ({"reference_id": reference.pk}, {}),
             "reference_edit": ({"reference_id": reference.pk}, {"key": "doe2024", "kind": "book", "title": "Revu",
                                                                 "authors_text": "Doe, Jane"}),
+            "reference_delete": ({"reference_id": reference.pk}, {}),
+            "library_style": ({}, {"citation_style": "numeric"}),
             "reference_new": ({}, {"key": "neuf2025", "kind": "book", "title": "Neuf", "year": "2025"}),
             "invite": ({}, {"email": "nouvelle@example.org", "role": Role.MEMBER, "college": college.pk}),
             "edit_membership": ({"membership_id": target.pk},

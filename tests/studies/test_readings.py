@@ -191,3 +191,42 @@ def test_an_import_refreshes_a_cached_protocol_page(client, bureau, study, peopl
     apply_import(bureau, plan_import(bureau, "bibtex", "@book{neuf2025, title={Neuf (exemple)}, author={Neuf, Ana}, year=2025}"))
     page = client.get(protocol.url).content.decode()
     assert "(Neuf, 2025)" in page and "[@autre2024 ?]" not in page
+
+
+# --- Deleting a reference ---------------------------------------------------------------------------
+
+
+def test_deleting_a_reference_asks_first_and_names_the_texts_citing_it(client, bureau, study, people,
+                                                                        make_protocol):
+    from commons import actions
+
+    reference = _reference(bureau)
+    Reading.objects.create(study=study, reference=reference, title="Lecture", notes="Rien de codé.")
+    make_report(study, [{"type": "text", "value": "Voir [@DUPONT2023, p. 4]."}], user=people["member"])
+    make_protocol(study, user=people["coordinator"], objectives="<p>Prolonger [@dupont2023].</p>")
+    proposal = actions.create_proposal(bureau, people["member"], title="Citer Dupont", body="Selon [@dupont2023].")
+    actions.create_proposal(bureau, people["member"], title="Autre clé", body="Selon [@dupont2023x].")
+    client_for(client, people["member"])
+    url = _url(bureau, "reference_delete", reference.pk)
+    assert f'href="{url}"' in client.get(_url(bureau, "reference_detail", reference.pk)).content.decode()
+    page = client.get(url).content.decode()
+    assert "Confirmez-vous ?" in page and Reference.objects.filter(pk=reference.pk).exists()
+    for label in ("le rapport «", "le protocole «", escape(f"« {proposal.title} »")):
+        assert label in page, label
+    assert "Autre clé" not in page and "référence inconnue" in page
+    response = client.post(url)
+    assert response.status_code == 302
+    assert not Reference.objects.filter(pk=reference.pk).exists() and not Reading.objects.filter(study=study).exists()
+
+
+def test_a_reference_whose_reading_is_coded_is_not_deleted(client, bureau, study, people):
+    reference = _reference(bureau)
+    reading = Reading.objects.create(study=study, reference=reference, title="Lecture", notes=ABSTRACT)
+    Excerpt.objects.create(reading=reading, start=0, end=5, text=ABSTRACT[:5])
+    client_for(client, people["coordinator"])
+    url = _url(bureau, "reference_delete", reference.pk)
+    for method in (client.get, client.post):
+        response = method(url, follow=True)
+        page = response.content.decode()
+        assert response.status_code == 200 and "extraits codés" in page and escape(study.title) in page
+    assert Reference.objects.filter(pk=reference.pk).exists() and Excerpt.objects.filter(reading=reading).exists()
