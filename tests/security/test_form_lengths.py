@@ -30,12 +30,17 @@ PLAIN_FORMS = {
     "studies.forms.codebook.CodeForm": ("studies", "Code"),
     "studies.forms.coding.MemoForm": ("studies", "Memo"),
     "studies.forms.coding.ExcerptForm": ("studies", "Excerpt"),
+    "studies.forms.assessments.AnswerForm": ("studies", "Answer"),
+    "studies.forms.assessments.EvidenceForm": ("studies", "Evidence"),
 }
 #: Plain forms whose text fields fill no column (search boxes, hidden check values).
 NO_COLUMN = {
     "studies.forms.observations.ObservationFilterForm",
     "studies.forms.observations.ObservationEditForm",
     "studies.analysis.filters.FilterForm",  # the analysis pages' filters (GET)
+    "commons.forms.library.LibraryFilterForm",  # the library's filters (GET)
+    "commons.forms.resources.ResourceFilterForm",  # the resources' filters (GET)
+    "commons.forms.library.ReferenceConfirmForm",  # the previewed file, re-read on confirmation
 }
 
 

@@ -59,9 +59,9 @@ def test_consent_states_per_scope(client, people, bureau, study, collectives):
     states = {c.code: dict(c.consent_states) for c in response.context["collectives"]}
     assert set(states[collectives["full"].code].values()) == {"given"}
     partial = states[collectives["partial"].code]
-    assert list(partial.values()) == ["given", "given", "none", "none", "none"]
+    assert list(partial.values()) == ["given", "given", "none", "none", "none", "none"]
     withdrawn = states[collectives["withdrawn"].code]
-    assert list(withdrawn.values()) == ["given", "withdrawn", "withdrawn", "withdrawn", "withdrawn"]
+    assert list(withdrawn.values()) == ["given", "withdrawn", "withdrawn", "withdrawn", "withdrawn", "withdrawn"]
     content = response.content.decode()
     assert "✓" in content and 'class="consent consent-withdrawn"' in content
 
